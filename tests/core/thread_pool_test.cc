@@ -1,0 +1,46 @@
+#include "core/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+namespace graphrun {
+namespace {
+
+TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.size(), threads);
+    for (int64_t tasks : {0, 1, 2, 3, 7, 64, 1000}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(tasks));
+      pool.run(tasks, [&](int64_t t) { hits[static_cast<size_t>(t)].fetch_add(1); });
+      for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+    }
+  }
+}
+
+TEST(ThreadPool, ParallelForCoversTheRangeOnce) {
+  ThreadPool pool(3);
+  for (int64_t n : {1, 2, 5, 17, 1000, 100003}) {
+    std::vector<int> seen(static_cast<size_t>(n), 0);
+    std::atomic<int> chunks{0};
+    pool.parallel_for(n, 16, [&](int64_t b, int64_t e) {
+      chunks.fetch_add(1);
+      for (int64_t i = b; i < e; ++i) seen[static_cast<size_t>(i)] += 1;
+    });
+    for (int v : seen) ASSERT_EQ(v, 1);
+    EXPECT_LE(chunks.load(), 3);
+    EXPECT_LE(chunks.load(), (n + 15) / 16);
+  }
+}
+
+TEST(ThreadPool, ManyBackToBackJobs) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> sum{0};
+  for (int i = 0; i < 20000; ++i) pool.run(2, [&](int64_t t) { sum.fetch_add(t + 1); });
+  EXPECT_EQ(sum.load(), 20000 * 3);
+}
+
+}  // namespace
+}  // namespace graphrun
