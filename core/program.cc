@@ -1,0 +1,194 @@
+#include "core/program.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "core/error.h"
+
+namespace graphrun {
+namespace {
+
+constexpr int64_t kAlign = static_cast<int64_t>(kTensorAlignment);
+int64_t round_up(int64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+// Places each buffer at the lowest offset where it overlaps no placed buffer that is live at
+// the same time; largest first (a simple, good heuristic for the interval packing problem).
+int64_t place_buffers(std::vector<BufferPlan>& buffers) {
+  std::vector<size_t> order(buffers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
+  std::vector<size_t> placed;
+  int64_t total = 0;
+  for (size_t i : order) {
+    BufferPlan& b = buffers[i];
+    std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, end) of conflicting buffers
+    for (size_t j : placed) {
+      const BufferPlan& o = buffers[j];
+      if (o.first_step <= b.last_step && b.first_step <= o.last_step) busy.emplace_back(o.offset, o.offset + o.bytes);
+    }
+    std::sort(busy.begin(), busy.end());
+    int64_t offset = 0;
+    for (auto [lo, hi] : busy) {
+      if (offset + b.bytes <= lo) break;
+      offset = std::max(offset, round_up(hi));
+    }
+    b.offset = offset;
+    total = std::max(total, offset + b.bytes);
+    placed.push_back(i);
+  }
+  return total;
+}
+
+}  // namespace
+
+std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params, int64_t batch,
+                                          const CompileOptions& options) {
+  if (batch <= 0) throw Error(ErrorKind::BadInput, "compile: batch size must be positive, got " + std::to_string(batch));
+  if (options.backends.empty()) throw Error(ErrorKind::Internal, "compile: no backend given");
+  std::unique_ptr<Program> p(new Program(g, batch));
+  const size_t n = static_cast<size_t>(g.size());
+  ThreadPool& pool = options.pool ? *options.pool : ThreadPool::global();
+
+  // 1. The nodes the outputs need.
+  std::vector<bool> needed(n, false), is_output(n, false);
+  for (NodeId o : options.outputs) {
+    GRAPHRUN_CHECK(o >= 0 && o < g.size());
+    needed[static_cast<size_t>(o)] = is_output[static_cast<size_t>(o)] = true;
+  }
+  for (size_t i = n; i-- > 0;) {
+    if (!needed[i]) continue;
+    for (NodeId in : g.node(static_cast<NodeId>(i)).inputs) needed[static_cast<size_t>(in)] = true;
+  }
+
+  // 2. Schedule (index order is topological) and storage roots (a reshape views its input).
+  std::vector<int32_t> step(n, -1);
+  std::vector<NodeId> root(n);
+  std::vector<NodeId> order;
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = g.node(static_cast<NodeId>(i));
+    root[i] = node.op == OpKind::Reshape ? root[static_cast<size_t>(node.inputs[0])] : static_cast<NodeId>(i);
+    if (!needed[i]) continue;
+    if (node.op == OpKind::Input || node.op == OpKind::Parameter || node.op == OpKind::Constant) continue;
+    if (node.op != OpKind::Reshape) {
+      step[i] = static_cast<int32_t>(order.size());
+      order.push_back(static_cast<NodeId>(i));
+    }
+  }
+
+  // 3. Lifetimes of arena values (inputs and op results; parameters and constants live elsewhere).
+  std::vector<int32_t> last(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    if (!needed[i]) continue;
+    const Node& node = g.node(static_cast<NodeId>(i));
+    const NodeId r = root[i];
+    if (is_output[i] || node.op == OpKind::Input) last[static_cast<size_t>(r)] = INT32_MAX;
+    int32_t s = step[i];
+    if (node.op == OpKind::Reshape) continue;
+    for (NodeId in : node.inputs) {
+      size_t ri = static_cast<size_t>(root[static_cast<size_t>(in)]);
+      last[ri] = std::max(last[ri], s);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = g.node(static_cast<NodeId>(i));
+    if (!needed[i] || root[i] != static_cast<NodeId>(i)) continue;
+    if (node.op == OpKind::Parameter || node.op == OpKind::Constant) continue;
+    const int64_t bytes = node.shape.resolved(batch).numel() * static_cast<int64_t>(sizeof(float));
+    const int32_t first = node.op == OpKind::Input ? -1 : step[i];
+    p->buffers_.push_back({static_cast<NodeId>(i), 0, round_up(std::max<int64_t>(bytes, 4)), first,
+                           std::max(last[i], first)});
+  }
+  p->arena_bytes_ = place_buffers(p->buffers_);
+  p->arena_ = allocate_aligned(static_cast<size_t>(p->arena_bytes_ / static_cast<int64_t>(sizeof(float))));
+
+  // 4. Views: every needed node's data pointer and concrete shape.
+  p->views_.assign(n, TensorView{});
+  p->readable_.assign(n, false);
+  for (const BufferPlan& b : p->buffers_) {
+    p->views_[static_cast<size_t>(b.node)].data = p->arena_.get() + b.offset / static_cast<int64_t>(sizeof(float));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!needed[i]) continue;
+    const Node& node = g.node(static_cast<NodeId>(i));
+    TensorView& v = p->views_[i];
+    v.shape = node.shape.resolved(batch);
+    if (node.op == OpKind::Parameter) {
+      Tensor& t = params.at(node.name);
+      if (t.shape() != node.shape) {
+        throw Error(ErrorKind::Shape, "parameter '" + node.name + "' has shape " + t.shape().str() +
+                                          ", the graph expects " + node.shape.str());
+      }
+      v.data = t.data();
+    } else if (node.op == OpKind::Constant) {
+      v.data = const_cast<float*>(node.value.data());  // kernels never write their inputs
+    } else if (node.op == OpKind::Reshape) {
+      v.data = p->views_[static_cast<size_t>(root[i])].data;
+    }
+    p->readable_[i] = is_output[i] || node.op == OpKind::Input || node.op == OpKind::Parameter ||
+                      node.op == OpKind::Constant;
+  }
+
+  // 5. Kernels: the pinned backend first, then the chain.
+  std::vector<TensorView> in_views;
+  for (NodeId id : order) {
+    const Node& node = g.node(id);
+    in_views.clear();
+    for (NodeId in : node.inputs) in_views.push_back(p->views_[static_cast<size_t>(in)]);
+    NodeContext ctx{g, id, node, in_views, p->views_[static_cast<size_t>(id)], pool};
+    std::vector<Backend*> chain;
+    if (auto it = options.pinned.find(node.name); it != options.pinned.end()) {
+      for (Backend* b : options.backends) {
+        if (it->second == b->name()) chain.push_back(b);
+      }
+      if (chain.empty()) {
+        throw Error(ErrorKind::BadInput, "node '" + node.name + "' is pinned to backend '" + it->second +
+                                             "', which is not in this program's backend chain");
+      }
+    }
+    for (Backend* b : options.backends) chain.push_back(b);
+    ScheduledNode sched{id, "", ""};
+    for (Backend* b : chain) {
+      std::string why;
+      if (auto k = b->prepare(ctx, &why)) {
+        p->kernels_.push_back(std::move(k));
+        sched.backend = b->name();
+        break;
+      }
+      if (!sched.declined.empty()) sched.declined += "; ";
+      sched.declined += std::string(b->name()) + ": " + why;
+    }
+    if (sched.backend.empty()) {
+      throw Error(ErrorKind::Internal, "no backend runs node '" + node.name + "' (" + sched.declined + ")");
+    }
+    p->schedule_.push_back(std::move(sched));
+  }
+  for (Backend* b : options.backends) b->configure_threads(pool.size());
+  return p;
+}
+
+TensorView Program::value(NodeId id) const {
+  if (id < 0 || static_cast<size_t>(id) >= views_.size() || !readable_[static_cast<size_t>(id)]) {
+    throw Error(ErrorKind::BadInput, "program: node " +
+                                         (id >= 0 && id < graph_.size() ? "'" + graph_.node(id).name + "'" : std::to_string(id)) +
+                                         " is not an input, parameter or requested output");
+  }
+  return views_[static_cast<size_t>(id)];
+}
+
+void Program::run() {
+  for (auto& k : kernels_) k->run();
+}
+
+int64_t Program::unshared_bytes() const {
+  int64_t total = 0;
+  for (const BufferPlan& b : buffers_) total += b.bytes;
+  return total;
+}
+
+Program& ProgramCache::get(int64_t batch) {
+  auto it = programs_.find(batch);
+  if (it == programs_.end()) it = programs_.emplace(batch, Program::compile(graph_, params_, batch, options_)).first;
+  return *it->second;
+}
+
+}  // namespace graphrun

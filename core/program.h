@@ -1,0 +1,94 @@
+// Program: a graph compiled for one concrete batch size.
+//
+// compile() schedules the nodes the requested outputs need (the graph's own topological
+// order), plans their memory (one arena; buffers whose lifetimes do not overlap share bytes;
+// reshape is a view), binds every node to a kernel of the first backend in the chain that
+// accepts it, and allocates. run() then executes the kernels in order and allocates nothing.
+//
+// Thread safety: one thread runs a Program at a time; kernels use the options' thread pool.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/graph.h"
+#include "core/parameters.h"
+#include "core/thread_pool.h"
+
+namespace graphrun {
+
+struct CompileOptions {
+  // Backends to try for each node, best first. The last should run every op (reference).
+  std::vector<Backend*> backends;
+  // Node name -> backend name: try that backend first for that node.
+  std::map<std::string, std::string> pinned;
+  ThreadPool* pool = nullptr;  // nullptr: ThreadPool::global()
+  // Nodes whose values stay readable after run() (losses, gradients, predictions). Inputs
+  // and parameters always are.
+  std::vector<NodeId> outputs;
+};
+
+// Where a value lives in the arena and for which steps it must stay intact.
+struct BufferPlan {
+  NodeId node;
+  int64_t offset;
+  int64_t bytes;
+  int32_t first_step;  // the step that writes it (-1: written before run, an input)
+  int32_t last_step;   // the last step that reads it (INT32_MAX: readable after run)
+};
+
+struct ScheduledNode {
+  NodeId node;
+  std::string backend;   // which backend runs it
+  std::string declined;  // why earlier backends in the chain declined ("" if none did)
+};
+
+class Program {
+ public:
+  static std::unique_ptr<Program> compile(const Graph& g, ParameterStore& params, int64_t batch,
+                                          const CompileOptions& options);
+
+  int64_t batch() const { return batch_; }
+  // The buffer of an input node (write the batch here) or any readable value.
+  TensorView value(NodeId id) const;
+  void run();
+
+  const Graph& graph() const { return graph_; }
+  const std::vector<ScheduledNode>& schedule() const { return schedule_; }
+  const std::vector<BufferPlan>& buffers() const { return buffers_; }
+  int64_t arena_bytes() const { return arena_bytes_; }
+  // What the arena would need if no two values shared memory.
+  int64_t unshared_bytes() const;
+
+ private:
+  Program(const Graph& g, int64_t batch) : graph_(g), batch_(batch) {}
+  const Graph& graph_;
+  int64_t batch_;
+  AlignedFloats arena_;
+  int64_t arena_bytes_ = 0;
+  std::vector<TensorView> views_;  // by node id; data == nullptr when not computed
+  std::vector<bool> readable_;
+  std::vector<BufferPlan> buffers_;
+  std::vector<ScheduledNode> schedule_;
+  std::vector<std::unique_ptr<Kernel>> kernels_;
+};
+
+// Programs for one graph, compiled on first use for each batch size and kept.
+class ProgramCache {
+ public:
+  ProgramCache(const Graph& g, ParameterStore& params, CompileOptions options)
+      : graph_(g), params_(params), options_(std::move(options)) {}
+  Program& get(int64_t batch);
+
+ private:
+  const Graph& graph_;
+  ParameterStore& params_;
+  CompileOptions options_;
+  std::map<int64_t, std::unique_ptr<Program>> programs_;
+};
+
+}  // namespace graphrun

@@ -1,0 +1,98 @@
+// The dispatch from op kind to gradient rule and FLOP count: one switch each, no default, so
+// adding an op to core/op_list.inc without its rules fails to compile (-Werror=switch).
+#include "ops/op_rules.h"
+
+#include "core/error.h"
+#include "graphrun/plugin.h"
+#include "ops/ops.h"
+
+namespace graphrun::ops {
+
+void matmul_gradient(GradientBuilder&, NodeId, NodeId);
+void add_gradient(GradientBuilder&, NodeId, NodeId);
+void mul_gradient(GradientBuilder&, NodeId, NodeId);
+void scale_gradient(GradientBuilder&, NodeId, NodeId);
+void activation_gradient(GradientBuilder&, NodeId, NodeId);
+void softmax_gradient(GradientBuilder&, NodeId, NodeId);
+void softmax_cross_entropy_gradient(GradientBuilder&, NodeId, NodeId);
+void mean_squared_error_gradient(GradientBuilder&, NodeId, NodeId);
+void reshape_gradient(GradientBuilder&, NodeId, NodeId);
+void sum_rows_gradient(GradientBuilder&, NodeId, NodeId);
+void sum_gradient(GradientBuilder&, NodeId, NodeId);
+void mean_gradient(GradientBuilder&, NodeId, NodeId);
+double matmul_flops(const Graph&, NodeId, int64_t);
+
+void GradientBuilder::contribute(NodeId id, NodeId grad) {
+  if (parts_.size() < static_cast<size_t>(graph.size())) parts_.resize(static_cast<size_t>(graph.size()));
+  parts_[static_cast<size_t>(id)].push_back(grad);
+}
+
+NodeId GradientBuilder::total(NodeId id) {
+  if (static_cast<size_t>(id) >= parts_.size()) return kNoNode;
+  std::vector<NodeId>& parts = parts_[static_cast<size_t>(id)];
+  if (parts.empty()) return kNoNode;
+  NodeId sum = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) sum = add(graph, sum, parts[i]);
+  parts.assign(1, sum);
+  return sum;
+}
+
+void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
+  const OpKind op = gb.graph.node(id).op;
+  switch (op) {
+    case OpKind::Input:
+    case OpKind::Parameter:
+    case OpKind::Constant: return;  // leaves
+    case OpKind::MatMul: return matmul_gradient(gb, id, dy);
+    case OpKind::Add: return add_gradient(gb, id, dy);
+    case OpKind::Mul: return mul_gradient(gb, id, dy);
+    case OpKind::Scale: return scale_gradient(gb, id, dy);
+    case OpKind::Activation: return activation_gradient(gb, id, dy);
+    case OpKind::Softmax: return softmax_gradient(gb, id, dy);
+    case OpKind::SoftmaxCrossEntropy: return softmax_cross_entropy_gradient(gb, id, dy);
+    case OpKind::MeanSquaredError: return mean_squared_error_gradient(gb, id, dy);
+    case OpKind::Reshape: return reshape_gradient(gb, id, dy);
+    case OpKind::SumRows: return sum_rows_gradient(gb, id, dy);
+    case OpKind::Sum: return sum_gradient(gb, id, dy);
+    case OpKind::Mean: return mean_gradient(gb, id, dy);
+    // Gradient ops have no gradient of their own: graphrun differentiates once.
+    case OpKind::ActivationGrad:
+    case OpKind::SoftmaxGrad:
+    case OpKind::SoftmaxCrossEntropyGrad:
+    case OpKind::MeanSquaredErrorGrad:
+    case OpKind::BroadcastRows: break;
+  }
+  throw Error(ErrorKind::BadInput, std::string("op '") + op_name(op) + "' (node '" + gb.graph.node(id).name +
+                                       "') has no gradient rule");
+}
+
+double flops(const Graph& g, NodeId id, int64_t batch) {
+  const Node& n = g.node(id);
+  const double out = static_cast<double>(n.shape.resolved(batch).numel());
+  const double in = n.inputs.empty() ? 0.0 : static_cast<double>(g.shape(n.inputs[0]).resolved(batch).numel());
+  switch (n.op) {
+    case OpKind::Input:
+    case OpKind::Parameter:
+    case OpKind::Constant:
+    case OpKind::Reshape: return 0.0;
+    case OpKind::MatMul: return matmul_flops(g, id, batch);
+    case OpKind::Add:
+    case OpKind::Mul:
+    case OpKind::Scale:
+    case OpKind::BroadcastRows: return out;
+    case OpKind::Activation:
+    case OpKind::Softmax: return 4.0 * out;  // a transcendental counted as a few flops
+    case OpKind::ActivationGrad:
+    case OpKind::SoftmaxGrad: return 4.0 * out;
+    case OpKind::SoftmaxCrossEntropy:
+    case OpKind::SoftmaxCrossEntropyGrad: return 5.0 * in;
+    case OpKind::MeanSquaredError:
+    case OpKind::MeanSquaredErrorGrad: return 3.0 * in;
+    case OpKind::SumRows:
+    case OpKind::Sum:
+    case OpKind::Mean: return in;
+  }
+  return 0.0;
+}
+
+}  // namespace graphrun::ops

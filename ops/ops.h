@@ -1,0 +1,43 @@
+// The graph builders: one function per op. Each checks its inputs' shapes and attributes once,
+// here, and appends a node; errors are graphrun::Error (Shape or BadInput) naming the op, the
+// shapes and what was expected. Name arguments may be empty (an automatic name is used).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+
+struct graphrun_activation;
+
+namespace graphrun::ops {
+
+// op(a) x op(b): a [M,K] (or [K,M] with trans_a), b [K,N] (or [N,K] with trans_b) -> [M,N].
+NodeId matmul(Graph& g, NodeId a, NodeId b, bool trans_a = false, bool trans_b = false, std::string name = {});
+// a + b with b the same shape as a, or b [C] added to every row of a [..., C] (a bias).
+NodeId add(Graph& g, NodeId a, NodeId b, std::string name = {});
+NodeId mul(Graph& g, NodeId a, NodeId b, std::string name = {});
+NodeId scale(Graph& g, NodeId x, float alpha, std::string name = {});
+// f(x) for an activation plugin entry; params one per declared parameter (see resolve_params).
+NodeId activation(Graph& g, NodeId x, const graphrun_activation* fn, std::vector<double> params, std::string name = {});
+NodeId activation_grad(Graph& g, NodeId x, NodeId y, NodeId dy, const graphrun_activation* fn,
+                       std::vector<double> params, std::string name = {});
+NodeId softmax(Graph& g, NodeId x, std::string name = {});
+NodeId softmax_grad(Graph& g, NodeId y, NodeId dy, std::string name = {});
+// Mean over rows of -log softmax(logits)[label]. labels: [N] class indices (sparse) or [N,C].
+NodeId softmax_cross_entropy(Graph& g, NodeId logits, NodeId labels, bool sparse_labels, std::string name = {});
+NodeId softmax_cross_entropy_grad(Graph& g, NodeId logits, NodeId labels, NodeId dloss, bool sparse_labels,
+                                  std::string name = {});
+NodeId mean_squared_error(Graph& g, NodeId pred, NodeId target, std::string name = {});
+NodeId mean_squared_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name = {});
+NodeId reshape(Graph& g, NodeId x, const Shape& shape, std::string name = {});
+NodeId flatten(Graph& g, NodeId x, std::string name = {});  // [N, ...] -> [N, inner]
+NodeId sum_rows(Graph& g, NodeId x, std::string name = {});
+NodeId sum(Graph& g, NodeId x, std::string name = {});
+NodeId mean(Graph& g, NodeId x, std::string name = {});
+// alpha * v broadcast to like's shape (v: [C] or a scalar); divide_by_count also divides by
+// like's element count (the gradient of a mean, whose batch size is known only at run time).
+NodeId broadcast_rows(Graph& g, NodeId v, NodeId like, float alpha, bool divide_by_count = false,
+                      std::string name = {});
+
+}  // namespace graphrun::ops
