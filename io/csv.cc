@@ -1,0 +1,152 @@
+#include "io/csv.h"
+
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <system_error>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/detail/text.h"
+
+namespace graphrun::io {
+namespace {
+
+using detail::quote_text;
+
+struct Cell {
+  std::string_view text;
+  size_t column = 0;  // 1-based byte column of the cell's first character in its line
+};
+
+struct Splitter {
+  char delimiter;
+  std::vector<Cell> cells;
+
+  bool is_space(char c) const { return (c == ' ' || c == '\t') && c != delimiter; }
+
+  void split(std::string_view line) {
+    cells.clear();
+    size_t start = 0;
+    for (;;) {
+      size_t end = line.find(delimiter, start);
+      size_t stop = end == std::string_view::npos ? line.size() : end;
+      size_t b = start, e = stop;
+      while (b < e && is_space(line[b])) ++b;
+      while (e > b && is_space(line[e - 1])) --e;
+      cells.push_back({line.substr(b, e - b), b + 1});
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+  }
+};
+
+// Parses a whole cell as a float; the error text (empty on success) says what is wrong.
+std::string parse_number(std::string_view s, double& out) {
+  if (s.empty()) return "is empty, expected a number";
+  std::string_view body = s;
+  if (body.size() > 1 && body[0] == '+' && body[1] != '-') body.remove_prefix(1);
+  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), out);
+  if (ec == std::errc::result_out_of_range) return "is out of range, expected a number within float range";
+  if (ec != std::errc() || end != body.data() + body.size()) return "is not a number";
+  if (std::isnan(out) || std::isinf(out)) {
+    return "is not a finite number (NaN and infinity are not accepted in training data)";
+  }
+  if (std::fabs(out) > 3.4028234663852886e38) return "is out of range, expected a number within float range";
+  return {};
+}
+
+}  // namespace
+
+CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOptions& options) {
+  if (options.label_column < -1) {
+    throw Error(ErrorKind::BadInput, fmt::format("{}: label column {} is invalid, expected -1 (none) or a column index",
+                                                 file, options.label_column));
+  }
+  if (options.delimiter == '\n' || options.delimiter == '\r') {
+    throw Error(ErrorKind::BadInput, fmt::format("{}: the delimiter cannot be a line break", file));
+  }
+  auto bad = [&](size_t line, const std::string& what) -> void {
+    throw Error(ErrorKind::BadInput, fmt::format("{}:{}: {}", file, line, what));
+  };
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (text.empty()) throw Error(ErrorKind::BadInput, fmt::format("{}: file is empty, expected CSV rows", file));
+
+  CsvTable table;
+  Splitter splitter{options.delimiter, {}};
+  std::vector<float> values;
+  size_t columns = 0;         // 0 until the first row (or header) fixes it
+  size_t columns_line = 0;    // the line that fixed it
+  size_t rows = 0;
+  bool header_pending = options.header;
+  const size_t label = options.label_column < 0 ? SIZE_MAX : static_cast<size_t>(options.label_column);
+
+  size_t pos = 0;
+  for (size_t line_no = 1; pos < text.size(); ++line_no) {
+    size_t nl = text.find('\n', pos);
+    size_t stop = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(pos, stop - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (line.size() > kCsvMaxLineBytes) {
+      bad(line_no, fmt::format("line is {} bytes, longer than the limit of {}", line.size(), kCsvMaxLineBytes));
+    }
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
+
+    splitter.split(line);
+    const std::vector<Cell>& cells = splitter.cells;
+    if (columns == 0) {
+      columns = cells.size();
+      columns_line = line_no;
+      if (label != SIZE_MAX && label >= columns) {
+        bad(line_no, fmt::format("label column {} does not exist: the line has {} columns", label, columns));
+      }
+      if (label != SIZE_MAX && columns == 1) {
+        bad(line_no, "the only column is the label column, expected at least one feature column");
+      }
+    } else if (cells.size() != columns) {
+      bad(line_no, fmt::format("expected {} columns (as on line {}), got {}", columns, columns_line, cells.size()));
+    }
+    if (header_pending) {
+      header_pending = false;
+      for (const Cell& c : cells) table.columns.emplace_back(c.text);
+      continue;
+    }
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const Cell& c = cells[i];
+      double v = 0;
+      std::string problem = parse_number(c.text, v);
+      if (i == label) {
+        if (problem.empty() && (v < 0 || v > INT32_MAX || v != std::floor(v))) problem = "is not";
+        if (!problem.empty()) {
+          bad(line_no, fmt::format("{}: label {} is not a non-negative integer class index", c.column,
+                                   quote_text(c.text, 40)));
+        }
+        table.labels.push_back(static_cast<int32_t>(v));
+        continue;
+      }
+      if (!problem.empty()) {
+        std::string hint = rows == 0 && !options.header && problem == "is not a number"
+                               ? " (if this line names the columns, read it as a header)"
+                               : "";
+        bad(line_no, fmt::format("{}: column {} value {} {}{}", c.column, i, quote_text(c.text, 40), problem, hint));
+      }
+      values.push_back(static_cast<float>(v));
+    }
+    ++rows;
+  }
+  if (rows == 0) {
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: no data rows{}", file, options.header ? " after the header" : ""));
+  }
+  const size_t features = columns - (label != SIZE_MAX ? 1 : 0);
+  table.features = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(features)}, values);
+  return table;
+}
+
+CsvTable read_csv(const std::string& path, const CsvOptions& options) {
+  std::vector<std::byte> bytes = read_file(path, kCsvMaxFileBytes);
+  return parse_csv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path, options);
+}
+
+}  // namespace graphrun::io

@@ -1,0 +1,33 @@
+// Helpers for io's error messages (private to io/*.cc): quote untrusted text on one line.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace graphrun::io::detail {
+
+// `text` in double quotes, control bytes and quotes escaped, cut to max_len bytes with "..."
+// so a message from a hostile file stays one short line.
+inline std::string quote_text(std::string_view text, size_t max_len = 64) {
+  std::string out = "\"";
+  size_t n = text.size() < max_len ? text.size() : max_len;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  if (n < text.size()) out += "...";
+  return out;
+}
+
+}  // namespace graphrun::io::detail
