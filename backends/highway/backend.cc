@@ -1,0 +1,69 @@
+#include "backends/highway/backend.h"
+
+#include "backends/highway/kernels.h"
+#include "backends/op_kernels.h"
+
+namespace graphrun::highway {
+namespace {
+
+struct HighwayKernels {
+  static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                   int64_t ldb, float* c, int64_t ldc, bool acc, ThreadPool& pool) {
+    highway::gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc, pool);
+  }
+  static void add(const float* a, const float* b, float* y, int64_t n, ThreadPool& p) { highway::add(a, b, y, n, p); }
+  static void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool& p) { highway::mul(a, b, y, n, p); }
+  static void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool& p) {
+    highway::scale(x, alpha, y, n, p);
+  }
+  static void add_bias_rows(const float* x, const float* bias, float* y, int64_t r, int64_t c, ThreadPool& p) {
+    highway::add_bias_rows(x, bias, y, r, c, p);
+  }
+  static void broadcast_rows(const float* v, float alpha, float* y, int64_t r, int64_t c, ThreadPool& p) {
+    highway::broadcast_rows(v, alpha, y, r, c, p);
+  }
+  static void sum_rows(const float* x, float* y, int64_t r, int64_t c, ThreadPool& p) {
+    highway::sum_rows(x, y, r, c, p);
+  }
+  static float sum_all(const float* x, int64_t n, ThreadPool& p) { return highway::sum_all(x, n, p); }
+  static void softmax_rows(const float* x, float* y, int64_t r, int64_t c, ThreadPool& p) {
+    highway::softmax_rows(x, y, r, c, p);
+  }
+  static void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t r, int64_t c, ThreadPool& p) {
+    highway::softmax_rows_backward(y, dy, dx, r, c, p);
+  }
+  static float softmax_cross_entropy(const float* l, const float* t, bool sparse, int64_t r, int64_t c,
+                                     ThreadPool& p) {
+    return highway::softmax_cross_entropy(l, t, sparse, r, c, p);
+  }
+  static void softmax_cross_entropy_backward(const float* l, const float* t, bool sparse, int64_t r, int64_t c,
+                                             float dloss, float* dl, ThreadPool& p) {
+    highway::softmax_cross_entropy_backward(l, t, sparse, r, c, dloss, dl, p);
+  }
+  static float mean_squared_error(const float* pr, const float* t, int64_t n, ThreadPool& p) {
+    return highway::mean_squared_error(pr, t, n, p);
+  }
+  static void mean_squared_error_backward(const float* pr, const float* t, int64_t n, float dloss, float* dp,
+                                          ThreadPool& p) {
+    highway::mean_squared_error_backward(pr, t, n, dloss, dp, p);
+  }
+};
+
+class HighwayBackend final : public Backend {
+ public:
+  const char* name() const override { return "highway"; }
+  std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
+    auto k = backends::prepare_standard<HighwayKernels>(ctx);
+    if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";
+    return k;
+  }
+};
+
+}  // namespace
+
+Backend& backend() {
+  static HighwayBackend b;
+  return b;
+}
+
+}  // namespace graphrun::highway

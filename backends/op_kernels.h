@@ -1,0 +1,121 @@
+// The mapping from graph ops to kernel calls, shared by the backends whose kernels have the
+// reference signature (reference, Highway). K is a kernel set: a struct of static functions
+// named like backends/reference/kernels.h with the ThreadPool as last argument.
+//
+// Everything that depends only on shapes (sizes, leading dimensions, the scale of a mean's
+// gradient) is computed here, once, at compile time; the lambdas capture plain pointers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/activation_kernels.h"
+#include "core/backend.h"
+#include "core/error.h"
+#include "graphrun/plugin.h"
+
+namespace graphrun::backends {
+
+template <class K>
+std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
+  const Node& node = c.node;
+  ThreadPool* pool = &c.pool;
+  float* y = c.output.data;
+  const int64_t n = c.output.numel();
+  auto in = [&](size_t i) -> const float* { return c.inputs[i].data; };
+  switch (node.op) {
+    case OpKind::Input:
+    case OpKind::Parameter:
+    case OpKind::Constant:
+    case OpKind::Reshape: return nullptr;  // not steps: the Program binds their storage
+    case OpKind::MatMul: {
+      const Shape& sa = c.inputs[0].shape;
+      const Shape& sb = c.inputs[1].shape;
+      const bool ta = node.trans_a, tb = node.trans_b;
+      const int64_t m = c.output.shape[0], cols = c.output.shape[1], k = ta ? sa[0] : sa[1];
+      const float *a = in(0), *b = in(1);
+      const int64_t lda = sa[1], ldb = sb[1];
+      return make_kernel([=] { K::gemm(ta, tb, m, cols, k, a, lda, b, ldb, y, cols, false, *pool); });
+    }
+    case OpKind::Add: {
+      const float *a = in(0), *b = in(1);
+      if (c.inputs[0].shape == c.inputs[1].shape) return make_kernel([=] { K::add(a, b, y, n, *pool); });
+      const int64_t cols = c.inputs[1].shape[0];
+      return make_kernel([=] { K::add_bias_rows(a, b, y, n / cols, cols, *pool); });
+    }
+    case OpKind::Mul: {
+      const float *a = in(0), *b = in(1);
+      return make_kernel([=] { K::mul(a, b, y, n, *pool); });
+    }
+    case OpKind::Scale: {
+      const float* x = in(0);
+      const float alpha = node.alpha;
+      return make_kernel([=] { K::scale(x, alpha, y, n, *pool); });
+    }
+    case OpKind::BroadcastRows: {
+      const float* v = in(0);
+      const int64_t cols = c.inputs[0].shape.rank() == 0 ? 1 : c.inputs[0].shape[0];
+      const float alpha = node.divide_by_count ? node.alpha / static_cast<float>(n) : node.alpha;
+      return make_kernel([=] { K::broadcast_rows(v, alpha, y, n / cols, cols, *pool); });
+    }
+    case OpKind::Activation:
+    case OpKind::ActivationGrad: {
+      const graphrun_activation* fn = node.activation;
+      const double* params = node.activation_params.data();
+      const int64_t cols = c.output.shape.cols(), rows = n / std::max<int64_t>(cols, 1);
+      if (node.op == OpKind::Activation) {
+        const float* x = in(0);
+        return make_kernel([=] { activation_forward(*fn, params, x, y, rows, cols, *pool); });
+      }
+      const float *x = in(0), *fx = in(1), *dy = in(2);
+      return make_kernel([=] { activation_backward(*fn, params, x, fx, dy, y, rows, cols, *pool); });
+    }
+    case OpKind::Softmax: {
+      const float* x = in(0);
+      const int64_t cols = c.output.shape.cols();
+      return make_kernel([=] { K::softmax_rows(x, y, n / cols, cols, *pool); });
+    }
+    case OpKind::SoftmaxGrad: {
+      const float *fx = in(0), *dy = in(1);
+      const int64_t cols = c.output.shape.cols();
+      return make_kernel([=] { K::softmax_rows_backward(fx, dy, y, n / cols, cols, *pool); });
+    }
+    case OpKind::SoftmaxCrossEntropy: {
+      const float *logits = in(0), *labels = in(1);
+      const int64_t rows = c.inputs[0].shape[0], cols = c.inputs[0].shape[1];
+      const bool sparse = node.sparse_labels;
+      return make_kernel([=] { *y = K::softmax_cross_entropy(logits, labels, sparse, rows, cols, *pool); });
+    }
+    case OpKind::SoftmaxCrossEntropyGrad: {
+      const float *logits = in(0), *labels = in(1), *dloss = in(2);
+      const int64_t rows = c.inputs[0].shape[0], cols = c.inputs[0].shape[1];
+      const bool sparse = node.sparse_labels;
+      return make_kernel(
+          [=] { K::softmax_cross_entropy_backward(logits, labels, sparse, rows, cols, *dloss, y, *pool); });
+    }
+    case OpKind::MeanSquaredError: {
+      const float *p = in(0), *t = in(1);
+      const int64_t count = c.inputs[0].numel();
+      return make_kernel([=] { *y = K::mean_squared_error(p, t, count, *pool); });
+    }
+    case OpKind::MeanSquaredErrorGrad: {
+      const float *p = in(0), *t = in(1), *dloss = in(2);
+      return make_kernel([=] { K::mean_squared_error_backward(p, t, n, *dloss, y, *pool); });
+    }
+    case OpKind::SumRows: {
+      const float* x = in(0);
+      const int64_t rows = c.inputs[0].numel() / n;
+      return make_kernel([=] { K::sum_rows(x, y, rows, n, *pool); });
+    }
+    case OpKind::Sum:
+    case OpKind::Mean: {
+      const float* x = in(0);
+      const int64_t count = c.inputs[0].numel();
+      const float factor = node.op == OpKind::Mean ? 1.0f / static_cast<float>(count) : 1.0f;
+      return make_kernel([=] { *y = K::sum_all(x, count, *pool) * factor; });
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace graphrun::backends

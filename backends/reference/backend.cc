@@ -1,0 +1,68 @@
+#include "backends/reference/backend.h"
+
+#include "backends/op_kernels.h"
+#include "backends/reference/kernels.h"
+
+namespace graphrun::reference {
+namespace {
+
+// The reference kernels with the kernel-set signature (the pool is ignored: single thread).
+struct ReferenceKernels {
+  static void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                   int64_t ldb, float* c, int64_t ldc, bool acc, ThreadPool&) {
+    reference::gemm<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc);
+  }
+  static void add(const float* a, const float* b, float* y, int64_t n, ThreadPool&) { reference::add(a, b, y, n); }
+  static void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool&) { reference::mul(a, b, y, n); }
+  static void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool&) { reference::scale(x, alpha, y, n); }
+  static void add_bias_rows(const float* x, const float* bias, float* y, int64_t r, int64_t c, ThreadPool&) {
+    reference::add_bias_rows(x, bias, y, r, c);
+  }
+  static void broadcast_rows(const float* v, float alpha, float* y, int64_t r, int64_t c, ThreadPool&) {
+    reference::broadcast_rows(v, alpha, y, r, c);
+  }
+  static void sum_rows(const float* x, float* y, int64_t r, int64_t c, ThreadPool&) { reference::sum_rows(x, y, r, c); }
+  static float sum_all(const float* x, int64_t n, ThreadPool&) { return reference::sum_all(x, n); }
+  static void softmax_rows(const float* x, float* y, int64_t r, int64_t c, ThreadPool&) {
+    reference::softmax_rows(x, y, r, c);
+  }
+  static void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t r, int64_t c, ThreadPool&) {
+    reference::softmax_rows_backward(y, dy, dx, r, c);
+  }
+  static float softmax_cross_entropy(const float* l, const float* t, bool sparse, int64_t r, int64_t c, ThreadPool&) {
+    return reference::softmax_cross_entropy(l, t, sparse, r, c);
+  }
+  static void softmax_cross_entropy_backward(const float* l, const float* t, bool sparse, int64_t r, int64_t c,
+                                             float dloss, float* dl, ThreadPool&) {
+    reference::softmax_cross_entropy_backward(l, t, sparse, r, c, dloss, dl);
+  }
+  static float mean_squared_error(const float* p, const float* t, int64_t n, ThreadPool&) {
+    return reference::mean_squared_error(p, t, n);
+  }
+  static void mean_squared_error_backward(const float* p, const float* t, int64_t n, float dloss, float* dp,
+                                          ThreadPool&) {
+    reference::mean_squared_error_backward(p, t, n, dloss, dp);
+  }
+};
+
+class ReferenceBackend final : public Backend {
+ public:
+  const char* name() const override { return "reference"; }
+  std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
+    // Single-threaded on purpose: the oracle's results must not depend on thread count.
+    static ThreadPool single(1);
+    NodeContext one{ctx.graph, ctx.id, ctx.node, ctx.inputs, ctx.output, single};
+    auto k = backends::prepare_standard<ReferenceKernels>(one);
+    if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";
+    return k;
+  }
+};
+
+}  // namespace
+
+Backend& backend() {
+  static ReferenceBackend b;
+  return b;
+}
+
+}  // namespace graphrun::reference

@@ -1,0 +1,89 @@
+#include "backends/reference/evaluate.h"
+
+#include "backends/reference/kernels.h"
+#include "core/error.h"
+#include "graphrun/plugin.h"
+
+namespace graphrun::reference {
+
+std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std::map<std::string, DoubleTensor>& values) {
+  std::vector<DoubleTensor> v(static_cast<size_t>(g.size()));
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node& node = g.node(id);
+    DoubleTensor& out = v[static_cast<size_t>(id)];
+    out.shape = node.shape.resolved(batch);
+    const int64_t n = out.shape.numel();
+    out.values.assign(static_cast<size_t>(n), 0.0);
+    double* y = out.values.data();
+    auto in = [&](size_t i) -> const DoubleTensor& { return v[static_cast<size_t>(node.inputs[i])]; };
+    auto x = [&](size_t i) { return in(i).values.data(); };
+    switch (node.op) {
+      case OpKind::Input:
+      case OpKind::Parameter: {
+        auto it = values.find(node.name);
+        if (it == values.end() || it->second.shape != out.shape) {
+          throw Error(ErrorKind::BadInput, "evaluate_f64: no value of shape " + out.shape.str() + " for '" + node.name + "'");
+        }
+        out.values = it->second.values;
+        break;
+      }
+      case OpKind::Constant:
+        for (int64_t i = 0; i < n; ++i) y[i] = node.value[i];
+        break;
+      case OpKind::MatMul: {
+        const Shape& sa = in(0).shape;
+        const Shape& sb = in(1).shape;
+        gemm<double>(node.trans_a, node.trans_b, out.shape[0], out.shape[1], node.trans_a ? sa[0] : sa[1], x(0), sa[1],
+                     x(1), sb[1], y, out.shape[1], false);
+        break;
+      }
+      case OpKind::Add:
+        if (in(0).shape == in(1).shape) {
+          add<double>(x(0), x(1), y, n);
+        } else {
+          add_bias_rows<double>(x(0), x(1), y, n / in(1).shape[0], in(1).shape[0]);
+        }
+        break;
+      case OpKind::Mul: mul<double>(x(0), x(1), y, n); break;
+      case OpKind::Scale: scale<double>(x(0), node.alpha, y, n); break;
+      case OpKind::BroadcastRows: {
+        const int64_t cols = in(0).shape.rank() == 0 ? 1 : in(0).shape[0];
+        const double alpha = node.divide_by_count ? double(node.alpha) / double(n) : double(node.alpha);
+        broadcast_rows<double>(x(0), alpha, y, n / cols, cols);
+        break;
+      }
+      case OpKind::Activation:
+      case OpKind::ActivationGrad: {
+        const graphrun_activation* fn = node.activation;
+        if (!fn->forward_f64 || !fn->backward_f64) {
+          throw Error(ErrorKind::BadInput, std::string("evaluate_f64: activation '") + fn->name + "' has no f64 kernels");
+        }
+        const size_t cols = static_cast<size_t>(out.shape.cols());
+        const size_t rows = static_cast<size_t>(n) / std::max<size_t>(cols, 1);
+        if (node.op == OpKind::Activation) {
+          fn->forward_f64(x(0), y, rows, cols, node.activation_params.data());
+        } else {
+          fn->backward_f64(x(0), x(1), x(2), y, rows, cols, node.activation_params.data());
+        }
+        break;
+      }
+      case OpKind::Softmax: softmax_rows<double>(x(0), y, n / out.shape.cols(), out.shape.cols()); break;
+      case OpKind::SoftmaxGrad: softmax_rows_backward<double>(x(0), x(1), y, n / out.shape.cols(), out.shape.cols()); break;
+      case OpKind::SoftmaxCrossEntropy:
+        y[0] = softmax_cross_entropy<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1]);
+        break;
+      case OpKind::SoftmaxCrossEntropyGrad:
+        softmax_cross_entropy_backward<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1], x(2)[0], y);
+        break;
+      case OpKind::MeanSquaredError: y[0] = mean_squared_error<double>(x(0), x(1), in(0).shape.numel()); break;
+      case OpKind::MeanSquaredErrorGrad: mean_squared_error_backward<double>(x(0), x(1), n, x(2)[0], y); break;
+      case OpKind::Reshape: out.values = in(0).values; break;
+      case OpKind::SumRows: sum_rows<double>(x(0), y, in(0).shape.numel() / n, n); break;
+      case OpKind::Sum: y[0] = sum_all<double>(x(0), in(0).shape.numel()); break;
+      case OpKind::Mean: y[0] = sum_all<double>(x(0), in(0).shape.numel()) / double(in(0).shape.numel()); break;
+    }
+  }
+  return v;
+}
+
+}  // namespace graphrun::reference

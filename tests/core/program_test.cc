@@ -1,0 +1,204 @@
+// Compiled programs: results equal the f64 interpreter on every backend, the memory plan
+// shares bytes without overlapping live values, and run() allocates nothing.
+#include "core/program.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+
+#include "backends/reference/evaluate.h"
+#include "backends/registry.h"
+#include "core/error.h"
+#include "ops/autodiff.h"
+#include "ops/ops.h"
+#include "tests/support/test_activations.h"
+
+// Counts heap allocations while enabled: operator new, and (outside sanitizer builds, whose
+// runtime owns malloc) every malloc-family call, through glibc's __libc_* entry points.
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<int64_t> g_allocations{0};
+void count() {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+}
+}  // namespace
+#if defined(__SANITIZE_ADDRESS__)
+void* operator new(size_t n) {
+  count();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+#else
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+void* malloc(size_t n) {
+  count();
+  return __libc_malloc(n);
+}
+void* calloc(size_t n, size_t m) {
+  count();
+  return __libc_calloc(n, m);
+}
+void* realloc(void* p, size_t n) {
+  count();
+  return __libc_realloc(p, n);
+}
+void* aligned_alloc(size_t a, size_t n) {
+  count();
+  return __libc_memalign(a, n);
+}
+int posix_memalign(void** out, size_t a, size_t n) {
+  count();
+  *out = __libc_memalign(a, n);
+  return *out ? 0 : 12;  // ENOMEM
+}
+}
+#endif
+
+namespace graphrun {
+namespace {
+
+// The tutorial's first network with a trainable bias on the hidden layer too (covers add).
+struct Net {
+  Graph g;
+  NodeId x, labels, w, b, v, probs, loss;
+  std::vector<NodeId> grads;
+  Net(int64_t in, int64_t hid, int64_t classes) {
+    x = g.input("x", {Shape::kBatch, in});
+    labels = g.input("labels", {Shape::kBatch});
+    w = g.parameter("w", {in, hid}, Initializer::normal(0, 0.5));
+    b = g.parameter("b", {hid}, Initializer::uniform(-0.1, 0.1));
+    v = g.parameter("v", {hid, classes}, Initializer::glorot_uniform());
+    NodeId h = ops::activation(g, ops::add(g, ops::matmul(g, x, w), b), testing::test_sigmoid(), {});
+    NodeId logits = ops::matmul(g, h, v);
+    probs = ops::softmax(g, logits);
+    loss = ops::softmax_cross_entropy(g, logits, labels, true);
+    grads = ops::gradients(g, loss, {w, b, v});
+  }
+  std::vector<NodeId> outputs() const { return {loss, probs, grads[0], grads[1], grads[2]}; }
+};
+
+void fill(Program& p, const Net& net, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (float& f : p.value(net.x).span()) f = u(rng);
+  const int64_t classes = net.g.shape(net.v)[1];
+  for (float& f : p.value(net.labels).span()) f = static_cast<float>(rng() % static_cast<uint64_t>(classes));
+}
+
+TEST(Program, EveryBackendMatchesTheDoubleInterpreter) {
+  const int64_t batch = 17, in = 33, hid = 65, classes = 10;
+  Net net(in, hid, classes);
+  ParameterStore params = ParameterStore::initialize(net.g, 42);
+  for (const std::string& name : backends::names()) {
+    SCOPED_TRACE(name);
+    ThreadPool pool(2);
+    CompileOptions opt{backends::chain(name), {}, &pool, net.outputs()};
+    auto p = Program::compile(net.g, params, batch, opt);
+    fill(*p, net, 3);
+    p->run();
+    std::map<std::string, reference::DoubleTensor> values;
+    for (NodeId id : {net.x, net.labels, net.w, net.b, net.v}) {
+      TensorView t = p->value(id);
+      values[net.g.node(id).name] = {t.shape, std::vector<double>(t.span().begin(), t.span().end())};
+    }
+    auto expect = reference::evaluate_f64(net.g, batch, values);
+    for (NodeId id : net.outputs()) {
+      TensorView got = p->value(id);
+      const auto& want = expect[static_cast<size_t>(id)].values;
+      ASSERT_EQ(static_cast<size_t>(got.numel()), want.size());
+      for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_NEAR(got.data[i], want[i], 1e-5 * std::max(1.0, std::abs(want[i]))) << net.g.node(id).name << "[" << i << "]";
+      }
+    }
+    for (const ScheduledNode& s : p->schedule()) EXPECT_EQ(s.backend, name) << net.g.node(s.node).name;
+  }
+}
+
+TEST(Program, MemoryPlanSharesBytesAndNeverOverlapsLiveValues) {
+  // The seed network at the tutorial's shapes.
+  Net net(785, 400, 10);
+  ParameterStore params = ParameterStore::initialize(net.g, 1);
+  CompileOptions opt{backends::chain("reference"), {}, nullptr, {net.loss, net.grads[0], net.grads[1], net.grads[2]}};
+  auto p = Program::compile(net.g, params, 32, opt);
+  EXPECT_LT(p->arena_bytes(), p->unshared_bytes());
+  const auto& bufs = p->buffers();
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    EXPECT_EQ(bufs[i].offset % 64, 0);
+    EXPECT_LE(bufs[i].offset + bufs[i].bytes, p->arena_bytes());
+    for (size_t j = i + 1; j < bufs.size(); ++j) {
+      const bool live_together = bufs[i].first_step <= bufs[j].last_step && bufs[j].first_step <= bufs[i].last_step;
+      const bool bytes_overlap = bufs[i].offset < bufs[j].offset + bufs[j].bytes && bufs[j].offset < bufs[i].offset + bufs[i].bytes;
+      EXPECT_FALSE(live_together && bytes_overlap)
+          << net.g.node(bufs[i].node).name << " and " << net.g.node(bufs[j].node).name;
+    }
+  }
+}
+
+TEST(Program, RunAllocatesNothing) {
+  Net net(785, 400, 10);
+  ParameterStore params = ParameterStore::initialize(net.g, 1);
+  for (const std::string& name : backends::names()) {
+    SCOPED_TRACE(name);
+    ThreadPool pool(2);
+    CompileOptions opt{backends::chain(name), {}, &pool, net.outputs()};
+    auto p = Program::compile(net.g, params, 32, opt);
+    fill(*p, net, 5);
+    p->run();  // step 1 may warm up per-thread buffers
+    g_allocations = 0;
+    g_counting = true;
+    for (int step = 2; step <= 100; ++step) p->run();
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0);
+  }
+}
+
+TEST(Program, TheAllocationCounterSeesAllocations) {
+  g_allocations = 0;
+  g_counting = true;
+  auto* p = new std::vector<int>(100);
+  g_counting = false;
+  delete p;
+  EXPECT_GE(g_allocations.load(), 2);  // the vector object and its storage
+}
+
+TEST(Program, BatchSizesAreCompiledOnceAndCached) {
+  Net net(5, 4, 3);
+  ParameterStore params = ParameterStore::initialize(net.g, 1);
+  ProgramCache cache(net.g, params, CompileOptions{backends::chain("highway"), {}, nullptr, {net.loss}});
+  Program& a = cache.get(8);
+  Program& b = cache.get(1);
+  EXPECT_EQ(&cache.get(8), &a);
+  EXPECT_EQ(a.batch(), 8);
+  EXPECT_EQ(b.value(net.x).shape, (Shape{1, 5}));
+}
+
+TEST(Program, PinnedNodesAndBadRequestsAreReported) {
+  Net net(5, 4, 3);
+  ParameterStore params = ParameterStore::initialize(net.g, 1);
+  const std::string logits = net.g.node(net.g.node(net.probs).inputs[0]).name;
+  CompileOptions opt{backends::chain("highway"), {{logits, "reference"}}, nullptr, {net.loss}};
+  auto p = Program::compile(net.g, params, 2, opt);
+  for (const ScheduledNode& s : p->schedule()) {
+    EXPECT_EQ(s.backend, net.g.node(s.node).name == logits ? "reference" : "highway");
+  }
+  EXPECT_THROW(p->value(net.probs), Error);  // not requested: not readable
+  opt.pinned = {{logits, "no_such_backend"}};
+  EXPECT_THROW(Program::compile(net.g, params, 2, opt), Error);
+  EXPECT_THROW(Program::compile(net.g, params, 0, opt), Error);
+  EXPECT_THROW(backends::chain("tpu"), Error);
+}
+
+}  // namespace
+}  // namespace graphrun
