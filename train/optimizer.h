@@ -1,0 +1,50 @@
+// Optimizer: runs an optimizer plugin's step over a model's trainable parameters, keeping its
+// per-parameter state slots (which checkpoints save) and the step counter.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/parameters.h"
+#include "core/plugin_host.h"
+#include "core/thread_pool.h"
+
+namespace graphrun::train {
+
+class Optimizer {
+ public:
+  // hyper: user-given hyperparameters by name (checked against the plugin's declaration);
+  // learning_rate < 0 means the plugin's default. context names the source for errors.
+  Optimizer(const LoadedOptimizer& entry, const std::vector<std::pair<std::string, double>>& hyper,
+            double learning_rate, ParameterStore& params, const std::vector<std::string>& trainable,
+            std::string_view context);
+
+  // One update of every trainable parameter; grads[i] is the gradient of trainable[i]
+  // (same element count). Splits large tensors across the pool. Allocates nothing.
+  void step(std::span<const float* const> grads, ThreadPool& pool);
+
+  const char* name() const { return entry_->name; }
+  double learning_rate() const { return lr_; }
+  void set_learning_rate(double lr) { lr_ = lr; }
+  uint64_t steps() const { return steps_; }
+  void set_steps(uint64_t steps) { steps_ = steps; }
+  const std::vector<double>& hyperparameters() const { return hyper_; }
+
+  // State tensors named "<parameter>/<slot>", for checkpoints.
+  std::vector<std::pair<std::string, Tensor*>> state();
+
+ private:
+  const graphrun_optimizer* entry_;
+  std::vector<double> hyper_;
+  double lr_;
+  uint64_t steps_ = 0;
+  std::vector<Tensor*> params_;
+  std::vector<std::string> names_;
+  std::vector<std::vector<Tensor>> slots_;            // [parameter][slot]
+  std::vector<std::vector<float*>> slot_pointers_;    // per parameter, for the step kernel
+};
+
+}  // namespace graphrun::train

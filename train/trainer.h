@@ -1,0 +1,92 @@
+// Trainer: mini-batch training and evaluation of a Model on a Dataset.
+//
+// Each epoch visits the data in an order drawn from (seed, epoch) alone, so a run resumed at
+// (epoch, batch) repeats the uninterrupted run exactly. Batches are copied into the compiled
+// Program's input buffers; the last partial batch runs on its own compiled Program. A step
+// allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/parameters.h"
+#include "core/plugin_host.h"
+#include "core/program.h"
+#include "io/dataset.h"
+#include "train/model.h"
+#include "train/optimizer.h"
+
+namespace graphrun::train {
+
+struct TrainConfig {
+  int64_t epochs = 1;
+  int64_t batch_size = 32;
+  bool shuffle = true;
+  uint64_t seed = 0;
+  std::string optimizer = "sgd";
+  std::vector<std::pair<std::string, double>> optimizer_params;
+  double learning_rate = -1.0;  // < 0: the optimizer's default
+  std::string backend = "highway";
+  int threads = 0;              // 0: one per core
+  std::string context = "model";
+};
+
+struct EpochResult {
+  int64_t epoch = 0;        // 0-based
+  double loss = 0.0;        // mean over samples
+  double accuracy = 0.0;    // classifiers only
+  double seconds = 0.0;
+  double samples_per_second = 0.0;
+};
+
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;
+  int64_t samples = 0;
+  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
+};
+
+// Called after every batch: (batches done in the epoch, batches in the epoch, running loss, running accuracy).
+using BatchCallback = std::function<void(int64_t, int64_t, double, double)>;
+
+class Trainer {
+ public:
+  Trainer(Model& model, ParameterStore& params, const TrainConfig& config, const PluginRegistry& plugins);
+  ~Trainer();
+
+  // One epoch from batch `start_batch` (0 unless resuming). Throws Error(Runtime) when the
+  // loss becomes NaN or infinite, naming the epoch and batch.
+  EpochResult train_epoch(const io::Dataset& data, int64_t start_batch = 0, const BatchCallback& on_batch = {});
+  Evaluation evaluate(const io::Dataset& data, int64_t batch_size = 500);
+  // Row-wise outputs (probabilities for classifiers) for features [N, D] into out [N, C].
+  void predict(const Tensor& features, Tensor& out, int64_t batch_size = 500);
+
+  int64_t epoch() const { return epoch_; }  // epochs completed
+  void set_epoch(int64_t e) { epoch_ = e; }
+  Optimizer& optimizer() { return *optimizer_; }
+  ThreadPool& pool() { return *pool_; }
+  const TrainConfig& config() const { return config_; }
+  // The training program at the configured batch size (for inspection).
+  Program& training_program(int64_t batch);
+
+ private:
+  void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
+
+  Model& model_;
+  ParameterStore& params_;
+  TrainConfig config_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::vector<NodeId> grads_;
+  std::unique_ptr<ProgramCache> train_programs_;
+  std::unique_ptr<ProgramCache> eval_programs_;
+  std::vector<const float*> grad_pointers_;
+  std::vector<int64_t> order_;
+  int64_t epoch_ = 0;
+};
+
+}  // namespace graphrun::train
