@@ -1,0 +1,387 @@
+// GEMM for graphrun::highway: C[M,N] (+)= op(A) * op(B), float, row-major.
+//
+// Structure (Goto/BLIS): for each column block of NC and depth block of KC, B is packed into
+// panels of NR = 2 vectors (k-major, zero-padded), then for each row block of MC, A is packed
+// into slivers of MR rows (k-major, zero-padded); an MR x NR micro-kernel keeps the C tile in
+// registers and runs MulAdd over the depth block. Packing absorbs all four transpose cases, so
+// one micro-kernel serves them. M == 1 or N == 1 goes to a GEMV path instead (memory bound:
+// packing would only add traffic). Threads split the N dimension into whole panels (or M into
+// row blocks when N is narrow); each thread packs into its own thread_local buffers, which
+// have a fixed size and are allocated on the thread's first GEMM only.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "backends/highway/kernels.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "backends/highway/gemm.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/aligned_allocator.h>
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace graphrun::highway {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+
+// Rows of the micro-kernel: the C tile takes 2*kMR vector registers, plus 2 for B and one
+// broadcast. AVX-512 has 32 registers (8 x 2 = 16 accumulators); AVX2/SSE have 16 (6 x 2).
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int64_t kMR = 8;
+#elif HWY_TARGET == HWY_SCALAR
+constexpr int64_t kMR = 4;
+#else
+constexpr int64_t kMR = 6;
+#endif
+constexpr int64_t kNV = 2;     // vectors per micro-kernel row: NR = kNV * lanes
+constexpr int64_t kKC = 256;   // depth block: an A sliver (kKC x kMR) stays in L1
+constexpr int64_t kNC = 512;   // column block: packed B (kKC x kNC = 512 KiB) stays in L2
+constexpr int64_t kMC = 144;   // row block: packed A (kMC x kKC = 144 KiB), multiple of kMR
+
+// Per-thread packing buffers, allocated once on a thread's first GEMM and reused.
+struct PackBuffers {
+  hwy::AlignedFreeUniquePtr<float[]> a;
+  hwy::AlignedFreeUniquePtr<float[]> b;
+};
+
+PackBuffers& ThreadBuffers() {
+  thread_local PackBuffers buffers;
+  if (!buffers.a) {
+    buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(kMC * kKC));
+    buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(kKC * kNC));
+  }
+  return buffers;
+}
+
+// Packs op(B)[k0 : k0+kc, j0 : j0+nc] into panels of nr columns: panel p holds kc rows of nr
+// consecutive floats (columns past nc are zero).
+void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
+           int64_t nc, int64_t nr, float* HWY_RESTRICT dst) {
+  const DF d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  for (int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
+    const int64_t w = std::min(nr, nc - jp);
+    if (!trans_b) {
+      const float* src = B + k0 * ldb + j0 + jp;
+      if (w == nr) {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t v = 0; v < nr; v += L) hn::Store(hn::LoadU(d, src + k * ldb + v), d, dst + k * nr + v);
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          float* row = dst + k * nr;
+          int64_t c = 0;
+          for (; c < w; ++c) row[c] = src[k * ldb + c];
+          for (; c < nr; ++c) row[c] = 0.0f;
+        }
+      }
+    } else {
+      // op(B)[k, j] = B[j * ldb + k]: each source row is one packed column.
+      for (int64_t c = 0; c < w; ++c) {
+        const float* src = B + (j0 + jp + c) * ldb + k0;
+        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[k];
+      }
+      for (int64_t c = w; c < nr; ++c)
+        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = 0.0f;
+    }
+  }
+}
+
+// Packs op(A)[i0 : i0+mc, k0 : k0+kc] into slivers of kMR rows: sliver s holds kc groups of
+// kMR floats (rows past mc are zero).
+void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
+           int64_t kc, float* HWY_RESTRICT dst) {
+  for (int64_t ip = 0; ip < mc; ip += kMR, dst += kc * kMR) {
+    const int64_t h = std::min(kMR, mc - ip);
+    if (trans_a) {
+      // op(A)[i, k] = A[k * lda + i]: kMR consecutive floats per k.
+      const float* src = A + k0 * lda + i0 + ip;
+      for (int64_t k = 0; k < kc; ++k) {
+        int64_t r = 0;
+        for (; r < h; ++r) dst[k * kMR + r] = src[k * lda + r];
+        for (; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
+      }
+    } else {
+      const float* src = A + (i0 + ip) * lda + k0;
+      if (h == kMR) {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < kMR; ++r) dst[k * kMR + r] = src[r * lda + k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          int64_t r = 0;
+          for (; r < h; ++r) dst[k * kMR + r] = src[r * lda + k];
+          for (; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (kNV lanes) in registers.
+// load_c: add to the existing C (else overwrite it without reading).
+HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTRICT pb,
+                            int64_t kc, float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
+                            bool load_c) {
+  const DF d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t nr = kNV * lanes;
+  VF acc0[kMR], acc1[kMR];
+  for (int64_t r = 0; r < kMR; ++r) {
+    acc0[r] = hn::Zero(d);
+    acc1[r] = hn::Zero(d);
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const VF b0 = hn::Load(d, pb + k * nr);
+    const VF b1 = hn::Load(d, pb + k * nr + lanes);
+    for (int64_t r = 0; r < kMR; ++r) {
+      const VF a = hn::Set(d, pa[k * kMR + r]);
+      acc0[r] = hn::MulAdd(a, b0, acc0[r]);
+      acc1[r] = hn::MulAdd(a, b1, acc1[r]);
+    }
+  }
+  if (m == kMR && n == nr) {
+    for (int64_t r = 0; r < kMR; ++r) {
+      float* c = C + r * ldc;
+      if (load_c) {
+        acc0[r] = hn::Add(acc0[r], hn::LoadU(d, c));
+        acc1[r] = hn::Add(acc1[r], hn::LoadU(d, c + lanes));
+      }
+      hn::StoreU(acc0[r], d, c);
+      hn::StoreU(acc1[r], d, c + lanes);
+    }
+    return;
+  }
+  const int64_t n0 = std::min(n, lanes);       // columns in the first vector
+  const int64_t n1 = std::max<int64_t>(n - lanes, 0);  // and in the second
+  const auto m0 = hn::FirstN(d, static_cast<size_t>(n0));
+  const auto m1 = hn::FirstN(d, static_cast<size_t>(n1));
+  for (int64_t r = 0; r < kMR; ++r) {
+    if (r >= m) break;
+    float* c = C + r * ldc;
+    VF v0 = acc0[r], v1 = acc1[r];
+    if (load_c) {
+      v0 = hn::Add(v0, hn::MaskedLoad(m0, d, c));
+      if (n1 > 0) v1 = hn::Add(v1, hn::MaskedLoad(m1, d, c + lanes));
+    }
+    hn::BlendedStore(v0, m0, d, c);
+    if (n1 > 0) hn::BlendedStore(v1, m1, d, c + lanes);
+  }
+}
+
+// y[j * incy] (+)= sum_k x[k * incx] * op(W)[k, j] for j < n, k < kdim, where
+// op(W)[k, j] = W[k * ldw + j] (w_trans false) or W[j * ldw + k] (w_trans true).
+void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_trans, float* y,
+          int64_t incy, int64_t kdim, int64_t n, bool accumulate) {
+  const DF d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  constexpr int64_t kChunk = 512;  // x is gathered into a contiguous stack buffer chunk by chunk
+  HWY_ALIGN float xbuf[kChunk];
+  HWY_ALIGN float ybuf[4 * HWY_MAX_BYTES / sizeof(float)];
+  for (int64_t k0 = 0; k0 < kdim; k0 += kChunk) {
+    const int64_t kc = std::min(kChunk, kdim - k0);
+    const bool acc_y = accumulate || k0 > 0;
+    const float* xs = x + k0 * incx;
+    if (incx != 1) {
+      for (int64_t k = 0; k < kc; ++k) xbuf[k] = xs[k * incx];
+      xs = xbuf;
+    }
+    if (!w_trans) {
+      // Strips of 4 vectors of y stay in registers over the whole chunk; W rows stream.
+      for (int64_t j = 0; j < n; j += 4 * L) {
+        const int64_t w = std::min(4 * L, n - j);
+        VF a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+        const float* wp = W + k0 * ldw + j;
+        if (w == 4 * L) {
+          for (int64_t k = 0; k < kc; ++k, wp += ldw) {
+            const VF xv = hn::Set(d, xs[k]);
+            a0 = hn::MulAdd(xv, hn::LoadU(d, wp), a0);
+            a1 = hn::MulAdd(xv, hn::LoadU(d, wp + L), a1);
+            a2 = hn::MulAdd(xv, hn::LoadU(d, wp + 2 * L), a2);
+            a3 = hn::MulAdd(xv, hn::LoadU(d, wp + 3 * L), a3);
+          }
+          hn::Store(a0, d, ybuf);
+          hn::Store(a1, d, ybuf + L);
+          hn::Store(a2, d, ybuf + 2 * L);
+          hn::Store(a3, d, ybuf + 3 * L);
+        } else {
+          for (int64_t v = 0; v < w; v += L) {
+            const auto mask = hn::FirstN(d, static_cast<size_t>(std::min(L, w - v)));
+            VF a = hn::Zero(d), b = hn::Zero(d);
+            const float* p = wp + v;
+            int64_t k = 0;
+            for (; k + 2 <= kc; k += 2, p += 2 * ldw) {
+              a = hn::MulAdd(hn::Set(d, xs[k]), hn::MaskedLoad(mask, d, p), a);
+              b = hn::MulAdd(hn::Set(d, xs[k + 1]), hn::MaskedLoad(mask, d, p + ldw), b);
+            }
+            if (k < kc) a = hn::MulAdd(hn::Set(d, xs[k]), hn::MaskedLoad(mask, d, p), a);
+            hn::Store(hn::Add(a, b), d, ybuf + v);
+          }
+        }
+        for (int64_t c = 0; c < w; ++c) {
+          float& out = y[(j + c) * incy];
+          out = acc_y ? out + ybuf[c] : ybuf[c];
+        }
+      }
+    } else {
+      // Dot products: 4 rows of W at a time, 2 accumulators each, reduced at the end.
+      const int64_t kv = kc / L * L;
+      const auto tail = hn::FirstN(d, static_cast<size_t>(kc - kv));
+      int64_t j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const float* w0 = W + j * ldw + k0;
+        const float* w1 = w0 + ldw;
+        const float* w2 = w1 + ldw;
+        const float* w3 = w2 + ldw;
+        VF a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+        for (int64_t k = 0; k < kv; k += L) {
+          const VF xv = hn::LoadU(d, xs + k);
+          a0 = hn::MulAdd(xv, hn::LoadU(d, w0 + k), a0);
+          a1 = hn::MulAdd(xv, hn::LoadU(d, w1 + k), a1);
+          a2 = hn::MulAdd(xv, hn::LoadU(d, w2 + k), a2);
+          a3 = hn::MulAdd(xv, hn::LoadU(d, w3 + k), a3);
+        }
+        if (kv < kc) {
+          const VF xv = hn::MaskedLoad(tail, d, xs + kv);
+          a0 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w0 + kv), a0);
+          a1 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w1 + kv), a1);
+          a2 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w2 + kv), a2);
+          a3 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w3 + kv), a3);
+        }
+        const float s[4] = {hn::GetLane(hn::SumOfLanes(d, a0)), hn::GetLane(hn::SumOfLanes(d, a1)),
+                            hn::GetLane(hn::SumOfLanes(d, a2)), hn::GetLane(hn::SumOfLanes(d, a3))};
+        for (int64_t c = 0; c < 4; ++c) {
+          float& out = y[(j + c) * incy];
+          out = acc_y ? out + s[c] : s[c];
+        }
+      }
+      for (; j < n; ++j) {
+        const float* w0 = W + j * ldw + k0;
+        VF a0 = hn::Zero(d);
+        for (int64_t k = 0; k < kv; k += L) a0 = hn::MulAdd(hn::LoadU(d, xs + k), hn::LoadU(d, w0 + k), a0);
+        if (kv < kc)
+          a0 = hn::MulAdd(hn::MaskedLoad(tail, d, xs + kv), hn::MaskedLoad(tail, d, w0 + kv), a0);
+        const float s = hn::GetLane(hn::SumOfLanes(d, a0));
+        float& out = y[j * incy];
+        out = acc_y ? out + s : s;
+      }
+    }
+  }
+}
+
+// One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0).
+void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+                bool accumulate) {
+  if (M == 1) {
+    // C row = x * op(B), x = op(A) row 0 (stride lda when A is stored transposed).
+    Gemv(A, trans_a ? lda : 1, B, ldb, trans_b, C, 1, K, N, accumulate);
+    return;
+  }
+  if (N == 1) {
+    // C column = op(A) * b, i.e. C^T = b^T op(A)^T with op(A)^T[k, i] = op(A)[i, k].
+    Gemv(B, trans_b ? 1 : ldb, A, lda, !trans_a, C, ldc, K, M, accumulate);
+    return;
+  }
+  const DF d;
+  const int64_t nr = kNV * static_cast<int64_t>(hn::Lanes(d));
+  PackBuffers& buffers = ThreadBuffers();
+  float* HWY_RESTRICT pa = buffers.a.get();
+  float* HWY_RESTRICT pb = buffers.b.get();
+  // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
+  const int64_t kblocks = (K + kKC - 1) / kKC;
+  const int64_t kc_max = (K + kblocks - 1) / kblocks;
+  const int64_t nblocks = (N + kNC - 1) / kNC;
+  const int64_t nc_max = std::min(kNC, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
+  const int64_t mblocks = (M + kMC - 1) / kMC;
+  const int64_t mc_max = std::min(kMC, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
+  for (int64_t jc = 0; jc < N; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, K - pc);
+      const bool load_c = accumulate || pc > 0;
+      PackB(trans_b, B, ldb, pc, kc, jc, nc, nr, pb);
+      for (int64_t ic = 0; ic < M; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, M - ic);
+        PackA(trans_a, A, lda, ic, mc, pc, kc, pa);
+        for (int64_t ir = 0; ir < mc; ir += kMR) {
+          const float* sliver = pa + ir * kc;
+          for (int64_t jr = 0; jr < nc; jr += nr) {
+            MicroKernel(sliver, pb + jr * kc, kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                        std::min(kMR, mc - ir), std::min(nr, nc - jr), load_c);
+          }
+        }
+      }
+    }
+  }
+}
+
+int64_t TargetValue() { return HWY_TARGET; }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace graphrun::highway
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace graphrun::highway {
+
+HWY_EXPORT(GemmSerial);
+HWY_EXPORT(TargetValue);
+
+const char* target_name() {
+  return hwy::TargetName(static_cast<uint32_t>(HWY_DYNAMIC_DISPATCH(TargetValue)()));
+}
+
+namespace {
+// Below this many multiply-adds per thread, handing work to another thread costs more than it
+// saves (~100 K MACs is a few microseconds of one core).
+constexpr int64_t kMinMacsPerThread = 96 * 1024;
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
+          ThreadPool& pool) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
+  const int64_t threads =
+      std::min<int64_t>(pool.size(), std::max<int64_t>(1, M * N * K / kMinMacsPerThread));
+  if (threads == 1) {
+    serial(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    return;
+  }
+  // Split N into whole micro-kernel panels (32 columns covers every target's NR; 16 for the
+  // GEMV path) when there are enough of them, else M into row blocks.
+  const int64_t grain_n = M < 8 ? 16 : 32;
+  const int64_t panels = (N + grain_n - 1) / grain_n;
+  if (N > 1 && (panels >= threads || M < 8 * threads)) {
+    const int64_t parts = std::min(threads, panels);
+    pool.run(parts, [&](int64_t t) {
+      const int64_t j0 = std::min(N, panels * t / parts * grain_n);
+      const int64_t j1 = std::min(N, panels * (t + 1) / parts * grain_n);
+      if (j1 <= j0) return;
+      const float* Bj = trans_b ? B + j0 * ldb : B + j0;
+      serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate);
+    });
+  } else {
+    const int64_t blocks = (M + 7) / 8;
+    const int64_t parts = std::min(threads, blocks);
+    pool.run(parts, [&](int64_t t) {
+      const int64_t i0 = std::min(M, blocks * t / parts * 8);
+      const int64_t i1 = std::min(M, blocks * (t + 1) / parts * 8);
+      if (i1 <= i0) return;
+      const float* Ai = trans_a ? A + i0 : A + i0 * lda;
+      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate);
+    });
+  }
+}
+
+}  // namespace graphrun::highway
+#endif  // HWY_ONCE

@@ -1,0 +1,64 @@
+// graphrun::highway: hand-vectorized float kernels with runtime ISA dispatch (Google Highway).
+//
+// Same names, arguments and semantics as backends/reference/kernels.h, float only, with the
+// ThreadPool that runs them as the last argument. Each kernel splits its work over the pool
+// (element ranges, rows, or GEMM column panels) and stays on the calling thread when the
+// problem is too small to repay the hand-over. Row-major throughout.
+//
+// Contracts: kernels trust their inputs (debug asserts only); the elementwise kernels accept
+// y aliasing an input; no kernel allocates in steady state (GEMM packs into per-thread buffers
+// of a fixed size, allocated on a thread's first GEMM). Sums accumulate in float with several
+// vector accumulators; softmax and cross-entropy subtract the row max first, so logits of any
+// finite magnitude give finite results.
+//
+// This header is plain C++: no Highway type appears here (see hwy/examples/skeleton.cc).
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace graphrun::highway {
+
+// C[M,N] (+)= op(A)[M,K] * op(B)[K,N]; op(A) = A (stored M x K, lda >= K) or A^T (stored K x M,
+// lda >= M); op(B) likewise. accumulate=false overwrites C without reading it.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
+          ThreadPool& pool);
+
+void add(const float* a, const float* b, float* y, int64_t n, ThreadPool& pool);  // y = a + b
+void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool& pool);  // y = a * b
+void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool& pool);   // y = alpha x
+// y[r,c] = x[r,c] + bias[c]
+void add_bias_rows(const float* x, const float* bias, float* y, int64_t rows, int64_t cols,
+                   ThreadPool& pool);
+// y[r,c] = alpha * v[c] (cols == 1 broadcasts a scalar)
+void broadcast_rows(const float* v, float alpha, float* y, int64_t rows, int64_t cols,
+                    ThreadPool& pool);
+// y[c] = sum_r x[r,c]
+void sum_rows(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool& pool);
+float sum_all(const float* x, int64_t n, ThreadPool& pool);
+
+// Stable (max-subtracted) softmax of each row, and its backward dx = y * (dy - sum(dy * y)).
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool& pool);
+void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
+                           ThreadPool& pool);
+
+// Fused softmax + cross-entropy, mean over rows. sparse: `rows` class indices stored as floats;
+// otherwise rows*cols target probabilities. Returns the mean loss.
+float softmax_cross_entropy(const float* logits, const float* labels, bool sparse, int64_t rows,
+                            int64_t cols, ThreadPool& pool);
+// dlogits = (softmax(logits) - target) * dloss / rows
+void softmax_cross_entropy_backward(const float* logits, const float* labels, bool sparse,
+                                    int64_t rows, int64_t cols, float dloss, float* dlogits,
+                                    ThreadPool& pool);
+
+// mean((pred - target)^2), and dpred = 2 (pred - target) / n * dloss.
+float mean_squared_error(const float* pred, const float* target, int64_t n, ThreadPool& pool);
+void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
+                                 float* dpred, ThreadPool& pool);
+
+// The instruction set the dynamic dispatch picked on this machine, e.g. "AVX3".
+const char* target_name();
+
+}  // namespace graphrun::highway

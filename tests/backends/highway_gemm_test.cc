@@ -1,0 +1,138 @@
+// Highway GEMM against the reference (double accumulation): every dimension swept over the
+// edges of the vector width and of the cache blocks, all transpose combinations, accumulate on
+// and off, padded leading dimensions, and 1, 2 and 3 threads.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "backends/highway/kernels.h"
+#include "backends/reference/kernels.h"
+#include "core/thread_pool.h"
+
+namespace graphrun {
+namespace {
+
+ThreadPool& pool_of(int threads) {
+  static ThreadPool one(1), two(2), three(3);
+  return threads == 1 ? one : threads == 2 ? two : three;
+}
+
+struct GemmCase {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  int64_t pad;  // added to every leading dimension
+  bool accumulate;
+};
+
+void check_gemm(const GemmCase& g, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t a_rows = g.trans_a ? g.K : g.M, a_cols = g.trans_a ? g.M : g.K;
+  const int64_t b_rows = g.trans_b ? g.N : g.K, b_cols = g.trans_b ? g.K : g.N;
+  const int64_t lda = a_cols + g.pad, ldb = b_cols + g.pad, ldc = g.N + g.pad;
+  std::vector<float> A(static_cast<size_t>(a_rows * lda)), B(static_cast<size_t>(b_rows * ldb));
+  for (float& v : A) v = dist(rng);
+  for (float& v : B) v = dist(rng);
+  std::vector<float> C0(static_cast<size_t>(g.M * ldc));
+  for (float& v : C0) v = dist(rng);
+  // Without accumulate C must not be read: start from NaN (the padding keeps its sentinel).
+  if (!g.accumulate)
+    for (int64_t i = 0; i < g.M; ++i)
+      for (int64_t j = 0; j < g.N; ++j) C0[i * ldc + j] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> expected = C0;
+  reference::gemm<float>(g.trans_a, g.trans_b, g.M, g.N, g.K, A.data(), lda, B.data(), ldb,
+                         expected.data(), ldc, g.accumulate);
+  // Tolerance: each entry sums K products with |a b| <= 1 (max|a| = max|b| = 1 here) in float.
+  // Blocked float accumulation errs by about u * sqrt(K) * sqrt(sum (ab)^2) in practice and
+  // u * K * sum|ab| at worst; 1e-6 * K (~16 u * K) covers the realistic error of any order of
+  // summation with a wide margin, while a dropped or doubled term (error ~ |ab| ~ 0.3) still
+  // fails for every K <= 784. The accumulated C (|c| <= 1) adds one rounding.
+  const double tol = 1e-6 * static_cast<double>(g.K) + 1e-6;
+  for (int threads : {1, 2, 3}) {
+    std::vector<float> C = C0;
+    highway::gemm(g.trans_a, g.trans_b, g.M, g.N, g.K, A.data(), lda, B.data(), ldb, C.data(),
+                  ldc, g.accumulate, pool_of(threads));
+    int64_t bad = 0;
+    for (int64_t i = 0; i < g.M && bad < 5; ++i) {
+      for (int64_t j = 0; j < ldc && bad < 5; ++j) {
+        const float got = C[i * ldc + j], want = expected[i * ldc + j];
+        if (j >= g.N) {  // padding: untouched
+          if (!(got == want)) {
+            ++bad;
+            ADD_FAILURE() << "wrote padding at (" << i << "," << j << ")";
+          }
+          continue;
+        }
+        if (!(std::abs(static_cast<double>(got) - want) <= tol)) {
+          ++bad;
+          ADD_FAILURE() << "C(" << i << "," << j << ") = " << got << ", expected " << want
+                        << " (tol " << tol << ") M=" << g.M << " N=" << g.N << " K=" << g.K
+                        << " ta=" << g.trans_a << " tb=" << g.trans_b << " acc=" << g.accumulate
+                        << " pad=" << g.pad << " threads=" << threads;
+        }
+      }
+    }
+    if (bad) return;
+  }
+}
+
+const int64_t kSizes[] = {1, 3, 17, 31, 33, 63, 65, 127, 129, 784};
+
+// Sweeps one dimension (0 = M, 1 = N, 2 = K) over kSizes against two settings of the others.
+void sweep(int dim) {
+  const int64_t others[][2] = {{7, 33}, {65, 129}};
+  uint32_t seed = 1000 * static_cast<uint32_t>(dim);
+  for (const auto& o : others) {
+    for (int64_t s : kSizes) {
+      for (int t = 0; t < 4; ++t) {
+        for (bool acc : {false, true}) {
+          GemmCase g{(t & 1) != 0, (t & 2) != 0, o[0], o[1], s, (s + t) % 2 == 0 ? 0 : 5, acc};
+          if (dim == 0) g.M = s, g.N = o[0], g.K = o[1];
+          if (dim == 1) g.M = o[0], g.N = s, g.K = o[1];
+          if (dim == 2) g.M = o[0], g.N = o[1], g.K = s;
+          check_gemm(g, ++seed);
+          if (::testing::Test::HasFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+TEST(HighwayGemm, SweepM) { sweep(0); }
+TEST(HighwayGemm, SweepN) { sweep(1); }
+TEST(HighwayGemm, SweepK) { sweep(2); }
+
+// The shapes of an MLP training step (forward, dX = dY W^T, dW = X^T dY) and GEMV shapes.
+TEST(HighwayGemm, ModelShapes) {
+  const int64_t shapes[][3] = {{32, 500, 784}, {32, 10, 400}, {1, 400, 785}, {1, 10, 400},
+                               {200, 300, 600}, {5, 1, 300}, {300, 1, 5}};
+  uint32_t seed = 77;
+  for (const auto& s : shapes) {
+    for (int t = 0; t < 4; ++t) {
+      check_gemm({(t & 1) != 0, (t & 2) != 0, s[0], s[1], s[2], 0, t == 3}, ++seed);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+TEST(HighwayGemm, ZeroDepthClearsOrKeeps) {
+  std::vector<float> C(6, 5.0f);
+  highway::gemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, C.data(), 3, true, pool_of(2));
+  for (float v : C) EXPECT_EQ(v, 5.0f);
+  highway::gemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, C.data(), 3, false, pool_of(2));
+  for (float v : C) EXPECT_EQ(v, 0.0f);
+}
+
+TEST(HighwayGemm, TargetName) {
+  const char* name = highway::target_name();
+  ASSERT_NE(name, nullptr);
+  EXPECT_GT(std::string(name).size(), 0u);
+}
+
+}  // namespace
+}  // namespace graphrun
