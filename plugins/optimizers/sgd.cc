@@ -1,0 +1,53 @@
+// SGD with momentum, dampening, Nesterov and L2 weight decay: PyTorch 1.13's _single_tensor_sgd.
+//   g = grad + weight_decay * param
+//   momentum != 0:  buf = g at step 1, else buf = momentum * buf + (1 - dampening) * g
+//                   g = nesterov ? g + momentum * buf : buf
+//   param -= lr * g
+// State slot: momentum_buffer. Default lr 0.01 (Keras's SGD default).
+// Arithmetic is float, in PyTorch's order, so trajectories match torch.optim.SGD in float32.
+#include <cstddef>
+#include <cstdint>
+
+#include "graphrun/plugin.h"
+
+namespace {
+
+enum { kMomentum, kDampening, kNesterov, kWeightDecay, kNumHyper };
+
+const graphrun_param kHyper[kNumHyper] = {
+    {"momentum", 0.0, 0.0, 1.0, "momentum factor"},
+    {"dampening", 0.0, 0.0, 1.0, "dampening for momentum"},
+    {"nesterov", 0.0, 0.0, 1.0, "1: Nesterov momentum (needs momentum > 0, dampening 0)"},
+    {"weight_decay", 0.0, 0.0, 1e6, "L2 penalty added to the gradient"},
+};
+const char* const kSlots[] = {"momentum_buffer"};
+
+void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t step, double lr,
+          const double* hyper) {
+  const float momentum = static_cast<float>(hyper[kMomentum]);
+  const float one_minus_dampening = static_cast<float>(1.0 - hyper[kDampening]);
+  const bool nesterov = hyper[kNesterov] != 0.0;
+  const float wd = static_cast<float>(hyper[kWeightDecay]);
+  const float neg_lr = static_cast<float>(-lr);
+  float* buf = state[0];
+  for (size_t i = 0; i < n; ++i) {
+    float g = grad[i];
+    if (wd != 0.0f) g = g + wd * param[i];
+    if (momentum != 0.0f) {
+      buf[i] = step == 1 ? g : buf[i] * momentum + one_minus_dampening * g;
+      g = nesterov ? g + momentum * buf[i] : buf[i];
+    }
+    param[i] = param[i] + neg_lr * g;
+  }
+}
+
+const graphrun_optimizer kSgd = {
+    sizeof(graphrun_optimizer), "sgd", "stochastic gradient descent with optional (Nesterov) momentum",
+    0.01, kHyper, kNumHyper, 1, kSlots, Step};
+
+}  // namespace
+
+GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()
+GRAPHRUN_PLUGIN_INIT(const graphrun_host* host, graphrun_registry* registry) {
+  return host->register_optimizer(registry, &kSgd);
+}
