@@ -4,6 +4,7 @@
 //   sum = (t == 1 ? initial_accumulator_value : sum) + g^2   (slots are zero at step 1)
 //   param -= clr * g / (sqrt(sum) + eps)
 // State slot: sum. Default lr 0.01.
+// Float arithmetic in ATen's order and rounding (FMAs where ATen's kernels fuse), as in sgd.cc.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -32,11 +33,11 @@ void Step(float* param, const float* grad, float* const* state, size_t n, uint64
   float* sum = state[0];
   for (size_t i = 0; i < n; ++i) {
     float g = grad[i];
-    if (wd != 0.0f) g = g + wd * param[i];
+    if (wd != 0.0f) g = std::fma(wd, param[i], g);
     if (step == 1) sum[i] = init;
-    sum[i] = sum[i] + g * g;
+    sum[i] = std::fma(g, g, sum[i]);
     const float std_dev = std::sqrt(sum[i]) + eps;
-    param[i] = param[i] + neg_clr * (g / std_dev);
+    param[i] = param[i] + neg_clr * g / std_dev;
   }
 }
 

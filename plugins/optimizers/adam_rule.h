@@ -5,6 +5,10 @@
 //   v_max = max(v_max, v) (amsgrad); denom = sqrt(amsgrad ? v_max : v) / sqrt(1 - beta2^t) + eps
 //   param -= lr / (1 - beta1^t) * m / denom
 // State slots: exp_avg, exp_avg_sq, max_exp_avg_sq (always allocated; used with amsgrad).
+//
+// Float arithmetic in ATen's order and rounding (its CPU kernels fuse `a + alpha * b` and
+// addcmul into FMAs; addcdiv is (value * t1) / t2 + self), so trajectories match torch.optim in
+// float32 to a few ulps. std::fma keeps that independent of -mfma and -ffp-contract.
 #pragma once
 
 #include <cmath>
@@ -40,17 +44,17 @@ void AdamStep(float* param, const float* grad, float* const* state, size_t n, ui
     if (kDecoupled) {
       param[i] = param[i] * decay;
     } else if (wd != 0.0f) {
-      g = g + wd * param[i];
+      g = std::fma(wd, param[i], g);
     }
-    m[i] = m[i] * b1 + one_minus_b1 * g;
-    v[i] = v[i] * b2 + one_minus_b2 * (g * g);
+    m[i] = std::fma(one_minus_b1, g, m[i] * b1);
+    v[i] = std::fma(one_minus_b2 * g, g, v[i] * b2);
     float second = v[i];
     if (amsgrad) {
       v_max[i] = v_max[i] > v[i] ? v_max[i] : v[i];
       second = v_max[i];
     }
     const float denom = std::sqrt(second) / bc2_sqrt + eps;
-    param[i] = param[i] + neg_step_size * (m[i] / denom);
+    param[i] = param[i] + neg_step_size * m[i] / denom;
   }
 }
 

@@ -6,6 +6,7 @@
 //   momentum > 0: buf = momentum * buf + g / avg;  param -= lr * buf
 //   else:         param -= lr * g / avg
 // State slots: square_avg, grad_avg, momentum_buffer (always allocated). Default lr 0.01.
+// Float arithmetic in ATen's order and rounding (FMAs where ATen's kernels fuse), as in sgd.cc.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -39,21 +40,21 @@ void Step(float* param, const float* grad, float* const* state, size_t n, uint64
   float* buf = state[2];
   for (size_t i = 0; i < n; ++i) {
     float g = grad[i];
-    if (wd != 0.0f) g = g + wd * param[i];
-    sq[i] = sq[i] * alpha + one_minus_alpha * (g * g);
+    if (wd != 0.0f) g = std::fma(wd, param[i], g);
+    sq[i] = std::fma(one_minus_alpha * g, g, sq[i] * alpha);
     float avg;
     if (centered) {
-      ga[i] = ga[i] * alpha + one_minus_alpha * g;
-      avg = std::sqrt(sq[i] + -1.0f * (ga[i] * ga[i]));
+      ga[i] = std::fma(one_minus_alpha, g, ga[i] * alpha);
+      avg = std::sqrt(std::fma(-1.0f * ga[i], ga[i], sq[i]));
     } else {
       avg = std::sqrt(sq[i]);
     }
     avg = avg + eps;
     if (momentum > 0.0f) {
       buf[i] = buf[i] * momentum + g / avg;
-      param[i] = param[i] + neg_lr * buf[i];
+      param[i] = std::fma(neg_lr, buf[i], param[i]);
     } else {
-      param[i] = param[i] + neg_lr * (g / avg);
+      param[i] = param[i] + neg_lr * g / avg;
     }
   }
 }

@@ -4,7 +4,10 @@
 //                   g = nesterov ? g + momentum * buf : buf
 //   param -= lr * g
 // State slot: momentum_buffer. Default lr 0.01 (Keras's SGD default).
-// Arithmetic is float, in PyTorch's order, so trajectories match torch.optim.SGD in float32.
+// Float arithmetic in ATen's order and rounding: its CPU add kernel computes `a + alpha * b` as
+// one FMA, so std::fma here (independent of -mfma / -ffp-contract); trajectories then match
+// torch.optim.SGD in float32 to the ulp.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -32,12 +35,12 @@ void Step(float* param, const float* grad, float* const* state, size_t n, uint64
   float* buf = state[0];
   for (size_t i = 0; i < n; ++i) {
     float g = grad[i];
-    if (wd != 0.0f) g = g + wd * param[i];
+    if (wd != 0.0f) g = std::fma(wd, param[i], g);
     if (momentum != 0.0f) {
-      buf[i] = step == 1 ? g : buf[i] * momentum + one_minus_dampening * g;
-      g = nesterov ? g + momentum * buf[i] : buf[i];
+      buf[i] = step == 1 ? g : std::fma(one_minus_dampening, g, buf[i] * momentum);
+      g = nesterov ? std::fma(momentum, buf[i], g) : buf[i];
     }
-    param[i] = param[i] + neg_lr * g;
+    param[i] = std::fma(neg_lr, g, param[i]);
   }
 }
 
