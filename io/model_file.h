@@ -1,0 +1,92 @@
+// Model files: the JSON that describes a network, its loss, optimizer, data and training
+// settings (the format is documented in docs/model-format.md, schema docs/model.schema.json).
+//
+//   {"inputs": 784,
+//    "layers": [{"units": 400, "activation": "sigmoid", "init": "normal"},
+//               {"units": 10, "activation": "softmax", "bias": false}],
+//    "optimizer": {"name": "sgd", "learning_rate": 0.01},
+//    "training": {"epochs": 3, "batch_size": 32}}
+//
+// read_model_file validates everything it can without building a graph: every error is one
+// Error(BadInput) line "<file>: <json.path>: expected ..., got ..." (e.g.
+// "m.json: layers[2].units: expected an integer from 1 to 1000000, got -3"); a JSON syntax
+// error gives line:column; unknown keys and duplicate keys are errors; nesting is bounded.
+// With a plugin registry it also checks activation and optimizer names and their parameters.
+// Data paths are resolved relative to the model file's folder (absolute paths are kept).
+//
+// This layer knows nothing of train/: it produces plain specs; train/model_file.h turns them
+// into a train::SequentialSpec and a train::TrainConfig.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/initializer.h"
+
+namespace graphrun {
+class PluginRegistry;
+}
+
+namespace graphrun::io {
+
+inline constexpr uint64_t kModelFileMaxBytes = uint64_t{16} << 20;
+inline constexpr int kModelFileMaxDepth = 16;
+inline constexpr int64_t kModelMaxUnits = 1'000'000;
+inline constexpr int64_t kModelMaxLayers = 1000;
+
+struct LayerSpec {
+  std::string name;                 // parameters "<name>.weight", "<name>.bias"; default "dense<i>"
+  int64_t units = 0;
+  std::string activation = "linear";  // "linear" (none) or an activation plugin's name
+  std::vector<std::pair<std::string, double>> activation_params;
+  Initializer init = Initializer::glorot_uniform();
+  bool use_bias = true;
+  Initializer bias_init = Initializer::zeros();
+  bool trainable = true;
+};
+
+struct DataSpec {
+  std::string format = "idx";  // "idx" or "csv"
+  // idx: absolute paths (resolved against the model file's folder)
+  std::string train_images, train_labels, test_images, test_labels;
+  // csv
+  std::string train_csv, test_csv;
+  int label_column = 0;
+  bool header = false;
+  std::string scaling = "minmax_global";  // none, minmax, minmax_global, standardize
+  bool has_test() const { return !test_images.empty() || !test_csv.empty(); }
+};
+
+struct ModelFile {
+  std::string path;  // as given, for messages
+  int64_t inputs = 0;
+  std::vector<LayerSpec> layers;
+  std::string loss = "cross_entropy";  // canonical: "cross_entropy" or "mse"
+  std::string optimizer = "sgd";
+  std::vector<std::pair<std::string, double>> optimizer_params;
+  double learning_rate = -1;  // < 0: the optimizer's default
+  std::optional<DataSpec> data;
+  int64_t epochs = 1, batch_size = 32;
+  bool shuffle = true;
+  uint64_t seed = 0;
+  // FNV-1a 64 of the canonical JSON (no whitespace, keys in file order) of the parts that
+  // decide the parameters and their training: inputs, layers, loss, optimizer. Checkpoints
+  // record it so a resume with a different model is refused.
+  uint64_t model_hash = 0;
+};
+
+// Reads and validates a model file (see the file comment). plugins: when non-null, activation
+// and optimizer names and parameters are checked against it (the CLI passes the registry it
+// loaded with --plugin-dir); when null only the structure is checked.
+ModelFile read_model_file(const std::string& path, const PluginRegistry* plugins = nullptr);
+// The same from text; `path` names it in messages and is the base for relative data paths.
+ModelFile parse_model_file(const std::string& text, const std::string& path,
+                           const PluginRegistry* plugins = nullptr);
+
+// Total trainable and frozen parameter count of the spec (weights + biases).
+int64_t parameter_count(const ModelFile& m);
+
+}  // namespace graphrun::io
