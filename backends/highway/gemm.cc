@@ -38,7 +38,6 @@ constexpr int64_t kMR = 4;
 #else
 constexpr int64_t kMR = 6;
 #endif
-constexpr int64_t kNV = 2;     // vectors per micro-kernel row: NR = kNV * lanes
 constexpr int64_t kKC = 256;   // depth block: an A sliver (kKC x kMR) stays in L1
 constexpr int64_t kNC = 512;   // column block: packed B (kKC x kNC = 512 KiB) stays in L2
 constexpr int64_t kMC = 144;   // row block: packed A (kMC x kKC = 144 KiB), multiple of kMR
@@ -56,6 +55,30 @@ PackBuffers& ThreadBuffers() {
     buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(kKC * kNC));
   }
   return buffers;
+}
+
+// Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
+// (stride src_stride). 128-bit vectors, two levels of interleaves.
+HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride,
+                             float* HWY_RESTRICT dst, int64_t dst_stride) {
+#if HWY_TARGET == HWY_SCALAR
+  for (int64_t q = 0; q < 4; ++q)
+    for (int64_t c = 0; c < 4; ++c) dst[q * dst_stride + c] = src[c * src_stride + q];
+#else
+  const hn::Full128<float> d4;
+  const auto r0 = hn::LoadU(d4, src);
+  const auto r1 = hn::LoadU(d4, src + src_stride);
+  const auto r2 = hn::LoadU(d4, src + 2 * src_stride);
+  const auto r3 = hn::LoadU(d4, src + 3 * src_stride);
+  const auto t0 = hn::InterleaveLower(d4, r0, r1);  // r0_0 r1_0 r0_1 r1_1
+  const auto t1 = hn::InterleaveLower(d4, r2, r3);  // r2_0 r3_0 r2_1 r3_1
+  const auto t2 = hn::InterleaveUpper(d4, r0, r1);  // r0_2 r1_2 r0_3 r1_3
+  const auto t3 = hn::InterleaveUpper(d4, r2, r3);  // r2_2 r3_2 r2_3 r3_3
+  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, dst);
+  hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, dst + dst_stride);
+  hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, dst + 2 * dst_stride);
+  hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, dst + 3 * dst_stride);
+#endif
 }
 
 // Packs op(B)[k0 : k0+kc, j0 : j0+nc] into panels of nr columns: panel p holds kc rows of nr
@@ -80,11 +103,16 @@ void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, in
         }
       }
     } else {
-      // op(B)[k, j] = B[j * ldb + k]: each source row is one packed column.
-      for (int64_t c = 0; c < w; ++c) {
-        const float* src = B + (j0 + jp + c) * ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[k];
+      // op(B)[k, j] = B[j * ldb + k]: source row j becomes packed column j, 4 x 4 at a time.
+      const float* src = B + (j0 + jp) * ldb + k0;
+      const int64_t w4 = w / 4 * 4, kc4 = kc / 4 * 4;
+      for (int64_t c = 0; c < w4; c += 4) {
+        for (int64_t k = 0; k < kc4; k += 4) Transpose4x4(src + c * ldb + k, ldb, dst + k * nr + c, nr);
+        for (int64_t k = kc4; k < kc; ++k)
+          for (int64_t q = 0; q < 4; ++q) dst[k * nr + c + q] = src[(c + q) * ldb + k];
       }
+      for (int64_t c = w4; c < w; ++c)
+        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[c * ldb + k];
       for (int64_t c = w; c < nr; ++c)
         for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = 0.0f;
     }
@@ -121,14 +149,16 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
   }
 }
 
-// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (kNV lanes) in registers.
+// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (1 or 2 vectors) in registers.
 // load_c: add to the existing C (else overwrite it without reading).
+// kNV2: the panel is 2 vectors wide (else 1, for narrow N such as 10 output classes).
+template <bool kNV2>
 HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTRICT pb,
                             int64_t kc, float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
                             bool load_c) {
   const DF d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t nr = kNV * lanes;
+  const int64_t nr = (kNV2 ? 2 : 1) * lanes;
   VF acc0[kMR], acc1[kMR];
   for (int64_t r = 0; r < kMR; ++r) {
     acc0[r] = hn::Zero(d);
@@ -136,11 +166,11 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTR
   }
   for (int64_t k = 0; k < kc; ++k) {
     const VF b0 = hn::Load(d, pb + k * nr);
-    const VF b1 = hn::Load(d, pb + k * nr + lanes);
+    const VF b1 = kNV2 ? hn::Load(d, pb + k * nr + lanes) : b0;
     for (int64_t r = 0; r < kMR; ++r) {
       const VF a = hn::Set(d, pa[k * kMR + r]);
       acc0[r] = hn::MulAdd(a, b0, acc0[r]);
-      acc1[r] = hn::MulAdd(a, b1, acc1[r]);
+      if (kNV2) acc1[r] = hn::MulAdd(a, b1, acc1[r]);
     }
   }
   if (m == kMR && n == nr) {
@@ -148,10 +178,10 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTR
       float* c = C + r * ldc;
       if (load_c) {
         acc0[r] = hn::Add(acc0[r], hn::LoadU(d, c));
-        acc1[r] = hn::Add(acc1[r], hn::LoadU(d, c + lanes));
+        if (kNV2) acc1[r] = hn::Add(acc1[r], hn::LoadU(d, c + lanes));
       }
       hn::StoreU(acc0[r], d, c);
-      hn::StoreU(acc1[r], d, c + lanes);
+      if (kNV2) hn::StoreU(acc1[r], d, c + lanes);
     }
     return;
   }
@@ -287,7 +317,9 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     return;
   }
   const DF d;
-  const int64_t nr = kNV * static_cast<int64_t>(hn::Lanes(d));
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const bool wide = N > lanes;  // 2-vector panels unless all of N fits one vector
+  const int64_t nr = (wide ? 2 : 1) * lanes;
   PackBuffers& buffers = ThreadBuffers();
   float* HWY_RESTRICT pa = buffers.a.get();
   float* HWY_RESTRICT pb = buffers.b.get();
@@ -310,8 +342,13 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         for (int64_t ir = 0; ir < mc; ir += kMR) {
           const float* sliver = pa + ir * kc;
           for (int64_t jr = 0; jr < nc; jr += nr) {
-            MicroKernel(sliver, pb + jr * kc, kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                        std::min(kMR, mc - ir), std::min(nr, nc - jr), load_c);
+            float* c = C + (ic + ir) * ldc + jc + jr;
+            const int64_t m = std::min(kMR, mc - ir), n = std::min(nr, nc - jr);
+            if (wide) {
+              MicroKernel<true>(sliver, pb + jr * kc, kc, c, ldc, m, n, load_c);
+            } else {
+              MicroKernel<false>(sliver, pb + jr * kc, kc, c, ldc, m, n, load_c);
+            }
           }
         }
       }
