@@ -66,8 +66,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
   if (options.delimiter == '\n' || options.delimiter == '\r') {
     throw Error(ErrorKind::BadInput, fmt::format("{}: the delimiter cannot be a line break", file));
   }
-  auto bad = [&](size_t line, const std::string& what) -> void {
+  auto bad = [&](size_t line, const std::string& what) {
     throw Error(ErrorKind::BadInput, fmt::format("{}:{}: {}", file, line, what));
+  };
+  auto bad_cell = [&](size_t line, size_t column, const std::string& what) {
+    throw Error(ErrorKind::BadInput, fmt::format("{}:{}:{}: {}", file, line, column, what));
   };
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   if (text.empty()) throw Error(ErrorKind::BadInput, fmt::format("{}: file is empty, expected CSV rows", file));
@@ -117,10 +120,9 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
       double v = 0;
       std::string problem = parse_number(c.text, v);
       if (i == label) {
-        if (problem.empty() && (v < 0 || v > INT32_MAX || v != std::floor(v))) problem = "is not";
-        if (!problem.empty()) {
-          bad(line_no, fmt::format("{}: label {} is not a non-negative integer class index", c.column,
-                                   quote_text(c.text, 40)));
+        if (!problem.empty() || v < 0 || v > INT32_MAX || v != std::floor(v)) {
+          bad_cell(line_no, c.column,
+                   fmt::format("label {} is not a non-negative integer class index", quote_text(c.text, 40)));
         }
         table.labels.push_back(static_cast<int32_t>(v));
         continue;
@@ -129,7 +131,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
         std::string hint = rows == 0 && !options.header && problem == "is not a number"
                                ? " (if this line names the columns, read it as a header)"
                                : "";
-        bad(line_no, fmt::format("{}: column {} value {} {}{}", c.column, i, quote_text(c.text, 40), problem, hint));
+        bad_cell(line_no, c.column, fmt::format("column {} value {} {}{}", i, quote_text(c.text, 40), problem, hint));
       }
       values.push_back(static_cast<float>(v));
     }
