@@ -2,7 +2,7 @@
 //
 // Each SIMD body works on one contiguous range or block of rows; the HWY_ONCE part at the
 // bottom splits the work over the pool (detail::kElementGrain elements per thread at least).
-// Tails use FirstN masks (MaskedLoad / BlendedStore), so no kernel touches memory past n.
+// Tails use FirstN masks (LoadPrefix / BlendedStore), so no kernel touches memory past n.
 // y may alias an input: every lane is read before the same lane is written.
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +14,8 @@
 #define HWY_TARGET_INCLUDE "backends/highway/elementwise.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+
+#include "backends/highway/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace graphrun::highway {
@@ -37,7 +39,7 @@ HWY_INLINE void Binary(const float* a, const float* b, float* y, int64_t n, Op o
   }
   for (; i < n; i += L) {
     const auto m = hn::FirstN(d, static_cast<size_t>(n - i));
-    hn::BlendedStore(op(hn::MaskedLoad(m, d, a + i), hn::MaskedLoad(m, d, b + i)), m, d, y + i);
+    hn::BlendedStore(op(LoadPrefix(m, d, a + i), LoadPrefix(m, d, b + i)), m, d, y + i);
   }
 }
 
@@ -100,10 +102,10 @@ void SumRowsRange(const float* x, float* y, int64_t rows, int64_t cols, int64_t 
     VF s0 = hn::Zero(d), s1 = hn::Zero(d);
     int64_t r = 0;
     for (; r + 2 <= rows; r += 2) {
-      s0 = hn::Add(s0, hn::MaskedLoad(m, d, x + r * cols + c));
-      s1 = hn::Add(s1, hn::MaskedLoad(m, d, x + (r + 1) * cols + c));
+      s0 = hn::Add(s0, LoadPrefix(m, d, x + r * cols + c));
+      s1 = hn::Add(s1, LoadPrefix(m, d, x + (r + 1) * cols + c));
     }
-    if (r < rows) s0 = hn::Add(s0, hn::MaskedLoad(m, d, x + r * cols + c));
+    if (r < rows) s0 = hn::Add(s0, LoadPrefix(m, d, x + r * cols + c));
     hn::BlendedStore(hn::Add(s0, s1), m, d, y + c);
   }
 }
@@ -115,7 +117,7 @@ HWY_INLINE double SumImpl(const float* x, const float* t, int64_t n) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   auto term = [&](VF v, const float* tp, int64_t i, auto mask, bool full) {
     if constexpr (kSquaredDiff) {
-      const VF diff = hn::Sub(v, full ? hn::LoadU(d, tp + i) : hn::MaskedLoad(mask, d, tp + i));
+      const VF diff = hn::Sub(v, full ? hn::LoadU(d, tp + i) : LoadPrefix(mask, d, tp + i));
       return hn::Mul(diff, diff);
     } else {
       (void)tp, (void)i, (void)mask, (void)full;
@@ -133,7 +135,7 @@ HWY_INLINE double SumImpl(const float* x, const float* t, int64_t n) {
   }
   for (; i < n; i += L) {
     const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, n - i)));
-    s0 = hn::Add(s0, term(hn::MaskedLoad(m, d, x + i), t, i, m, false));
+    s0 = hn::Add(s0, term(LoadPrefix(m, d, x + i), t, i, m, false));
   }
   const VF s = hn::Add(hn::Add(s0, s1), hn::Add(s2, s3));
   return static_cast<double>(hn::GetLane(hn::SumOfLanes(d, s)));

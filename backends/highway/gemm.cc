@@ -21,6 +21,8 @@
 #include <hwy/aligned_allocator.h>
 #include <hwy/highway.h>
 
+#include "backends/highway/simd-inl.h"
+
 HWY_BEFORE_NAMESPACE();
 namespace graphrun::highway {
 namespace HWY_NAMESPACE {
@@ -194,8 +196,8 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTR
     float* c = C + r * ldc;
     VF v0 = acc0[r], v1 = acc1[r];
     if (load_c) {
-      v0 = hn::Add(v0, hn::MaskedLoad(m0, d, c));
-      if (n1 > 0) v1 = hn::Add(v1, hn::MaskedLoad(m1, d, c + lanes));
+      v0 = hn::Add(v0, LoadPrefix(m0, d, c));
+      if (n1 > 0) v1 = hn::Add(v1, LoadPrefix(m1, d, c + lanes));
     }
     hn::BlendedStore(v0, m0, d, c);
     if (n1 > 0) hn::BlendedStore(v1, m1, d, c + lanes);
@@ -244,10 +246,10 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
             const float* p = wp + v;
             int64_t k = 0;
             for (; k + 2 <= kc; k += 2, p += 2 * ldw) {
-              a = hn::MulAdd(hn::Set(d, xs[k]), hn::MaskedLoad(mask, d, p), a);
-              b = hn::MulAdd(hn::Set(d, xs[k + 1]), hn::MaskedLoad(mask, d, p + ldw), b);
+              a = hn::MulAdd(hn::Set(d, xs[k]), LoadPrefix(mask, d, p), a);
+              b = hn::MulAdd(hn::Set(d, xs[k + 1]), LoadPrefix(mask, d, p + ldw), b);
             }
-            if (k < kc) a = hn::MulAdd(hn::Set(d, xs[k]), hn::MaskedLoad(mask, d, p), a);
+            if (k < kc) a = hn::MulAdd(hn::Set(d, xs[k]), LoadPrefix(mask, d, p), a);
             hn::Store(hn::Add(a, b), d, ybuf + v);
           }
         }
@@ -275,11 +277,11 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
           a3 = hn::MulAdd(xv, hn::LoadU(d, w3 + k), a3);
         }
         if (kv < kc) {
-          const VF xv = hn::MaskedLoad(tail, d, xs + kv);
-          a0 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w0 + kv), a0);
-          a1 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w1 + kv), a1);
-          a2 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w2 + kv), a2);
-          a3 = hn::MulAdd(xv, hn::MaskedLoad(tail, d, w3 + kv), a3);
+          const VF xv = LoadPrefix(tail, d, xs + kv);
+          a0 = hn::MulAdd(xv, LoadPrefix(tail, d, w0 + kv), a0);
+          a1 = hn::MulAdd(xv, LoadPrefix(tail, d, w1 + kv), a1);
+          a2 = hn::MulAdd(xv, LoadPrefix(tail, d, w2 + kv), a2);
+          a3 = hn::MulAdd(xv, LoadPrefix(tail, d, w3 + kv), a3);
         }
         const float s[4] = {hn::GetLane(hn::SumOfLanes(d, a0)), hn::GetLane(hn::SumOfLanes(d, a1)),
                             hn::GetLane(hn::SumOfLanes(d, a2)), hn::GetLane(hn::SumOfLanes(d, a3))};
@@ -293,7 +295,7 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
         VF a0 = hn::Zero(d);
         for (int64_t k = 0; k < kv; k += L) a0 = hn::MulAdd(hn::LoadU(d, xs + k), hn::LoadU(d, w0 + k), a0);
         if (kv < kc)
-          a0 = hn::MulAdd(hn::MaskedLoad(tail, d, xs + kv), hn::MaskedLoad(tail, d, w0 + kv), a0);
+          a0 = hn::MulAdd(LoadPrefix(tail, d, xs + kv), LoadPrefix(tail, d, w0 + kv), a0);
         const float s = hn::GetLane(hn::SumOfLanes(d, a0));
         float& out = y[j * incy];
         out = acc_y ? out + s : s;
@@ -335,19 +337,22 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
       const bool load_c = accumulate || pc > 0;
-      PackB(trans_b, B, ldb, pc, kc, jc, nc, nr, pb);
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min(mc_max, M - ic);
         PackA(trans_a, A, lda, ic, mc, pc, kc, pa);
-        for (int64_t ir = 0; ir < mc; ir += kMR) {
-          const float* sliver = pa + ir * kc;
-          for (int64_t jr = 0; jr < nc; jr += nr) {
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          // B panels are packed during the first row block, right before their first use, so
+          // the panel is still in L1 for every sliver of that block (all of M when M <= kMC).
+          float* panel = pb + jr * kc;
+          const int64_t n = std::min(nr, nc - jr);
+          if (ic == 0) PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, panel);
+          for (int64_t ir = 0; ir < mc; ir += kMR) {
             float* c = C + (ic + ir) * ldc + jc + jr;
-            const int64_t m = std::min(kMR, mc - ir), n = std::min(nr, nc - jr);
+            const int64_t m = std::min(kMR, mc - ir);
             if (wide) {
-              MicroKernel<true>(sliver, pb + jr * kc, kc, c, ldc, m, n, load_c);
+              MicroKernel<true>(pa + ir * kc, panel, kc, c, ldc, m, n, load_c);
             } else {
-              MicroKernel<false>(sliver, pb + jr * kc, kc, c, ldc, m, n, load_c);
+              MicroKernel<false>(pa + ir * kc, panel, kc, c, ldc, m, n, load_c);
             }
           }
         }
@@ -369,7 +374,7 @@ HWY_EXPORT(GemmSerial);
 HWY_EXPORT(TargetValue);
 
 const char* target_name() {
-  return hwy::TargetName(static_cast<uint32_t>(HWY_DYNAMIC_DISPATCH(TargetValue)()));
+  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(TargetValue)());
 }
 
 namespace {

@@ -17,6 +17,8 @@
 #define HWY_TARGET_INCLUDE "backends/highway/softmax.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+
+#include "backends/highway/simd-inl.h"
 #include <hwy/contrib/math/math-inl.h>
 
 HWY_BEFORE_NAMESPACE();
@@ -40,7 +42,7 @@ HWY_INLINE float RowMax(const float* x, int64_t cols) {
   }
   for (; c < cols; c += L) {
     const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
-    m0 = hn::Max(m0, hn::IfThenElse(m, hn::MaskedLoad(m, d, x + c), neg_inf));
+    m0 = hn::Max(m0, hn::IfThenElse(m, LoadPrefix(m, d, x + c), neg_inf));
   }
   return hn::GetLane(hn::MaxOfLanes(d, hn::Max(m0, m1)));
 }
@@ -64,7 +66,7 @@ HWY_INLINE float ExpShiftSum(const float* x, float max, float* e, int64_t cols) 
   }
   for (; c < cols; c += L) {
     const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
-    const VF e0 = hn::IfThenElseZero(m, hn::Exp(d, hn::Sub(hn::MaskedLoad(m, d, x + c), vmax)));
+    const VF e0 = hn::IfThenElseZero(m, hn::Exp(d, hn::Sub(LoadPrefix(m, d, x + c), vmax)));
     if (e != nullptr) hn::BlendedStore(e0, m, d, e + c);
     s0 = hn::Add(s0, e0);
   }
@@ -80,7 +82,7 @@ HWY_INLINE void ScaleRow(const float* x, float s, float* y, int64_t cols) {
   for (; c + L <= cols; c += L) hn::StoreU(hn::Mul(hn::LoadU(d, x + c), vs), d, y + c);
   if (c < cols) {
     const auto m = hn::FirstN(d, static_cast<size_t>(cols - c));
-    hn::BlendedStore(hn::Mul(hn::MaskedLoad(m, d, x + c), vs), m, d, y + c);
+    hn::BlendedStore(hn::Mul(LoadPrefix(m, d, x + c), vs), m, d, y + c);
   }
 }
 
@@ -109,12 +111,12 @@ void SoftmaxRowsBackwardRange(const float* y, const float* dy, float* dx, int64_
     }
     for (; c < cols; c += L) {
       const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
-      s0 = hn::MulAdd(hn::MaskedLoad(m, d, yr + c), hn::MaskedLoad(m, d, dyr + c), s0);
+      s0 = hn::MulAdd(LoadPrefix(m, d, yr + c), LoadPrefix(m, d, dyr + c), s0);
     }
     const VF dot = hn::SumOfLanes(d, hn::Add(s0, s1));
     for (c = 0; c < cols; c += L) {
       const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
-      const VF v = hn::Mul(hn::MaskedLoad(m, d, yr + c), hn::Sub(hn::MaskedLoad(m, d, dyr + c), dot));
+      const VF v = hn::Mul(LoadPrefix(m, d, yr + c), hn::Sub(LoadPrefix(m, d, dyr + c), dot));
       hn::BlendedStore(v, m, d, dxr + c);
     }
   }
@@ -140,8 +142,8 @@ double CrossEntropyRange(const float* logits, const float* labels, bool sparse, 
     VF tx = hn::Zero(d), ts = hn::Zero(d);
     for (int64_t c = 0; c < cols; c += L) {
       const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
-      const VF t = hn::MaskedLoad(m, d, tr + c);
-      const VF gap = hn::Sub(vmax, hn::MaskedLoad(m, d, xr + c));  // >= 0, exact for near values
+      const VF t = LoadPrefix(m, d, tr + c);
+      const VF gap = hn::Sub(vmax, LoadPrefix(m, d, xr + c));  // >= 0, exact for near values
       tx = hn::MulAdd(t, gap, tx);
       ts = hn::Add(ts, t);
     }
@@ -172,8 +174,8 @@ void CrossEntropyBackwardRange(const float* logits, const float* labels, bool sp
     for (int64_t c = 0; c < cols; c += L) {
       const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
       // p * g - t * g, with p * g = e * (g / sum)
-      const VF v = hn::NegMulAdd(hn::MaskedLoad(m, d, tr + c), vg,
-                                 hn::Mul(hn::MaskedLoad(m, d, dr + c), scale));
+      const VF v = hn::NegMulAdd(LoadPrefix(m, d, tr + c), vg,
+                                 hn::Mul(LoadPrefix(m, d, dr + c), scale));
       hn::BlendedStore(v, m, d, dr + c);
     }
   }

@@ -13,9 +13,13 @@
 #include "backends/highway/kernels.h"
 #include "backends/reference/kernels.h"
 #include "core/thread_pool.h"
+#include "tests/backends/highway_targets.h"
 
 namespace graphrun {
 namespace {
+
+class HighwayGemm : public HighwayTargetTest {};
+GRAPHRUN_INSTANTIATE_FOR_HIGHWAY_TARGETS(HighwayGemm);
 
 ThreadPool& pool_of(int threads) {
   static ThreadPool one(1), two(2), three(3);
@@ -103,12 +107,12 @@ void sweep(int dim) {
   }
 }
 
-TEST(HighwayGemm, SweepM) { sweep(0); }
-TEST(HighwayGemm, SweepN) { sweep(1); }
-TEST(HighwayGemm, SweepK) { sweep(2); }
+TEST_P(HighwayGemm, SweepM) { sweep(0); }
+TEST_P(HighwayGemm, SweepN) { sweep(1); }
+TEST_P(HighwayGemm, SweepK) { sweep(2); }
 
 // The shapes of an MLP training step (forward, dX = dY W^T, dW = X^T dY) and GEMV shapes.
-TEST(HighwayGemm, ModelShapes) {
+TEST_P(HighwayGemm, ModelShapes) {
   const int64_t shapes[][3] = {{32, 500, 784}, {32, 10, 400}, {1, 400, 785}, {1, 10, 400},
                                {200, 300, 600}, {5, 1, 300}, {300, 1, 5}};
   uint32_t seed = 77;
@@ -120,7 +124,7 @@ TEST(HighwayGemm, ModelShapes) {
   }
 }
 
-TEST(HighwayGemm, ZeroDepthClearsOrKeeps) {
+TEST_P(HighwayGemm, ZeroDepthClearsOrKeeps) {
   std::vector<float> C(6, 5.0f);
   highway::gemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, C.data(), 3, true, pool_of(2));
   for (float v : C) EXPECT_EQ(v, 5.0f);
@@ -128,7 +132,7 @@ TEST(HighwayGemm, ZeroDepthClearsOrKeeps) {
   for (float v : C) EXPECT_EQ(v, 0.0f);
 }
 
-TEST(HighwayGemm, TargetName) {
+TEST_P(HighwayGemm, TargetName) {
   const char* name = highway::target_name();
   ASSERT_NE(name, nullptr);
   EXPECT_GT(std::string(name).size(), 0u);

@@ -11,9 +11,13 @@
 #include "backends/highway/kernels.h"
 #include "backends/reference/kernels.h"
 #include "core/thread_pool.h"
+#include "tests/backends/highway_targets.h"
 
 namespace graphrun {
 namespace {
+
+class HighwayKernels : public HighwayTargetTest {};
+GRAPHRUN_INSTANTIATE_FOR_HIGHWAY_TARGETS(HighwayKernels);
 
 ThreadPool& pool_of(int threads) {
   static ThreadPool one(1), two(2), three(3);
@@ -48,7 +52,7 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
   }
 }
 
-TEST(HighwayKernels, BinaryAndScaleExactAndInPlace) {
+TEST_P(HighwayKernels, BinaryAndScaleExactAndInPlace) {
   for (int64_t n : kLengths) {
     const auto a = random_vector(n, 1), b = random_vector(n, 2);
     std::vector<float> want(a.size());
@@ -78,7 +82,7 @@ TEST(HighwayKernels, BinaryAndScaleExactAndInPlace) {
   }
 }
 
-TEST(HighwayKernels, RowBroadcastsAndSums) {
+TEST_P(HighwayKernels, RowBroadcastsAndSums) {
   for (const auto& s : kShapes) {
     const int64_t rows = s[0], cols = s[1], n = rows * cols;
     const auto x = random_vector(n, 3), bias = random_vector(cols, 4);
@@ -110,7 +114,7 @@ TEST(HighwayKernels, RowBroadcastsAndSums) {
   expect_close(y, want, 0, 0, "broadcast scalar", 100003, 3);
 }
 
-TEST(HighwayKernels, SumAllAndMeanSquaredError) {
+TEST_P(HighwayKernels, SumAllAndMeanSquaredError) {
   for (int64_t n : kLengths) {
     const auto x = random_vector(n, 5), target = random_vector(n, 6);
     double abs_sum = 0;
@@ -132,7 +136,7 @@ TEST(HighwayKernels, SumAllAndMeanSquaredError) {
   }
 }
 
-TEST(HighwayKernels, SoftmaxForwardBackward) {
+TEST_P(HighwayKernels, SoftmaxForwardBackward) {
   for (float range : {1.0f, 30.0f, 1e4f}) {
     for (const auto& s : kShapes) {
       const int64_t rows = s[0], cols = s[1], n = rows * cols;
@@ -155,7 +159,7 @@ TEST(HighwayKernels, SoftmaxForwardBackward) {
   }
 }
 
-TEST(HighwayKernels, SoftmaxCrossEntropy) {
+TEST_P(HighwayKernels, SoftmaxCrossEntropy) {
   for (float range : {1.0f, 30.0f, 1e4f}) {
     for (const auto& s : kShapes) {
       const int64_t rows = s[0], cols = s[1], n = rows * cols;
