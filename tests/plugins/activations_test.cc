@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/plugin_host.h"
+#include "hwy/targets.h"
 
 namespace graphrun {
 namespace {
@@ -95,6 +96,18 @@ bool close_f32(double got, LD want) {
   return std::fabs(static_cast<LD>(got) - want) <= 4e-6L * std::fabs(want) + 1e-37L;
 }
 
+// Runs body once per Highway target this machine supports: the plugins dispatch through
+// libhwy's shared chosen-target state, which SetSupportedTargetsForTest mocks.
+template <class F>
+void for_each_target(F body) {
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    body();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 TEST(Activations, EveryEntryHasItsKernels) {
   for (const LoadedActivation* a : registry().activations()) {
     EXPECT_NE(a->entry->forward_f64, nullptr) << a->entry->name;
@@ -103,6 +116,7 @@ TEST(Activations, EveryEntryHasItsKernels) {
 }
 
 TEST(Activations, ValuesMatchFormulaOnGrid) {
+  for_each_target([&] {
   const std::vector<double> xs = grid();
   for (const Case& c : elementwise_cases()) {
     const graphrun_activation& e = entry(c.name);
@@ -119,6 +133,7 @@ TEST(Activations, ValuesMatchFormulaOnGrid) {
           << label(c) << " f64 x=" << xd[i] << ": " << yd[i] << " vs " << (double)want;
     }
   }
+  });
 }
 
 TEST(Activations, SaturateExactly) {
@@ -179,6 +194,7 @@ TEST(Activations, GradientsMatchFiniteDifferences) {
 // Every length 1..67 (full vectors plus each tail size), misaligned, and in place: each element's
 // result must not depend on where it sits, and must match the f64 path.
 TEST(Activations, VectorTailsMatch) {
+  for_each_target([&] {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-6.0f, 6.0f);
   for (const Case& c : elementwise_cases()) {
@@ -208,6 +224,7 @@ TEST(Activations, VectorTailsMatch) {
       EXPECT_TRUE(close_f32(full_y[i], yd)) << label(c) << " x=" << xd << ": " << full_y[i] << " vs " << yd;
     }
   }
+  });
 }
 
 // ---- row-wise: softmax, log_softmax ----
@@ -300,6 +317,7 @@ TEST(Activations, SoftmaxGradients) {
 }
 
 TEST(Activations, SoftmaxRowTails) {
+  for_each_target([&] {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-10.0f, 10.0f);
   for (const char* name : {"softmax", "log_softmax"}) {
@@ -321,6 +339,7 @@ TEST(Activations, SoftmaxRowTails) {
       }
     }
   }
+  });
 }
 
 TEST(Activations, OneDnnEquivalents) {
