@@ -9,6 +9,7 @@
 // row blocks when N is narrow); each thread packs into its own thread_local buffers, which
 // have a fixed size and are allocated on the thread's first GEMM only.
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,6 +44,9 @@ constexpr int64_t kMR = 6;
 constexpr int64_t kKC = 256;   // depth block: an A sliver (kKC x kMR) stays in L1
 constexpr int64_t kNC = 512;   // column block: packed B (kKC x kNC = 512 KiB) stays in L2
 constexpr int64_t kMC = 144;   // row block: packed A (kMC x kKC = 144 KiB), multiple of kMR
+// At most this many rows (a batch), B is read in place rather than packed (see GemmSerial).
+// Also bounds op(A)^T packed by GemmSmallMTransB: kKC x kSmallM <= kKC x kNC.
+constexpr int64_t kSmallM = 64;
 
 // Per-thread packing buffers, allocated once on a thread's first GEMM and reused.
 struct PackBuffers {
@@ -154,9 +158,13 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
 // C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (1 or 2 vectors) in registers.
 // load_c: add to the existing C (else overwrite it without reading).
 // kNV2: the panel is 2 vectors wide (else 1, for narrow N such as 10 output classes).
-template <bool kNV2>
-HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTRICT pb,
-                            int64_t kc, float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
+// pb: kc rows of the panel, ldp apart (nr when packed, ldb when read from B in place).
+// kAInPlace: pa is not a packed sliver but kMR rows of a row-major matrix, lda_in_place apart.
+// kTransC: the tile is stored transposed, element (r, c) at C[c * ldc + r].
+template <bool kNV2, bool kAInPlace = false, bool kTransC = false>
+HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place,
+                            const float* HWY_RESTRICT pb, int64_t ldp, int64_t kc,
+                            float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
                             bool load_c) {
   const DF d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
@@ -167,13 +175,25 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, const float* HWY_RESTR
     acc1[r] = hn::Zero(d);
   }
   for (int64_t k = 0; k < kc; ++k) {
-    const VF b0 = hn::Load(d, pb + k * nr);
-    const VF b1 = kNV2 ? hn::Load(d, pb + k * nr + lanes) : b0;
+    const VF b0 = hn::LoadU(d, pb + k * ldp);
+    const VF b1 = kNV2 ? hn::LoadU(d, pb + k * ldp + lanes) : b0;
     for (int64_t r = 0; r < kMR; ++r) {
-      const VF a = hn::Set(d, pa[k * kMR + r]);
+      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place + k] : pa[k * kMR + r]);
       acc0[r] = hn::MulAdd(a, b0, acc0[r]);
       if (kNV2) acc1[r] = hn::MulAdd(a, b1, acc1[r]);
     }
+  }
+  if constexpr (kTransC) {
+    HWY_ALIGN float tile[kMR * 2 * HWY_MAX_BYTES / sizeof(float)] = {};  // {}: GCC 12 false positive
+    for (int64_t r = 0; r < kMR; ++r) {
+      hn::Store(acc0[r], d, tile + r * nr);
+      if (kNV2) hn::Store(acc1[r], d, tile + r * nr + lanes);
+    }
+    for (int64_t c = 0; c < n; ++c) {
+      float* out = C + c * ldc;
+      for (int64_t r = 0; r < m; ++r) out[r] = load_c ? out[r] + tile[r * nr + c] : tile[r * nr + c];
+    }
+    return;
   }
   if (m == kMR && n == nr) {
     for (int64_t r = 0; r < kMR; ++r) {
@@ -304,6 +324,48 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
   }
 }
 
+// C = op(A) B^T with few rows (the dX = dY W^T of a dense layer's backward pass), computed as
+// C^T = B op(A)^T: slivers of kMR rows of B (row-major N x K) are read in place by the
+// micro-kernel's broadcasts, op(A)^T (K x M, small) is packed, and the tiles are stored
+// transposed. This avoids transposing all of B into panels, which costs as much as the FMAs.
+void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
+                      float* HWY_RESTRICT pa, float* HWY_RESTRICT pb) {
+  const DF d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const bool wide = M > lanes;
+  const int64_t nr = (wide ? 2 : 1) * lanes;
+  const int64_t kblocks = (K + kKC - 1) / kKC;
+  const int64_t kc_max = (K + kblocks - 1) / kblocks;
+  for (int64_t pc = 0; pc < K; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, K - pc);
+    const bool load_c = accumulate || pc > 0;
+    // op(A)^T[k, i] = op(A)[i, k]: A stored M x K is the transposed case of PackB.
+    PackB(!trans_a, A, lda, pc, kc, 0, M, nr, pb);
+    for (int64_t ir = 0; ir < N; ir += kMR) {
+      const int64_t m = std::min(kMR, N - ir);
+      const float* rows = B + ir * ldb + pc;
+      if (m < kMR) PackA(false, B, ldb, ir, m, pc, kc, pa);  // rows past N read as zero
+      for (int64_t jr = 0; jr < M; jr += nr) {
+        const int64_t n = std::min(nr, M - jr);
+        float* c = C + jr * ldc + ir;
+        const float* panel = pb + jr * kc;
+        if (m == kMR) {
+          if (wide) {
+            MicroKernel<true, true, true>(rows, ldb, panel, nr, kc, c, ldc, m, n, load_c);
+          } else {
+            MicroKernel<false, true, true>(rows, ldb, panel, nr, kc, c, ldc, m, n, load_c);
+          }
+        } else if (wide) {
+          MicroKernel<true, false, true>(pa, 0, panel, nr, kc, c, ldc, m, n, load_c);
+        } else {
+          MicroKernel<false, false, true>(pa, 0, panel, nr, kc, c, ldc, m, n, load_c);
+        }
+      }
+    }
+  }
+}
+
 // One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0).
 void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
@@ -322,9 +384,18 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const bool wide = N > lanes;  // 2-vector panels unless all of N fits one vector
   const int64_t nr = (wide ? 2 : 1) * lanes;
+  // With few rows, each B panel is used by few slivers: the micro-kernel then reads full-width
+  // panels of a row-major B in place (its loads overlap the FMAs, where a packing pass would
+  // wait on memory alone). Many rows reuse a panel many times and need it packed: in place,
+  // rows ldb apart would conflict in the L1 sets.
+  const bool b_in_place = !trans_b && M <= kSmallM;
   PackBuffers& buffers = ThreadBuffers();
   float* HWY_RESTRICT pa = buffers.a.get();
   float* HWY_RESTRICT pb = buffers.b.get();
+  if (trans_b && M <= kSmallM && N >= kMR) {
+    GemmSmallMTransB(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, pa, pb);
+    return;
+  }
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
   const int64_t kblocks = (K + kKC - 1) / kKC;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;
@@ -343,16 +414,22 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         for (int64_t jr = 0; jr < nc; jr += nr) {
           // B panels are packed during the first row block, right before their first use, so
           // the panel is still in L1 for every sliver of that block (all of M when M <= kMC).
-          float* panel = pb + jr * kc;
           const int64_t n = std::min(nr, nc - jr);
-          if (ic == 0) PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, panel);
+          const float* panel = pb + jr * kc;
+          int64_t ldp = nr;
+          if (b_in_place && n == nr) {
+            panel = B + pc * ldb + jc + jr;
+            ldp = ldb;
+          } else if (ic == 0) {
+            PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
+          }
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             float* c = C + (ic + ir) * ldc + jc + jr;
             const int64_t m = std::min(kMR, mc - ir);
             if (wide) {
-              MicroKernel<true>(pa + ir * kc, panel, kc, c, ldc, m, n, load_c);
+              MicroKernel<true>(pa + ir * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
             } else {
-              MicroKernel<false>(pa + ir * kc, panel, kc, c, ldc, m, n, load_c);
+              MicroKernel<false>(pa + ir * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
             }
           }
         }
@@ -386,6 +463,10 @@ constexpr int64_t kMinMacsPerThread = 96 * 1024;
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
           ThreadPool& pool) {
+  // Shapes and strides were validated when the graph was built; checked again in debug builds.
+  assert(M >= 0 && N >= 0 && K >= 0);
+  assert(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N));
+  assert(ldc >= N);
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
