@@ -3,15 +3,17 @@
 #include <algorithm>
 
 #include "backends/highway/backend.h"
+#include "backends/onednn/backend.h"
 #include "backends/reference/backend.h"
 #include "core/error.h"
 
 namespace graphrun::backends {
 
-std::vector<std::string> names() { return {"highway", "reference"}; }
+std::vector<std::string> names() { return {"highway", "onednn", "reference"}; }
 
 Backend& by_name(std::string_view name) {
   if (name == "highway") return highway::backend();
+  if (name == "onednn") return onednn::backend();
   if (name == "reference") return reference::backend();
   std::string known;
   for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;

@@ -4,9 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 
 #include "backends/reference/evaluate.h"
@@ -14,57 +11,8 @@
 #include "core/error.h"
 #include "ops/autodiff.h"
 #include "ops/ops.h"
+#include "tests/support/allocation_counter.h"  // defines the counting malloc: this file only
 #include "tests/support/test_activations.h"
-
-// Counts heap allocations while enabled: operator new, and (outside sanitizer builds, whose
-// runtime owns malloc) every malloc-family call, through glibc's __libc_* entry points.
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<int64_t> g_allocations{0};
-void count() {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-}
-}  // namespace
-#if defined(__SANITIZE_ADDRESS__)
-void* operator new(size_t n) {
-  count();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
-#else
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void* malloc(size_t n) {
-  count();
-  return __libc_malloc(n);
-}
-void* calloc(size_t n, size_t m) {
-  count();
-  return __libc_calloc(n, m);
-}
-void* realloc(void* p, size_t n) {
-  count();
-  return __libc_realloc(p, n);
-}
-void* aligned_alloc(size_t a, size_t n) {
-  count();
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, size_t a, size_t n) {
-  count();
-  *out = __libc_memalign(a, n);
-  return *out ? 0 : 12;  // ENOMEM
-}
-}
-#endif
 
 namespace graphrun {
 namespace {
@@ -122,7 +70,11 @@ TEST(Program, EveryBackendMatchesTheDoubleInterpreter) {
         EXPECT_NEAR(got.data[i], want[i], 1e-5 * std::max(1.0, std::abs(want[i]))) << net.g.node(id).name << "[" << i << "]";
       }
     }
-    for (const ScheduledNode& s : p->schedule()) EXPECT_EQ(s.backend, name) << net.g.node(s.node).name;
+    // Every node runs on the chosen backend, or says why that backend declined it (oneDNN has
+    // no cross-entropy, and test_sigmoid declares no oneDNN equivalent).
+    for (const ScheduledNode& s : p->schedule()) {
+      EXPECT_TRUE(s.backend == name || s.declined.starts_with(name + ": ")) << net.g.node(s.node).name;
+    }
   }
 }
 
@@ -150,27 +102,27 @@ TEST(Program, RunAllocatesNothing) {
   Net net(785, 400, 10);
   ParameterStore params = ParameterStore::initialize(net.g, 1);
   for (const std::string& name : backends::names()) {
+    // oneDNN 2.x allocates its argument map inside every execute(); tests/onednn checks that
+    // this is a constant per step and that graphrun's own code adds nothing.
+    if (name == "onednn") continue;
     SCOPED_TRACE(name);
     ThreadPool pool(2);
     CompileOptions opt{backends::chain(name), {}, &pool, net.outputs()};
     auto p = Program::compile(net.g, params, 32, opt);
     fill(*p, net, 5);
     p->run();  // step 1 may warm up per-thread buffers
-    g_allocations = 0;
-    g_counting = true;
+    testing::AllocationCount count;
     for (int step = 2; step <= 100; ++step) p->run();
-    g_counting = false;
-    EXPECT_EQ(g_allocations.load(), 0);
+    EXPECT_EQ(count.stop(), 0);
   }
 }
 
 TEST(Program, TheAllocationCounterSeesAllocations) {
-  g_allocations = 0;
-  g_counting = true;
+  testing::AllocationCount count;
   auto* p = new std::vector<int>(100);
-  g_counting = false;
+  const int64_t seen = count.stop();
   delete p;
-  EXPECT_GE(g_allocations.load(), 2);  // the vector object and its storage
+  EXPECT_GE(seen, 2);  // the vector object and its storage
 }
 
 TEST(Program, BatchSizesAreCompiledOnceAndCached) {
