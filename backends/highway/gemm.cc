@@ -1,13 +1,16 @@
 // GEMM for graphrun::highway: C[M,N] (+)= op(A) * op(B), float, row-major.
 //
-// Structure (Goto/BLIS): for each column block of NC and depth block of KC, B is packed into
-// panels of NR = 2 vectors (k-major, zero-padded), then for each row block of MC, A is packed
-// into slivers of MR rows (k-major, zero-padded); an MR x NR micro-kernel keeps the C tile in
-// registers and runs MulAdd over the depth block. Packing absorbs all four transpose cases, so
-// one micro-kernel serves them. M == 1 or N == 1 goes to a GEMV path instead (memory bound:
-// packing would only add traffic). Threads split the N dimension into whole panels (or M into
-// row blocks when N is narrow); each thread packs into its own thread_local buffers, which
-// have a fixed size and are allocated on the thread's first GEMM only.
+// Structure (Goto/BLIS): for each column block of NC and depth block of KC, A is packed into
+// slivers of MR rows (k-major, zero-padded) and B into panels of NR = 2 vectors (1 when N fits
+// one vector; k-major, zero-padded), each panel right before its first use; an MR x NR
+// micro-kernel keeps the C tile in registers and runs MulAdd over the depth block. Packing
+// absorbs the transpose cases, so one micro-kernel serves all four. Two shortcuts for batch-
+// sized M (<= kSmallM), where a panel is used by few slivers and packing B would cost as much
+// as the FMAs: a row-major B is read in place, and C = op(A) B^T is computed as C^T = B op(A)^T
+// (B's rows broadcast in place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
+// (memory bound). Threads split N into whole panels (or M into row blocks when N is narrow);
+// each thread packs into its own thread_local buffers, which have a fixed size and are
+// allocated on the thread's first GEMM only.
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
