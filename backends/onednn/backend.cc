@@ -191,9 +191,11 @@ std::unique_ptr<Kernel> prepare_softmax(const NodeContext& c) {
        {DNNL_ARG_DIFF_SRC, wrap(md, c.output.data)}});
 }
 
-// sum_rows: [rows, C] -> [1, C]; sum and mean: [n] -> [1].
+// sum_rows: [rows, C] -> [1, C]; sum and mean: [n] -> [1]. oneDNN refuses a reduction that
+// reduces nothing (one row, one element): that is a copy, run as eltwise_linear(1, 0).
 std::unique_ptr<Kernel> prepare_reduction(const NodeContext& c) {
   const int64_t out = c.output.numel(), in = c.inputs[0].numel();
+  if (in == out) return prepare_eltwise(c, algorithm::eltwise_linear, 1.0f, 0.0f);
   const bool rows = c.node.op == OpKind::SumRows;
   const auto src = rows ? plain_desc({in / out, out}) : plain_desc({in});
   const auto dst = rows ? plain_desc({1, out}) : plain_desc({1});
