@@ -1,0 +1,96 @@
+// GEMM throughput, Highway against oneDNN, side by side: each benchmark runs a one-node
+// Program (x[M,K] matmul w[K,N]) compiled for one backend, so both pay the same per-step cost
+// and oneDNN runs the primitive its backend prepared. Shapes: the MLP's layers at batch 32 and
+// 256, and a large square one; 1 and 2 threads. Inputs are seeded; each benchmark checks its
+// result against the reference GEMM (16 spread rows) before timing. Counter: GFLOP/s
+// (2 M N K flops per step), over wall time since the work runs on pool or OpenMP threads.
+//
+//   onednn_vs_highway_bench --benchmark_repetitions=3 --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/reference/kernels.h"
+#include "backends/registry.h"
+#include "core/program.h"
+#include "ops/ops.h"
+
+namespace graphrun {
+namespace {
+
+struct Shape3 {
+  int64_t m, k, n;
+};
+constexpr Shape3 kShapes[] = {{32, 784, 500}, {32, 500, 300}, {32, 300, 100}, {256, 784, 500}, {1024, 1024, 1024}};
+
+ThreadPool& pool_of(int threads) {
+  static ThreadPool one(1), two(2);
+  return threads == 1 ? one : two;
+}
+
+// Every 16th row (at least one) of the Program's result against the reference GEMM.
+bool matches_reference(const Program& p, NodeId a, NodeId b, NodeId c, const Shape3& s) {
+  const float *A = p.value(a).data, *B = p.value(b).data, *C = p.value(c).data;
+  std::vector<float> want(static_cast<size_t>(s.n));
+  for (int64_t i = 0; i < s.m; i += std::max<int64_t>(1, s.m / 16)) {
+    reference::gemm<float>(false, false, 1, s.n, s.k, A + i * s.k, s.k, B, s.n, want.data(), s.n, false);
+    for (int64_t j = 0; j < s.n; ++j) {
+      if (!(std::abs(C[i * s.n + j] - want[static_cast<size_t>(j)]) <= 1e-6 * static_cast<double>(s.k) + 1e-6))
+        return false;
+    }
+  }
+  return true;
+}
+
+void BM_Gemm(benchmark::State& state, std::string backend, Shape3 s, int threads) {
+  Graph g;
+  const NodeId a = g.input("a", {s.m, s.k}), b = g.input("b", {s.k, s.n});
+  const NodeId c = ops::matmul(g, a, b);
+  ParameterStore params = ParameterStore::initialize(g, 1);
+  // Compiling on this thread also sets oneDNN's OpenMP thread count for it.
+  CompileOptions opt{backends::chain(backend), {}, &pool_of(threads), {c}};
+  auto p = Program::compile(g, params, 1, opt);
+  if (p->schedule().size() != 1 || p->schedule()[0].backend != backend) {
+    state.SkipWithError(("matmul did not run on " + backend + ": " + p->schedule()[0].declined).c_str());
+    return;
+  }
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (NodeId id : {a, b})
+    for (float& f : p->value(id).span()) f = u(rng);
+  p->run();
+  if (!matches_reference(*p, a, b, c, s)) {
+    state.SkipWithError("result differs from the reference GEMM");
+    return;
+  }
+  for (auto _ : state) {
+    p->run();
+    benchmark::DoNotOptimize(p->value(c).data);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(s.m * s.n * s.k) * static_cast<double>(state.iterations()) * 1e-9,
+      benchmark::Counter::kIsRate);
+}
+
+// gemm/M32_K784_N500/highway/threads:1, ... : the two backends of a shape next to each other.
+const int kRegistered = [] {
+  for (const Shape3& s : kShapes) {
+    for (int threads : {1, 2}) {
+      for (const char* backend : {"highway", "onednn"}) {
+        const std::string name = "gemm/M" + std::to_string(s.m) + "_K" + std::to_string(s.k) + "_N" +
+                                 std::to_string(s.n) + "/" + backend + "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, std::string(backend), s, threads)->UseRealTime();
+      }
+    }
+  }
+  return 0;
+}();
+
+}  // namespace
+}  // namespace graphrun
