@@ -1,0 +1,54 @@
+// graphrun eval: loss, accuracy, per-class accuracy and the confusion matrix of saved weights.
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "backends/registry.h"
+#include "core/error.h"
+#include "tools/graphrun/commands.h"
+#include "tools/graphrun/session.h"
+#include "train/checkpoint.h"
+
+namespace graphrun::tool {
+
+int run_eval(const EvalArgs& a) {
+  PluginRegistry& plugins = load_plugins(a.common);
+  backends::by_name(a.common.backend);
+  std::unique_ptr<Session> s = open_model(a.model, plugins, 0);
+  require_file(a.weights, "--weights");
+  io::Scaler from_weights;
+  const bool had_scaler = train::load_weights(a.weights, s->params, &from_weights);
+
+  io::Dataset data = a.data.empty() ? load_test_set(*s, a.limit) : load_data_files(*s, a.data, "--data", a.limit);
+  if (data.size() == 0) {
+    throw Error(ErrorKind::BadInput, fmt::format("{}: no test data in the model file's \"data\" section; give --data",
+                                                 a.model));
+  }
+  io::Scaler scaler = scaler_for_inference(*s, had_scaler, std::move(from_weights));
+  io::apply_scaler(scaler, data.features);
+
+  train::Trainer trainer(s->model, s->params, base_config(*s, a.common), plugins);
+  train::Evaluation ev = trainer.evaluate(data);
+  const std::vector<std::string> names = class_names(s->file, s->classes);
+
+  fmt::print("{} samples  loss {:.4f}  accuracy {:.4f}\n\n", ev.samples, ev.loss, ev.accuracy);
+  size_t width = 5;
+  for (const std::string& n : names) width = std::max(width, n.size());
+  fmt::print("{:>3}  {:<{}}  {:>8}  {:>7}\n", "#", "class", width, "accuracy", "samples");
+  for (size_t c = 0; c < ev.confusion.size(); ++c) {
+    int64_t total = 0;
+    for (int64_t v : ev.confusion[c]) total += v;
+    const double acc = total ? static_cast<double>(ev.confusion[c][c]) / static_cast<double>(total) : 0.0;
+    fmt::print("{:>3}  {:<{}}  {:>8}  {:>7}\n", c, names[c], width, total ? fmt::format("{:.4f}", acc) : "-", total);
+  }
+  fmt::print("\nconfusion matrix (rows: true class, columns: predicted class)\n{:>5}", "");
+  for (size_t c = 0; c < ev.confusion.size(); ++c) fmt::print(" {:>5}", c);
+  fmt::print("\n");
+  for (size_t r = 0; r < ev.confusion.size(); ++r) {
+    fmt::print("{:>5}", r);
+    for (int64_t v : ev.confusion[r]) fmt::print(" {:>5}", v);
+    fmt::print("\n");
+  }
+  return 0;
+}
+
+}  // namespace graphrun::tool

@@ -1,0 +1,77 @@
+// graphrun inspect: the compiled training graph of a model file: nodes with shapes and the
+// backend that runs each (and why earlier backends declined), parameters, FLOPs, memory plan.
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "backends/registry.h"
+#include "core/error.h"
+#include "ops/op_rules.h"
+#include "tools/graphrun/commands.h"
+#include "tools/graphrun/session.h"
+
+namespace graphrun::tool {
+namespace {
+
+std::string human(double v) {
+  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.2f} k", v / 1e3);
+  return fmt::format("{:.0f} ", v);
+}
+
+}  // namespace
+
+int run_inspect(const InspectArgs& a) {
+  PluginRegistry& plugins = load_plugins(a.common);
+  backends::by_name(a.common.backend);
+  std::unique_ptr<Session> s = open_model(a.model, plugins, 0);
+  train::TrainConfig cfg = base_config(*s, a.common);
+  if (a.batch_size) cfg.batch_size = *a.batch_size;
+  const io::ModelFile& f = s->file;
+
+  int64_t trainable = 0, frozen = 0;
+  fmt::print("model {}: {} inputs, {} layers, loss {}, optimizer {}\n", a.model, f.inputs, f.layers.size(), f.loss,
+             f.optimizer);
+  fmt::print("\nparameters\n");
+  const Graph& g = s->model.graph;
+  for (NodeId id : g.parameters()) {
+    const Node& n = g.node(id);
+    (n.trainable ? trainable : frozen) += n.shape.numel();
+    fmt::print("  {:<24} {:<12} {:>10}  {}{}\n", n.name, n.shape.str(), n.shape.numel(), n.init.str(),
+               n.trainable ? "" : "  (frozen)");
+  }
+  fmt::print("  total {} ({} trainable, {} frozen)\n", trainable + frozen, trainable, frozen);
+
+  train::Trainer trainer(s->model, s->params, cfg, plugins);
+  Program& p = trainer.training_program(cfg.batch_size);
+  double forward = 0, total = 0;
+  size_t name_w = 4, op_w = 2;
+  for (const ScheduledNode& sn : p.schedule()) {
+    const double fl = ops::flops(g, sn.node, cfg.batch_size);
+    total += fl;
+    if (sn.node < s->forward_nodes) forward += fl;
+    name_w = std::max(name_w, g.node(sn.node).name.size());
+    op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
+  }
+  const double b = static_cast<double>(cfg.batch_size);
+  fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward; the update not counted)\n",
+             human(forward / b), human(total / b));
+  fmt::print("memory plan at batch {}: arena {} bytes ({}B), {} bytes without buffer sharing\n", cfg.batch_size,
+             p.arena_bytes(), human(static_cast<double>(p.arena_bytes())), p.unshared_bytes());
+  fmt::print("backend chain: ");
+  const std::vector<Backend*> chain = backends::chain(cfg.backend);
+  for (size_t i = 0; i < chain.size(); ++i) fmt::print("{}{}", i ? " -> " : "", chain[i]->name());
+  fmt::print(", {} threads\n", trainer.pool().size());
+
+  fmt::print("\ntraining program ({} nodes, batch {})\n", p.schedule().size(), cfg.batch_size);
+  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
+             "FLOP/sample", "backend", "declined by earlier backends");
+  for (const ScheduledNode& sn : p.schedule()) {
+    const Node& n = g.node(sn.node);
+    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
+               n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), sn.backend, sn.declined);
+  }
+  return 0;
+}
+
+}  // namespace graphrun::tool

@@ -1,0 +1,51 @@
+// graphrun predict: the class and the class probabilities of every input row, as CSV.
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "backends/registry.h"
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "tools/graphrun/commands.h"
+#include "tools/graphrun/session.h"
+#include "train/checkpoint.h"
+
+namespace graphrun::tool {
+
+int run_predict(const PredictArgs& a) {
+  PluginRegistry& plugins = load_plugins(a.common);
+  backends::by_name(a.common.backend);
+  std::unique_ptr<Session> s = open_model(a.model, plugins, 0);
+  require_file(a.weights, "--weights");
+  io::Scaler from_weights;
+  const bool had_scaler = train::load_weights(a.weights, s->params, &from_weights);
+  Tensor features = load_features(*s, a.input, a.header);
+  io::Scaler scaler = scaler_for_inference(*s, had_scaler, std::move(from_weights));
+  if (features.shape()[0] > 0) io::apply_scaler(scaler, features);
+
+  train::Trainer trainer(s->model, s->params, base_config(*s, a.common), plugins);
+  Tensor probs;
+  const int64_t n = features.shape()[0], c = s->classes;
+  if (n > 0) trainer.predict(features, probs);
+
+  const std::vector<std::string> names = class_names(s->file, c);
+  std::string out = "row,class,name";
+  for (int64_t k = 0; k < c; ++k) out += fmt::format(",p{}", k);
+  out += '\n';
+  for (int64_t i = 0; i < n; ++i) {
+    const float* p = probs.data() + i * c;
+    int64_t best = 0;
+    for (int64_t k = 1; k < c; ++k) best = p[k] > p[best] ? k : best;
+    out += fmt::format("{},{},{}", i, best, names[static_cast<size_t>(best)]);
+    for (int64_t k = 0; k < c; ++k) out += fmt::format(",{:.6g}", p[k]);
+    out += '\n';
+  }
+  if (a.output.empty()) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  } else {
+    io::write_file_atomically(a.output, std::as_bytes(std::span<const char>(out.data(), out.size())));
+    fmt::print("wrote {} predictions to {}\n", n, a.output);
+  }
+  return 0;
+}
+
+}  // namespace graphrun::tool

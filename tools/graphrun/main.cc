@@ -1,0 +1,125 @@
+// graphrun: train, evaluate, run and inspect model files from the command line.
+//
+// The only file that includes CLI11 (it costs seconds per translation unit). It parses, then
+// calls the subcommand's run_* (commands.h) and maps failures to exit codes: 2 for usage and
+// bad input (graphrun::Error::is_bad_input, CLI11 parse errors), 1 for anything else, each with
+// exactly one line "graphrun: <message>" on stderr.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "core/error.h"
+#include "tools/graphrun/commands.h"
+
+#ifndef GRAPHRUN_VERSION
+#define GRAPHRUN_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace graphrun::tool;
+
+int fail(int code, std::string message) {
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  std::fprintf(stderr, "graphrun: %s\n", message.c_str());
+  return code;
+}
+
+void add_common(CLI::App* sub, CommonArgs& c, bool compute) {
+  sub->add_option("--plugin-dir", c.plugin_dirs, "Extra folder to load plugins from (searched first; repeatable)");
+  if (!compute) return;
+  sub->add_option("--backend", c.backend, "Backend tried first for every node: highway, onednn or reference")
+      ->capture_default_str();
+  sub->add_option("--threads", c.threads, "Threads (0: one per core)")->check(CLI::Range(0, 4096))->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"graphrun " GRAPHRUN_VERSION ": train, evaluate, run and inspect neural-network model files"};
+  app.set_version_flag("--version", "graphrun " GRAPHRUN_VERSION);
+  app.require_subcommand(0, 1);
+
+  TrainArgs train;
+  int64_t epochs = 0, batch = 0;
+  double lr = 0;
+  uint64_t seed = 0;
+  CLI::App* t = app.add_subcommand("train", "Train a model file's network on its data, then evaluate on its test set");
+  t->add_option("model", train.model, "Model file (JSON)")->required();
+  CLI::Option* o_epochs = t->add_option("--epochs", epochs, "Epochs (overrides the model file)")->check(CLI::Range(0, 1000000));
+  CLI::Option* o_batch =
+      t->add_option("--batch-size", batch, "Samples per batch (overrides the model file)")->check(CLI::Range(1, 1000000));
+  CLI::Option* o_lr = t->add_option("--lr", lr, "Learning rate (overrides the model file)")->check(CLI::PositiveNumber);
+  CLI::Option* o_seed = t->add_option("--seed", seed, "Seed of initialisation and shuffling");
+  t->add_option("--out", train.out_dir, "Folder for weights.safetensors and checkpoint.safetensors (per epoch)");
+  t->add_option("--resume", train.resume, "Continue from this checkpoint (exactly as if never stopped)");
+  t->add_option("--metrics-out", train.metrics_out, "Write the run's metrics as JSON to this file");
+  t->add_option("--limit-train", train.limit_train, "Use only the first N training samples")->check(CLI::NonNegativeNumber);
+  t->add_option("--limit-test", train.limit_test, "Use only the first N test samples")->check(CLI::NonNegativeNumber);
+  add_common(t, train.common, true);
+
+  EvalArgs eval;
+  CLI::App* e = app.add_subcommand("eval", "Loss, accuracy, per-class accuracy and confusion matrix of saved weights");
+  e->add_option("model", eval.model, "Model file (JSON)")->required();
+  e->add_option("--weights", eval.weights, "Weights or checkpoint (safetensors)")->required();
+  e->add_option("--data", eval.data, "One CSV file, or IDX images and labels (default: the model file's test set)")
+      ->expected(1, 2);
+  e->add_option("--limit", eval.limit, "Use only the first N samples")->check(CLI::NonNegativeNumber);
+  add_common(e, eval.common, true);
+
+  PredictArgs predict;
+  CLI::App* p = app.add_subcommand("predict", "Class and class probabilities for every row of an input file");
+  p->add_option("model", predict.model, "Model file (JSON)")->required();
+  p->add_option("--weights", predict.weights, "Weights or checkpoint (safetensors)")->required();
+  p->add_option("--input", predict.input, "CSV of features (no label column) or IDX images")->required();
+  p->add_option("--output", predict.output, "Write the CSV here (default: standard output)");
+  p->add_flag("--header", predict.header, "The input CSV starts with a header line");
+  add_common(p, predict.common, true);
+
+  InspectArgs inspect;
+  int64_t inspect_batch = 0;
+  CLI::App* i = app.add_subcommand("inspect", "Nodes, shapes, backends, parameters, FLOPs and memory plan of a model");
+  i->add_option("model", inspect.model, "Model file (JSON)")->required();
+  CLI::Option* o_ibatch =
+      i->add_option("--batch-size", inspect_batch, "Batch size to compile for")->check(CLI::Range(1, 1000000));
+  add_common(i, inspect.common, true);
+
+  PluginsArgs plugins;
+  CLI::App* pl = app.add_subcommand("plugins", "List the activation and optimizer plugins found");
+  add_common(pl, plugins.common, false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& ex) {
+    if (ex.get_exit_code() == 0) return app.exit(ex);  // --help, --version
+    return fail(2, std::string(ex.what()) + " (see graphrun --help)");
+  }
+
+  try {
+    if (o_epochs->count()) train.epochs = epochs;
+    if (o_batch->count()) train.batch_size = batch;
+    if (o_lr->count()) train.learning_rate = lr;
+    if (o_seed->count()) train.seed = seed;
+    if (o_ibatch->count()) inspect.batch_size = inspect_batch;
+    if (t->parsed()) return run_train(train);
+    if (e->parsed()) return run_eval(eval);
+    if (p->parsed()) return run_predict(predict);
+    if (i->parsed()) return run_inspect(inspect);
+    if (pl->parsed()) return run_plugins(plugins);
+    return fail(2, "a command is required: train, eval, predict, inspect or plugins (see graphrun --help)");
+  } catch (const graphrun::Error& ex) {
+    std::fflush(stdout);
+    return fail(ex.is_bad_input() ? 2 : 1, ex.what());
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    return fail(1, "out of memory");
+  } catch (const std::exception& ex) {
+    std::fflush(stdout);
+    return fail(1, ex.what());
+  }
+}

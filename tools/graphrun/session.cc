@@ -1,0 +1,187 @@
+#include "tools/graphrun/session.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "core/error.h"
+#include "io/idx.h"
+#include "train/model_file.h"
+
+namespace graphrun::tool {
+namespace {
+
+[[noreturn]] void bad(const std::string& what) { throw Error(ErrorKind::BadInput, what); }
+
+}  // namespace
+
+void require_file(const std::string& path, const std::string& where) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) bad(fmt::format("{}: no such file {}", where, path));
+  if (std::filesystem::is_directory(path, ec)) bad(fmt::format("{}: {} is a directory, expected a file", where, path));
+}
+
+namespace {
+
+io::Dataset take(io::Dataset d, int64_t limit, const std::string& name) {
+  if (limit < 0 || limit >= d.size()) return d;
+  const int64_t cols = d.feature_count();
+  Tensor f(Shape{limit, cols}, std::span<const float>(d.features.data(), static_cast<size_t>(limit * cols)));
+  std::vector<int32_t> labels;
+  if (!d.labels.empty()) labels.assign(d.labels.begin(), d.labels.begin() + limit);
+  return io::make_dataset(std::move(f), std::move(labels), name);
+}
+
+void check_dataset(const Session& s, const io::Dataset& d, const std::string& where) {
+  if (d.feature_count() != s.file.inputs) {
+    throw Error(ErrorKind::Shape, fmt::format("{}: the data have {} features per sample, the model takes {} (\"inputs\")",
+                                              where, d.feature_count(), s.file.inputs));
+  }
+  if (d.labels.empty() && d.size() > 0) bad(fmt::format("{}: the data have no labels", where));
+  for (size_t i = 0; i < d.labels.size(); ++i) {
+    if (d.labels[i] < 0 || d.labels[i] >= s.classes) {
+      bad(fmt::format("{}: label {} (sample {}) is outside the model's {} classes (the last layer's units)", where,
+                      d.labels[i], i, s.classes));
+    }
+  }
+}
+
+io::Dataset load_idx_pair(const std::string& images, const std::string& labels, const std::string& where_images,
+                          const std::string& where_labels) {
+  require_file(images, where_images);
+  require_file(labels, where_labels);
+  return io::load_idx_dataset(images, labels);
+}
+
+io::Dataset load_csv(const Session& s, const std::string& path, const std::string& where) {
+  require_file(path, where);
+  io::CsvOptions o;
+  if (s.file.data && s.file.data->format == "csv") {
+    o.header = s.file.data->header;
+    o.label_column = s.file.data->label_column;
+  } else {
+    o.label_column = 0;
+  }
+  return io::load_csv_dataset(path, o);
+}
+
+bool looks_like_idx(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  unsigned char b[2] = {0xff, 0xff};
+  f.read(reinterpret_cast<char*>(b), 2);
+  return (b[0] == 0x1f && b[1] == 0x8b) || (b[0] == 0 && b[1] == 0);
+}
+
+}  // namespace
+
+PluginRegistry& load_plugins(const CommonArgs& common) {
+  PluginRegistry& r = PluginRegistry::global();
+  r.load_search_path(common.plugin_dirs);
+  return r;
+}
+
+std::unique_ptr<Session> open_model(const std::string& path, const PluginRegistry& plugins, uint64_t seed) {
+  auto s = std::make_unique<Session>();
+  s->file = io::read_model_file(path, &plugins);
+  s->model = train::build_sequential(train::to_sequential_spec(s->file), plugins);
+  s->params = ParameterStore::initialize(s->model.graph, seed);
+  s->classes = s->file.layers.back().units;
+  s->forward_nodes = s->model.graph.size();
+  return s;
+}
+
+io::Dataset load_train_set(const Session& s, int64_t limit) {
+  if (!s.file.data) bad(fmt::format("{}: no \"data\" section: nothing to train on", s.file.path));
+  const io::DataSpec& d = *s.file.data;
+  const std::string& m = s.file.path;
+  io::Dataset ds = d.format == "idx"
+                       ? load_idx_pair(d.train_images, d.train_labels, m + ": data.train_images", m + ": data.train_labels")
+                       : load_csv(s, d.train_csv, m + ": data.train");
+  ds = take(std::move(ds), limit, m + ": training data");
+  check_dataset(s, ds, d.format == "idx" ? d.train_images : d.train_csv);
+  if (ds.size() == 0) bad(fmt::format("{}: the training data are empty", m));
+  return ds;
+}
+
+io::Dataset load_test_set(const Session& s, int64_t limit) {
+  if (!s.file.data || !s.file.data->has_test()) return {};
+  const io::DataSpec& d = *s.file.data;
+  const std::string& m = s.file.path;
+  io::Dataset ds = d.format == "idx"
+                       ? load_idx_pair(d.test_images, d.test_labels, m + ": data.test_images", m + ": data.test_labels")
+                       : load_csv(s, d.test_csv, m + ": data.test");
+  ds = take(std::move(ds), limit, m + ": test data");
+  check_dataset(s, ds, d.format == "idx" ? d.test_images : d.test_csv);
+  return ds;
+}
+
+io::Dataset load_data_files(const Session& s, const std::vector<std::string>& files, const std::string& option,
+                            int64_t limit) {
+  io::Dataset ds;
+  if (files.size() == 1) {
+    ds = load_csv(s, files[0], option);
+  } else if (files.size() == 2) {
+    ds = load_idx_pair(files[0], files[1], option, option);
+  } else {
+    bad(fmt::format("{}: expected one CSV file or two IDX files (images, labels), got {}", option, files.size()));
+  }
+  ds = take(std::move(ds), limit, files[0]);
+  check_dataset(s, ds, files[0]);
+  return ds;
+}
+
+Tensor load_features(const Session& s, const std::string& path, bool header) {
+  require_file(path, "--input");
+  Tensor features;
+  if (looks_like_idx(path)) {
+    Tensor images = io::read_idx_images(path);
+    const int64_t n = images.shape()[0], d = images.numel() / std::max<int64_t>(n, 1);
+    features = Tensor(Shape{n, d}, images.span());
+  } else {
+    io::CsvOptions o;
+    o.header = header;
+    features = std::move(io::read_csv(path, o).features);
+  }
+  if (features.shape()[1] != s.file.inputs) {
+    throw Error(ErrorKind::Shape, fmt::format("{}: the input has {} features per row, the model takes {} (\"inputs\")",
+                                              path, features.shape()[1], s.file.inputs));
+  }
+  return features;
+}
+
+io::Scaler fit_model_scaler(const Session& s, const io::Dataset& train) {
+  const std::string kind = s.file.data ? s.file.data->scaling : "none";
+  return io::fit_scaler(io::parse_scaling(kind), train.features);
+}
+
+io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::Scaler from_weights) {
+  if (weights_had_scaler) return from_weights;
+  const std::string kind = s.file.data ? s.file.data->scaling : "none";
+  if (kind == "none") {
+    io::Scaler none;
+    none.kind = io::Scaling::None;
+    return none;
+  }
+  // Refit on the training data: the same data give the same statistics.
+  return fit_model_scaler(s, load_train_set(s, -1));
+}
+
+std::vector<std::string> class_names(const io::ModelFile& m, int64_t classes) {
+  std::vector<std::string> names;
+  const bool fashion = m.data && m.data->train_images.find("fashion") != std::string::npos;
+  if (fashion && classes == 10) {
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  }
+  for (int64_t i = 0; i < classes; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+train::TrainConfig base_config(const Session& s, const CommonArgs& common) {
+  train::TrainConfig c = train::to_train_config(s.file);
+  c.backend = common.backend;
+  c.threads = common.threads;
+  return c;
+}
+
+}  // namespace graphrun::tool

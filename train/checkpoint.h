@@ -1,0 +1,57 @@
+// Weights and checkpoints as safetensors files (readable by any safetensors tool).
+//
+// A weights file holds every parameter by name ("dense0.weight", ...) and, when the data were
+// scaled, the fitted scaler ("scaler/offset", "scaler/scale": [D] each, so a weights file alone
+// is enough to predict). A checkpoint holds the same plus the optimizer state
+// ("optimizer/<parameter>/<slot>") and, in __metadata__, everything needed to continue
+// training exactly: format version, model hash, epochs completed, batch position in the
+// epoch, optimizer step, name and learning rate, the shuffle seed and the scaling kind.
+// Files are written atomically (io::write_safetensors).
+//
+// Loading checks every name and shape against the model: a missing parameter, an unknown
+// tensor or a shape mismatch is an Error (BadInput or Shape) naming the file and the tensor.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/parameters.h"
+#include "io/safetensors.h"
+#include "io/scaling.h"
+#include "train/optimizer.h"
+
+namespace graphrun::train {
+
+inline constexpr int kCheckpointFormatVersion = 1;
+
+struct TrainingState {
+  int64_t epoch = 0;   // epochs completed
+  int64_t batch = 0;   // batches completed in the current epoch (0 at an epoch boundary)
+  uint64_t step = 0;   // optimizer steps taken
+  double learning_rate = 0.0;
+  uint64_t seed = 0;
+  std::string optimizer;
+  uint64_t model_hash = 0;
+};
+
+void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler);
+void save_checkpoint(const std::string& path, const ParameterStore& params, Optimizer& optimizer,
+                     const io::Scaler* scaler, const TrainingState& state);
+
+// Copies a weights file's (or checkpoint's) parameters into params; fills *scaler when the file
+// holds one (and scaler is non-null). Returns whether a scaler was found.
+bool load_weights(const std::string& path, ParameterStore& params, io::Scaler* scaler);
+
+// A checkpoint read and validated against the model hash, not yet applied.
+struct Checkpoint {
+  std::string path;
+  io::SafetensorsFile file;
+  TrainingState state;
+};
+Checkpoint read_checkpoint(const std::string& path, uint64_t expected_model_hash);
+// Applies parameters, optimizer state (slots, step) and scaler. The optimizer must be the one
+// the checkpoint was written with (checked by name).
+void restore_checkpoint(const Checkpoint& ckpt, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler);
+
+}  // namespace graphrun::train

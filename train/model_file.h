@@ -1,0 +1,15 @@
+// From a parsed model file (io::ModelFile, plain data) to what the train layer builds from:
+// the sequential spec of the network and the training configuration. Command-line overrides
+// are applied by the caller to the returned TrainConfig.
+#pragma once
+
+#include "io/model_file.h"
+#include "train/model.h"
+#include "train/trainer.h"
+
+namespace graphrun::train {
+
+SequentialSpec to_sequential_spec(const io::ModelFile& m);
+TrainConfig to_train_config(const io::ModelFile& m);
+
+}  // namespace graphrun::train
