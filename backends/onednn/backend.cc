@@ -86,9 +86,8 @@ std::unique_ptr<Kernel> kernel(const std::string& key, const std::function<dnnl:
 // format_tag::ba (strides {1, rows}), so no copy is made.
 std::unique_ptr<Kernel> prepare_matmul(const NodeContext& c) {
   const bool ta = c.node.trans_a, tb = c.node.trans_b;
-  const Shape &sa = c.inputs[0].shape, &sb = c.inputs[1].shape;
+  const Shape& sa = c.inputs[0].shape;
   const int64_t m = c.output.shape[0], n = c.output.shape[1], k = ta ? sa[0] : sa[1];
-  (void)sb;
   const auto a_md = f32_desc({m, k}, ta ? tag::ba : tag::ab);
   const auto b_md = f32_desc({k, n}, tb ? tag::ba : tag::ab);
   const auto c_md = f32_desc({m, n}, tag::ab);

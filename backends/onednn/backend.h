@@ -12,7 +12,10 @@
 //
 // Threads: oneDNN runs on its own OpenMP runtime; configure_threads(n) sets its thread count
 // (omp_set_num_threads on the compiling thread, which should be the thread that runs the
-// Program). oneDNN and the Program's pool never run kernels at the same time.
+// Program). oneDNN and the Program's pool never run kernels at the same time. libgomp's
+// threads spin after each parallel region by default; on a busy machine that costs ~15 ms per
+// 2-thread GEMM (measured), so run with OMP_WAIT_POLICY=passive there (libgomp reads it when
+// it loads: it cannot be set from code).
 //
 // Allocation: oneDNN 2.x's dnnl_primitive_execute builds a small std::unordered_map of its
 // arguments on every call (src/common/primitive_iface.cpp), so each oneDNN step does a few
