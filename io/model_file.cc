@@ -38,7 +38,7 @@ class Checker : public nlohmann::json_sax<Json> {
   bool key(string_t& k) override {
     Frame& f = frames_.back();
     if (!f.keys.insert(k).second) {
-      error = fmt::format("{}: duplicate key {}", where(), quote_text(k));
+      error = fmt::format("{}: duplicate key {}", where(/*last_key=*/false), quote_text(k));
       return false;
     }
     f.key = k;
@@ -85,12 +85,15 @@ class Checker : public nlohmann::json_sax<Json> {
     frames_.pop_back();
     return true;
   }
-  std::string where() const {
+  // The JSON path of the current value; without the innermost object's last key when
+  // last_key is false (a duplicate key belongs to the object, not to the previous member).
+  std::string where(bool last_key = true) const {
     std::string s;
-    for (const Frame& f : frames_) {
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
       if (f.array) {
         if (f.index >= 0) s += fmt::format("[{}]", f.index);
-      } else if (!f.key.empty() || !f.keys.empty()) {
+      } else if (!f.keys.empty() && (last_key || i + 1 < frames_.size())) {
         s += (s.empty() ? "" : ".") + f.key;
       }
     }

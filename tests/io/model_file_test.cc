@@ -115,7 +115,10 @@ TEST(ModelFile, SyntaxErrorsGiveLineAndColumn) {
   std::string deep = R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax", "init": )";
   for (int i = 0; i < 40; ++i) deep += "[";
   EXPECT_ERROR(deep, "nesting deeper than");
-  EXPECT_ERROR(R"({"inputs": 4, "inputs": 5, "layers": []})", "duplicate key \"inputs\"");
+  EXPECT_ERROR(R"({"inputs": 4, "inputs": 5, "layers": []})", "dir/m.json: (top level): duplicate key \"inputs\"");
+  EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "training": {"epochs": 1, "epochs": 2}})",
+               "dir/m.json: training: duplicate key \"epochs\"");
+  EXPECT_ERROR(layer(R"({"units": 3, "units": 2})"), "dir/m.json: layers[0]: duplicate key \"units\"");
 }
 
 TEST(ModelFile, WrongTypes) {
