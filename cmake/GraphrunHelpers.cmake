@@ -52,4 +52,10 @@ function(graphrun_add_builtin_plugin name)
   target_link_libraries(${name} PRIVATE graphrun_plugin_abi ${ARG_DEPS})
   graphrun_warnings(${name})
   install(TARGETS ${name} LIBRARY DESTINATION ${GRAPHRUN_PLUGIN_INSTALL_DIR})
+  # graphrun_plugins builds every built-in plugin; the library depends on it, so whatever
+  # links graphrun finds its plugins in the build tree.
+  if(NOT TARGET graphrun_plugins)
+    add_custom_target(graphrun_plugins)
+  endif()
+  add_dependencies(graphrun_plugins ${name})
 endfunction()

@@ -43,6 +43,9 @@ class Backend {
   // Called once after all nodes of a Program are prepared, with the same thread pool; lets a
   // backend set its own runtime's thread count. Default: nothing.
   virtual void configure_threads(int threads) { (void)threads; }
+  // Called once on every thread of the Program's pool after compilation: allocate per-thread
+  // scratch here, so that no step allocates. Default: nothing.
+  virtual void prepare_thread() {}
 };
 
 // A kernel from a lambda (prepared at compile time; calling it does not allocate).

@@ -1,6 +1,7 @@
 #include "core/program.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 
 #include "core/error.h"
@@ -163,6 +164,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     p->schedule_.push_back(std::move(sched));
   }
   for (Backend* b : options.backends) b->configure_threads(pool.size());
+  pool.run_on_each_thread([&] {
+    for (Backend* b : options.backends) b->prepare_thread();
+  });
   return p;
 }
 
@@ -177,6 +181,15 @@ TensorView Program::value(NodeId id) const {
 
 void Program::run() {
   for (auto& k : kernels_) k->run();
+}
+
+void Program::run_timed(std::span<double> seconds) {
+  GRAPHRUN_CHECK(seconds.size() == kernels_.size());
+  for (size_t i = 0; i < kernels_.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    kernels_[i]->run();
+    seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
 }
 
 int64_t Program::unshared_bytes() const {

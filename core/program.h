@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ class Program {
   // The buffer of an input node (write the batch here) or any readable value.
   TensorView value(NodeId id) const;
   void run();
+  // run(), adding each step's wall time in seconds to seconds[i] (one entry per schedule()
+  // item): the per-node profile `graphrun inspect --profile` prints.
+  void run_timed(std::span<double> seconds);
 
   const Graph& graph() const { return graph_; }
   const std::vector<ScheduledNode>& schedule() const { return schedule_; }

@@ -17,10 +17,17 @@ inline void cpu_relax() {
 // kernels of one step, short enough not to burn a core between steps.
 constexpr int kSpinIterations = 20000;
 
+constexpr uint64_t kTaskBits = 32;
+constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
+uint64_t generation_of(uint64_t v) { return v >> kTaskBits; }
+
 }  // namespace
 
-// Every worker takes part in every job exactly once (it decrements remaining_ when done), so
-// the job fields are only written while all workers wait for the next generation.
+// The job word packs (generation << 32 | next task index). A thread claims a task with a CAS
+// that also checks the generation, so a worker that wakes late can never run a task of a job
+// that has ended, and the caller never waits for workers that did not take part: it waits
+// only for the tasks to be done. A job's fields (function, task count) are written before its
+// generation is published and read only under a claim that validates it.
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = hardware_threads();
   workers_.reserve(static_cast<size_t>(threads - 1));
@@ -30,8 +37,7 @@ ThreadPool::ThreadPool(int threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-    generation_.fetch_add(1);
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -48,9 +54,20 @@ ThreadPool& ThreadPool::global() {
   return pool;
 }
 
-void ThreadPool::work_on_current_job() {
-  const int64_t tasks = job_tasks_;
-  for (int64_t t = next_task_.fetch_add(1); t < tasks; t = next_task_.fetch_add(1)) (*job_)(t);
+bool ThreadPool::run_one_task(uint64_t generation) {
+  uint64_t v = job_.load(std::memory_order_acquire);
+  for (;;) {
+    if (generation_of(v) != generation) return false;
+    const int64_t task = static_cast<int64_t>(v & kTaskMask);
+    const int64_t tasks = job_tasks_.load(std::memory_order_relaxed);
+    FunctionRef<void(int64_t)>* fn = job_fn_.load(std::memory_order_relaxed);
+    if (task >= tasks) return false;
+    if (job_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      (*fn)(task);
+      tasks_done_.fetch_add(1, std::memory_order_release);
+      return true;
+    }
+  }
 }
 
 void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
@@ -59,18 +76,35 @@ void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
   }
-  job_ = &fn;
-  job_tasks_ = tasks;
-  next_task_.store(0);
-  active_workers_.store(static_cast<int>(workers_.size()));
-  generation_.fetch_add(1);  // publishes the fields above (seq_cst)
-  if (sleepers_.load() > 0) {
+  const uint64_t generation = generation_of(job_.load(std::memory_order_relaxed)) + 1;
+  job_fn_.store(&fn, std::memory_order_relaxed);
+  job_tasks_.store(tasks, std::memory_order_relaxed);
+  tasks_done_.store(0, std::memory_order_relaxed);
+  job_.store(generation << kTaskBits, std::memory_order_seq_cst);  // publishes the job
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
-  work_on_current_job();
-  while (active_workers_.load(std::memory_order_acquire) != 0) cpu_relax();
-  job_ = nullptr;
+  while (run_one_task(generation)) {
+  }
+  while (tasks_done_.load(std::memory_order_acquire) != tasks) cpu_relax();
+}
+
+void ThreadPool::run_on_each_thread(FunctionRef<void()> fn) {
+  fn();
+  if (workers_.empty()) return;
+  const uint64_t generation = generation_of(job_.load(std::memory_order_relaxed)) + 1;
+  broadcast_fn_.store(&fn, std::memory_order_relaxed);
+  broadcast_pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  broadcast_generation_.store(generation, std::memory_order_relaxed);
+  job_tasks_.store(0, std::memory_order_relaxed);
+  job_.store(generation << kTaskBits, std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_.notify_all();
+  }
+  // No job is posted until every worker has run fn, so none can miss this generation.
+  while (broadcast_pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
@@ -81,26 +115,29 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t
 }
 
 void ThreadPool::worker_loop() {
-  uint64_t seen = 0;
+  uint64_t seen = 0;  // the generation at construction: no job posted yet
   for (;;) {
     int spins = 0;
-    while (generation_.load() == seen && spins < kSpinIterations) {
-      cpu_relax();
-      ++spins;
-    }
-    if (generation_.load() == seen) {
+    while (generation_of(job_.load(std::memory_order_acquire)) == seen && !stop_.load(std::memory_order_relaxed)) {
+      if (++spins < kSpinIterations) {
+        cpu_relax();
+        continue;
+      }
       std::unique_lock<std::mutex> lock(mutex_);
-      sleepers_.fetch_add(1);
-      wake_.wait(lock, [&] { return generation_.load() != seen || stop_; });
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lock, [&] { return generation_of(job_.load(std::memory_order_seq_cst)) != seen || stop_.load(); });
       sleepers_.fetch_sub(1);
+      spins = 0;
     }
-    seen = generation_.load();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stop_) return;
+    if (stop_.load()) return;
+    seen = generation_of(job_.load(std::memory_order_acquire));
+    if (broadcast_generation_.load(std::memory_order_relaxed) == seen) {
+      (*broadcast_fn_.load(std::memory_order_relaxed))();
+      broadcast_pending_.fetch_sub(1, std::memory_order_release);
+      continue;
     }
-    work_on_current_job();
-    active_workers_.fetch_sub(1, std::memory_order_release);
+    while (run_one_task(seen)) {
+    }
   }
 }
 

@@ -1,8 +1,10 @@
 // ThreadPool: one persistent pool serving every kernel; no thread is created per step.
 //
 // run(tasks, fn) calls fn(task) for task in [0, tasks) spread over the pool's threads and the
-// caller, and returns when all are done. Workers spin briefly before sleeping, so back-to-back
-// kernels in a training step hand work over in well under a microsecond. Not re-entrant: a task
+// caller, and returns when all are done. Tasks are claimed dynamically, so when a worker is
+// descheduled (a busy machine) the caller runs its share instead of waiting for it. Workers
+// spin briefly before sleeping, so back-to-back kernels of a training step hand work over in
+// well under a microsecond. Tasks must not throw. Not re-entrant: a task
 // must not call run() on the same pool. One caller at a time (a Program runs on one thread).
 #pragma once
 
@@ -31,6 +33,10 @@ class ThreadPool {
   // Calls fn(task) for every task in [0, tasks); returns when all have finished.
   void run(int64_t tasks, FunctionRef<void(int64_t)> fn);
 
+  // Calls fn() once on every thread of the pool (the caller included) and waits for all.
+  // For per-thread set-up such as a kernel's scratch buffers, outside the hot path.
+  void run_on_each_thread(FunctionRef<void()> fn);
+
   // Splits [0, n) into at most size() contiguous ranges of at least `grain` elements and
   // calls fn(begin, end) for each.
   void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
@@ -41,19 +47,22 @@ class ThreadPool {
 
  private:
   void worker_loop();
-  void work_on_current_job();
+  // Claims and runs one task of the job of this generation; false when none is left.
+  bool run_one_task(uint64_t generation);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  // The current job; a new generation tells the workers it was posted.
-  FunctionRef<void(int64_t)>* job_ = nullptr;
-  int64_t job_tasks_ = 0;
-  std::atomic<int64_t> next_task_{0};
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> active_workers_{0};  // workers still on the current job
-  std::atomic<int> sleepers_{0};        // workers blocked on wake_
-  bool stop_ = false;
+  std::atomic<uint64_t> job_{0};  // generation << 32 | next task
+  std::atomic<FunctionRef<void(int64_t)>*> job_fn_{nullptr};
+  std::atomic<int64_t> job_tasks_{0};
+  std::atomic<int64_t> tasks_done_{0};
+  std::atomic<int> sleepers_{0};  // workers blocked on wake_
+  // A generation that is a broadcast (run_on_each_thread): each worker runs it once.
+  std::atomic<uint64_t> broadcast_generation_{0};
+  std::atomic<FunctionRef<void()>*> broadcast_fn_{nullptr};
+  std::atomic<int> broadcast_pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace graphrun

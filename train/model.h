@@ -26,6 +26,7 @@ struct Model {
   NodeId output = kNoNode;         // [N, C] what predict returns (probabilities for a classifier)
   NodeId loss = kNoNode;           // scalar
   Loss loss_kind = Loss::CrossEntropy;
+  std::vector<NodeId> gradients;   // of the trainable parameters, once a Trainer added them
   bool sparse_labels = true;
   // Trainable parameters in graph order (frozen ones are left out).
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }

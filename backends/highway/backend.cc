@@ -57,6 +57,7 @@ class HighwayBackend final : public Backend {
     if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";
     return k;
   }
+  void prepare_thread() override { highway::prepare_thread_buffers(); }
 };
 
 }  // namespace

@@ -443,6 +443,8 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
 
 int64_t TargetValue() { return HWY_TARGET; }
 
+void PrepareThread() { ThreadBuffers(); }
+
 }  // namespace HWY_NAMESPACE
 }  // namespace graphrun::highway
 HWY_AFTER_NAMESPACE();
@@ -452,6 +454,9 @@ namespace graphrun::highway {
 
 HWY_EXPORT(GemmSerial);
 HWY_EXPORT(TargetValue);
+HWY_EXPORT(PrepareThread);
+
+void prepare_thread_buffers() { HWY_DYNAMIC_DISPATCH(PrepareThread)(); }
 
 const char* target_name() {
   return hwy::TargetName(HWY_DYNAMIC_DISPATCH(TargetValue)());

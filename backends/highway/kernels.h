@@ -58,6 +58,10 @@ float mean_squared_error(const float* pred, const float* target, int64_t n, Thre
 void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
                                  float* dpred, ThreadPool& pool);
 
+// Allocates the calling thread's GEMM packing buffers now (the backend calls it on every pool
+// thread at compile time, so that no step allocates).
+void prepare_thread_buffers();
+
 // The instruction set the dynamic dispatch picked on this machine, e.g. "AVX3".
 const char* target_name();
 

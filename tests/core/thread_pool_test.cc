@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace graphrun {
@@ -40,6 +43,33 @@ TEST(ThreadPool, ManyBackToBackJobs) {
   std::atomic<int64_t> sum{0};
   for (int i = 0; i < 20000; ++i) pool.run(2, [&](int64_t t) { sum.fetch_add(t + 1); });
   EXPECT_EQ(sum.load(), 20000 * 3);
+}
+
+}  // namespace
+}  // namespace graphrun
+
+namespace graphrun {
+namespace {
+
+TEST(ThreadPool, RunOnEachThreadReachesEveryThreadOnce) {
+  for (int threads : {1, 2, 4}) {
+    ThreadPool pool(threads);  // right after construction: workers may not have started yet
+    std::mutex m;
+    std::vector<std::thread::id> ids;
+    for (int round = 0; round < 3; ++round) {
+      ids.clear();
+      pool.run_on_each_thread([&] {
+        std::lock_guard<std::mutex> lock(m);
+        ids.push_back(std::this_thread::get_id());
+      });
+      ASSERT_EQ(static_cast<int>(ids.size()), threads);
+      std::sort(ids.begin(), ids.end());
+      EXPECT_EQ(std::unique(ids.begin(), ids.end()), ids.end());
+      std::atomic<int> n{0};
+      pool.run(5, [&](int64_t) { n.fetch_add(1); });  // jobs still work after a broadcast
+      EXPECT_EQ(n.load(), 5);
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what graphrun needs to build, test and train on Debian 12, from Debian's packages.
+# Idempotent: safe to run again. Run as root (or with sudo).
+#   scripts/setup.sh          build + test dependencies and the Fashion-MNIST data set
+#   scripts/setup.sh --bench  also what the PyTorch comparison needs (python3-torch, OpenBLAS)
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libhwy-dev libdnnl-dev ocl-icd-opencl-dev   # oneDNN's CMake config needs the OpenCL headers
+  libbenchmark-dev libgtest-dev libgmock-dev
+  libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  dataset-fashion-mnist                        # /usr/share/datasets/fashion-mnist
+  python3 python3-numpy                        # the numpy interoperability test
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.
+  packages+=(python3-torch libopenblas0-openmp linux-perf)
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+# apt-get install is itself idempotent: packages already there are left as they are.
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "setup: ${#packages[@]} packages installed"

@@ -1,0 +1,188 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+
+#include "backends/registry.h"
+#include "core/error.h"
+#include "ops/autodiff.h"
+
+namespace graphrun::train {
+namespace {
+
+// The visiting order of epoch e: a Fisher-Yates shuffle seeded by (seed, epoch) alone, with
+// our own index draw so every platform gives the same order.
+void epoch_order(std::vector<int64_t>& order, uint64_t seed, int64_t epoch, bool shuffle) {
+  std::iota(order.begin(), order.end(), int64_t{0});
+  if (!shuffle) return;
+  std::mt19937_64 rng(seed_for(seed, "epoch " + std::to_string(epoch)));
+  for (size_t i = order.size(); i > 1; --i) {
+    const uint64_t j = rng() % i;  // modulo bias is below 2^-40 for any data set we can hold
+    std::swap(order[i - 1], order[j]);
+  }
+}
+
+int64_t argmax(const float* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (row[i] > row[best]) best = i;
+  }
+  return best;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config, const PluginRegistry& plugins)
+    : model_(model), params_(params), config_(config), pool_(std::make_unique<ThreadPool>(config.threads)) {
+  if (config.batch_size <= 0) {
+    throw Error(ErrorKind::BadInput, config.context + ": batch size must be positive, got " + std::to_string(config.batch_size));
+  }
+  const std::vector<NodeId> trainable = model.trainable();
+  if (model.gradients.empty() && !trainable.empty()) model.gradients = ops::gradients(model.graph, model.loss, trainable);
+  grads_ = model.gradients;
+  std::vector<std::string> names;
+  for (NodeId id : trainable) names.push_back(model.graph.node(id).name);
+  const LoadedOptimizer& opt = [&]() -> const LoadedOptimizer& {
+    try {
+      return plugins.optimizer(config.optimizer);
+    } catch (const Error& e) {
+      throw Error(e.kind(), config.context + ": optimizer: " + e.what());
+    }
+  }();
+  optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
+
+  std::vector<Backend*> chain = backends::chain(config.backend);
+  std::vector<NodeId> train_outputs{model.loss, model.output};
+  train_outputs.insert(train_outputs.end(), grads_.begin(), grads_.end());
+  train_programs_ = std::make_unique<ProgramCache>(model.graph, params, CompileOptions{chain, {}, pool_.get(), train_outputs});
+  eval_programs_ = std::make_unique<ProgramCache>(model.graph, params,
+                                                   CompileOptions{chain, {}, pool_.get(), {model.loss, model.output}});
+  grad_pointers_.resize(grads_.size());
+}
+
+Trainer::~Trainer() = default;
+
+Program& Trainer::training_program(int64_t batch) { return train_programs_->get(batch); }
+
+void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count) {
+  const int64_t d = data.feature_count();
+  float* x = p.value(model_.features).data;
+  for (int64_t i = 0; i < count; ++i) {
+    std::memcpy(x + i * d, data.features.data() + rows[i] * d, static_cast<size_t>(d) * sizeof(float));
+  }
+  float* y = p.value(model_.labels).data;
+  if (model_.sparse_labels) {
+    for (int64_t i = 0; i < count; ++i) y[i] = static_cast<float>(data.labels[static_cast<size_t>(rows[i])]);
+  } else {
+    const int64_t c = p.value(model_.labels).shape.cols();
+    std::fill(y, y + count * c, 0.0f);
+    for (int64_t i = 0; i < count; ++i) y[i * c + data.labels[static_cast<size_t>(rows[i])]] = 1.0f;
+  }
+}
+
+EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, const BatchCallback& on_batch) {
+  const int64_t n = data.size(), bs = config_.batch_size;
+  if (n == 0) throw Error(ErrorKind::BadInput, config_.context + ": the training data is empty");
+  if (data.labels.size() != static_cast<size_t>(n)) throw Error(ErrorKind::BadInput, config_.context + ": the training data has no labels");
+  const int64_t batches = (n + bs - 1) / bs;
+  order_.resize(static_cast<size_t>(n));
+  epoch_order(order_, config_.seed, epoch_, config_.shuffle);
+  // Compile both programs before the clock starts: compilation is not training time.
+  training_program(std::min(bs, n));
+  if (n % bs) training_program(n % bs);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  double loss_sum = 0.0;
+  int64_t correct = 0, seen = 0;
+  for (int64_t b = start_batch; b < batches; ++b) {
+    const int64_t count = std::min(bs, n - b * bs);
+    const int64_t* rows = order_.data() + b * bs;
+    Program& p = training_program(count);
+    load_batch(p, data, rows, count);
+    p.run();
+    const float loss = p.value(model_.loss).data[0];
+    if (!std::isfinite(loss)) {
+      throw Error(ErrorKind::Runtime, config_.context + ": the loss became " + std::to_string(loss) + " at epoch " +
+                                          std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1) +
+                                          " (try a smaller learning rate)");
+    }
+    for (size_t i = 0; i < grads_.size(); ++i) grad_pointers_[i] = p.value(grads_[i]).data;
+    optimizer_->step(grad_pointers_, *pool_);
+
+    loss_sum += static_cast<double>(loss) * static_cast<double>(count);
+    const TensorView out = p.value(model_.output);
+    const int64_t c = out.shape.cols();
+    for (int64_t i = 0; i < count; ++i) correct += argmax(out.data + i * c, c) == data.labels[static_cast<size_t>(rows[i])];
+    seen += count;
+    if (on_batch) on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), double(correct) / double(seen));
+  }
+  EpochResult r;
+  r.epoch = epoch_;
+  r.seconds = seconds_since(t0);
+  r.loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
+  r.accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+  r.samples_per_second = r.seconds > 0 ? static_cast<double>(seen) / r.seconds : 0.0;
+  ++epoch_;
+  return r;
+}
+
+Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
+  const int64_t n = data.size();
+  Evaluation e;
+  if (n == 0) return e;
+  if (data.labels.size() != static_cast<size_t>(n)) throw Error(ErrorKind::BadInput, config_.context + ": the evaluation data has no labels");
+  std::vector<int64_t> rows(static_cast<size_t>(std::min(batch_size, n)));
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t count = std::min(batch_size, n - start);
+    std::iota(rows.begin(), rows.begin() + count, start);
+    Program& p = eval_programs_->get(count);
+    load_batch(p, data, rows.data(), count);
+    p.run();
+    loss_sum += static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(count);
+    const TensorView out = p.value(model_.output);
+    const int64_t c = out.shape.cols();
+    if (e.confusion.empty()) e.confusion.assign(static_cast<size_t>(c), std::vector<int64_t>(static_cast<size_t>(c), 0));
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t predicted = argmax(out.data + i * c, c);
+      const int64_t truth = data.labels[static_cast<size_t>(start + i)];
+      correct += predicted == truth;
+      if (truth >= 0 && truth < c) ++e.confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
+    }
+  }
+  e.samples = n;
+  e.loss = loss_sum / static_cast<double>(n);
+  e.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  return e;
+}
+
+void Trainer::predict(const Tensor& features, Tensor& out, int64_t batch_size) {
+  const int64_t n = features.shape()[0], d = features.shape()[1];
+  if (d != model_.graph.shape(model_.features)[1]) {
+    throw Error(ErrorKind::Shape, config_.context + ": the model takes " +
+                                      std::to_string(model_.graph.shape(model_.features)[1]) + " features, the input has " +
+                                      std::to_string(d));
+  }
+  ProgramCache predict_programs(model_.graph, params_,
+                                CompileOptions{backends::chain(config_.backend), {}, pool_.get(), {model_.output}});
+  const int64_t c = model_.graph.shape(model_.output)[1];
+  out = Tensor(Shape{n, c});
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t count = std::min(batch_size, n - start);
+    Program& p = predict_programs.get(count);
+    std::memcpy(p.value(model_.features).data, features.data() + start * d, static_cast<size_t>(count * d) * sizeof(float));
+    p.run();
+    std::memcpy(out.data() + start * c, p.value(model_.output).data, static_cast<size_t>(count * c) * sizeof(float));
+  }
+}
+
+}  // namespace graphrun::train
