@@ -30,15 +30,26 @@ std::vector<NodeId> gradients(Graph& g, NodeId loss, const std::vector<NodeId>& 
 
   GradientBuilder gb(g, needs);
   gb.contribute(loss, g.constant("d_" + g.node(loss).name, Tensor(Shape{}, std::vector<float>{1.0f})));
+  // Names a gradient node after the value it differentiates ("d_hidden.weight"), when the node
+  // still has its automatic name and the new one is free: inspect output and pinning read well.
+  auto name_gradient = [&](NodeId value, NodeId grad) {
+    Node& n = g.mutable_node(grad);
+    const std::string automatic = std::string(op_name(n.op)) + "_" + std::to_string(grad);
+    const std::string wanted = "d_" + g.node(value).name;
+    if (n.name == automatic && g.find(wanted) == kNoNode) n.name = wanted;
+  };
   for (NodeId id = loss; id >= 0; --id) {
     if (!needs[static_cast<size_t>(id)]) continue;
     NodeId dy = gb.total(id);
-    if (dy != kNoNode) append_gradient(gb, id, dy);
+    if (dy == kNoNode) continue;
+    name_gradient(id, dy);
+    append_gradient(gb, id, dy);
   }
   std::vector<NodeId> out;
   out.reserve(wrt.size());
   for (NodeId w : wrt) {
     NodeId d = w < static_cast<NodeId>(count) && needs[static_cast<size_t>(w)] ? gb.total(w) : kNoNode;
+    if (d != kNoNode) name_gradient(w, d);
     if (d == kNoNode && g.shape(w).has_batch()) {
       throw Error(ErrorKind::BadInput, "gradients: the loss does not depend on '" + g.node(w).name + "'");
     }
