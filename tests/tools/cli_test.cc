@@ -96,7 +96,8 @@ class CliTest : public ::testing::Test {
   Result run(const std::string& args) const {
     Result r;
     const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string cmd = std::string(GRAPHRUN_CLI) + " " + args + " > " + out + " 2> " + err + " < /dev/null";
+    // `timeout`: a hang fails this test in 60 s instead of stalling the suite.
+    const std::string cmd = "timeout 60 " + std::string(GRAPHRUN_CLI) + " " + args + " > " + out + " 2> " + err + " < /dev/null";
     const int status = std::system(cmd.c_str());
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = slurp(out);
