@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 #include <memory>
@@ -235,12 +236,20 @@ float element(const RawIdx& raw, uint64_t i) {
   return 0.0f;
 }
 
-IdxArray to_array(const RawIdx& raw) {
+// Floating-point elements must be finite as f32 (NaN, infinity and f64 values beyond the f32
+// range are refused, as the CSV reader refuses them).
+IdxArray to_array(const RawIdx& raw, const std::string& name) {
   Shape shape;
   for (uint64_t d : raw.dims) shape.push_back(static_cast<int64_t>(d));
   IdxArray out{raw.type, Tensor(shape)};
   float* dst = out.values.data();
-  for (uint64_t i = 0; i < raw.count; ++i) dst[i] = element(raw, i);
+  const bool floating = raw.type == IdxType::F32 || raw.type == IdxType::F64;
+  for (uint64_t i = 0; i < raw.count; ++i) {
+    dst[i] = element(raw, i);
+    if (floating && !std::isfinite(dst[i])) {
+      bad(name, fmt::format("element {} is {} as f32, expected finite values", i, dst[i]));
+    }
+  }
   return out;
 }
 
@@ -252,7 +261,7 @@ std::vector<std::byte> read_idx_file(const std::string& path) {
 }  // namespace
 
 IdxArray parse_idx(std::span<const std::byte> file_bytes, const std::string& name) {
-  return to_array(decode(file_bytes, name));
+  return to_array(decode(file_bytes, name), name);
 }
 
 IdxArray read_idx(const std::string& path) { return parse_idx(read_idx_file(path), path); }

@@ -359,6 +359,11 @@ class Parser {
       }
     }
 
+    // Bounded before anything is allocated: a few lines of JSON must not ask for terabytes.
+    if (const int64_t n = parameter_count(m); n > kModelMaxParameters) {
+      fail("layers", fmt::format("the layers hold {} parameters, more than the limit of {}", n, kModelMaxParameters));
+    }
+
     if (root.contains("loss")) {
       const std::string loss = one_of(root.at("loss"), "loss",
                                       {"cross_entropy", "sparse_categorical_crossentropy", "categorical_crossentropy",

@@ -36,6 +36,7 @@ inline constexpr uint64_t kModelFileMaxBytes = uint64_t{16} << 20;
 inline constexpr int kModelFileMaxDepth = 16;
 inline constexpr int64_t kModelMaxUnits = 1'000'000;
 inline constexpr int64_t kModelMaxLayers = 1000;
+inline constexpr int64_t kModelMaxParameters = 1'000'000'000;  // 4 GB of f32 weights
 
 struct LayerSpec {
   std::string name;                 // parameters "<name>.weight", "<name>.bias"; default "dense<i>"

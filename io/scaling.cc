@@ -105,13 +105,14 @@ Scaler fit_scaler(Scaling kind, const Tensor& features) {
 }
 
 void apply_scaler(const Scaler& scaler, Tensor& features) {
+  // No scaling needs no statistics (a weights file written without a scaler has none).
+  if (scaler.kind == Scaling::None) return;
   const Shape& s = features.shape();
   const int64_t d = scaler.offset.numel();
   if (s.rank() != 2 || s[1] != d || scaler.scale.numel() != d || scaler.scale.shape().rank() != 1) {
     throw Error(ErrorKind::Shape, fmt::format("scaling: features have shape {}, the scaler was fitted on {} features",
                                               s.str(), scaler.offset.shape().str()));
   }
-  if (scaler.kind == Scaling::None) return;
   const float* offset = scaler.offset.data();
   const float* scale = scaler.scale.data();
   float* x = features.data();

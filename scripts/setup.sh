@@ -3,6 +3,7 @@
 # Idempotent: safe to run again. Run as root (or with sudo).
 #   scripts/setup.sh          build + test dependencies and the Fashion-MNIST data set
 #   scripts/setup.sh --bench  also what the PyTorch comparison needs (python3-torch, OpenBLAS)
+#   scripts/setup.sh --fuzz   also clang and libFuzzer for the fuzzers (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,9 @@ packages=(
 if [[ "${1:-}" == "--bench" ]]; then
   # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.
   packages+=(python3-torch libopenblas0-openmp linux-perf)
+fi
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev)         # libFuzzer, ASan and UBSan runtimes for clang 14
 fi
 
 sudo=""

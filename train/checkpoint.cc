@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <set>
 #include <string_view>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/detail/text.h"
 
 namespace graphrun::train {
 namespace {
@@ -55,6 +58,19 @@ T meta_integer(const io::SafetensorsFile& f, const std::string& path, const std:
   return v;
 }
 
+// A NaN or infinity in a loaded tensor is bad input: training or predicting from it would
+// only spread it.
+void require_finite(const std::string& path, const std::string& name, const Tensor& t) {
+  const std::span<const float> v = t.span();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      bad(path, fmt::format("tensor {} element {} is {}, expected finite values", io::detail::quote_text(name), i, v[i]));
+    }
+  }
+}
+
+}  // namespace
+
 // Copies the parameters and the scaler of f into params / scaler. Optimizer tensors are left
 // to the caller. Every parameter must be present with its shape; other names are errors.
 bool apply_weights(const io::SafetensorsFile& f, const std::string& path, ParameterStore& params, io::Scaler* scaler) {
@@ -74,8 +90,10 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
     if (!params.contains(name)) {
       std::string known;
       for (size_t i = 0; i < params.size(); ++i) known += (i ? ", " : "") + params.name(i);
-      bad(path, fmt::format("tensor '{}' is not a parameter of the model (its parameters: {})", name, known));
+      bad(path, fmt::format("tensor {} is not a parameter of the model (its parameters: {})",
+                            io::detail::quote_text(name), known));
     }
+    require_finite(path, name, t);
     params.assign(name, t, path);
     seen.insert(name);
   }
@@ -91,6 +109,8 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
     throw Error(ErrorKind::Shape, fmt::format("{}: scaler/offset {} and scaler/scale {} must be two [D] vectors", path,
                                               offset->shape().str(), scale->shape().str()));
   }
+  require_finite(path, kScalerOffset, *offset);
+  require_finite(path, kScalerScale, *scale);
   if (scaler) {
     auto it = f.metadata.find("scaling");
     scaler->kind = it == f.metadata.end() ? io::Scaling::MinMax : io::parse_scaling(it->second);
@@ -99,8 +119,6 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
   }
   return true;
 }
-
-}  // namespace
 
 void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler) {
   io::write_safetensors(path, parameter_tensors(params, scaler), scaler_metadata(scaler));
@@ -132,9 +150,13 @@ bool load_weights(const std::string& path, ParameterStore& params, io::Scaler* s
 }
 
 Checkpoint read_checkpoint(const std::string& path, uint64_t expected_model_hash) {
+  return parse_checkpoint(io::read_file(path, io::kSafetensorsMaxFileBytes), path, expected_model_hash);
+}
+
+Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string& path, uint64_t expected_model_hash) {
   Checkpoint c;
   c.path = path;
-  c.file = io::read_safetensors(path);
+  c.file = io::parse_safetensors(bytes, path);
   const int version = meta_integer<int>(c.file, path, "checkpoint_version");
   if (version != kCheckpointFormatVersion) {
     bad(path, fmt::format("checkpoint format version {}, this graphrun reads version {}", version,
@@ -156,8 +178,9 @@ Checkpoint read_checkpoint(const std::string& path, uint64_t expected_model_hash
   const std::string& lr = meta(c.file, path, "learning_rate");
   char* end = nullptr;
   s.learning_rate = std::strtod(lr.c_str(), &end);
-  if (lr.empty() || *end != '\0' || !(s.learning_rate > 0)) {
-    bad(path, fmt::format("__metadata__.learning_rate: expected a positive number, got \"{}\"", lr.substr(0, 40)));
+  if (lr.empty() || *end != '\0' || !(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
+    bad(path, fmt::format("__metadata__.learning_rate: expected a finite positive number, got \"{}\"",
+                          lr.substr(0, 40)));
   }
   if (s.epoch < 0 || s.batch < 0) bad(path, "__metadata__: negative epoch or batch position");
   return c;
@@ -184,6 +207,7 @@ void restore_checkpoint(const Checkpoint& c, ParameterStore& params, Optimizer& 
       throw Error(ErrorKind::Shape, fmt::format("{}: optimizer/{} has shape {}, the model expects {}", c.path, name,
                                                 it->second->shape().str(), t->shape().str()));
     }
+    require_finite(c.path, "optimizer/" + name, *it->second);
     // Copy in place: the optimizer's step kernel holds pointers to this storage.
     std::copy(it->second->span().begin(), it->second->span().end(), t->span().begin());
   }

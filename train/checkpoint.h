@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "core/parameters.h"
@@ -40,8 +41,12 @@ void save_checkpoint(const std::string& path, const ParameterStore& params, Opti
                      const io::Scaler* scaler, const TrainingState& state);
 
 // Copies a weights file's (or checkpoint's) parameters into params; fills *scaler when the file
-// holds one (and scaler is non-null). Returns whether a scaler was found.
+// holds one (and scaler is non-null). Returns whether a scaler was found. Every value must be
+// finite (a NaN or infinite weight is BadInput naming the tensor).
 bool load_weights(const std::string& path, ParameterStore& params, io::Scaler* scaler);
+// The same from a file already read; `path` names it in messages. Optimizer tensors are ignored.
+bool apply_weights(const io::SafetensorsFile& file, const std::string& path, ParameterStore& params,
+                   io::Scaler* scaler);
 
 // A checkpoint read and validated against the model hash, not yet applied.
 struct Checkpoint {
@@ -50,6 +55,8 @@ struct Checkpoint {
   TrainingState state;
 };
 Checkpoint read_checkpoint(const std::string& path, uint64_t expected_model_hash);
+// The same from the file's bytes (the fuzzers' entry point); `path` names it in messages.
+Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string& path, uint64_t expected_model_hash);
 // Applies parameters, optimizer state (slots, step) and scaler. The optimizer must be the one
 // the checkpoint was written with (checked by name).
 void restore_checkpoint(const Checkpoint& ckpt, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler);

@@ -1,4 +1,5 @@
-// Helpers for io's error messages (private to io/*.cc): quote untrusted text on one line.
+// Helpers for io's error messages (io/*.cc and the loaders built on io, such as
+// train/checkpoint.cc): quote untrusted text on one line.
 #pragma once
 
 #include <cstdio>

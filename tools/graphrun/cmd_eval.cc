@@ -17,6 +17,7 @@ int run_eval(const EvalArgs& a) {
   require_file(a.weights, "--weights");
   io::Scaler from_weights;
   const bool had_scaler = train::load_weights(a.weights, s->params, &from_weights);
+  check_weights_scaler(*s, had_scaler, from_weights, a.weights);
 
   io::Dataset data = a.data.empty() ? load_test_set(*s, a.limit) : load_data_files(*s, a.data, "--data", a.limit);
   if (data.size() == 0) {

@@ -18,6 +18,7 @@ int run_predict(const PredictArgs& a) {
   require_file(a.weights, "--weights");
   io::Scaler from_weights;
   const bool had_scaler = train::load_weights(a.weights, s->params, &from_weights);
+  check_weights_scaler(*s, had_scaler, from_weights, a.weights);
   Tensor features = load_features(*s, a.input, a.header);
   io::Scaler scaler = scaler_for_inference(*s, had_scaler, std::move(from_weights));
   if (features.shape()[0] > 0) io::apply_scaler(scaler, features);

@@ -69,6 +69,11 @@ int run_train(const TrainArgs& a) {
     train::restore_checkpoint(*ckpt, s->params, trainer.optimizer(), &scaler);
     trainer.set_epoch(ckpt->state.epoch);
     start_batch = ckpt->state.batch;
+    const int64_t batches = (train_set.size() + cfg.batch_size - 1) / cfg.batch_size;
+    if (start_batch > batches) {
+      throw Error(ErrorKind::BadInput, fmt::format("{}: __metadata__.batch {} is past the end of an epoch ({} batches of {})",
+                                                   a.resume, start_batch, batches, cfg.batch_size));
+    }
     fmt::print("resuming {} at epoch {} (step {})\n", a.resume, ckpt->state.epoch + 1, ckpt->state.step);
   } else {
     scaler = fit_model_scaler(*s, train_set);
@@ -80,6 +85,8 @@ int run_train(const TrainArgs& a) {
     std::error_code ec;
     std::filesystem::create_directories(a.out_dir, ec);
     if (ec) throw Error(ErrorKind::Io, fmt::format("--out {}: cannot create the folder: {}", a.out_dir, ec.message()));
+    // Temporary files of a run that was killed mid-save (their process is gone).
+    for (const char* base : {"checkpoint.safetensors", "weights.safetensors"}) io::remove_stale_temp_files(a.out_dir, base);
   }
   const std::string ckpt_path = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "checkpoint.safetensors").string();
 

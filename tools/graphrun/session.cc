@@ -33,15 +33,16 @@ io::Dataset take(io::Dataset d, int64_t limit, const std::string& name) {
   return io::make_dataset(std::move(f), std::move(labels), name);
 }
 
-void check_dataset(const Session& s, const io::Dataset& d, const std::string& where) {
+// where: the features' file; label_where: the labels' file (the same file for CSV).
+void check_dataset(const Session& s, const io::Dataset& d, const std::string& where, const std::string& label_where) {
   if (d.feature_count() != s.file.inputs) {
     throw Error(ErrorKind::Shape, fmt::format("{}: the data have {} features per sample, the model takes {} (\"inputs\")",
                                               where, d.feature_count(), s.file.inputs));
   }
-  if (d.labels.empty() && d.size() > 0) bad(fmt::format("{}: the data have no labels", where));
+  if (d.labels.empty() && d.size() > 0) bad(fmt::format("{}: the data have no labels", label_where));
   for (size_t i = 0; i < d.labels.size(); ++i) {
     if (d.labels[i] < 0 || d.labels[i] >= s.classes) {
-      bad(fmt::format("{}: label {} (sample {}) is outside the model's {} classes (the last layer's units)", where,
+      bad(fmt::format("{}: label {} (sample {}) is outside the model's {} classes (the last layer's units)", label_where,
                       d.labels[i], i, s.classes));
     }
   }
@@ -99,7 +100,7 @@ io::Dataset load_train_set(const Session& s, int64_t limit) {
                        ? load_idx_pair(d.train_images, d.train_labels, m + ": data.train_images", m + ": data.train_labels")
                        : load_csv(s, d.train_csv, m + ": data.train");
   ds = take(std::move(ds), limit, m + ": training data");
-  check_dataset(s, ds, d.format == "idx" ? d.train_images : d.train_csv);
+  check_dataset(s, ds, d.format == "idx" ? d.train_images : d.train_csv, d.format == "idx" ? d.train_labels : d.train_csv);
   if (ds.size() == 0) bad(fmt::format("{}: the training data are empty", m));
   return ds;
 }
@@ -112,7 +113,7 @@ io::Dataset load_test_set(const Session& s, int64_t limit) {
                        ? load_idx_pair(d.test_images, d.test_labels, m + ": data.test_images", m + ": data.test_labels")
                        : load_csv(s, d.test_csv, m + ": data.test");
   ds = take(std::move(ds), limit, m + ": test data");
-  check_dataset(s, ds, d.format == "idx" ? d.test_images : d.test_csv);
+  check_dataset(s, ds, d.format == "idx" ? d.test_images : d.test_csv, d.format == "idx" ? d.test_labels : d.test_csv);
   return ds;
 }
 
@@ -127,7 +128,7 @@ io::Dataset load_data_files(const Session& s, const std::vector<std::string>& fi
     bad(fmt::format("{}: expected one CSV file or two IDX files (images, labels), got {}", option, files.size()));
   }
   ds = take(std::move(ds), limit, files[0]);
-  check_dataset(s, ds, files[0]);
+  check_dataset(s, ds, files[0], files.back());
   return ds;
 }
 
@@ -153,6 +154,14 @@ Tensor load_features(const Session& s, const std::string& path, bool header) {
 io::Scaler fit_model_scaler(const Session& s, const io::Dataset& train) {
   const std::string kind = s.file.data ? s.file.data->scaling : "none";
   return io::fit_scaler(io::parse_scaling(kind), train.features);
+}
+
+void check_weights_scaler(const Session& s, bool weights_had_scaler, const io::Scaler& from_weights,
+                          const std::string& weights_path) {
+  if (weights_had_scaler && from_weights.offset.numel() != s.file.inputs) {
+    bad(fmt::format("{}: scaler/offset and scaler/scale hold {} features, the model takes {} (\"inputs\")",
+                    weights_path, from_weights.offset.numel(), s.file.inputs));
+  }
 }
 
 io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::Scaler from_weights) {

@@ -47,6 +47,9 @@ Tensor load_features(const Session& s, const std::string& path, bool header);
 
 // The scaling the model file asks for, fitted on `train`.
 io::Scaler fit_model_scaler(const Session& s, const io::Dataset& train);
+// A scaler stored in a weights file must fit the model's inputs (BadInput naming the file).
+void check_weights_scaler(const Session& s, bool weights_had_scaler, const io::Scaler& from_weights,
+                          const std::string& weights_path);
 // The scaler of a weights file, or (when it holds none) fitted on the model file's training
 // data; an error when neither is possible and the model asks for scaling.
 io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::Scaler from_weights);
