@@ -8,7 +8,8 @@
 // sized M (<= kSmallM), where a panel is used by few slivers and packing B would cost as much
 // as the FMAs: a row-major B is read in place, and C = op(A) B^T is computed as C^T = B op(A)^T
 // (B's rows broadcast in place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
-// (memory bound). Threads split N into whole panels (or M into row blocks when N is narrow);
+// (memory bound); K == 1 to a rank-1 update.
+// Threads split N into whole panels (or M into row blocks when N is narrow or K == 1);
 // each thread packs into its own thread_local buffers, which have a fixed size and are
 // allocated on the thread's first GEMM only.
 #include <algorithm>
@@ -369,6 +370,33 @@ void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float
   }
 }
 
+// C[0:M, 0:N] (+)= a b^T, a GEMM with K == 1 (the weight gradient of one sample, x^T dY): one
+// pass over C, no packing (which would cost more than the multiplies). a[i * inca], b
+// contiguous. The product is rounded before it is added, as in the micro-kernel, so the result
+// does not depend on the path.
+void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT b, int64_t M,
+           int64_t N, float* HWY_RESTRICT C, int64_t ldc, bool accumulate) {
+  const DF d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t nv = N / L * L;
+  const auto tail = hn::FirstN(d, static_cast<size_t>(N - nv));
+  for (int64_t i = 0; i < M; ++i) {
+    const VF ai = hn::Set(d, a[i * inca]);
+    float* HWY_RESTRICT c = C + i * ldc;
+    int64_t j = 0;
+    if (accumulate) {
+      for (; j < nv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::Mul(ai, hn::LoadU(d, b + j))), d, c + j);
+      if (j < N) {
+        const VF prod = hn::Mul(ai, LoadPrefix(tail, d, b + j));
+        hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), prod), tail, d, c + j);
+      }
+    } else {
+      for (; j < nv; j += L) hn::StoreU(hn::Mul(ai, hn::LoadU(d, b + j)), d, c + j);
+      if (j < N) hn::BlendedStore(hn::Mul(ai, LoadPrefix(tail, d, b + j)), tail, d, c + j);
+    }
+  }
+}
+
 // One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0).
 void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
@@ -376,6 +404,10 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   if (M == 1) {
     // C row = x * op(B), x = op(A) row 0 (stride lda when A is stored transposed).
     Gemv(A, trans_a ? lda : 1, B, ldb, trans_b, C, 1, K, N, accumulate);
+    return;
+  }
+  if (K == 1 && !trans_b) {
+    Rank1(A, trans_a ? 1 : lda, B, M, N, C, ldc, accumulate);
     return;
   }
   if (N == 1) {
@@ -490,9 +522,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   }
   // Split N into whole micro-kernel panels (32 columns covers every target's NR; 16 for the
   // GEMV path) when there are enough of them, else M into row blocks.
+  // A rank-1 update (K == 1) splits M: each thread then writes whole rows of C, the same
+  // contiguous halves an optimizer step over C splits into.
   const int64_t grain_n = M < 8 ? 16 : 32;
   const int64_t panels = (N + grain_n - 1) / grain_n;
-  if (N > 1 && (panels >= threads || M < 8 * threads)) {
+  const bool split_rows = K == 1 && !trans_b && M >= 8 * threads;
+  if (N > 1 && !split_rows && (panels >= threads || M < 8 * threads)) {
     const int64_t parts = std::min(threads, panels);
     pool.run(parts, [&](int64_t t) {
       const int64_t j0 = std::min(N, panels * t / parts * grain_n);

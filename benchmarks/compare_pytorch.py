@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""graphrun against PyTorch, side by side, on the seed models and Fashion-MNIST.
+
+For each model file it trains the same network (layers, activations, initialisation, SGD with
+the file's learning rate, batch size, shuffled every epoch, cross-entropy) on the same data
+(the file's IDX files, scaled x / 255 like its minmax_global scaling) in PyTorch and in graphrun
+(`graphrun train --metrics-out`), with the same number of threads, and prints one table:
+seconds per epoch, samples/s, achieved GFLOP/s and the fraction of the machine's peak, test
+accuracy, for each side, and the ratio graphrun / PyTorch.
+
+FLOPs are the model's, the same for both sides: per sample, 2 per multiply-add of the forward
+matmuls, as many for the weight gradients, as many again for the input gradients of every
+layer but the first (nobody needs d loss / d pixels); bias, activation and loss are left out.
+Peak fp32 FLOP/s is measured once with a small FMA loop (C++, compiled here with g++ -O2
+-mavx2 -mfma, 12 independent 8-lane accumulators per thread) on 1 and N threads.
+
+Each PyTorch run is a child process with OMP_NUM_THREADS and torch.set_num_threads set to
+the thread count and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed; PyTorch needs Debian's
+libopenblas0-openmp as its BLAS (scripts/bench_setup.sh installs it): without it Debian's
+torch runs the reference BLAS, ~20x slower. Epoch time is the training loop only (both sides
+exclude loading the data and evaluating). The shuffles are PyTorch's and graphrun's own
+(same scheme, different random streams).
+
+  /usr/bin/python3 benchmarks/compare_pytorch.py --threads 2 --epochs 1 --limit-train-sgd1 10000
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MODELS = ["models/fashion_sigmoid_sgd1.json", "models/fashion_sigmoid_batch32.json", "models/fashion_relu_deep.json"]
+
+FMA_LOOP = r"""
+#include <immintrin.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+// 12 independent accumulators: covers FMA latency (4 cycles) x 2 pipes with room to spare.
+static float run(long iters) {
+  __m256 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm256_set1_ps(0.001f * i);
+  const __m256 m = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(0.0001f);
+  for (long k = 0; k < iters; ++k) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) a[i] = _mm256_fmadd_ps(a[i], m, c);
+  }
+  __m256 s = a[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, a[i]);
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
+  const long iters = 200000000L;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<std::thread> pool;
+    std::vector<float> sink(threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { sink[t] = run(iters / 2); });
+    for (auto& t : pool) t.join();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double flops = 2.0 * 8 * 12 * (iters / 2) * threads;
+    if (flops / s > best) best = flops / s;
+    if (sink[0] == 12345.0f) std::puts("");
+  }
+  std::printf("%.3f\n", best * 1e-9);
+}
+"""
+
+
+def peak_gflops(threads):
+    """Peak fp32 GFLOP/s on `threads` threads, from a compiled FMA loop (best of 3)."""
+    with tempfile.TemporaryDirectory() as d:
+        src, exe = os.path.join(d, "fma.cc"), os.path.join(d, "fma")
+        with open(src, "w") as f:
+            f.write(FMA_LOOP)
+        subprocess.run(["g++", "-O2", "-mavx2", "-mfma", "-pthread", src, "-o", exe], check=True)
+        return float(subprocess.run([exe, str(threads)], check=True, capture_output=True, text=True).stdout)
+
+
+def load_model(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def dims(model):
+    """[(in, out, activation, has_bias, init, bias_init)] of the model file's dense layers."""
+    out, n = [], model["inputs"]
+    for layer in model["layers"]:
+        out.append((n, layer["units"], layer.get("activation", "linear"), layer.get("bias", True),
+                    layer.get("init", "glorot_uniform"), layer.get("bias_init", "zeros")))
+        n = layer["units"]
+    return out
+
+
+def train_flops_per_sample(model):
+    layers = dims(model)
+    macs = sum(i * o for i, o, *_ in layers)
+    return 2 * macs + 2 * macs + 2 * (macs - layers[0][0] * layers[0][1])
+
+
+# ---- the PyTorch side (a child process: its thread settings must precede importing torch) ----
+
+def read_idx(path):
+    import gzip
+    import numpy as np
+    with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
+        data = f.read()
+    ndim = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def torch_worker(args):
+    import numpy as np
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model_file = load_model(args.torch_worker)
+    data = model_file["data"]
+    xtr = read_idx(data["train_images"]).reshape(-1, 784).astype(np.float32) / 255.0
+    ytr = read_idx(data["train_labels"]).astype(np.int64)
+    xte = read_idx(data["test_images"]).reshape(-1, 784).astype(np.float32) / 255.0
+    yte = read_idx(data["test_labels"]).astype(np.int64)
+    if args.limit_train > 0:
+        xtr, ytr = xtr[: args.limit_train], ytr[: args.limit_train]
+    xtr, ytr, xte, yte = map(torch.from_numpy, (xtr, ytr, xte, yte))
+
+    layers = []
+    for i, o, act, bias, init, bias_init in dims(model_file):
+        lin = torch.nn.Linear(i, o, bias=bool(bias))
+        with torch.no_grad():
+            for t, spec in ((lin.weight, init), (lin.bias, bias_init)):
+                if t is None:
+                    continue
+                kind = spec if isinstance(spec, str) else spec["kind"]
+                if kind == "glorot_uniform":
+                    torch.nn.init.xavier_uniform_(t) if t.dim() == 2 else t.zero_()
+                elif kind == "zeros":
+                    t.zero_()
+                elif kind == "normal":
+                    t.normal_(spec.get("mean", 0.0), spec.get("std", 1.0))
+                else:
+                    raise SystemExit(f"{args.torch_worker}: initializer {kind} not mapped")
+        layers.append(lin)
+        if act == "sigmoid":
+            layers.append(torch.nn.Sigmoid())
+        elif act == "relu":
+            layers.append(torch.nn.ReLU())
+        elif act not in ("softmax", "linear"):
+            raise SystemExit(f"{args.torch_worker}: activation {act} not mapped")
+    net = torch.nn.Sequential(*layers)  # logits: the softmax is in the loss, as in graphrun
+    lr = model_file.get("optimizer", {}).get("learning_rate", 0.01)
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    bs = args.batch_size or model_file["training"]["batch_size"]
+    n = xtr.shape[0]
+    epoch_seconds = []
+    for _ in range(args.epochs):
+        order = torch.randperm(n)
+        t0 = time.perf_counter()
+        for start in range(0, n, bs):
+            idx = order[start: start + bs]
+            xb, yb = xtr[idx], ytr[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xb), yb)
+            loss.backward()
+            opt.step()
+        epoch_seconds.append(time.perf_counter() - t0)
+    with torch.no_grad():
+        correct = sum(int((net(xte[s: s + 500]).argmax(1) == yte[s: s + 500]).sum()) for s in range(0, len(yte), 500))
+    print(json.dumps({"seconds": epoch_seconds, "train_samples": n, "test_accuracy": correct / len(yte),
+                      "torch": torch.__version__, "blas": torch.__config__.show().count("BLAS")}))
+
+
+def run_torch(model, args, limit):
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(args.threads)
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(k, None)
+    cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", model, "--threads", str(args.threads),
+           "--epochs", str(args.epochs), "--limit-train", str(limit)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_graphrun(model, args, limit):
+    with tempfile.TemporaryDirectory() as d:
+        metrics = os.path.join(d, "m.json")
+        cmd = [args.graphrun, "train", model, "--metrics-out", metrics, "--threads", str(args.threads),
+               "--backend", args.backend, "--epochs", str(args.epochs)]
+        if limit > 0:
+            cmd += ["--limit-train", str(limit)]
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        with open(metrics) as f:
+            m = json.load(f)
+    return {"seconds": [e["seconds"] for e in m["epochs"]], "train_samples": m["train_samples"],
+            "test_accuracy": m["test_accuracy"]}
+
+
+def find_graphrun():
+    for p in ("build/perf/tools/graphrun/graphrun", "build/tools/graphrun/graphrun", "build/release/tools/graphrun/graphrun"):
+        if os.access(os.path.join(ROOT, p), os.X_OK):
+            return os.path.join(ROOT, p)
+    return shutil.which("graphrun")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=1, choices=[1, 2, 3])
+    ap.add_argument("--limit-train-sgd1", type=int, default=10000,
+                    help="training samples for the batch-1 model (0: all 60000); the others use all")
+    ap.add_argument("--backend", default="highway")
+    ap.add_argument("--graphrun", default=None, help="the graphrun binary (default: build/perf, build, PATH)")
+    ap.add_argument("--models", nargs="*", default=MODELS)
+    ap.add_argument("--json", default=None, help="also write the rows as JSON here")
+    # internal: the PyTorch child process
+    ap.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--limit-train", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--batch-size", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.torch_worker:
+        return torch_worker(args)
+    args.graphrun = args.graphrun or find_graphrun()
+    if not args.graphrun:
+        raise SystemExit("graphrun binary not found: build it (cmake --build build/perf) or pass --graphrun")
+
+    peak = peak_gflops(args.threads)
+    print(f"peak fp32 (FMA loop, {args.threads} threads): {peak:.1f} GFLOP/s; "
+          f"{args.graphrun} --backend {args.backend}; {args.epochs} epoch(s)", flush=True)
+    rows = []
+    for model in args.models:
+        mf = load_model(os.path.join(ROOT, model))
+        limit = args.limit_train_sgd1 if mf["training"]["batch_size"] == 1 else 0
+        fps = train_flops_per_sample(mf)
+        res = {"torch": run_torch(model, args, limit), "graphrun": run_graphrun(model, args, limit)}
+        row = {"model": os.path.basename(model), "batch": mf["training"]["batch_size"], "threads": args.threads}
+        for side, r in res.items():
+            s = min(r["seconds"])  # the best epoch: the first pays for warm-up on both sides
+            sps = r["train_samples"] / s
+            row[side] = {"s_per_epoch": s, "samples_per_s": sps, "gflops": sps * fps * 1e-9,
+                         "peak_fraction": sps * fps * 1e-9 / peak, "test_accuracy": r["test_accuracy"],
+                         "train_samples": r["train_samples"]}
+        row["ratio"] = row["graphrun"]["samples_per_s"] / row["torch"]["samples_per_s"]
+        rows.append(row)
+        print(f"  done {model}", file=sys.stderr, flush=True)
+
+    hdr = (f"| model | batch | samples | side | s/epoch | samples/s | GFLOP/s | % of peak | test acc | "
+           f"graphrun/PyTorch |")
+    print(hdr)
+    print("|" + "---|" * 10)
+    for r in rows:
+        for side in ("torch", "graphrun"):
+            v = r[side]
+            ratio = f"{r['ratio']:.2f}x" if side == "graphrun" else ""
+            print(f"| {r['model']} | {r['batch']} | {v['train_samples']} | {'PyTorch' if side == 'torch' else 'graphrun'} "
+                  f"| {v['s_per_epoch']:.2f} | {v['samples_per_s']:,.0f} | {v['gflops']:.1f} | "
+                  f"{100 * v['peak_fraction']:.1f} % | {v['test_accuracy']:.4f} | {ratio} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"peak_gflops": peak, "rows": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

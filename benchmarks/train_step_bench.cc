@@ -1,0 +1,184 @@
+// One training step (Program::run + the optimizer step, what Trainer::train_epoch does per
+// batch minus copying the batch in) of each seed model, and inference at batch 256, per
+// backend and thread count. The models are built with train::build_sequential and trained
+// through a train::Trainer, so the step is exactly the CLI's.
+//
+//   sigmoid: 784 -> 400 sigmoid -> 10 softmax, with biases (seed models 1 and 2)
+//   relu:    784 -> 500 -> 300 -> 100 relu -> 10 softmax (seed model 3)
+//
+// Inputs are seeded (features uniform in [0, 1), labels uniform over the 10 classes). Before
+// timing, each benchmark checks the step's loss against the reference backend on the same
+// batch and parameters. Counters: samples/s; GFLOP/s, the FLOPs of the scheduled nodes
+// (ops::flops) plus 2 per trainable parameter for the SGD update, over wall time; arena_KiB,
+// the Program's activation memory; maxrss_MiB, the process's peak resident set so far.
+//
+//   train_step_bench --benchmark_repetitions=5 --benchmark_min_time=0.2
+//                    --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/registry.h"
+#include "core/plugin_host.h"
+#include "core/program.h"
+#include "ops/op_rules.h"
+#include "train/model.h"
+#include "train/trainer.h"
+
+namespace graphrun {
+namespace {
+
+// The fastest repetition next to the mean and median (--benchmark_repetitions): on a busy
+// machine the minimum is the figure to compare.
+double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
+
+enum class Net { Sigmoid, Relu };
+
+const char* net_name(Net net) { return net == Net::Sigmoid ? "sigmoid_784_400_10" : "relu_784_500_300_100_10"; }
+
+train::SequentialSpec spec_of(Net net) {
+  train::SequentialSpec s;
+  s.inputs = 784;
+  s.context = net_name(net);
+  auto dense = [](const char* name, int64_t units, const char* activation) {
+    train::DenseLayer l;
+    l.name = name;
+    l.units = units;
+    l.activation = activation;
+    return l;
+  };
+  if (net == Net::Sigmoid) {
+    s.layers = {dense("hidden", 400, "sigmoid"), dense("output", 10, "softmax")};
+  } else {
+    s.layers = {dense("dense", 500, "relu"), dense("dense_1", 300, "relu"), dense("dense_2", 100, "relu"),
+                dense("dense_3", 10, "softmax")};
+  }
+  return s;
+}
+
+void fill_batch(const Program& p, const train::Model& m, int64_t batch) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (float& f : p.value(m.features).span()) f = u(rng);
+  float* labels = p.value(m.labels).data;
+  for (int64_t i = 0; i < batch; ++i) labels[i] = static_cast<float>(rng() % 10);
+}
+
+double program_flops(const Program& p) {
+  double f = 0;
+  for (const ScheduledNode& s : p.schedule()) f += ops::flops(p.graph(), s.node, p.batch());
+  return f;
+}
+
+double maxrss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+// The loss of one forward pass of the training graph on the reference backend.
+float reference_loss(train::Model& m, ParameterStore& params, int64_t batch) {
+  ThreadPool pool(1);
+  auto p = Program::compile(m.graph, params, batch, CompileOptions{backends::chain("reference"), {}, &pool, {m.loss}});
+  fill_batch(*p, m, batch);
+  p->run();
+  return p->value(m.loss).data[0];
+}
+
+bool close(float got, float want) { return std::abs(got - want) <= 1e-4f * std::max(1.0f, std::abs(want)); }
+
+void BM_TrainStep(benchmark::State& state, Net net, std::string backend, int64_t batch, int threads) {
+  train::Model m = train::build_sequential(spec_of(net), PluginRegistry::global());
+  ParameterStore params = ParameterStore::initialize(m.graph, 1);
+  train::TrainConfig cfg;
+  cfg.batch_size = batch;
+  cfg.backend = backend;
+  cfg.threads = threads;
+  cfg.learning_rate = 0.01;
+  train::Trainer trainer(m, params, cfg, PluginRegistry::global());  // adds the gradients to m
+  const float want = reference_loss(m, params, batch);
+  Program& p = trainer.training_program(batch);
+  fill_batch(p, m, batch);
+  std::vector<const float*> grads;
+  for (NodeId g : m.gradients) grads.push_back(p.value(g).data);
+  p.run();
+  const float got = p.value(m.loss).data[0];
+  if (!close(got, want)) {
+    state.SkipWithError(("loss " + std::to_string(got) + " differs from the reference's " + std::to_string(want)).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    p.run();
+    trainer.optimizer().step(grads, trainer.pool());
+    benchmark::ClobberMemory();
+  }
+  if (!std::isfinite(p.value(m.loss).data[0])) state.SkipWithError("the loss diverged while timing");
+  int64_t n_params = 0;
+  for (NodeId id : m.trainable()) n_params += params.at(m.graph.node(id).name).numel();
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["samples/s"] = benchmark::Counter(iters * static_cast<double>(batch), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      (program_flops(p) + 2.0 * static_cast<double>(n_params)) * iters * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["arena_KiB"] = static_cast<double>(p.arena_bytes()) / 1024.0;
+  state.counters["maxrss_MiB"] = maxrss_mib();
+}
+
+void BM_Inference(benchmark::State& state, Net net, std::string backend, int64_t batch, int threads) {
+  train::Model m = train::build_sequential(spec_of(net), PluginRegistry::global());
+  ParameterStore params = ParameterStore::initialize(m.graph, 1);
+  const float want = reference_loss(m, params, batch);
+  ThreadPool pool(threads);
+  // The loss too, to check the result; it costs 5 flops per logit.
+  auto p = Program::compile(m.graph, params, batch, CompileOptions{backends::chain(backend), {}, &pool, {m.output, m.loss}});
+  fill_batch(*p, m, batch);
+  p->run();
+  const float got = p->value(m.loss).data[0];
+  if (!close(got, want)) {
+    state.SkipWithError(("loss " + std::to_string(got) + " differs from the reference's " + std::to_string(want)).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    p->run();
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["samples/s"] = benchmark::Counter(iters * static_cast<double>(batch), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(program_flops(*p) * iters * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["arena_KiB"] = static_cast<double>(p->arena_bytes()) / 1024.0;
+  state.counters["maxrss_MiB"] = maxrss_mib();
+}
+
+// train/sigmoid_784_400_10/batch:32/highway/threads:2, ...: backends side by side.
+const int kRegistered = [] {
+  for (Net net : {Net::Sigmoid, Net::Relu}) {
+    for (int64_t batch : {1, 32, 256}) {
+      for (int threads : {1, 2}) {
+        for (const char* backend : {"highway", "onednn"}) {
+          const std::string name = std::string("train/") + net_name(net) + "/batch:" + std::to_string(batch) + "/" +
+                                   backend + "/threads:" + std::to_string(threads);
+          benchmark::RegisterBenchmark(name.c_str(), BM_TrainStep, net, std::string(backend), batch, threads)
+              ->UseRealTime()->ComputeStatistics("min", min_of);
+        }
+      }
+    }
+    for (int threads : {1, 2}) {
+      for (const char* backend : {"highway", "onednn"}) {
+        const std::string name = std::string("infer/") + net_name(net) + "/batch:256/" + backend +
+                                 "/threads:" + std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Inference, net, std::string(backend), int64_t{256}, threads)
+            ->UseRealTime()->ComputeStatistics("min", min_of);
+      }
+    }
+  }
+  return 0;
+}();
+
+}  // namespace
+}  // namespace graphrun
