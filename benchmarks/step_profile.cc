@@ -1,0 +1,79 @@
+// Per-node profile of one training step of a seed model (Program::run_timed) plus the optimizer
+// step, averaged over many steps: where a step's time goes.
+//
+//   step_profile [sigmoid|relu] [batch] [threads] [backend] [steps]
+//   step_profile sigmoid 1 1 highway 5000
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/plugin_host.h"
+#include "core/program.h"
+#include "train/model.h"
+#include "train/trainer.h"
+
+using namespace graphrun;
+
+int main(int argc, char** argv) {
+  const std::string net = argc > 1 ? argv[1] : "sigmoid";
+  const int64_t batch = argc > 2 ? std::atoll(argv[2]) : 1;
+  const int threads = argc > 3 ? std::atoi(argv[3]) : 1;
+  const std::string backend = argc > 4 ? argv[4] : "highway";
+  const int steps = argc > 5 ? std::atoi(argv[5]) : 5000;
+  train::SequentialSpec spec;
+  spec.inputs = 784;
+  auto dense = [](const char* name, int64_t units, const char* act) {
+    train::DenseLayer l;
+    l.name = name;
+    l.units = units;
+    l.activation = act;
+    return l;
+  };
+  if (net == "sigmoid") {
+    spec.layers = {dense("hidden", 400, "sigmoid"), dense("output", 10, "softmax")};
+  } else {
+    spec.layers = {dense("dense", 500, "relu"), dense("dense_1", 300, "relu"), dense("dense_2", 100, "relu"),
+                   dense("dense_3", 10, "softmax")};
+  }
+  train::Model m = train::build_sequential(spec, PluginRegistry::global());
+  ParameterStore params = ParameterStore::initialize(m.graph, 1);
+  train::TrainConfig cfg;
+  cfg.batch_size = batch;
+  cfg.backend = backend;
+  cfg.threads = threads;
+  train::Trainer trainer(m, params, cfg, PluginRegistry::global());
+  Program& p = trainer.training_program(batch);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (float& f : p.value(m.features).span()) f = u(rng);
+  for (int64_t i = 0; i < batch; ++i) p.value(m.labels).data[i] = static_cast<float>(rng() % 10);
+  std::vector<const float*> grads;
+  for (NodeId g : m.gradients) grads.push_back(p.value(g).data);
+  std::vector<double> node_s(p.schedule().size(), 0.0);
+  double opt_s = 0;
+  for (int i = 0; i < steps / 10; ++i) {  // warm-up
+    p.run();
+    trainer.optimizer().step(grads, trainer.pool());
+  }
+  std::fill(node_s.begin(), node_s.end(), 0.0);
+  for (int i = 0; i < steps; ++i) {
+    p.run_timed(node_s);
+    const auto t0 = std::chrono::steady_clock::now();
+    trainer.optimizer().step(grads, trainer.pool());
+    opt_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  double total = opt_s;
+  for (double s : node_s) total += s;
+  std::printf("%s batch %lld, %d threads, %s: %.1f us per step\n", net.c_str(), static_cast<long long>(batch), threads,
+              backend.c_str(), total / steps * 1e6);
+  for (size_t i = 0; i < node_s.size(); ++i) {
+    const Node& n = p.graph().node(p.schedule()[i].node);
+    std::printf("  %8.2f us %5.1f %%  %-10s %s\n", node_s[i] / steps * 1e6, 100 * node_s[i] / total, op_name(n.op),
+                n.name.c_str());
+  }
+  std::printf("  %8.2f us %5.1f %%  optimizer  %s over all parameters\n", opt_s / steps * 1e6, 100 * opt_s / total,
+              trainer.optimizer().name());
+}
