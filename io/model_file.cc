@@ -391,7 +391,13 @@ class Parser {
 
     if (root.contains("training")) {
       const Json& t = root.at("training");
-      check_keys(t, "training", {"epochs", "batch_size", "shuffle", "seed"});
+      check_keys(t, "training", {"epochs", "batch_size", "shuffle", "seed", "validation_split", "early_stopping",
+                                 "learning_rate_schedule", "init_from"});
+      Json practice = Json::object();
+      for (const char* k : {"validation_split", "early_stopping", "learning_rate_schedule", "init_from"}) {
+        if (t.contains(k)) practice[k] = t.at(k);
+      }
+      m.training_practice = practice.dump();
       if (t.contains("epochs")) m.epochs = integer(t.at("epochs"), "training.epochs", 0, 1'000'000);
       if (t.contains("batch_size")) m.batch_size = integer(t.at("batch_size"), "training.batch_size", 1, 1'000'000);
       if (t.contains("shuffle")) m.shuffle = boolean(t.at("shuffle"), "training.shuffle");

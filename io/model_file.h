@@ -73,6 +73,10 @@ struct ModelFile {
   int64_t epochs = 1, batch_size = 32;
   bool shuffle = true;
   uint64_t seed = 0;
+  // The training-practice keys of "training" (validation_split, early_stopping,
+  // learning_rate_schedule, init_from) as a JSON object's text, "{}" when none; validated by
+  // train/model_file.h (to_train_config), which names "training.<key>" in its errors.
+  std::string training_practice = "{}";
   // FNV-1a 64 of the canonical JSON (no whitespace, keys in file order) of the parts that
   // decide the parameters and their training: inputs, layers, loss, optimizer. Checkpoints
   // record it so a resume with a different model is refused.

@@ -115,6 +115,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
                                           " (try a smaller learning rate)");
     }
     for (size_t i = 0; i < grads_.size(); ++i) grad_pointers_[i] = p.value(grads_[i]).data;
+    if (step_hook_) step_hook_(optimizer_->steps(), *optimizer_);
     optimizer_->step(grad_pointers_, *pool_);
 
     loss_sum += static_cast<double>(loss) * static_cast<double>(count);

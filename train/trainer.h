@@ -19,6 +19,7 @@
 #include "io/dataset.h"
 #include "train/model.h"
 #include "train/optimizer.h"
+#include "train/schedule.h"
 
 namespace graphrun::train {
 
@@ -33,6 +34,21 @@ struct TrainConfig {
   std::string backend = "highway";
   int threads = 0;              // 0: one per core
   std::string context = "model";
+
+  // Training practice (train/fit.h runs these; train_epoch alone ignores them).
+  double validation_split = 0.0;  // fraction of the training set held out, after a seeded shuffle
+  struct EarlyStopping {
+    bool enabled = false;
+    std::string monitor = "val_loss";  // val_loss, val_accuracy or loss
+    int64_t patience = 3;
+    double min_delta = 0.0;
+    bool restore_best_weights = true;
+  } early_stopping;
+  ScheduleConfig schedule;
+  struct InitFrom {
+    std::string weights;              // safetensors file; empty: none
+    std::vector<std::string> layers;  // layer names whose .weight/.bias are copied
+  } init_from;
 };
 
 struct EpochResult {
@@ -52,6 +68,9 @@ struct Evaluation {
 
 // Called after every batch: (batches done in the epoch, batches in the epoch, running loss, running accuracy).
 using BatchCallback = std::function<void(int64_t, int64_t, double, double)>;
+// Called before every optimizer step with the step about to be taken (0-based); may change
+// the optimizer's learning rate (train/fit.h installs the schedule here).
+using StepHook = std::function<void(uint64_t, Optimizer&)>;
 
 class Trainer {
  public:
@@ -70,6 +89,7 @@ class Trainer {
   Optimizer& optimizer() { return *optimizer_; }
   ThreadPool& pool() { return *pool_; }
   const TrainConfig& config() const { return config_; }
+  void set_step_hook(StepHook hook) { step_hook_ = std::move(hook); }
   // The training program at the configured batch size (for inspection).
   Program& training_program(int64_t batch);
 
@@ -87,6 +107,7 @@ class Trainer {
   std::vector<const float*> grad_pointers_;
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;
+  StepHook step_hook_;
 };
 
 }  // namespace graphrun::train

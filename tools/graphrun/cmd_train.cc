@@ -13,6 +13,7 @@
 #include "tools/graphrun/commands.h"
 #include "tools/graphrun/session.h"
 #include "train/checkpoint.h"
+#include "train/fit.h"
 
 namespace graphrun::tool {
 namespace {
@@ -56,12 +57,27 @@ int run_train(const TrainArgs& a) {
   if (a.batch_size) cfg.batch_size = *a.batch_size;
   if (a.learning_rate) cfg.learning_rate = *a.learning_rate;
   cfg.seed = ckpt ? ckpt->state.seed : a.seed.value_or(cfg.seed);
-  if (ckpt && !a.learning_rate) cfg.learning_rate = ckpt->state.learning_rate;
+  if (a.validation_split) cfg.validation_split = *a.validation_split;
+  if (a.patience) {
+    cfg.early_stopping.enabled = true;
+    cfg.early_stopping.patience = *a.patience;
+  }
+  if (a.monitor) cfg.early_stopping.monitor = *a.monitor;
+  if (a.schedule) cfg.schedule.kind = train::parse_schedule_kind(*a.schedule, "--schedule");
+  if (a.warmup_steps) cfg.schedule.warmup_steps = *a.warmup_steps;
+  // A schedule recomputes the rate from the step: the checkpoint's last rate is not the base.
+  if (ckpt && !a.learning_rate && !cfg.schedule.active()) cfg.learning_rate = ckpt->state.learning_rate;
 
   io::Dataset train_set = load_train_set(*s, a.limit_train);
   io::Dataset test_set = load_test_set(*s, a.limit_test);
+  io::Dataset val_set = train::split_validation(train_set, cfg.validation_split, cfg.seed);
 
   train::Trainer trainer(s->model, s->params, cfg, plugins);
+  if (!cfg.init_from.weights.empty() && !ckpt) {
+    require_file(cfg.init_from.weights, "training.init_from.weights");
+    const int64_t copied = train::load_layers(cfg.init_from.weights, cfg.init_from.layers, s->params, a.model);
+    fmt::print("init_from {}: {} tensors of {} layers\n", cfg.init_from.weights, copied, cfg.init_from.layers.size());
+  }
   io::Scaler scaler;
   int64_t start_batch = 0;
   if (ckpt) {
@@ -80,13 +96,14 @@ int run_train(const TrainArgs& a) {
   }
   io::apply_scaler(scaler, train_set.features);
   if (test_set.size() > 0) io::apply_scaler(scaler, test_set.features);
+  if (val_set.size() > 0) io::apply_scaler(scaler, val_set.features);
 
   if (!a.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(a.out_dir, ec);
     if (ec) throw Error(ErrorKind::Io, fmt::format("--out {}: cannot create the folder: {}", a.out_dir, ec.message()));
     // Temporary files of a run that was killed mid-save (their process is gone).
-    for (const char* base : {"checkpoint.safetensors", "weights.safetensors"}) io::remove_stale_temp_files(a.out_dir, base);
+    for (const char* base : {"checkpoint.safetensors", "weights.safetensors", "history.csv", "history.json"}) io::remove_stale_temp_files(a.out_dir, base);
   }
   const std::string ckpt_path = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "checkpoint.safetensors").string();
 
@@ -94,43 +111,64 @@ int run_train(const TrainArgs& a) {
   const int64_t n = train_set.size();
   fmt::print("training {} on {} samples ({} features, {} classes), {} test samples; backend {}, {} threads, "
              "optimizer {} (lr {}), batch {}\n",
-             a.model, n, train_set.feature_count(), s->classes, test_set.size(), cfg.backend, trainer.pool().size(),
+             a.model, n, train_set.feature_count(), s->classes,
+             val_set.size() > 0 ? fmt::format("{} validation samples, {}", val_set.size(), test_set.size())
+                                : fmt::format("{}", test_set.size()),
+             cfg.backend, trainer.pool().size(),
              trainer.optimizer().name(), trainer.optimizer().learning_rate(), cfg.batch_size);
   std::fflush(stdout);
 
   nlohmann::ordered_json epochs_json = nlohmann::ordered_json::array();
   double total_seconds = 0;
   int64_t total_samples = 0;
-  for (int64_t e = trainer.epoch(); e < cfg.epochs; ++e) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto last = t0;
-    const int64_t first = start_batch;
-    train::BatchCallback progress;
-    if (tty) {
-      progress = [&](int64_t done, int64_t total, double loss, double acc) {
-        const auto now = std::chrono::steady_clock::now();
-        if (done != total && now - last < std::chrono::milliseconds(200)) return;
-        last = now;
-        const double secs = std::chrono::duration<double>(now - t0).count();
-        const double rate = secs > 0 ? static_cast<double>((done - first) * cfg.batch_size) / secs : 0;
-        const double left = rate > 0 ? static_cast<double>((total - done) * cfg.batch_size) / rate : -1;
-        std::fprintf(stderr, "\repoch %lld/%lld  %lld/%lld  loss %.4f  accuracy %.4f  %.0f samples/s  ETA %s   ",
-                     static_cast<long long>(e + 1), static_cast<long long>(cfg.epochs), static_cast<long long>(done),
-                     static_cast<long long>(total), loss, acc, rate, eta(left).c_str());
-        std::fflush(stderr);
-      };
-    }
-    train::EpochResult r = trainer.train_epoch(train_set, start_batch, progress);
+  const bool has_val = val_set.size() > 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  int64_t progress_epoch = -1, first_done = 0;
+  train::FitHooks hooks;
+  if (tty) {
+    hooks.on_batch = [&](int64_t epoch, int64_t done, int64_t total, double loss, double acc) {
+      const auto now = std::chrono::steady_clock::now();
+      if (epoch != progress_epoch) {
+        progress_epoch = epoch;
+        first_done = done - 1;
+        t0 = now;
+      }
+      if (done != total && now - last < std::chrono::milliseconds(200)) return;
+      last = now;
+      const double secs = std::chrono::duration<double>(now - t0).count();
+      const double rate = secs > 0 ? static_cast<double>((done - first_done) * cfg.batch_size) / secs : 0;
+      const double left = rate > 0 ? static_cast<double>((total - done) * cfg.batch_size) / rate : -1;
+      std::fprintf(stderr, "\repoch %lld/%lld  %lld/%lld  loss %.4f  accuracy %.4f  %.0f samples/s  ETA %s   ",
+                   static_cast<long long>(epoch), static_cast<long long>(cfg.epochs), static_cast<long long>(done),
+                   static_cast<long long>(total), loss, acc, rate, eta(left).c_str());
+      std::fflush(stderr);
+    };
+  }
+  std::vector<train::HistoryRow> history;
+  const std::string history_csv = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "history.csv").string();
+  const std::string history_json = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "history.json").string();
+  int64_t resume_batch = start_batch;
+  hooks.on_epoch = [&](const train::HistoryRow& r) {
     if (tty) std::fprintf(stderr, "\r\033[K");
-    const int64_t samples = n - std::min(n, start_batch * cfg.batch_size);
-    start_batch = 0;
+    const int64_t samples = n - std::min(n, resume_batch * cfg.batch_size);
+    resume_batch = 0;
     total_seconds += r.seconds;
     total_samples += samples;
-    fmt::print("epoch {}/{}  loss {:.4f}  accuracy {:.4f}  {:.2f} s  {:.0f} samples/s\n", e + 1, cfg.epochs, r.loss,
-               r.accuracy, r.seconds, r.samples_per_second);
+    const std::string val = has_val ? fmt::format("  val_loss {:.4f}  val_accuracy {:.4f}", r.val_loss, r.val_accuracy) : "";
+    fmt::print("epoch {}/{}  loss {:.4f}  accuracy {:.4f}{}  lr {:.3g}  {:.2f} s  {:.0f} samples/s\n", r.epoch, cfg.epochs,
+               r.loss, r.accuracy, val, r.lr, r.seconds, r.samples_per_second);
     std::fflush(stdout);
-    epochs_json.push_back({{"epoch", e + 1}, {"loss", r.loss}, {"accuracy", r.accuracy}, {"seconds", r.seconds},
-                           {"samples_per_second", r.samples_per_second}});
+    nlohmann::ordered_json row = {{"epoch", r.epoch}, {"loss", r.loss}, {"accuracy", r.accuracy}};
+    if (has_val) {
+      row["val_loss"] = r.val_loss;
+      row["val_accuracy"] = r.val_accuracy;
+    }
+    row["lr"] = r.lr;
+    row["seconds"] = r.seconds;
+    row["samples_per_second"] = r.samples_per_second;
+    epochs_json.push_back(row);
+    history.push_back(r);
     if (!ckpt_path.empty()) {
       train::TrainingState st;
       st.epoch = trainer.epoch();
@@ -141,8 +179,13 @@ int run_train(const TrainArgs& a) {
       st.optimizer = trainer.optimizer().name();
       st.model_hash = s->file.model_hash;
       train::save_checkpoint(ckpt_path, s->params, trainer.optimizer(), &scaler, st);
+      train::write_history_csv(history_csv, history);
+      train::write_history_json(history_json, history);
     }
-  }
+  };
+  const train::FitResult fit = train::fit(trainer, s->params, train_set, val_set, hooks, start_batch);
+  if (fit.stopped_early) fmt::print("{}\n", fit.stop_reason);
+  else if (fit.restored_best) fmt::print("restored the weights of epoch {} (best {})\n", fit.best_epoch, cfg.early_stopping.monitor);
 
   train::Evaluation ev;
   if (test_set.size() > 0) {
@@ -155,6 +198,7 @@ int run_train(const TrainArgs& a) {
     const std::string w = (std::filesystem::path(a.out_dir) / "weights.safetensors").string();
     train::save_weights(w, s->params, &scaler);
     fmt::print("wrote {}\n", w);
+    if (!history.empty()) fmt::print("wrote {} and {}\n", history_csv, history_json);
   }
   if (!a.metrics_out.empty()) {
     nlohmann::ordered_json j;
@@ -167,6 +211,10 @@ int run_train(const TrainArgs& a) {
     j["train_samples"] = n;
     j["test_samples"] = test_set.size();
     j["epochs"] = epochs_json;
+    if (has_val) j["validation_samples"] = val_set.size();
+    j["stopped_early"] = fit.stopped_early;
+    if (fit.stopped_early) j["stop_reason"] = fit.stop_reason;
+    if (cfg.early_stopping.enabled) j["best_epoch"] = fit.best_epoch;
     j["seconds"] = total_seconds;
     j["samples_per_second"] = total_seconds > 0 ? static_cast<double>(total_samples) / total_seconds : 0.0;
     if (test_set.size() > 0) {

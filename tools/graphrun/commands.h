@@ -25,6 +25,12 @@ struct TrainArgs {
   std::optional<uint64_t> seed;
   std::string out_dir, resume, metrics_out;
   int64_t limit_train = -1, limit_test = -1;  // < 0: all rows
+  // Training practice (override the model file's "training" keys).
+  std::optional<double> validation_split;
+  std::optional<int64_t> patience;     // enables early stopping
+  std::optional<std::string> monitor;  // early stopping's monitor
+  std::optional<std::string> schedule;
+  std::optional<int64_t> warmup_steps;
 };
 
 struct EvalArgs {
@@ -50,10 +56,36 @@ struct PluginsArgs {
   CommonArgs common;
 };
 
+struct PlotArgs {
+  std::string history;  // history.csv written by train --out
+  std::string output = "curves.svg";
+};
+
+struct PlotActivationsArgs {
+  CommonArgs common;
+  std::vector<std::string> names;  // empty: every elementwise activation
+  std::string output = "activations.svg";
+};
+
+struct TuneArgs {
+  CommonArgs common;
+  std::string model, grid;
+  int64_t random = 0;  // > 0: a seeded sample of this many combinations
+  int jobs = 1;        // trials at once (child processes)
+  std::string metric = "val_accuracy";
+  std::optional<int64_t> epochs;
+  int64_t limit_train = -1, limit_test = -1;
+  std::string out_dir = "tune";
+  uint64_t seed = 0;  // of the random sample
+};
+
 int run_train(const TrainArgs& args);
 int run_eval(const EvalArgs& args);
 int run_predict(const PredictArgs& args);
 int run_inspect(const InspectArgs& args);
 int run_plugins(const PluginsArgs& args);
+int run_plot(const PlotArgs& args);
+int run_tune(const TuneArgs& args);
+int run_plot_activations(const PlotActivationsArgs& args);
 
 }  // namespace graphrun::tool

@@ -61,6 +61,19 @@ int main(int argc, char** argv) {
   t->add_option("--metrics-out", train.metrics_out, "Write the run's metrics as JSON to this file");
   t->add_option("--limit-train", train.limit_train, "Use only the first N training samples")->check(CLI::NonNegativeNumber);
   t->add_option("--limit-test", train.limit_test, "Use only the first N test samples")->check(CLI::NonNegativeNumber);
+  double val_split = 0;
+  int64_t patience = 0, warmup = 0;
+  std::string monitor, schedule;
+  CLI::Option* o_val = t->add_option("--validation-split", val_split, "Fraction of the training set held out for validation")
+                           ->check(CLI::Range(0.0, 0.9));
+  CLI::Option* o_patience =
+      t->add_option("--patience", patience, "Early stopping: stop after N epochs without improvement")->check(CLI::Range(1, 1000000));
+  CLI::Option* o_monitor = t->add_option("--monitor", monitor, "Early stopping's monitor: val_loss, val_accuracy or loss")
+                               ->check(CLI::IsMember({"val_loss", "val_accuracy", "loss"}));
+  CLI::Option* o_schedule = t->add_option("--schedule", schedule, "Learning-rate schedule: constant, step, exponential, cosine")
+                                ->check(CLI::IsMember({"constant", "step", "exponential", "cosine"}));
+  CLI::Option* o_warmup = t->add_option("--warmup-steps", warmup, "Linear learning-rate warmup over N steps")
+                              ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   add_common(t, train.common, true);
 
   EvalArgs eval;
@@ -93,6 +106,33 @@ int main(int argc, char** argv) {
   CLI::App* pl = app.add_subcommand("plugins", "List the activation and optimizer plugins found");
   add_common(pl, plugins.common, false);
 
+  PlotArgs plot;
+  CLI::App* pt = app.add_subcommand("plot", "SVG of a history.csv: loss and accuracy per epoch, train and validation");
+  pt->add_option("history", plot.history, "history.csv (written by train --out)")->required();
+  pt->add_option("--output,-o", plot.output, "SVG file to write")->capture_default_str();
+
+  PlotActivationsArgs plot_act;
+  CLI::App* pa = app.add_subcommand("plot-activations", "SVG of activations and their derivatives over [-6, 6]");
+  pa->add_option("names", plot_act.names, "Activation names (default: every elementwise one)");
+  pa->add_option("--output,-o", plot_act.output, "SVG file to write")->capture_default_str();
+  add_common(pa, plot_act.common, false);
+
+  TuneArgs tune;
+  int64_t tune_epochs = 0;
+  CLI::App* tu = app.add_subcommand("tune", "Hyperparameter search: train a grid of variants, rank them, keep the best");
+  tu->add_option("model", tune.model, "Model file (JSON)")->required();
+  tu->add_option("--grid", tune.grid, "Values to try, e.g. 'lr=0.1,0.01 batch_size=16,32 units=200,400'")->required();
+  tu->add_option("--random", tune.random, "Try a seeded random sample of N combinations")->check(CLI::NonNegativeNumber);
+  tu->add_option("--jobs", tune.jobs, "Trials at once (separate processes)")->check(CLI::Range(1, 256))->capture_default_str();
+  tu->add_option("--metric", tune.metric, "Rank by val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss")
+      ->capture_default_str();
+  CLI::Option* o_tepochs = tu->add_option("--epochs", tune_epochs, "Epochs per trial")->check(CLI::Range(1, 1000000));
+  tu->add_option("--limit-train", tune.limit_train, "Use only the first N training samples")->check(CLI::NonNegativeNumber);
+  tu->add_option("--limit-test", tune.limit_test, "Use only the first N test samples")->check(CLI::NonNegativeNumber);
+  tu->add_option("--out", tune.out_dir, "Folder for trials, results.csv and the best weights")->capture_default_str();
+  tu->add_option("--seed", tune.seed, "Seed of the --random sample");
+  add_common(tu, tune.common, true);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& ex) {
@@ -105,13 +145,22 @@ int main(int argc, char** argv) {
     if (o_batch->count()) train.batch_size = batch;
     if (o_lr->count()) train.learning_rate = lr;
     if (o_seed->count()) train.seed = seed;
+    if (o_val->count()) train.validation_split = val_split;
+    if (o_patience->count()) train.patience = patience;
+    if (o_monitor->count()) train.monitor = monitor;
+    if (o_schedule->count()) train.schedule = schedule;
+    if (o_warmup->count()) train.warmup_steps = warmup;
     if (o_ibatch->count()) inspect.batch_size = inspect_batch;
     if (t->parsed()) return run_train(train);
     if (e->parsed()) return run_eval(eval);
     if (p->parsed()) return run_predict(predict);
     if (i->parsed()) return run_inspect(inspect);
     if (pl->parsed()) return run_plugins(plugins);
-    return fail(2, "a command is required: train, eval, predict, inspect or plugins (see graphrun --help)");
+    if (pt->parsed()) return run_plot(plot);
+    if (o_tepochs->count()) tune.epochs = tune_epochs;
+    if (tu->parsed()) return run_tune(tune);
+    if (pa->parsed()) return run_plot_activations(plot_act);
+    return fail(2, "a command is required: train, eval, predict, inspect, plugins, plot, plot-activations or tune (see graphrun --help)");
   } catch (const graphrun::Error& ex) {
     std::fflush(stdout);
     return fail(ex.is_bad_input() ? 2 : 1, ex.what());

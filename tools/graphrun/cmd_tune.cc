@@ -1,0 +1,285 @@
+// graphrun tune: hyperparameter search over a grid (or a seeded random sample of it). Each
+// trial is the model file with the trial's values written in, trained by a child process
+// (this binary, `graphrun train`, fork/exec), up to --jobs at once; each child's output goes
+// to OUT/trial_<i>/train.log. Writes OUT/results.csv, prints the trials best first, and copies
+// the best trial's weights and model file to OUT/best_weights.safetensors / best_model.json.
+//
+// Grid keys: lr, batch_size, epochs, validation_split, units (the first layer's units),
+// units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta_1...).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "tools/graphrun/commands.h"
+#include "tools/graphrun/session.h"
+
+namespace graphrun::tool {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+struct Axis {
+  std::string key;
+  std::vector<std::string> values;  // as written (numbers)
+};
+
+std::vector<Axis> parse_grid(const std::string& grid) {
+  std::vector<Axis> axes;
+  std::stringstream ss(grid);
+  std::string item;
+  std::set<std::string> seen;
+  while (ss >> item) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      throw Error(ErrorKind::BadInput, fmt::format("--grid: expected key=v1,v2,... , got \"{}\"", item));
+    }
+    Axis a{item.substr(0, eq), {}};
+    if (!seen.insert(a.key).second) throw Error(ErrorKind::BadInput, fmt::format("--grid: {} given twice", a.key));
+    std::stringstream vs(item.substr(eq + 1));
+    std::string v;
+    while (std::getline(vs, v, ',')) {
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !std::isfinite(d)) {
+        throw Error(ErrorKind::BadInput, fmt::format("--grid: {}: expected numbers, got \"{}\"", a.key, v));
+      }
+      a.values.push_back(v);
+    }
+    axes.push_back(std::move(a));
+  }
+  if (axes.empty()) throw Error(ErrorKind::BadInput, "--grid: expected at least one key=v1,v2,...");
+  return axes;
+}
+
+using Trial = std::vector<std::pair<std::string, std::string>>;
+
+// The model file's JSON with the trial's values written in and data paths made absolute.
+Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial, double default_validation) {
+  Json m = base;
+  if (file.data) {
+    const io::DataSpec& d = *file.data;
+    Json& data = m["data"];
+    auto set = [&](const char* key, const std::string& value) {
+      if (!value.empty()) data[key] = value;
+    };
+    set("train_images", d.train_images);
+    set("train_labels", d.train_labels);
+    set("test_images", d.test_images);
+    set("test_labels", d.test_labels);
+    set("train", d.train_csv);
+    set("test", d.test_csv);
+  }
+  if (!m.contains("training")) m["training"] = Json::object();
+  if (default_validation > 0 && !m["training"].contains("validation_split")) m["training"]["validation_split"] = default_validation;
+  if (m["training"].contains("init_from")) {
+    const fs::path w(m["training"]["init_from"]["weights"].get<std::string>());
+    if (w.is_relative()) m["training"]["init_from"]["weights"] = (fs::path(file.path).parent_path() / w).lexically_normal().string();
+  }
+  if (!m.contains("optimizer") || m["optimizer"].is_string()) {
+    m["optimizer"] = Json{{"name", m.contains("optimizer") ? m["optimizer"].get<std::string>() : std::string("sgd")}};
+  }
+  for (const auto& [key, text] : trial) {
+    const double v = std::stod(text);
+    const bool integral = std::abs(v - std::round(v)) < 1e-12;
+    if (key == "lr" || key == "learning_rate") {
+      m["optimizer"]["learning_rate"] = v;
+    } else if (key == "batch_size" || key == "epochs") {
+      if (!integral || v < 1) throw Error(ErrorKind::BadInput, fmt::format("--grid: {} must be a positive integer", key));
+      m["training"][key] = static_cast<int64_t>(v);
+    } else if (key == "validation_split") {
+      m["training"]["validation_split"] = v;
+    } else if (key == "units" || key.starts_with("units.")) {
+      if (!integral || v < 1) throw Error(ErrorKind::BadInput, fmt::format("--grid: {} must be a positive integer", key));
+      bool found = false;
+      for (size_t i = 0; i < m["layers"].size(); ++i) {
+        const std::string name = m["layers"][i].value("name", fmt::format("dense{}", i));
+        if ((key == "units" && i == 0) || key == "units." + name) {
+          m["layers"][i]["units"] = static_cast<int64_t>(v);
+          found = true;
+        }
+      }
+      if (!found) throw Error(ErrorKind::BadInput, fmt::format("--grid: {}: no such layer in {}", key, file.path));
+    } else {
+      m["optimizer"][key] = v;
+    }
+  }
+  return m;
+}
+
+int64_t read_int(const Json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0; }
+
+}  // namespace
+
+int run_tune(const TuneArgs& a) {
+  PluginRegistry& plugins = load_plugins(a.common);
+  const io::ModelFile file = io::read_model_file(a.model, &plugins);
+  std::ifstream in(a.model);
+  std::stringstream text;
+  text << in.rdbuf();
+  const Json base = Json::parse(text.str());
+  const std::vector<Axis> axes = parse_grid(a.grid);
+  static const std::set<std::string> metrics = {"val_accuracy", "val_loss", "test_accuracy", "test_loss", "accuracy", "loss"};
+  if (!metrics.contains(a.metric)) {
+    throw Error(ErrorKind::BadInput, "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss");
+  }
+  const bool lower_better = a.metric.ends_with("loss");
+
+  // Every combination, in grid order; --random N keeps a seeded sample of N of them.
+  std::vector<Trial> trials{{}};
+  for (const Axis& axis : axes) {
+    std::vector<Trial> next;
+    for (const Trial& t : trials) {
+      for (const std::string& v : axis.values) {
+        Trial u = t;
+        u.emplace_back(axis.key, v);
+        next.push_back(std::move(u));
+      }
+    }
+    trials = std::move(next);
+    if (trials.size() > 10000) throw Error(ErrorKind::BadInput, "--grid: more than 10000 combinations; use fewer values");
+  }
+  if (a.random > 0 && static_cast<size_t>(a.random) < trials.size()) {
+    std::mt19937_64 rng(a.seed);
+    std::shuffle(trials.begin(), trials.end(), rng);
+    trials.resize(static_cast<size_t>(a.random));
+  }
+
+  std::error_code ec;
+  fs::create_directories(a.out_dir, ec);
+  if (ec) throw Error(ErrorKind::Io, fmt::format("--out {}: cannot create the folder: {}", a.out_dir, ec.message()));
+  const double default_validation = a.metric.starts_with("val_") ? 0.1 : 0.0;
+  const int jobs = std::max(1, a.jobs);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
+  std::vector<std::string> dirs;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const std::string dir = (fs::path(a.out_dir) / fmt::format("trial_{}", i + 1)).string();
+    fs::create_directories(dir, ec);
+    const std::string json = trial_model(base, file, trials[i], default_validation).dump(2) + "\n";
+    io::write_file_atomically(dir + "/model.json", std::as_bytes(std::span<const char>(json.data(), json.size())));
+    dirs.push_back(dir);
+  }
+  fmt::print("tuning {}: {} trials, {} at a time, {} threads each, metric {}\n", a.model, trials.size(), jobs, threads, a.metric);
+  std::fflush(stdout);
+
+  // Children: this binary's `train`, output to the trial's train.log.
+  std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  if (ec) throw Error(ErrorKind::Io, "tune: cannot find this program's path (/proc/self/exe)");
+  std::map<pid_t, size_t> running;
+  std::vector<int> status(trials.size(), -1);
+  size_t next = 0, done = 0;
+  auto launch = [&](size_t i) {
+    std::vector<std::string> args = {self, "train", dirs[i] + "/model.json", "--out", dirs[i], "--metrics-out",
+                                     dirs[i] + "/metrics.json", "--threads", std::to_string(threads),
+                                     "--backend", a.common.backend};
+    if (a.epochs) args.insert(args.end(), {"--epochs", std::to_string(*a.epochs)});
+    if (a.limit_train >= 0) args.insert(args.end(), {"--limit-train", std::to_string(a.limit_train)});
+    if (a.limit_test >= 0) args.insert(args.end(), {"--limit-test", std::to_string(a.limit_test)});
+    for (const std::string& d : a.common.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
+    std::fflush(stdout);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw Error(ErrorKind::Runtime, "tune: fork failed");
+    if (pid == 0) {
+      const std::string log = dirs[i] + "/train.log";
+      FILE* f = std::freopen(log.c_str(), "w", stdout);
+      if (f) ::dup2(::fileno(stdout), 2);
+      std::vector<char*> argv;
+      for (std::string& s : args) argv.push_back(s.data());
+      argv.push_back(nullptr);
+      ::execv(self.c_str(), argv.data());
+      ::_exit(127);
+    }
+    running[pid] = i;
+  };
+  while (done < trials.size()) {
+    while (running.size() < static_cast<size_t>(jobs) && next < trials.size()) launch(next++);
+    int st = 0;
+    const pid_t pid = ::waitpid(-1, &st, 0);
+    if (pid < 0) break;
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const size_t i = it->second;
+    running.erase(it);
+    status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    ++done;
+    std::string desc;
+    for (const auto& [k, v] : trials[i]) desc += fmt::format("{}{}={}", desc.empty() ? "" : " ", k, v);
+    fmt::print("trial {}/{} ({}) {}\n", i + 1, trials.size(), desc, status[i] == 0 ? "done" : fmt::format("failed (exit {}, see {}/train.log)", status[i], dirs[i]));
+    std::fflush(stdout);
+  }
+
+  // Results: the metric at the best epoch (the weights kept with restore_best_weights) or the last.
+  struct Row {
+    size_t trial;
+    double metric = NAN, val_loss = NAN, val_accuracy = NAN, test_accuracy = NAN, seconds = 0;
+    int64_t epochs = 0;
+  };
+  std::vector<Row> rows;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    Row r{i};
+    if (status[i] == 0 && fs::exists(dirs[i] + "/metrics.json")) {
+      std::ifstream mf(dirs[i] + "/metrics.json");
+      const Json m = Json::parse(mf);
+      const Json& ep = m["epochs"];
+      r.epochs = static_cast<int64_t>(ep.size());
+      const int64_t best = read_int(m, "best_epoch");
+      const Json& e = ep.empty() ? Json::object() : ep[static_cast<size_t>(best > 0 ? best - 1 : r.epochs - 1)];
+      auto num = [](const Json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; };
+      r.val_loss = num(e, "val_loss");
+      r.val_accuracy = num(e, "val_accuracy");
+      r.test_accuracy = num(m, "test_accuracy");
+      r.seconds = num(m, "seconds");
+      r.metric = a.metric.starts_with("test_") ? num(m, a.metric.c_str()) : num(e, a.metric.c_str());
+    }
+    rows.push_back(r);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& x, const Row& y) {
+    if (std::isnan(x.metric) != std::isnan(y.metric)) return !std::isnan(x.metric);
+    return lower_better ? x.metric < y.metric : x.metric > y.metric;
+  });
+  std::string csv = "rank,trial";
+  for (const Axis& axis : axes) csv += "," + axis.key;
+  csv += fmt::format(",{},val_loss,val_accuracy,test_accuracy,epochs,seconds,status\n", a.metric);
+  auto cell = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
+  fmt::print("\n{:>4}  {:>5}  {:<40} {:>12} {:>13} {:>7} {:>8}\n", "rank", "trial", "values", a.metric, "test_accuracy",
+             "epochs", "seconds");
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const Row& r = rows[k];
+    std::string desc;
+    csv += fmt::format("{},{}", k + 1, r.trial + 1);
+    for (const auto& [key, v] : trials[r.trial]) {
+      csv += "," + v;
+      desc += fmt::format("{}{}={}", desc.empty() ? "" : " ", key, v);
+    }
+    csv += fmt::format(",{},{},{},{},{},{:.2f},{}\n", cell(r.metric), cell(r.val_loss), cell(r.val_accuracy),
+                       cell(r.test_accuracy), r.epochs, r.seconds, status[r.trial] == 0 ? "ok" : "failed");
+    fmt::print("{:>4}  {:>5}  {:<40} {:>12} {:>13} {:>7} {:>8.1f}\n", k + 1, r.trial + 1, desc, cell(r.metric),
+               cell(r.test_accuracy), r.epochs, r.seconds);
+  }
+  const std::string results = (fs::path(a.out_dir) / "results.csv").string();
+  io::write_file_atomically(results, std::as_bytes(std::span<const char>(csv.data(), csv.size())));
+  fmt::print("wrote {}\n", results);
+  if (rows.empty() || std::isnan(rows[0].metric)) throw Error(ErrorKind::Runtime, "tune: every trial failed");
+  const std::string& best = dirs[rows[0].trial];
+  fs::copy_file(best + "/weights.safetensors", fs::path(a.out_dir) / "best_weights.safetensors", fs::copy_options::overwrite_existing);
+  fs::copy_file(best + "/model.json", fs::path(a.out_dir) / "best_model.json", fs::copy_options::overwrite_existing);
+  fmt::print("best: trial {} ({} {}); wrote {}/best_weights.safetensors and best_model.json\n", rows[0].trial + 1, a.metric,
+             cell(rows[0].metric), a.out_dir);
+  return 0;
+}
+
+}  // namespace graphrun::tool
