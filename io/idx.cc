@@ -190,6 +190,14 @@ RawIdx decode(std::span<const std::byte> file, const std::string& name) {
     bad(name, fmt::format("header declares {} {} elements, more than the limit of {} bytes", dims_text,
                           type_name(raw.type), kIdxMaxDataBytes));
   }
+  // A zero dimension makes the data empty, but the shape must still fit graphrun's int64 sizes.
+  std::vector<uint64_t> nonzero;
+  for (uint64_t d : raw.dims) {
+    if (d != 0) nonzero.push_back(d);
+  }
+  if (!checked_product(nonzero, INT64_MAX)) {
+    bad(name, fmt::format("header declares dimensions {}, too large for graphrun even with no data", dims_text));
+  }
   raw.count = *count;
   if (!src.gzip() && src.raw_remaining() != *bytes) {
     bad(name, fmt::format("header declares {} {} elements = {} data bytes after the {}-byte header, but the file has {}{}",

@@ -419,6 +419,9 @@ case(I + "data_truncated.idx", IMAGES[:-1], EVAL_IMAGES, 2, "(truncated)")
 case(I + "trailing_bytes.idx", IMAGES + b'\0', EVAL_IMAGES, 2, "(trailing bytes)")
 case(I + "dims_overflow.idx", idx(0x0E, [0xFFFFFFFF] * 4, b''), EVAL_IMAGES, 2, "more than the limit")
 case(I + "declares_8gb.idx", idx(0x08, [2, 65536, 65536], b'\0' * 64), EVAL_IMAGES, 2, "more than the limit")
+# Fuzzer finding (fuzz_idx): a zero dimension beside dimensions whose product overflows int64.
+case(I + "zero_dim_overflow.idx", idx(0x0E, [0xFFFFFFFF, 0xFFFFFF05, 0, 0xFF], b''), EVAL_IMAGES, 2,
+     "too large for graphrun")
 case(I + "rank2_images.idx", idx(0x08, [8, 4], PIX), EVAL_IMAGES, 2, "expected rank 3")
 case(I + "wrong_image_size.idx", idx(0x08, [8, 4, 4], bytes(128)), EVAL_IMAGES, 2,
      "16 features per sample")
