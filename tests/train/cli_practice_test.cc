@@ -237,4 +237,29 @@ TEST_F(PracticeCliTest, PlotActivationsUsesThePluginKernels) {
   EXPECT_EQ(missing.code, 2);
 }
 
+TEST_F(PracticeCliTest, TuneRanksTrialsInParallelAndKeepsTheBest) {
+  write_model("m.json", "");
+  Result r = run("tune " + path("m.json") + " --grid 'lr=0.2,0.0001 units=4,8' --jobs 2 --epochs 2 --threads 1 --out " +
+                 path("tune"));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "4 trials, 2 at a time")) << r.out;
+  const std::string csv = slurp(path("tune/results.csv"));
+  EXPECT_TRUE(csv.starts_with("rank,trial,lr,units,metric,val_loss,val_accuracy,test_accuracy,epochs,seconds,status\n"))
+      << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;
+  // lr 0.0001 barely moves in 2 epochs: the best trial has lr 0.2.
+  EXPECT_TRUE(csv.find("\n1,") != std::string::npos && csv.substr(csv.find("\n1,"), 12).find(",0.2,") != std::string::npos)
+      << csv;
+  EXPECT_TRUE(fs::exists(path("tune/best_weights.safetensors")));
+  EXPECT_TRUE(has(slurp(path("tune/best_model.json")), "\"learning_rate\": 0.2"));
+  EXPECT_TRUE(fs::exists(path("tune/trial_4/train.log")));
+  // --random keeps a sample; a bad grid is a usage error.
+  Result s = run("tune " + path("m.json") + " --grid 'lr=0.2,0.1,0.05' --random 2 --epochs 1 --out " + path("tune2"));
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_TRUE(has(s.out, "2 trials")) << s.out;
+  Result bad = run("tune " + path("m.json") + " --grid 'lr=fast'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(has(bad.err, "--grid: lr: expected numbers")) << bad.err;
+}
+
 }  // namespace

@@ -3,6 +3,7 @@
 // epoch; `plot-activations` draws each activation plugin's f(x) and f'(x) over [-6, 6],
 // computed by the plugin's own forward and backward kernels (f' = backward with d_dst = 1).
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -137,12 +138,29 @@ std::string chart(double x, double y, double w, double h, const std::string& tit
       s += "\n";
     }
   }
-  // Legend, top right inside the plot area.
-  double ly = top + 8;
-  const double lx = right - 150;
-  s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"142\" height=\"{}\" fill=\"white\" fill-opacity=\"0.85\" "
+  // Legend: sized to its longest label, in the corner of the plot area covering fewest points.
+  size_t longest = 0;
+  for (const Series& ser : series) longest = std::max(longest, ser.label.size());
+  const double lw = 46 + 7.0 * static_cast<double>(longest), lh = 18.0 * static_cast<double>(series.size()) + 6;
+  const double corners[4][2] = {{right - lw - 8, top + 4}, {right - lw - 8, bottom - lh - 4}, {left + 8, top + 4},
+                                {left + 8, bottom - lh - 4}};
+  size_t best = 0, best_count = SIZE_MAX;
+  for (size_t c = 0; c < 4; ++c) {
+    size_t count = 0;
+    for (const Series& ser : series) {
+      for (size_t i = 0; i < ser.x.size(); ++i) {
+        if (!std::isfinite(ser.y[i])) continue;
+        const double qx = px(ser.x[i]), qy = py(ser.y[i]);
+        count += qx >= corners[c][0] && qx <= corners[c][0] + lw && qy >= corners[c][1] && qy <= corners[c][1] + lh;
+      }
+    }
+    if (count < best_count) best = c, best_count = count;
+  }
+  const double lx = corners[best][0];
+  double ly = corners[best][1] + 4;
+  s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"white\" fill-opacity=\"0.85\" "
                    "stroke=\"#999\"/>\n",
-                   lx, ly - 4, 18 * series.size() + 6);
+                   lx, ly - 4, lw, lh);
   for (const Series& ser : series) {
     s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"{}/>"
                      "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n",

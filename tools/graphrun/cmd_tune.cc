@@ -253,7 +253,7 @@ int run_tune(const TuneArgs& a) {
   });
   std::string csv = "rank,trial";
   for (const Axis& axis : axes) csv += "," + axis.key;
-  csv += fmt::format(",{},val_loss,val_accuracy,test_accuracy,epochs,seconds,status\n", a.metric);
+  csv += ",metric,val_loss,val_accuracy,test_accuracy,epochs,seconds,status\n";  // metric: --metric's value
   auto cell = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
   fmt::print("\n{:>4}  {:>5}  {:<40} {:>12} {:>13} {:>7} {:>8}\n", "rank", "trial", "values", a.metric, "test_accuracy",
              "epochs", "seconds");
