@@ -237,6 +237,29 @@ TEST_F(PracticeCliTest, PlotActivationsUsesThePluginKernels) {
   EXPECT_EQ(missing.code, 2);
 }
 
+TEST_F(PracticeCliTest, ResumedRunContinuesTheHistoryAndSchedule) {
+  // decay_epochs fixes the cosine's length, so the 1-epoch first run follows the same rates.
+  write_model("m.json", R"(, "validation_split": 0.2,
+    "learning_rate_schedule": {"schedule": "cosine", "min_lr": 0.001, "decay_epochs": 3})");
+  Result full = run("train " + path("m.json") + " --threads 1 --epochs 3 --out " + path("full"));
+  ASSERT_EQ(full.code, 0) << full.err;
+  Result first = run("train " + path("m.json") + " --threads 1 --epochs 1 --out " + path("part"));
+  ASSERT_EQ(first.code, 0) << first.err;
+  Result rest = run("train " + path("m.json") + " --threads 1 --epochs 3 --resume " + path("part/checkpoint.safetensors") +
+                    " --out " + path("part"));
+  ASSERT_EQ(rest.code, 0) << rest.err;
+  nlohmann::json a = nlohmann::json::parse(slurp(path("full/history.json")));
+  nlohmann::json b = nlohmann::json::parse(slurp(path("part/history.json")));
+  ASSERT_EQ(b.size(), 3u) << "epoch 1 from the first run, 2 and 3 from the resumed one";
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(b[i]["epoch"], i + 1);
+    // Epoch 1 of the resumed history went through history.csv (6 significant digits).
+    EXPECT_NEAR(a[i]["lr"].get<double>(), b[i]["lr"].get<double>(), 1e-5 * a[i]["lr"].get<double>()) << "the schedule resumes at its step";
+    EXPECT_NEAR(a[i]["val_loss"].get<double>(), b[i]["val_loss"].get<double>(), 1e-5) << "same split, same weights";
+  }
+  EXPECT_EQ(slurp(path("full/weights.safetensors")), slurp(path("part/weights.safetensors")));
+}
+
 TEST_F(PracticeCliTest, TuneRanksTrialsInParallelAndKeepsTheBest) {
   write_model("m.json", "");
   Result r = run("tune " + path("m.json") + " --grid 'lr=0.2,0.0001 units=4,8' --jobs 2 --epochs 2 --threads 1 --out " +

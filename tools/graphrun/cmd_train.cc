@@ -148,6 +148,12 @@ int run_train(const TrainArgs& a) {
   std::vector<train::HistoryRow> history;
   const std::string history_csv = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "history.csv").string();
   const std::string history_json = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "history.json").string();
+  // A resumed run continues the history of its --out folder (the epochs before the checkpoint).
+  if (ckpt && !history_csv.empty() && std::filesystem::exists(history_csv)) {
+    for (const train::HistoryRow& r : train::read_history_csv(history_csv)) {
+      if (r.epoch <= trainer.epoch()) history.push_back(r);
+    }
+  }
   int64_t resume_batch = start_batch;
   hooks.on_epoch = [&](const train::HistoryRow& r) {
     if (tty) std::fprintf(stderr, "\r\033[K");
