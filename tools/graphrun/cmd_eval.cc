@@ -11,13 +11,9 @@
 namespace graphrun::tool {
 
 int run_eval(const EvalArgs& a) {
-  PluginRegistry& plugins = load_plugins(a.common);
-  backends::by_name(a.common.backend);
-  std::unique_ptr<Session> s = open_model(a.model, plugins, 0);
-  require_file(a.weights, "--weights");
   io::Scaler from_weights;
-  const bool had_scaler = train::load_weights(a.weights, s->params, &from_weights);
-  check_weights_scaler(*s, had_scaler, from_weights, a.weights);
+  bool had_scaler = false;
+  std::unique_ptr<Session> s = open_with_weights(a.common, a.model, a.weights, &had_scaler, &from_weights);
 
   io::Dataset data = a.data.empty() ? load_test_set(*s, a.limit) : load_data_files(*s, a.data, "--data", a.limit);
   if (data.size() == 0) {
@@ -27,7 +23,7 @@ int run_eval(const EvalArgs& a) {
   io::Scaler scaler = scaler_for_inference(*s, had_scaler, std::move(from_weights));
   io::apply_scaler(scaler, data.features);
 
-  train::Trainer trainer(s->model, s->params, base_config(*s, a.common), plugins);
+  train::Trainer trainer(s->model, s->params, base_config(*s, a.common), PluginRegistry::global());
   train::Evaluation ev = trainer.evaluate(data);
   const std::vector<std::string> names = class_names(s->file, s->classes);
 

@@ -12,18 +12,14 @@
 namespace graphrun::tool {
 
 int run_predict(const PredictArgs& a) {
-  PluginRegistry& plugins = load_plugins(a.common);
-  backends::by_name(a.common.backend);
-  std::unique_ptr<Session> s = open_model(a.model, plugins, 0);
-  require_file(a.weights, "--weights");
   io::Scaler from_weights;
-  const bool had_scaler = train::load_weights(a.weights, s->params, &from_weights);
-  check_weights_scaler(*s, had_scaler, from_weights, a.weights);
+  bool had_scaler = false;
+  std::unique_ptr<Session> s = open_with_weights(a.common, a.model, a.weights, &had_scaler, &from_weights);
   Tensor features = load_features(*s, a.input, a.header);
   io::Scaler scaler = scaler_for_inference(*s, had_scaler, std::move(from_weights));
   if (features.shape()[0] > 0) io::apply_scaler(scaler, features);
 
-  train::Trainer trainer(s->model, s->params, base_config(*s, a.common), plugins);
+  train::Trainer trainer(s->model, s->params, base_config(*s, a.common), PluginRegistry::global());
   Tensor probs;
   const int64_t n = features.shape()[0], c = s->classes;
   if (n > 0) trainer.predict(features, probs);

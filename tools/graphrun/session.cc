@@ -7,6 +7,8 @@
 
 #include "core/error.h"
 #include "io/idx.h"
+#include "backends/registry.h"
+#include "train/checkpoint.h"
 #include "train/model_file.h"
 
 namespace graphrun::tool {
@@ -191,6 +193,17 @@ train::TrainConfig base_config(const Session& s, const CommonArgs& common) {
   c.backend = common.backend;
   c.threads = common.threads;
   return c;
+}
+
+std::unique_ptr<Session> open_with_weights(const CommonArgs& common, const std::string& model,
+                                           const std::string& weights, bool* had_scaler, io::Scaler* from_weights) {
+  PluginRegistry& plugins = load_plugins(common);
+  backends::by_name(common.backend);
+  std::unique_ptr<Session> s = open_model(model, plugins, 0);
+  require_file(weights, "--weights");
+  *had_scaler = train::load_weights(weights, s->params, from_weights);
+  check_weights_scaler(*s, *had_scaler, *from_weights, weights);
+  return s;
 }
 
 }  // namespace graphrun::tool

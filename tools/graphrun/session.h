@@ -50,6 +50,10 @@ io::Scaler fit_model_scaler(const Session& s, const io::Dataset& train);
 // A scaler stored in a weights file must fit the model's inputs (BadInput naming the file).
 void check_weights_scaler(const Session& s, bool weights_had_scaler, const io::Scaler& from_weights,
                           const std::string& weights_path);
+// eval and predict: loads the plugins and the model file, checks the backend name, and loads
+// trained weights (and the scaler they carry, if any) into the session's parameters.
+std::unique_ptr<Session> open_with_weights(const CommonArgs& common, const std::string& model,
+                                           const std::string& weights, bool* had_scaler, io::Scaler* from_weights);
 // The scaler of a weights file, or (when it holds none) fitted on the model file's training
 // data; an error when neither is possible and the model asks for scaling.
 io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::Scaler from_weights);
