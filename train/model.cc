@@ -23,6 +23,14 @@ const char* to_string(Loss loss) {
   return "?";
 }
 
+DenseLayer dense_layer(std::string name, int64_t units, std::string activation) {
+  DenseLayer layer;
+  layer.name = std::move(name);
+  layer.units = units;
+  layer.activation = std::move(activation);
+  return layer;
+}
+
 Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins) {
   if (spec.inputs <= 0) throw Error(ErrorKind::BadInput, spec.context + ": inputs must be positive");
   if (spec.layers.empty()) throw Error(ErrorKind::BadInput, spec.context + ": a model needs at least one layer");

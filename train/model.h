@@ -1,7 +1,9 @@
 // Model: a classifier or regressor graph with its named roles, and the sequential shorthand
 // (a stack of dense layers) that builds one.
 //
-//   SequentialSpec spec{784, {{"hidden", 400, "sigmoid"}, {"out", 10, "softmax"}}};
+//   SequentialSpec spec;
+//   spec.inputs = 784;
+//   spec.layers = {dense_layer("hidden", 400, "sigmoid"), dense_layer("out", 10, "softmax")};
 //   Model m = build_sequential(spec, PluginRegistry::global());
 #pragma once
 
@@ -42,6 +44,9 @@ struct DenseLayer {
   Initializer bias_init = Initializer::zeros();
   bool trainable = true;
 };
+
+// A dense layer with the defaults above (Glorot-uniform weights, zero bias, trainable).
+DenseLayer dense_layer(std::string name, int64_t units, std::string activation);
 
 struct SequentialSpec {
   int64_t inputs = 0;  // features per sample

@@ -10,7 +10,7 @@
 //   io::apply_scaler(io::fit_scaler(io::Scaling::MinMaxGlobal, data.features), data.features);
 //   train::SequentialSpec spec;
 //   spec.inputs = 784;
-//   spec.layers = {{"hidden", 400, "sigmoid"}, {"output", 10, "softmax"}};
+//   spec.layers = {train::dense_layer("hidden", 400, "sigmoid"), train::dense_layer("output", 10, "softmax")};
 //   train::Model model = train::build_sequential(spec, PluginRegistry::global());
 //   ParameterStore params = ParameterStore::initialize(model.graph, /*seed=*/0);
 //   train::Trainer trainer(model, params, train::TrainConfig{}, PluginRegistry::global());

@@ -31,7 +31,7 @@ struct TrainedRun {
 TrainedRun train_on(const std::string& backend, const io::Dataset& train, const Tensor& test_x) {
   train::SequentialSpec spec;
   spec.inputs = train.feature_count();
-  spec.layers = {{"dense", 400, "sigmoid"}, {"dense_1", 10, "softmax"}};
+  spec.layers = {train::dense_layer("dense", 400, "sigmoid"), train::dense_layer("dense_1", 10, "softmax")};
   train::Model model = train::build_sequential(spec, PluginRegistry::global());
   ParameterStore params = ParameterStore::initialize(model.graph, 7);
   train::TrainConfig config;
