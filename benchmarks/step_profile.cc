@@ -45,24 +45,23 @@ int main(int argc, char** argv) {
   cfg.backend = backend;
   cfg.threads = threads;
   train::Trainer trainer(m, params, cfg, PluginRegistry::global());
-  Program& p = trainer.training_program(batch);
+  train::TrainingStep& step = trainer.training_step(batch);
+  Program& p = *step.program;
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   for (float& f : p.value(m.features).span()) f = u(rng);
   for (int64_t i = 0; i < batch; ++i) p.value(m.labels).data[i] = static_cast<float>(rng() % 10);
-  std::vector<const float*> grads;
-  for (NodeId g : m.gradients) grads.push_back(p.value(g).data);
   std::vector<double> node_s(p.schedule().size(), 0.0);
   double opt_s = 0;
   for (int i = 0; i < steps / 10; ++i) {  // warm-up
     p.run();
-    trainer.optimizer().step(grads, trainer.pool());
+    trainer.apply_gradients(step);
   }
   std::fill(node_s.begin(), node_s.end(), 0.0);
   for (int i = 0; i < steps; ++i) {
     p.run_timed(node_s);
     const auto t0 = std::chrono::steady_clock::now();
-    trainer.optimizer().step(grads, trainer.pool());
+    trainer.apply_gradients(step);
     opt_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   double total = opt_s;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -100,10 +101,13 @@ std::string validate(const graphrun_activation& e) {
   return validate_params(what, "params", e.params, e.n_params);
 }
 
+// The first ABI-1 header ended graphrun_optimizer at `step`; step_outer was appended since.
+constexpr size_t kOptimizerSizeWithoutStepOuter = offsetof(graphrun_optimizer, step_outer);
+
 std::string validate(const graphrun_optimizer& e) {
-  if (e.struct_size != sizeof(graphrun_optimizer)) {
-    return fmt::format("an optimizer entry has struct_size {}, expected {}", e.struct_size,
-                       sizeof(graphrun_optimizer));
+  if (e.struct_size != sizeof(graphrun_optimizer) && e.struct_size != kOptimizerSizeWithoutStepOuter) {
+    return fmt::format("an optimizer entry has struct_size {}, expected {} (or {} without step_outer)", e.struct_size,
+                       sizeof(graphrun_optimizer), kOptimizerSizeWithoutStepOuter);
   }
   if (!valid_name(e.name)) return "an optimizer entry has a missing or invalid name (expected [a-z0-9_]+)";
   const std::string what = fmt::format("optimizer '{}'", e.name);
@@ -336,7 +340,10 @@ void PluginRegistry::Impl::load_file(const std::string& given) {
   check_names(staged.optimizers, optimizers, "optimizer");
 
   for (const auto* e : staged.activations) activations.emplace(e->name, LoadedActivation{e, path});
-  for (const auto* e : staged.optimizers) optimizers.emplace(e->name, LoadedOptimizer{e, path});
+  for (const auto* e : staged.optimizers) {
+    const bool has_outer = e->struct_size >= offsetof(graphrun_optimizer, step_outer) + sizeof(e->step_outer);
+    optimizers.emplace(e->name, LoadedOptimizer{e, path, has_outer ? e->step_outer : nullptr});
+  }
   files.push_back(path);
   canonical.insert(canon);
   handles.push_back(std::move(handle));

@@ -46,6 +46,9 @@ struct LoadedActivation {
 struct LoadedOptimizer {
   const graphrun_optimizer* entry;
   std::string file;
+  // entry->step_outer when the entry's struct_size covers it (plugins built against the first
+  // ABI-1 header do not have the field), else nullptr.
+  graphrun_optimizer_step_outer_f32 step_outer = nullptr;
 };
 
 class PluginRegistry {

@@ -1,8 +1,10 @@
 #include "train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
+#include "core/partition.h"
 
 namespace graphrun::train {
 namespace {
@@ -17,7 +19,7 @@ constexpr uint32_t kMaxSlots = 8;
 Optimizer::Optimizer(const LoadedOptimizer& entry, const std::vector<std::pair<std::string, double>>& hyper,
                      double learning_rate, ParameterStore& params, const std::vector<std::string>& trainable,
                      std::string_view context)
-    : entry_(entry.entry) {
+    : entry_(entry.entry), step_outer_(entry.step_outer) {
   hyper_ = resolve_params(entry_->hyper, entry_->n_hyper, hyper, std::string(context) + ": optimizer");
   lr_ = learning_rate < 0 ? entry_->default_lr : learning_rate;
   if (!std::isfinite(lr_) || lr_ <= 0) {
@@ -44,19 +46,50 @@ Optimizer::Optimizer(const LoadedOptimizer& entry, const std::vector<std::pair<s
   }
 }
 
-void Optimizer::step(std::span<const float* const> grads, ThreadPool& pool) {
+void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
   GRAPHRUN_CHECK(grads.size() == params_.size());
   ++steps_;
   for (size_t i = 0; i < params_.size(); ++i) {
     float* p = params_[i]->data();
-    const float* g = grads[i];
+    const GradientRef& g = grads[i];
     const std::vector<float*>& slots = slot_pointers_[i];
+    const Shape& shape = params_[i]->shape();
     const int64_t n = params_[i]->numel();
-    pool.parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-      // Each range gets slot pointers offset to its start; at most a few slots, on the stack.
-      float* offset_slots[kMaxSlots];
-      for (size_t s = 0; s < slots.size(); ++s) offset_slots[s] = slots[s] + b;
-      entry_->step(p + b, g + b, offset_slots, static_cast<size_t>(e - b), steps_, lr_, hyper_.data());
+    // Each range gets slot pointers offset to its start; at most a few slots, on the stack.
+    auto offset_slots = [&](float** out, int64_t offset) {
+      for (size_t s = 0; s < slots.size(); ++s) out[s] = slots[s] + offset;
+    };
+    if (shape.rank() != 2) {
+      GRAPHRUN_CHECK(g.data != nullptr);
+      pool.parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
+        float* state[kMaxSlots];
+        offset_slots(state, b);
+        entry_->step(p + b, g.data + b, state, static_cast<size_t>(e - b), steps_, lr_, hyper_.data());
+      });
+      continue;
+    }
+    const int64_t rows = shape[0], cols = shape[1];
+    const int64_t parts = std::min<int64_t>(pool.size(), std::max<int64_t>(1, n / kGrain));
+    GRAPHRUN_CHECK(g.data != nullptr || (step_outer_ && g.outer_a && g.outer_b));
+    pool.run(parts, [&](int64_t t) {
+      const int64_t c0 = split_columns(cols, parts, t), c1 = split_columns(cols, parts, t + 1);
+      if (c1 <= c0) return;
+      float* state[kMaxSlots];
+      offset_slots(state, c0);
+      if (g.data && c0 == 0 && c1 == cols) {  // the whole matrix: one contiguous range
+        entry_->step(p, g.data, state, static_cast<size_t>(n), steps_, lr_, hyper_.data());
+        return;
+      }
+      if (!g.data) {
+        step_outer_(p + c0, state, static_cast<size_t>(cols), g.outer_a, static_cast<size_t>(rows), g.outer_b + c0,
+                    static_cast<size_t>(c1 - c0), steps_, lr_, hyper_.data());
+        return;
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t at = r * cols + c0;
+        entry_->step(p + at, g.data + at, state, static_cast<size_t>(c1 - c0), steps_, lr_, hyper_.data());
+        for (size_t s = 0; s < slots.size(); ++s) state[s] += cols;
+      }
     });
   }
 }

@@ -14,6 +14,15 @@
 
 namespace graphrun::train {
 
+// Where one parameter's gradient is after a training step's Program::run(): a stored tensor
+// (`data`, laid out like the parameter), or, for a [rows, cols] weight at batch size 1, the
+// outer product outer_a outer_b^T (rows and cols floats) that was never stored.
+struct GradientRef {
+  const float* data = nullptr;
+  const float* outer_a = nullptr;
+  const float* outer_b = nullptr;
+};
+
 class Optimizer {
  public:
   // hyper: user-given hyperparameters by name (checked against the plugin's declaration);
@@ -22,9 +31,13 @@ class Optimizer {
             double learning_rate, ParameterStore& params, const std::vector<std::string>& trainable,
             std::string_view context);
 
-  // One update of every trainable parameter; grads[i] is the gradient of trainable[i]
-  // (same element count). Splits large tensors across the pool. Allocates nothing.
-  void step(std::span<const float* const> grads, ThreadPool& pool);
+  // One update of every trainable parameter; grads[i] is the gradient of trainable[i].
+  // Splits large tensors across the pool (a matrix by column blocks, split_columns(), so
+  // each core updates the columns its GEMMs wrote and its cache holds). Allocates nothing.
+  // An outer-product gradient needs fuses_outer_products().
+  void step(std::span<const GradientRef> grads, ThreadPool& pool);
+  // Whether the plugin folds an outer-product gradient into its update (step_outer).
+  bool fuses_outer_products() const { return step_outer_ != nullptr; }
 
   const char* name() const { return entry_->name; }
   double learning_rate() const { return lr_; }
@@ -38,6 +51,7 @@ class Optimizer {
 
  private:
   const graphrun_optimizer* entry_;
+  graphrun_optimizer_step_outer_f32 step_outer_;
   std::vector<double> hyper_;
   double lr_;
   uint64_t steps_ = 0;

@@ -59,18 +59,60 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
   }();
   optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
 
-  std::vector<Backend*> chain = backends::chain(config.backend);
-  std::vector<NodeId> train_outputs{model.loss, model.output};
-  train_outputs.insert(train_outputs.end(), grads_.begin(), grads_.end());
-  train_programs_ = std::make_unique<ProgramCache>(model.graph, params, CompileOptions{chain, {}, pool_.get(), train_outputs});
-  eval_programs_ = std::make_unique<ProgramCache>(model.graph, params,
-                                                   CompileOptions{chain, {}, pool_.get(), {model.loss, model.output}});
-  grad_pointers_.resize(grads_.size());
+  eval_programs_ = std::make_unique<ProgramCache>(model.graph, params, CompileOptions{backends::chain(config.backend), {},
+                                                                                    pool_.get(), {model.loss, model.output}});
 }
 
 Trainer::~Trainer() = default;
 
-Program& Trainer::training_program(int64_t batch) { return train_programs_->get(batch); }
+TrainingStep& Trainer::training_step(int64_t batch) {
+  auto it = train_steps_.find(batch);
+  if (it != train_steps_.end()) return it->second;
+  const Graph& g = model_.graph;
+  // A gradient can stay an outer product when it is x^T dz over a batch of one and nothing
+  // else reads it.
+  auto outer_product = [&](NodeId grad) {
+    const Node& n = g.node(grad);
+    if (!fuse_outer_products_ || !optimizer_->fuses_outer_products() || batch != 1) return false;
+    if (n.op != OpKind::MatMul || !n.trans_a || n.trans_b || !g.shape(n.inputs[0]).has_batch()) return false;
+    for (NodeId id = 0; id < static_cast<NodeId>(g.size()); ++id) {
+      for (NodeId in : g.node(id).inputs) {
+        if (in == grad) return false;
+      }
+    }
+    return true;
+  };
+  TrainingStep step;
+  std::vector<NodeId> outputs{model_.loss, model_.output};
+  std::vector<bool> fused(grads_.size());
+  for (size_t i = 0; i < grads_.size(); ++i) {
+    fused[i] = outer_product(grads_[i]);
+    if (fused[i]) {
+      outputs.push_back(g.node(grads_[i]).inputs[0]);
+      outputs.push_back(g.node(grads_[i]).inputs[1]);
+    } else {
+      outputs.push_back(grads_[i]);
+    }
+  }
+  step.program = Program::compile(g, params_, batch, CompileOptions{backends::chain(config_.backend), {}, pool_.get(), outputs});
+  for (size_t i = 0; i < grads_.size(); ++i) {
+    GradientRef r;
+    if (fused[i]) {
+      r.outer_a = step.program->value(g.node(grads_[i]).inputs[0]).data;
+      r.outer_b = step.program->value(g.node(grads_[i]).inputs[1]).data;
+      ++step.fused;
+    } else {
+      r.data = step.program->value(grads_[i]).data;
+    }
+    step.gradients.push_back(r);
+  }
+  return train_steps_.emplace(batch, std::move(step)).first->second;
+}
+
+void Trainer::apply_gradients(TrainingStep& step) {
+  if (step_hook_) step_hook_(optimizer_->steps(), *optimizer_);
+  optimizer_->step(step.gradients, *pool_);
+}
 
 void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count) {
   const int64_t d = data.feature_count();
@@ -96,8 +138,8 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   order_.resize(static_cast<size_t>(n));
   epoch_order(order_, config_.seed, epoch_, config_.shuffle);
   // Compile both programs before the clock starts: compilation is not training time.
-  training_program(std::min(bs, n));
-  if (n % bs) training_program(n % bs);
+  training_step(std::min(bs, n));
+  if (n % bs) training_step(n % bs);
 
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0.0;
@@ -105,7 +147,8 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   for (int64_t b = start_batch; b < batches; ++b) {
     const int64_t count = std::min(bs, n - b * bs);
     const int64_t* rows = order_.data() + b * bs;
-    Program& p = training_program(count);
+    TrainingStep& step = training_step(count);
+    Program& p = *step.program;
     load_batch(p, data, rows, count);
     p.run();
     const float loss = p.value(model_.loss).data[0];
@@ -114,9 +157,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
                                           std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1) +
                                           " (try a smaller learning rate)");
     }
-    for (size_t i = 0; i < grads_.size(); ++i) grad_pointers_[i] = p.value(grads_[i]).data;
-    if (step_hook_) step_hook_(optimizer_->steps(), *optimizer_);
-    optimizer_->step(grad_pointers_, *pool_);
+    apply_gradients(step);
 
     loss_sum += static_cast<double>(loss) * static_cast<double>(count);
     const TensorView out = p.value(model_.output);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -72,6 +73,17 @@ using BatchCallback = std::function<void(int64_t, int64_t, double, double)>;
 // the optimizer's learning rate (train/fit.h installs the schedule here).
 using StepHook = std::function<void(uint64_t, Optimizer&)>;
 
+// A training step compiled for one batch size: the program (forward, loss, backward) and
+// where each trainable parameter's gradient is once it has run. At batch size 1, a dense
+// layer's weight gradient x^T dz is not computed when the optimizer can fold the outer product
+// into its update (Optimizer::fuses_outer_products): W is then read and written once per step
+// instead of three times, which is most of a per-sample step's time.
+struct TrainingStep {
+  std::unique_ptr<Program> program;
+  std::vector<GradientRef> gradients;  // one per Model::trainable()
+  int fused = 0;                       // gradients left as outer products
+};
+
 class Trainer {
  public:
   Trainer(Model& model, ParameterStore& params, const TrainConfig& config, const PluginRegistry& plugins);
@@ -90,8 +102,15 @@ class Trainer {
   ThreadPool& pool() { return *pool_; }
   const TrainConfig& config() const { return config_; }
   void set_step_hook(StepHook hook) { step_hook_ = std::move(hook); }
-  // The training program at the configured batch size (for inspection).
-  Program& training_program(int64_t batch);
+  // The compiled step for a batch size (compiled on first use and kept).
+  TrainingStep& training_step(int64_t batch);
+  Program& training_program(int64_t batch) { return *training_step(batch).program; }
+  // One optimizer step from a step's gradients, after step.program->run() (the step hook first).
+  void apply_gradients(TrainingStep& step);
+  // Whether batch-1 steps fold weight gradients into the update (default on). Turn off before
+  // the first step when the gradients themselves are needed (e.g. to average them across
+  // processes).
+  void set_fuse_outer_products(bool on) { fuse_outer_products_ = on; }
 
  private:
   void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
@@ -102,9 +121,9 @@ class Trainer {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<NodeId> grads_;
-  std::unique_ptr<ProgramCache> train_programs_;
+  std::map<int64_t, TrainingStep> train_steps_;
+  bool fuse_outer_products_ = true;
   std::unique_ptr<ProgramCache> eval_programs_;
-  std::vector<const float*> grad_pointers_;
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;
   StepHook step_hook_;

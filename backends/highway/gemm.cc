@@ -9,7 +9,7 @@
 // as the FMAs: a row-major B is read in place, and C = op(A) B^T is computed as C^T = B op(A)^T
 // (B's rows broadcast in place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
 // (memory bound); K == 1 to a rank-1 update.
-// Threads split N into whole panels (or M into row blocks when N is narrow or K == 1);
+// Threads split N into whole panels (split_columns; or M into row blocks when N is narrow);
 // each thread packs into its own thread_local buffers, which have a fixed size and are
 // allocated on the thread's first GEMM only.
 #include <algorithm>
@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "backends/highway/kernels.h"
+#include "core/partition.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/gemm.cc"
@@ -520,18 +521,15 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     serial(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
-  // Split N into whole micro-kernel panels (32 columns covers every target's NR; 16 for the
-  // GEMV path) when there are enough of them, else M into row blocks.
-  // A rank-1 update (K == 1) splits M: each thread then writes whole rows of C, the same
-  // contiguous halves an optimizer step over C splits into.
-  const int64_t grain_n = M < 8 ? 16 : 32;
-  const int64_t panels = (N + grain_n - 1) / grain_n;
-  const bool split_rows = K == 1 && !trans_b && M >= 8 * threads;
-  if (N > 1 && !split_rows && (panels >= threads || M < 8 * threads)) {
+  // Split N into whole micro-kernel panels (split_columns: the optimizer step then updates
+  // the same columns on the same thread) when there are enough of them, else M into row
+  // blocks. A rank-1 update (K == 1) splits N too: at batch 1 the forward GEMV, this weight
+  // gradient and its update then all touch one half of W per core.
+  const int64_t panels = (N + kColumnGrain - 1) / kColumnGrain;
+  if (N > 1 && (panels >= threads || M < 8 * threads)) {
     const int64_t parts = std::min(threads, panels);
     pool.run(parts, [&](int64_t t) {
-      const int64_t j0 = std::min(N, panels * t / parts * grain_n);
-      const int64_t j1 = std::min(N, panels * (t + 1) / parts * grain_n);
+      const int64_t j0 = split_columns(N, parts, t), j1 = split_columns(N, parts, t + 1);
       if (j1 <= j0) return;
       const float* Bj = trans_b ? B + j0 * ldb : B + j0;
       serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate);

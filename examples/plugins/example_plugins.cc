@@ -57,7 +57,8 @@ void adabelief_step(float* param, const float* grad, float* const* state, size_t
 }
 
 const graphrun_optimizer kAdaBelief = {sizeof(graphrun_optimizer), "adabelief", "AdaBelief (Zhuang et al. 2020)",
-                                       1e-3, kAdaBeliefHyper, kHyperCount, 2, kAdaBeliefSlots, adabelief_step};
+                                       1e-3, kAdaBeliefHyper, kHyperCount, 2, kAdaBeliefSlots, adabelief_step,
+                                       nullptr};
 
 }  // namespace
 

@@ -46,7 +46,7 @@ GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* cons
 
 const graphrun_optimizer kAdagrad = {
     sizeof(graphrun_optimizer), "adagrad", "Adagrad: per-element rates from the sum of squared gradients",
-    0.01, kHyper, kNumHyper, 1, kSlots, Step};
+    0.01, kHyper, kNumHyper, 1, kSlots, Step, nullptr};
 
 }  // namespace
 

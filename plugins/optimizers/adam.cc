@@ -15,7 +15,7 @@ const graphrun_param kHyper[kNumAdamHyper] = {
 
 const graphrun_optimizer kAdam = {
     sizeof(graphrun_optimizer), "adam", "Adam: adaptive moment estimation (L2 weight decay)",
-    1e-3, kHyper, kNumAdamHyper, 3, kAdamSlots, AdamStep<false>};
+    1e-3, kHyper, kNumAdamHyper, 3, kAdamSlots, AdamStep<false>, nullptr};
 }  // namespace
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

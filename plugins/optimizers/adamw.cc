@@ -15,7 +15,7 @@ const graphrun_param kHyper[kNumAdamHyper] = {
 
 const graphrun_optimizer kAdamW = {
     sizeof(graphrun_optimizer), "adamw", "AdamW: Adam with decoupled weight decay",
-    1e-3, kHyper, kNumAdamHyper, 3, kAdamSlots, AdamStep<true>};
+    1e-3, kHyper, kNumAdamHyper, 3, kAdamSlots, AdamStep<true>, nullptr};
 }  // namespace
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -39,7 +39,7 @@ GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* cons
 
 const graphrun_optimizer kLion = {
     sizeof(graphrun_optimizer), "lion", "Lion: sign of an interpolated momentum (Chen et al. 2023)",
-    1e-4, kHyper, kNumHyper, 1, kSlots, Step};
+    1e-4, kHyper, kNumHyper, 1, kSlots, Step, nullptr};
 
 }  // namespace
 

@@ -63,7 +63,7 @@ void Step(float* param, const float* grad, float* const* state, size_t n, uint64
 
 const graphrun_optimizer kRmsprop = {
     sizeof(graphrun_optimizer), "rmsprop", "RMSprop: divide by a running RMS of the gradient",
-    0.01, kHyper, kNumHyper, 3, kSlots, Step};
+    0.01, kHyper, kNumHyper, 3, kSlots, Step, nullptr};
 
 }  // namespace
 

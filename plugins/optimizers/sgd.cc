@@ -26,30 +26,55 @@ const graphrun_param kHyper[kNumHyper] = {
 };
 const char* const kSlots[] = {"momentum_buffer"};
 
+struct Hyper {
+  float momentum, one_minus_dampening, wd, neg_lr;
+  bool nesterov;
+  Hyper(double lr, const double* hyper)
+      : momentum(static_cast<float>(hyper[kMomentum])),
+        one_minus_dampening(static_cast<float>(1.0 - hyper[kDampening])),
+        wd(static_cast<float>(hyper[kWeightDecay])),
+        neg_lr(static_cast<float>(-lr)),
+        nesterov(hyper[kNesterov] != 0.0) {}
+};
+
+// One element's update; inlined into both kernels so they round identically.
+inline __attribute__((always_inline)) float Update(float param, float g, float& buf, uint64_t step, const Hyper& h) {
+  if (h.wd != 0.0f) g = std::fma(h.wd, param, g);
+  if (h.momentum != 0.0f) {
+    buf = step == 1 ? g : std::fma(h.one_minus_dampening, g, buf * h.momentum);
+    g = h.nesterov ? std::fma(h.momentum, buf, g) : buf;
+  }
+  return std::fma(h.neg_lr, g, param);
+}
+
 // Cloned for x86-64-v3 so std::fma is one instruction and the loop vectorizes; the default
 // clone (older CPUs) calls libm's exact fma: the same results, slower.
 GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t step, double lr,
           const double* hyper) {
-  const float momentum = static_cast<float>(hyper[kMomentum]);
-  const float one_minus_dampening = static_cast<float>(1.0 - hyper[kDampening]);
-  const bool nesterov = hyper[kNesterov] != 0.0;
-  const float wd = static_cast<float>(hyper[kWeightDecay]);
-  const float neg_lr = static_cast<float>(-lr);
+  const Hyper h(lr, hyper);
   float* buf = state[0];
-  for (size_t i = 0; i < n; ++i) {
-    float g = grad[i];
-    if (wd != 0.0f) g = std::fma(wd, param[i], g);
-    if (momentum != 0.0f) {
-      buf[i] = step == 1 ? g : std::fma(one_minus_dampening, g, buf[i] * momentum);
-      g = nesterov ? std::fma(momentum, buf[i], g) : buf[i];
+  for (size_t i = 0; i < n; ++i) param[i] = Update(param[i], grad[i], buf[i], step, h);
+}
+
+// The batch-1 weight gradient a b^T fused into the update: W is read and written once and the
+// gradient never exists (the product is rounded to float first, as the GEMM stores it).
+GRAPHRUN_OPTIMIZER_KERNEL void StepOuter(float* param, float* const* state, size_t ld, const float* a, size_t rows,
+                                         const float* b, size_t cols, uint64_t step, double lr, const double* hyper) {
+  const Hyper h(lr, hyper);
+  for (size_t r = 0; r < rows; ++r) {
+    float* p = param + r * ld;
+    float* buf = state[0] + r * ld;
+    const float ar = a[r];
+    for (size_t c = 0; c < cols; ++c) {
+      const float g = ar * b[c];
+      p[c] = Update(p[c], g, buf[c], step, h);
     }
-    param[i] = std::fma(neg_lr, g, param[i]);
   }
 }
 
 const graphrun_optimizer kSgd = {
     sizeof(graphrun_optimizer), "sgd", "stochastic gradient descent with optional (Nesterov) momentum",
-    0.01, kHyper, kNumHyper, 1, kSlots, Step};
+    0.01, kHyper, kNumHyper, 1, kSlots, Step, StepOuter};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <cstddef>
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,6 +180,20 @@ TEST(PluginHost, EarlierFolderShadowsSameFileName) {
   // Loading the other file directly is a genuine duplicate.
   expect_error([&] { r.load_file(test_plugin("shadow2/tiny.so")); }, ErrorKind::Plugin,
                {test_plugin("shadow1/tiny.so"), test_plugin("shadow2/tiny.so")});
+}
+
+// Optional fields appended to an entry since ABI 1 began: an entry whose struct_size ends
+// before them loads, and the host treats the missing fields as absent.
+TEST(PluginHost, OptimizerEntryWithoutStepOuterLoads) {
+  PluginRegistry r;
+  r.load_file(test_plugin("no_step_outer/no_step_outer.so"));
+  const LoadedOptimizer* o = r.find_optimizer("no_step_outer");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->entry->struct_size, offsetof(graphrun_optimizer, step_outer));
+  EXPECT_EQ(o->step_outer, nullptr);
+  PluginRegistry builtin;
+  builtin.load_search_path();
+  EXPECT_NE(builtin.optimizer("sgd").step_outer, nullptr);
 }
 
 TEST(PluginHost, InvalidEntriesAreRefused) {

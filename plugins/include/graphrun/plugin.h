@@ -110,8 +110,19 @@ typedef struct graphrun_activation {
 typedef void (*graphrun_optimizer_step_f32)(float* param, const float* grad, float* const* state, size_t n,
                                             uint64_t step, double lr, const double* hyper);
 
+/* Optional: the same step where the gradient is an outer product that is never stored:
+ * grad[r][c] = (float)(a[r] * b[c]) for r < rows, c < cols (the weight gradient of a dense
+ * layer at batch size 1, x^T dz). param and every state array are rows x cols blocks with row
+ * stride ld (the host passes column ranges of a matrix, from different threads). Must give
+ * exactly the floats step() gives on the stored gradient. */
+typedef void (*graphrun_optimizer_step_outer_f32)(float* param, float* const* state, size_t ld, const float* a,
+                                                  size_t rows, const float* b, size_t cols, uint64_t step, double lr,
+                                                  const double* hyper);
+
+/* Fields after `step` are optional extensions of ABI version 1: a plugin built against an
+ * older header sets a smaller struct_size, and the host reads only the fields it covers. */
 typedef struct graphrun_optimizer {
-  uint32_t struct_size; /* sizeof(graphrun_optimizer) */
+  uint32_t struct_size; /* sizeof(graphrun_optimizer) as the plugin was compiled */
   const char* name;
   const char* doc;
   double default_lr;
@@ -121,6 +132,7 @@ typedef struct graphrun_optimizer {
   /* Names of the state slots (n_state_slots entries), used as checkpoint tensor names. */
   const char* const* state_slot_names;
   graphrun_optimizer_step_f32 step; /* required */
+  graphrun_optimizer_step_outer_f32 step_outer; /* optional (NULL): the host then stores the gradient */
 } graphrun_optimizer;
 
 typedef struct graphrun_registry graphrun_registry; /* opaque, owned by the host */

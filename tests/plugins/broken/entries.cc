@@ -41,8 +41,12 @@ graphrun_activation MakeActivation() {
   return a;
 }
 graphrun_optimizer MakeOptimizer() {
-  graphrun_optimizer o = {sizeof(graphrun_optimizer), ENTRY_NAME, "test", 0.1, nullptr, 0, 1, kSlots, Step};
+  graphrun_optimizer o = {sizeof(graphrun_optimizer), ENTRY_NAME, "test", 0.1, nullptr, 0, 1, kSlots, Step, nullptr};
   if (DEFECT == 6) o.state_slot_names = nullptr;                  // n_state_slots > 0, names NULL
+#ifdef WITHOUT_STEP_OUTER
+  // Built against the first ABI-1 header, which ended at `step`: not a defect, must load.
+  o.struct_size = offsetof(graphrun_optimizer, step_outer);
+#endif
   return o;
 }
 const graphrun_activation kActivation = MakeActivation();
