@@ -138,6 +138,11 @@ void save_checkpoint(const std::string& path, const ParameterStore& params, Opti
   meta["epoch"] = std::to_string(state.epoch);
   meta["batch"] = std::to_string(state.batch);
   meta["step"] = std::to_string(state.step);
+  if (state.batch > 0) {
+    meta["epoch_loss_sum"] = fmt::format("{}", state.epoch_loss_sum);  // shortest exact form
+    meta["epoch_correct"] = std::to_string(state.epoch_correct);
+    meta["epoch_seen"] = std::to_string(state.epoch_seen);
+  }
   meta["learning_rate"] = fmt::format("{}", state.learning_rate);
   meta["seed"] = std::to_string(state.seed);
   meta["optimizer"] = state.optimizer;
@@ -183,6 +188,20 @@ Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string&
                           lr.substr(0, 40)));
   }
   if (s.epoch < 0 || s.batch < 0) bad(path, "__metadata__: negative epoch or batch position");
+  s.has_epoch_sums = c.file.metadata.count("epoch_seen") > 0;
+  if (s.has_epoch_sums) {
+    s.epoch_seen = meta_integer<int64_t>(c.file, path, "epoch_seen");
+    s.epoch_correct = meta_integer<int64_t>(c.file, path, "epoch_correct");
+    const std::string& sum = meta(c.file, path, "epoch_loss_sum");
+    s.epoch_loss_sum = std::strtod(sum.c_str(), &end);
+    if (sum.empty() || *end != '\0' || !(s.epoch_loss_sum >= 0) || !std::isfinite(s.epoch_loss_sum)) {
+      bad(path, fmt::format("__metadata__.epoch_loss_sum: expected a finite number >= 0, got \"{}\"", sum.substr(0, 40)));
+    }
+    if (s.epoch_seen < 0 || s.epoch_correct < 0 || s.epoch_correct > s.epoch_seen) {
+      bad(path, fmt::format("__metadata__: epoch_correct {} and epoch_seen {} must satisfy 0 <= correct <= seen",
+                            s.epoch_correct, s.epoch_seen));
+    }
+  }
   return c;
 }
 
