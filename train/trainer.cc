@@ -62,9 +62,9 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
   std::vector<Backend*> chain = backends::chain(config.backend);
   std::vector<NodeId> train_outputs{model.loss, model.output};
   train_outputs.insert(train_outputs.end(), grads_.begin(), grads_.end());
-  train_programs_ = std::make_unique<ProgramCache>(model.graph, params, CompileOptions{chain, {}, pool_.get(), train_outputs});
+  train_programs_ = std::make_unique<ProgramCache>(model.graph, params, CompileOptions{chain, {}, pool_.get(), train_outputs, config.max_arena_bytes});
   eval_programs_ = std::make_unique<ProgramCache>(model.graph, params,
-                                                   CompileOptions{chain, {}, pool_.get(), {model.loss, model.output}});
+                                                   CompileOptions{chain, {}, pool_.get(), {model.loss, model.output}, config.max_arena_bytes});
   grad_pointers_.resize(grads_.size());
 }
 

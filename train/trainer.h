@@ -34,6 +34,7 @@ struct TrainConfig {
   std::string backend = "highway";
   int threads = 0;              // 0: one per core
   std::string context = "model";
+  int64_t max_arena_bytes = 0;  // > 0: each compiled program's arena limit (CompileOptions)
 
   // Training practice (train/fit.h runs these; train_epoch alone ignores them).
   double validation_split = 0.0;  // fraction of the training set held out, after a seeded shuffle

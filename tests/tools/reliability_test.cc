@@ -2,7 +2,8 @@
 // tmpfs when this test may mount one), SIGINT/SIGTERM, a diverging run (lr 1e30) and data that
 // overflow to NaN. Each ends with the documented exit code and one line on stderr, and leaves
 // the last good checkpoint byte-identical (or, after a signal, a checkpoint that resumes
-// bit-exactly). Also: eval and predict print the same bytes on every run and thread count.
+// bit-exactly). Also: eval and predict print the same bytes on every run and thread count, and
+// --max-memory refuses a plan that does not fit before allocating it.
 #pragma GCC diagnostic ignored "-Wrestrict"  // GCC bug 105329, as in cli_test.cc
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -229,6 +230,19 @@ TEST_F(Reliability, EvalAndPredictAreDeterministicAcrossRunsAndThreads) {
     EXPECT_EQ(e.out, eval_ref) << "--threads " << threads;
     EXPECT_TRUE(p.out == predict_ref) << "--threads " << threads;
   }
+}
+
+TEST_F(Reliability, MaxMemoryRefusesAnOversizedPlanBeforeAllocating) {
+  // 48*256 + 256 + 256*3 + 3 = 13315 parameters; sgd with momentum keeps one slot: 106520 bytes.
+  Outcome r = run(train("o", {"--max-memory", "100K"}));
+  expect_one_line(r, 1, {"model.json", "13315 parameters", "106520 bytes", "--max-memory of 102400 bytes"});
+  EXPECT_FALSE(fs::exists(path("o/checkpoint.safetensors")));
+  // The parameters fit in 1M; a batch of 600 needs [600,256] activations and more in the arena.
+  r = run(train("o", {"--max-memory", "1M", "--batch-size", "600"}));
+  expect_one_line(r, 1, {"memory plan at batch 600", "arena of ", "more than the 942056 bytes allowed"});
+  EXPECT_EQ(run(train("o", {"--max-memory", "1M", "--epochs", "1"})).code(), 0);
+  r = run(train("o", {"--max-memory", "12X"}));
+  expect_one_line(r, 2, {"--max-memory \"12X\"", "512M"});
 }
 
 TEST_F(Reliability, CheckpointEveryNeedsOut) {

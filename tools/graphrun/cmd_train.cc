@@ -13,6 +13,7 @@
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
 #include "tools/graphrun/interrupt.h"
+#include "tools/graphrun/memory_budget.h"
 #include "tools/graphrun/session.h"
 #include "tools/graphrun/train_files.h"
 #include "train/checkpoint.h"
@@ -58,8 +59,15 @@ int run_train(const TrainArgs& a) {
   // The checkpoint's metadata decides the seed, so read it before building anything.
   std::unique_ptr<Session> s;
   std::optional<train::Checkpoint> ckpt;
+  int64_t arena_budget = 0;
   {
     io::ModelFile probe = io::read_model_file(a.model, &plugins);
+    // Refuse a model too big for the memory limit before its parameters are allocated.
+    const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
+    if (limit > 0) {
+      arena_budget = check_parameter_memory(probe, plugins.optimizer(probe.optimizer), limit,
+                                            a.max_memory.empty() ? "the available memory" : "--max-memory");
+    }
     uint64_t seed = a.seed.value_or(probe.seed);
     if (!a.resume.empty()) {
       require_file(a.resume, "--resume");
@@ -73,6 +81,7 @@ int run_train(const TrainArgs& a) {
     s = open_model(a.model, plugins, seed);
   }
   train::TrainConfig cfg = base_config(*s, a.common);
+  cfg.max_arena_bytes = arena_budget;
   if (a.epochs) cfg.epochs = *a.epochs;
   if (a.batch_size) cfg.batch_size = *a.batch_size;
   if (a.learning_rate) cfg.learning_rate = *a.learning_rate;
@@ -103,6 +112,7 @@ int run_train(const TrainArgs& a) {
   if (ckpt) {
     scaler = fit_model_scaler(*s, train_set);  // replaced by the checkpoint's when it has one
     train::restore_checkpoint(*ckpt, s->params, trainer.optimizer(), &scaler);
+    check_weights_scaler(*s, scaler.offset.numel() > 0, scaler, a.resume);
     trainer.set_epoch(ckpt->state.epoch);
     start_batch = ckpt->state.batch;
     const int64_t batches = (train_set.size() + cfg.batch_size - 1) / cfg.batch_size;
