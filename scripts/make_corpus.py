@@ -330,6 +330,20 @@ case(C + "truncated.safetensors", checkpoint()[:-3], RESUME, 2, "tensors cover")
 case(C + "scaler_wrong_width.safetensors",
      checkpoint(tensors=params() + [("scaler/offset", [3], [0.0] * 3), ("scaler/scale", [3], [1.0] * 3)]), RESUME, 2,
      "scaler/offset and scaler/scale hold 3 features")
+# Reduce-on-plateau and early-stopping state (fit.*, best/<parameter>).
+FIT = {"fit.plateau_scale": "0.5", "fit.plateau_best": "0.25", "fit.plateau_has_best": "1", "fit.plateau_wait": "0",
+       "fit.stop_best": "0.25", "fit.stop_best_epoch": "0", "fit.stop_wait": "1"}
+case("ok/checkpoint_fit_state.safetensors",
+     checkpoint(FIT, tensors=params() + [("best/" + n, s, v) for n, s, v in params()]), RESUME, 0)
+case(C + "fit_scale_zero.safetensors", checkpoint(dict(FIT, **{"fit.plateau_scale": "0"})), RESUME, 2,
+     "__metadata__.fit.*", "plateau_scale in (0, 1]")
+case(C + "fit_best_nan.safetensors", checkpoint(dict(FIT, **{"fit.stop_best": "nan"})), RESUME, 2,
+     "__metadata__.fit.stop_best")
+case(C + "fit_best_epoch_future.safetensors", checkpoint(dict(FIT, **{"fit.stop_best_epoch": "7"})), RESUME, 2,
+     "stop_best_epoch in [0, epoch 0]")
+case(C + "fit_best_missing.safetensors",
+     checkpoint(FIT, tensors=params() + [("best/" + n, s, v) for n, s, v in params()[:2]]), RESUME, 2,
+     "best/", "missing or not of the parameter's shape")
 # Mid-epoch checkpoints (train --checkpoint-every) carry the epoch's running sums: 2 batches of 4.
 SUMS = {"epoch_seen": "8", "epoch_correct": "5", "epoch_loss_sum": "5.5"}
 case("ok/checkpoint_mid_epoch.safetensors", checkpoint(SUMS), RESUME, 0)

@@ -21,6 +21,7 @@
 #include "core/parameters.h"
 #include "io/safetensors.h"
 #include "io/scaling.h"
+#include "train/fit_state.h"
 #include "train/optimizer.h"
 
 namespace graphrun::train {
@@ -42,6 +43,9 @@ struct TrainingState {
   uint64_t seed = 0;
   std::string optimizer;
   uint64_t model_hash = 0;
+  // Reduce-on-plateau and early-stopping state (__metadata__ "fit.*", best parameters as
+  // tensors "best/<parameter>"); absent: a new run's.
+  FitState fit;
 };
 
 void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler);
@@ -66,7 +70,9 @@ Checkpoint read_checkpoint(const std::string& path, uint64_t expected_model_hash
 // The same from the file's bytes (the fuzzers' entry point); `path` names it in messages.
 Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string& path, uint64_t expected_model_hash);
 // Applies parameters, optimizer state (slots, step) and scaler. The optimizer must be the one
-// the checkpoint was written with (checked by name).
-void restore_checkpoint(const Checkpoint& ckpt, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler);
+// the checkpoint was written with (checked by name). Fills *fit (when non-null) with the
+// checkpoint's fit state, its best parameters checked against the model.
+void restore_checkpoint(const Checkpoint& ckpt, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler,
+                        FitState* fit = nullptr);
 
 }  // namespace graphrun::train

@@ -48,14 +48,16 @@ TEST(ResumeExact, KilledAndResumedRunEqualsUninterruptedRun) {
       for (int j = 0; j < 48; ++j) csv << "," << ((j / 16 == k) ? 0.7 : 0.2) + 0.3 * (rng() % 1000) / 1000.0;
       csv << "\n";
     }
-    // Adam (two state slots per parameter), a validation split, a warmup + cosine schedule:
-    // everything a resume has to restore.
+    // Adam (two state slots per parameter), a validation split, a warmup + cosine schedule,
+    // reduce-on-plateau and early stopping with the best weights: everything a resume restores.
     write_file(dir + "/model.json", R"({"inputs": 48, "layers": [{"units": 256, "activation": "relu"},
       {"units": 3, "activation": "softmax"}],
   "optimizer": {"name": "adam", "learning_rate": 0.002},
   "data": {"format": "csv", "train": "train.csv", "label_column": 0, "scaling": "standardize"},
   "training": {"epochs": 4, "batch_size": 8, "seed": 5, "validation_split": 0.2,
-               "learning_rate_schedule": {"schedule": "cosine", "warmup_steps": 30}}})");
+               "learning_rate_schedule": {"schedule": "cosine", "warmup_steps": 30,
+                                          "reduce_on_plateau": {"monitor": "val_loss", "factor": 0.5, "patience": 1, "min_delta": 0.01}},
+               "early_stopping": {"monitor": "val_accuracy", "patience": 3, "restore_best_weights": true}}})");
   }
   const std::string model = dir + "/model.json", cli = GRAPHRUN_CLI;
   const uint64_t hash = graphrun::io::read_model_file(model).model_hash;

@@ -109,9 +109,10 @@ int run_train(const TrainArgs& a) {
   }
   io::Scaler scaler;
   int64_t start_batch = 0;
+  train::FitState fit_state;  // reduce-on-plateau and early stopping: the checkpoint's, then fit()'s
   if (ckpt) {
     scaler = fit_model_scaler(*s, train_set);  // replaced by the checkpoint's when it has one
-    train::restore_checkpoint(*ckpt, s->params, trainer.optimizer(), &scaler);
+    train::restore_checkpoint(*ckpt, s->params, trainer.optimizer(), &scaler, &fit_state);
     check_weights_scaler(*s, scaler.offset.numel() > 0, scaler, a.resume);
     trainer.set_epoch(ckpt->state.epoch);
     start_batch = ckpt->state.batch;
@@ -140,7 +141,8 @@ int run_train(const TrainArgs& a) {
   identity.seed = cfg.seed;
   identity.optimizer = trainer.optimizer().name();
   identity.model_hash = s->file.model_hash;
-  TrainFiles files(a.out_dir, a.checkpoint_every, identity, ckpt ? ckpt->state.step : 0, trainer, s->params, scaler);
+  TrainFiles files(a.out_dir, a.checkpoint_every, identity, ckpt ? ckpt->state.step : 0, trainer, s->params, scaler,
+                   fit_state);
 
   const bool tty = ::isatty(2) == 1;
   const int64_t n = train_set.size();
@@ -161,6 +163,9 @@ int run_train(const TrainArgs& a) {
   auto last = t0;
   int64_t progress_epoch = -1, first_done = 0;
   train::FitHooks hooks;
+  const train::FitState resumed_fit = fit_state;
+  if (ckpt) hooks.resume = &resumed_fit;
+  hooks.state = &fit_state;
   hooks.on_batch = [&](int64_t epoch, int64_t done, int64_t total, double loss, double acc) {
     files.after_step(done, total);
     if (tty) {

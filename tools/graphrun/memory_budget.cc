@@ -52,7 +52,7 @@ int64_t check_parameter_memory(const io::ModelFile& m, const LoadedOptimizer& op
   const uint64_t need = params * 4 * (1 + slots);  // the loader caps the count far below overflow
   if (need > limit) {
     throw Error(ErrorKind::Runtime,
-                fmt::format("{}: {} parameters and {} optimizer state slots each ({}) need {} bytes, more than {} of {} "
+                fmt::format("{}: {} parameters with {} optimizer state slot(s) each ({}) need {} bytes, more than {} of {} "
                             "bytes",
                             m.path, params, slots, optimizer.entry->name, need, limit_source, limit));
   }

@@ -26,8 +26,13 @@ std::string first_non_finite(const std::vector<std::pair<std::string, const Tens
 
 TrainFiles::TrainFiles(const std::string& out_dir, int64_t checkpoint_every, train::TrainingState identity,
                        uint64_t resume_step, train::Trainer& trainer, const ParameterStore& params,
-                       const io::Scaler& scaler)
-    : identity_(std::move(identity)), every_(checkpoint_every), trainer_(trainer), params_(params), scaler_(scaler) {
+                       const io::Scaler& scaler, const train::FitState& fit)
+    : identity_(std::move(identity)),
+      every_(checkpoint_every),
+      trainer_(trainer),
+      params_(params),
+      scaler_(scaler),
+      fit_(fit) {
   if (out_dir.empty()) return;
   const std::filesystem::path dir(out_dir);
   checkpoint_ = (dir / "checkpoint.safetensors").string();
@@ -70,6 +75,7 @@ void TrainFiles::save(bool mid_epoch) {
   }
   train::TrainingState st = identity_;
   st.epoch = trainer_.epoch();  // epochs completed
+  st.fit = fit_;
   if (mid_epoch) {
     const train::EpochProgress& p = trainer_.progress();
     st.batch = p.batch;

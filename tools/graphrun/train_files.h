@@ -27,9 +27,10 @@ class TrainFiles {
  public:
   // out_dir empty: nothing is written (signals still stop training). `identity` supplies the
   // checkpoint's seed, optimizer and model hash; resume_step is the resumed checkpoint's step
-  // (0 for a new run).
+  // (0 for a new run); `fit` is fit()'s epoch-end state (FitHooks::state), saved as it is.
   TrainFiles(const std::string& out_dir, int64_t checkpoint_every, train::TrainingState identity, uint64_t resume_step,
-             train::Trainer& trainer, const ParameterStore& params, const io::Scaler& scaler);
+             train::Trainer& trainer, const ParameterStore& params, const io::Scaler& scaler,
+             const train::FitState& fit);
 
   // After every optimizer step: (batches done in the epoch, batches in the epoch).
   void after_step(int64_t done, int64_t total);
@@ -49,6 +50,7 @@ class TrainFiles {
   train::Trainer& trainer_;
   const ParameterStore& params_;
   const io::Scaler& scaler_;
+  const train::FitState& fit_;
   std::string checkpoint_, history_csv_, history_json_;
   std::unique_ptr<train::StepLog> log_;
 };
