@@ -47,6 +47,10 @@ def write(rel, data):
 
 
 def case(rel, data, command, code, *fragments):
+    # CMake reads MANIFEST.tsv as a list: a ';' or an unbalanced '[' / ']' in a row would merge
+    # it with the rows after it, and their tests would silently not exist.
+    text = "".join(fragments)
+    assert ";" not in text and text.count("[") == text.count("]"), (rel, fragments)
     if data is not None:
         write(rel, data)
     ROWS.append((rel, command, code, list(fragments)))
@@ -336,11 +340,11 @@ FIT = {"fit.plateau_scale": "0.5", "fit.plateau_best": "0.25", "fit.plateau_has_
 case("ok/checkpoint_fit_state.safetensors",
      checkpoint(FIT, tensors=params() + [("best/" + n, s, v) for n, s, v in params()]), RESUME, 0)
 case(C + "fit_scale_zero.safetensors", checkpoint(dict(FIT, **{"fit.plateau_scale": "0"})), RESUME, 2,
-     "__metadata__.fit.*", "plateau_scale in (0, 1]")
+     "__metadata__.fit.*", "plateau_scale in (0, 1")
 case(C + "fit_best_nan.safetensors", checkpoint(dict(FIT, **{"fit.stop_best": "nan"})), RESUME, 2,
      "__metadata__.fit.stop_best")
 case(C + "fit_best_epoch_future.safetensors", checkpoint(dict(FIT, **{"fit.stop_best_epoch": "7"})), RESUME, 2,
-     "stop_best_epoch in [0, epoch 0]")
+     "stop_best_epoch in", "epoch 0")
 case(C + "fit_best_missing.safetensors",
      checkpoint(FIT, tensors=params() + [("best/" + n, s, v) for n, s, v in params()[:2]]), RESUME, 2,
      "best/", "missing or not of the parameter's shape")

@@ -206,7 +206,14 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
     stopper.restore(*hooks.resume);
   }
   FitResult result;
-  for (int64_t e = trainer.epoch(); e < cfg.epochs; ++e) {
+  // A checkpoint written by the epoch that triggered early stopping: that run was done.
+  const bool already_stopped = cfg.early_stopping.enabled && hooks.resume && hooks.resume->stop_best_epoch > 0 &&
+                               hooks.resume->stop_wait >= cfg.early_stopping.patience;
+  if (already_stopped) {
+    result.stopped_early = true;
+    result.stop_reason = stopper.reason();
+  }
+  for (int64_t e = trainer.epoch(); e < cfg.epochs && !already_stopped; ++e) {
     const auto t0 = std::chrono::steady_clock::now();
     BatchCallback on_batch;
     if (hooks.on_batch) {
