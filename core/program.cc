@@ -100,6 +100,11 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
                            std::max(last[i], first)});
   }
   p->arena_bytes_ = place_buffers(p->buffers_);
+  if (options.max_arena_bytes > 0 && p->arena_bytes_ > options.max_arena_bytes) {
+    throw Error(ErrorKind::Runtime, "the memory plan at batch " + std::to_string(batch) + " needs an arena of " +
+                                        std::to_string(p->arena_bytes_) + " bytes, more than the " +
+                                        std::to_string(options.max_arena_bytes) + " bytes allowed");
+  }
   p->arena_ = allocate_aligned(static_cast<size_t>(p->arena_bytes_ / static_cast<int64_t>(sizeof(float))));
 
   // 4. Views: every needed node's data pointer and concrete shape.

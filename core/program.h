@@ -31,6 +31,9 @@ struct CompileOptions {
   // Nodes whose values stay readable after run() (losses, gradients, predictions). Inputs
   // and parameters always are.
   std::vector<NodeId> outputs;
+  // > 0: a memory plan whose arena is larger is refused (Error Runtime, with both figures)
+  // before the arena is allocated.
+  int64_t max_arena_bytes = 0;
 };
 
 // Where a value lives in the arena and for which steps it must stay intact.

@@ -58,6 +58,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
     throw Error(ErrorKind::BadInput, fmt::format("{}: cannot write: the path names a directory", path_));
   }
   temp_path_ = atomic_temp_path(path_);
+  fault_ = detail::next_write_fault();
   // No O_EXCL: a file left by a dead process that had our pid is simply overwritten. If the
   // temporary path is something we cannot open (a directory), we fail without touching it.
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -92,6 +93,8 @@ void AtomicFileWriter::write(std::span<const std::byte> bytes) {
   }
   const std::byte* p = bytes.data();
   size_t left = bytes.size();
+  const bool no_space = fault_ == detail::WriteFault::NoSpace;
+  if (no_space) left /= 2;  // a full disk: part of the data lands, then the write fails
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
@@ -101,13 +104,16 @@ void AtomicFileWriter::write(std::span<const std::byte> bytes) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+  if (no_space) fail("cannot write", ENOSPC);
 }
 
 void AtomicFileWriter::commit() {
   if (fd_ < 0) {
     throw Error(ErrorKind::Internal, fmt::format("{}: commit after commit or failure", path_));
   }
+  detail::kill_at(fault_, detail::WriteFault::KillAfterWrite);
   if (::fsync(fd_) != 0) fail("cannot sync", errno);
+  detail::kill_at(fault_, detail::WriteFault::KillAfterFsync);
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) {
@@ -123,6 +129,7 @@ void AtomicFileWriter::commit() {
                                            temp_path_, std::strerror(err)));
   }
   committed_ = true;
+  detail::kill_at(fault_, detail::WriteFault::KillAfterRename);
   fsync_directory(split_path(path_).first, path_);
 }
 

@@ -10,6 +10,9 @@
 // Errors: graphrun::Error, kind Io for an operating-system failure (with strerror), BadInput
 // for a path that is not a readable regular file of acceptable size. Not thread safe against
 // two writers of the same path in one process (they share the temporary name).
+//
+// Tests can make the n-th atomic write die between write, fsync and rename, or fail as on a
+// full disk, with the environment variable GRAPHRUN_TEST_FAULT (io/write_faults.h).
 #pragma once
 
 #include <cstddef>
@@ -17,6 +20,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "io/write_faults.h"
 
 namespace graphrun::io {
 
@@ -48,6 +53,7 @@ class AtomicFileWriter {
   std::string temp_path_;
   int fd_ = -1;
   bool committed_ = false;
+  detail::WriteFault fault_ = detail::WriteFault::None;  // a test asked for it (GRAPHRUN_TEST_FAULT)
 };
 
 // The temporary name write_file_atomically uses for `path` in this process.

@@ -1,5 +1,6 @@
 #include "io/model_file.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -22,6 +23,7 @@ using detail::quote_text;
 // silently), tracking the JSON path so the message can name the place.
 class Checker : public nlohmann::json_sax<Json> {
  public:
+  explicit Checker(std::string_view text) : text_(text) {}
   std::string error;
 
   bool null() override { return value(); }
@@ -44,16 +46,31 @@ class Checker : public nlohmann::json_sax<Json> {
     f.key = k;
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
     std::string what = ex.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
     int line = 0, column = 0;
+    std::string path;
     if (size_t at = what.find("at line "); at != std::string::npos) {
       std::sscanf(what.c_str() + at, "at line %d, column %d", &line, &column);
+    } else {
+      // "[json.exception.out_of_range.406] number overflow parsing '1e400'" carries no place:
+      // count it from the byte position (just past the token), and name the JSON path.
+      const std::string_view before = text_.substr(0, std::min(position, text_.size()));
+      line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+      const size_t nl = before.rfind('\n');
+      column = static_cast<int>(before.size() - (nl == std::string_view::npos ? 0 : nl + 1));
+      value();  // the failed token is the current value (an array index moves on to it)
+      path = " at " + where();
     }
-    if (size_t colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    if (size_t colon = what.find("] "); what.starts_with("[json.exception.") && colon != std::string::npos) {
+      what = what.substr(colon + 2);
+    }
+    if (size_t colon = what.find(": "); what.starts_with("parse error") && colon != std::string::npos) {
+      what = what.substr(colon + 2);
+    }
     if (what.size() > 200) what = what.substr(0, 200) + "...";
-    error = fmt::format("{}:{}: invalid JSON: {}", line, column, what);
+    error = fmt::format("{}:{}: invalid JSON{}: {}", line, column, path, what);
     syntax = true;
     return false;
   }
@@ -99,6 +116,7 @@ class Checker : public nlohmann::json_sax<Json> {
     }
     return s.empty() ? "(top level)" : s;
   }
+  std::string_view text_;
   std::vector<Frame> frames_;
 };
 
@@ -450,7 +468,7 @@ ModelFile parse_model_file(const std::string& text, const std::string& path, con
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     parser.fail("", "empty file; expected a JSON object");
   }
-  Checker checker;
+  Checker checker(text);
   if (!Json::sax_parse(text, &checker)) {
     throw Error(ErrorKind::BadInput, checker.syntax ? fmt::format("{}:{}", path, checker.error)
                                                     : fmt::format("{}: {}", path, checker.error));

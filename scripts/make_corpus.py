@@ -47,6 +47,10 @@ def write(rel, data):
 
 
 def case(rel, data, command, code, *fragments):
+    # CMake reads MANIFEST.tsv as a list: a ';' or an unbalanced '[' / ']' in a row would merge
+    # it with the rows after it, and their tests would silently not exist.
+    text = "".join(fragments)
+    assert ";" not in text and text.count("[") == text.count("]"), (rel, fragments)
     if data is not None:
         write(rel, data)
     ROWS.append((rel, command, code, list(fragments)))
@@ -327,6 +331,36 @@ case(C + "slot_nan.safetensors",
      checkpoint(slots=[("optimizer/%s/momentum_buffer" % n, s, [float('inf')] * numel(s)) for n, s in SHAPES]),
      RESUME, 2, "optimizer/", "expected finite values")
 case(C + "truncated.safetensors", checkpoint()[:-3], RESUME, 2, "tensors cover")
+case(C + "scaler_wrong_width.safetensors",
+     checkpoint(tensors=params() + [("scaler/offset", [3], [0.0] * 3), ("scaler/scale", [3], [1.0] * 3)]), RESUME, 2,
+     "scaler/offset and scaler/scale hold 3 features")
+# Reduce-on-plateau and early-stopping state (fit.*, best/<parameter>).
+FIT = {"fit.plateau_scale": "0.5", "fit.plateau_best": "0.25", "fit.plateau_has_best": "1", "fit.plateau_wait": "0",
+       "fit.stop_best": "0.25", "fit.stop_best_epoch": "0", "fit.stop_wait": "1"}
+case("ok/checkpoint_fit_state.safetensors",
+     checkpoint(FIT, tensors=params() + [("best/" + n, s, v) for n, s, v in params()]), RESUME, 0)
+case(C + "fit_scale_zero.safetensors", checkpoint(dict(FIT, **{"fit.plateau_scale": "0"})), RESUME, 2,
+     "__metadata__.fit.*", "plateau_scale in (0, 1")
+case(C + "fit_best_nan.safetensors", checkpoint(dict(FIT, **{"fit.stop_best": "nan"})), RESUME, 2,
+     "__metadata__.fit.stop_best")
+case(C + "fit_best_epoch_future.safetensors", checkpoint(dict(FIT, **{"fit.stop_best_epoch": "7"})), RESUME, 2,
+     "stop_best_epoch in", "epoch 0")
+case(C + "fit_best_missing.safetensors",
+     checkpoint(FIT, tensors=params() + [("best/" + n, s, v) for n, s, v in params()[:2]]), RESUME, 2,
+     "best/", "missing or not of the parameter's shape")
+# Mid-epoch checkpoints (train --checkpoint-every) carry the epoch's running sums: 2 batches of 4.
+SUMS = {"epoch_seen": "8", "epoch_correct": "5", "epoch_loss_sum": "5.5"}
+case("ok/checkpoint_mid_epoch.safetensors", checkpoint(SUMS), RESUME, 0)
+case(C + "epoch_sum_nan.safetensors", checkpoint(dict(SUMS, epoch_loss_sum="nan")), RESUME, 2,
+     "__metadata__.epoch_loss_sum")
+case(C + "epoch_sum_negative.safetensors", checkpoint(dict(SUMS, epoch_loss_sum="-1")), RESUME, 2,
+     "__metadata__.epoch_loss_sum")
+case(C + "epoch_sum_missing.safetensors", checkpoint({"epoch_seen": "8", "epoch_correct": "5"}), RESUME, 2,
+     'no "epoch_loss_sum"')
+case(C + "epoch_correct_over_seen.safetensors", checkpoint(dict(SUMS, epoch_correct="9")), RESUME, 2,
+     "epoch_correct 9 and epoch_seen 8")
+case(C + "epoch_seen_mismatch.safetensors", checkpoint(dict(SUMS, epoch_seen="12")), RESUME, 2,
+     "__metadata__.epoch_seen is 12", "2 batches of 4")
 
 # ---------------------------------------------------------------- model files (inspect / train)
 
@@ -362,7 +396,9 @@ case(M + "inputs_zero.json", model_with(inputs=0), INSPECT, 2, "inputs")
 case(M + "inputs_string.json", model_with(inputs="4"), INSPECT, 2, "inputs")
 case(M + "inputs_huge.json", model_with(inputs=18446744073709551615), INSPECT, 2, "inputs")
 case(M + "number_overflow.json", model_with().replace('"learning_rate": 0.1', '"learning_rate": 1e400'), INSPECT, 2,
-     "number overflow")
+     "number overflow", ":17:24: invalid JSON at optimizer.learning_rate")
+case(M + "number_overflow_in_array.json", '{"inputs": 4,\n "layers": [3, -1e999]}', INSPECT, 2,
+     ":2:21: invalid JSON at layers[1]: number overflow")
 case(M + "layers_empty.json", model_with(layers=[]), INSPECT, 2, "layers")
 case(M + "layers_object.json", model_with(layers={"units": 3}), INSPECT, 2, "layers")
 case(M + "units_negative.json", layer_with(0, units=-3), INSPECT, 2, "layers[0].units")

@@ -16,6 +16,7 @@ namespace graphrun::train {
 namespace {
 
 constexpr std::string_view kOptimizerPrefix = "optimizer/";
+constexpr std::string_view kBestPrefix = "best/";
 constexpr const char* kScalerOffset = "scaler/offset";
 constexpr const char* kScalerScale = "scaler/scale";
 
@@ -45,6 +46,19 @@ const std::string& meta(const io::SafetensorsFile& f, const std::string& path, c
   auto it = f.metadata.find(key);
   if (it == f.metadata.end()) bad(path, fmt::format("__metadata__ has no \"{}\"; not a graphrun checkpoint", key));
   return it->second;
+}
+
+// An optional finite number in __metadata__ (absent: fallback).
+double meta_number(const io::SafetensorsFile& f, const std::string& path, const std::string& key, double fallback) {
+  auto it = f.metadata.find(key);
+  if (it == f.metadata.end()) return fallback;
+  const std::string& s = it->second;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !std::isfinite(v)) {
+    bad(path, fmt::format("__metadata__.{}: expected a finite number, got \"{}\"", key, s.substr(0, 40)));
+  }
+  return v;
 }
 
 template <class T>
@@ -78,7 +92,7 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
   const Tensor* offset = nullptr;
   const Tensor* scale = nullptr;
   for (const auto& [name, t] : f.tensors) {
-    if (name.starts_with(kOptimizerPrefix)) continue;
+    if (name.starts_with(kOptimizerPrefix) || name.starts_with(kBestPrefix)) continue;
     if (name == kScalerOffset) {
       offset = &t;
       continue;
@@ -132,15 +146,31 @@ void save_checkpoint(const std::string& path, const ParameterStore& params, Opti
   names.reserve(slots.size());
   for (const auto& [name, t] : slots) names.push_back(std::string(kOptimizerPrefix) + name);
   for (size_t i = 0; i < slots.size(); ++i) list.emplace_back(names[i], slots[i].second);
+  const FitState& fit = state.fit;
+  if (fit.best_params.size() == params.size()) {
+    for (size_t i = 0; i < params.size(); ++i) list.emplace_back(std::string(kBestPrefix) + params.name(i), &fit.best_params[i]);
+  }
   std::map<std::string, std::string> meta = scaler_metadata(scaler);
   meta["checkpoint_version"] = std::to_string(kCheckpointFormatVersion);
   meta["model_hash"] = fmt::format("{:016x}", state.model_hash);
   meta["epoch"] = std::to_string(state.epoch);
   meta["batch"] = std::to_string(state.batch);
   meta["step"] = std::to_string(state.step);
+  if (state.batch > 0) {
+    meta["epoch_loss_sum"] = fmt::format("{}", state.epoch_loss_sum);  // shortest exact form
+    meta["epoch_correct"] = std::to_string(state.epoch_correct);
+    meta["epoch_seen"] = std::to_string(state.epoch_seen);
+  }
   meta["learning_rate"] = fmt::format("{}", state.learning_rate);
   meta["seed"] = std::to_string(state.seed);
   meta["optimizer"] = state.optimizer;
+  meta["fit.plateau_scale"] = fmt::format("{}", fit.plateau_scale);
+  meta["fit.plateau_best"] = fmt::format("{}", fit.plateau_best);
+  meta["fit.plateau_has_best"] = std::to_string(int{fit.plateau_has_best});
+  meta["fit.plateau_wait"] = std::to_string(fit.plateau_wait);
+  meta["fit.stop_best"] = fmt::format("{}", fit.stop_best);
+  meta["fit.stop_best_epoch"] = std::to_string(fit.stop_best_epoch);
+  meta["fit.stop_wait"] = std::to_string(fit.stop_wait);
   io::write_safetensors(path, list, meta);
 }
 
@@ -183,10 +213,41 @@ Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string&
                           lr.substr(0, 40)));
   }
   if (s.epoch < 0 || s.batch < 0) bad(path, "__metadata__: negative epoch or batch position");
+  if (c.file.metadata.count("fit.plateau_scale")) {
+    FitState& fit = s.fit;
+    fit.plateau_scale = meta_number(c.file, path, "fit.plateau_scale", 1.0);
+    fit.plateau_best = meta_number(c.file, path, "fit.plateau_best", 0.0);
+    fit.plateau_has_best = meta_integer<int>(c.file, path, "fit.plateau_has_best") != 0;
+    fit.plateau_wait = meta_integer<int64_t>(c.file, path, "fit.plateau_wait");
+    fit.stop_best = meta_number(c.file, path, "fit.stop_best", 0.0);
+    fit.stop_best_epoch = meta_integer<int64_t>(c.file, path, "fit.stop_best_epoch");
+    fit.stop_wait = meta_integer<int64_t>(c.file, path, "fit.stop_wait");
+    if (!(fit.plateau_scale > 0 && fit.plateau_scale <= 1) || fit.plateau_wait < 0 || fit.stop_wait < 0 ||
+        fit.stop_best_epoch < 0 || fit.stop_best_epoch > s.epoch) {
+      bad(path, fmt::format("__metadata__.fit.*: expected plateau_scale in (0, 1], waits >= 0 and stop_best_epoch in "
+                            "[0, epoch {}], got {}, {}, {}, {}",
+                            s.epoch, fit.plateau_scale, fit.plateau_wait, fit.stop_wait, fit.stop_best_epoch));
+    }
+  }
+  s.has_epoch_sums = c.file.metadata.count("epoch_seen") > 0;
+  if (s.has_epoch_sums) {
+    s.epoch_seen = meta_integer<int64_t>(c.file, path, "epoch_seen");
+    s.epoch_correct = meta_integer<int64_t>(c.file, path, "epoch_correct");
+    const std::string& sum = meta(c.file, path, "epoch_loss_sum");
+    s.epoch_loss_sum = std::strtod(sum.c_str(), &end);
+    if (sum.empty() || *end != '\0' || !(s.epoch_loss_sum >= 0) || !std::isfinite(s.epoch_loss_sum)) {
+      bad(path, fmt::format("__metadata__.epoch_loss_sum: expected a finite number >= 0, got \"{}\"", sum.substr(0, 40)));
+    }
+    if (s.epoch_seen < 0 || s.epoch_correct < 0 || s.epoch_correct > s.epoch_seen) {
+      bad(path, fmt::format("__metadata__: epoch_correct {} and epoch_seen {} must satisfy 0 <= correct <= seen",
+                            s.epoch_correct, s.epoch_seen));
+    }
+  }
   return c;
 }
 
-void restore_checkpoint(const Checkpoint& c, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler) {
+void restore_checkpoint(const Checkpoint& c, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler,
+                        FitState* fit) {
   if (c.state.optimizer != optimizer.name()) {
     bad(c.path, fmt::format("the checkpoint was written with optimizer '{}', the model uses '{}'", c.state.optimizer,
                             optimizer.name()));
@@ -212,6 +273,25 @@ void restore_checkpoint(const Checkpoint& c, ParameterStore& params, Optimizer& 
     std::copy(it->second->span().begin(), it->second->span().end(), t->span().begin());
   }
   optimizer.set_steps(c.state.step);
+  if (!fit) return;
+  *fit = c.state.fit;
+  fit->best_params.clear();
+  std::map<std::string, const Tensor*> best;
+  for (const auto& [name, t] : c.file.tensors) {
+    if (name.starts_with(kBestPrefix)) best[name.substr(kBestPrefix.size())] = &t;
+  }
+  if (best.empty()) return;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string name = std::string(kBestPrefix).append(params.name(i));
+    auto it = best.find(params.name(i));
+    if (it == best.end() || it->second->shape() != params.tensor(i).shape()) {
+      throw Error(ErrorKind::Shape, fmt::format("{}: {}: missing or not of the parameter's shape {}", c.path, name,
+                                                params.tensor(i).shape().str()));
+    }
+    require_finite(c.path, name, *it->second);
+    fit->best_params.push_back(*it->second);
+  }
+  if (best.size() != params.size()) bad(c.path, fmt::format("holds {} best/ tensors, the model has {} parameters", best.size(), params.size()));
 }
 
 }  // namespace graphrun::train

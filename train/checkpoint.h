@@ -5,7 +5,8 @@
 // is enough to predict). A checkpoint holds the same plus the optimizer state
 // ("optimizer/<parameter>/<slot>") and, in __metadata__, everything needed to continue
 // training exactly: format version, model hash, epochs completed, batch position in the
-// epoch, optimizer step, name and learning rate, the shuffle seed and the scaling kind.
+// epoch with the epoch's running loss/accuracy sums, optimizer step, name and learning rate,
+// the shuffle seed and the scaling kind.
 // Files are written atomically (io::write_safetensors).
 //
 // Loading checks every name and shape against the model: a missing parameter, an unknown
@@ -20,6 +21,7 @@
 #include "core/parameters.h"
 #include "io/safetensors.h"
 #include "io/scaling.h"
+#include "train/fit_state.h"
 #include "train/optimizer.h"
 
 namespace graphrun::train {
@@ -29,11 +31,21 @@ inline constexpr int kCheckpointFormatVersion = 1;
 struct TrainingState {
   int64_t epoch = 0;   // epochs completed
   int64_t batch = 0;   // batches completed in the current epoch (0 at an epoch boundary)
+  // The current epoch's running sums over those batches (Trainer's EpochProgress), so a
+  // mid-epoch resume reports the same epoch loss and accuracy. Absent from checkpoints written
+  // at epoch ends (or by hand): has_epoch_sums false, sums 0 (the resumed epoch's figures
+  // then cover only its remaining batches).
+  bool has_epoch_sums = false;
+  double epoch_loss_sum = 0.0;
+  int64_t epoch_correct = 0, epoch_seen = 0;
   uint64_t step = 0;   // optimizer steps taken
   double learning_rate = 0.0;
   uint64_t seed = 0;
   std::string optimizer;
   uint64_t model_hash = 0;
+  // Reduce-on-plateau and early-stopping state (__metadata__ "fit.*", best parameters as
+  // tensors "best/<parameter>"); absent: a new run's.
+  FitState fit;
 };
 
 void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler);
@@ -58,7 +70,9 @@ Checkpoint read_checkpoint(const std::string& path, uint64_t expected_model_hash
 // The same from the file's bytes (the fuzzers' entry point); `path` names it in messages.
 Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string& path, uint64_t expected_model_hash);
 // Applies parameters, optimizer state (slots, step) and scaler. The optimizer must be the one
-// the checkpoint was written with (checked by name).
-void restore_checkpoint(const Checkpoint& ckpt, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler);
+// the checkpoint was written with (checked by name). Fills *fit (when non-null) with the
+// checkpoint's fit state, its best parameters checked against the model.
+void restore_checkpoint(const Checkpoint& ckpt, ParameterStore& params, Optimizer& optimizer, io::Scaler* scaler,
+                        FitState* fit = nullptr);
 
 }  // namespace graphrun::train

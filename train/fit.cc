@@ -152,6 +152,20 @@ bool EarlyStopper::restore(ParameterStore& params) const {
   return true;
 }
 
+void EarlyStopper::save(FitState& s) const {
+  s.stop_best = best_;
+  s.stop_best_epoch = best_epoch_;
+  s.stop_wait = wait_;
+  s.best_params = best_params_;
+}
+
+void EarlyStopper::restore(const FitState& s) {
+  best_ = s.stop_best;
+  best_epoch_ = s.stop_best_epoch;
+  wait_ = s.stop_wait;
+  best_params_ = s.best_params;
+}
+
 std::string EarlyStopper::reason() const {
   const double best = higher_is_better(c_.monitor) ? -best_ : best_;
   return fmt::format("early stopping: {} did not improve by more than {} for {} epochs (best {:.4f} at epoch {})",
@@ -187,8 +201,19 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
   } unhook{trainer};
 
   EarlyStopper stopper(cfg.early_stopping, params);
+  if (hooks.resume) {
+    schedule.restore(*hooks.resume);
+    stopper.restore(*hooks.resume);
+  }
   FitResult result;
-  for (int64_t e = trainer.epoch(); e < cfg.epochs; ++e) {
+  // A checkpoint written by the epoch that triggered early stopping: that run was done.
+  const bool already_stopped = cfg.early_stopping.enabled && hooks.resume && hooks.resume->stop_best_epoch > 0 &&
+                               hooks.resume->stop_wait >= cfg.early_stopping.patience;
+  if (already_stopped) {
+    result.stopped_early = true;
+    result.stop_reason = stopper.reason();
+  }
+  for (int64_t e = trainer.epoch(); e < cfg.epochs && !already_stopped; ++e) {
     const auto t0 = std::chrono::steady_clock::now();
     BatchCallback on_batch;
     if (hooks.on_batch) {
@@ -210,10 +235,15 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
     row.lr = last_lr;
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.history.push_back(row);
-    if (hooks.on_epoch) hooks.on_epoch(row);
     if (cfg.schedule.plateau.enabled) schedule.end_epoch(monitored(row, cfg.schedule.plateau.monitor));
-    if (cfg.early_stopping.enabled &&
-        stopper.update(row.epoch, monitored(row, cfg.early_stopping.monitor), params)) {
+    const bool stop = cfg.early_stopping.enabled &&
+                      stopper.update(row.epoch, monitored(row, cfg.early_stopping.monitor), params);
+    if (hooks.state) {
+      schedule.save(*hooks.state);
+      stopper.save(*hooks.state);
+    }
+    if (hooks.on_epoch) hooks.on_epoch(row);
+    if (stop) {
       result.stopped_early = true;
       result.stop_reason = stopper.reason();
       break;

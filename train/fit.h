@@ -19,6 +19,7 @@
 
 #include "core/parameters.h"
 #include "io/dataset.h"
+#include "train/fit_state.h"
 #include "train/trainer.h"
 
 namespace graphrun::train {
@@ -51,6 +52,9 @@ class EarlyStopper {
   int64_t best_epoch() const { return best_epoch_; }
   double best_value() const { return best_; }
   std::string reason() const;
+  // Its counters and best parameters, for checkpoints (train/fit_state.h).
+  void save(FitState& s) const;
+  void restore(const FitState& s);
 
  private:
   TrainConfig::EarlyStopping c_;
@@ -73,8 +77,13 @@ struct FitResult {
 struct FitHooks {
   // (epoch 1-based, batches done, batches in epoch, running loss, running accuracy)
   std::function<void(int64_t, int64_t, int64_t, double, double)> on_batch;
-  // After each epoch's row is complete (for printing and checkpoints).
+  // After each epoch's row is complete and the schedule and early stopping have seen it (for
+  // printing and checkpoints).
   std::function<void(const HistoryRow&)> on_epoch;
+  // Resume the epoch-end decisions from here (a checkpoint's); null: a new run.
+  const FitState* resume = nullptr;
+  // Kept up to date before every on_epoch (what the next checkpoint saves); may be null.
+  FitState* state = nullptr;
 };
 
 // Runs epochs trainer.epoch() .. config.epochs-1 (the first from start_batch), evaluating `val`

@@ -58,6 +58,20 @@ double LrSchedule::lr(uint64_t step) const {
   return c_.plateau.enabled ? std::max(lr, std::min(c_.plateau.min_lr, base_)) : lr;
 }
 
+void LrSchedule::save(FitState& s) const {
+  s.plateau_scale = scale_;
+  s.plateau_best = best_;
+  s.plateau_has_best = have_best_;
+  s.plateau_wait = wait_;
+}
+
+void LrSchedule::restore(const FitState& s) {
+  scale_ = s.plateau_scale;
+  best_ = s.plateau_best;
+  have_best_ = s.plateau_has_best;
+  wait_ = s.plateau_wait;
+}
+
 bool LrSchedule::end_epoch(double monitored) {
   if (!c_.plateau.enabled || !std::isfinite(monitored)) return false;
   const bool higher_is_better = c_.plateau.monitor == "val_accuracy";

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <string>
 
+#include "train/fit_state.h"
+
 namespace graphrun::train {
 
 enum class ScheduleKind { Constant, Step, Exponential, Cosine };
@@ -57,6 +59,9 @@ class LrSchedule {
   // Feeds the epoch's monitored value to reduce-on-plateau; true when it just reduced the rate.
   bool end_epoch(double monitored);
   double plateau_scale() const { return scale_; }
+  // Reduce-on-plateau's counters, for checkpoints (train/fit_state.h).
+  void save(FitState& s) const;
+  void restore(const FitState& s);
   const ScheduleConfig& config() const { return c_; }
 
  private:

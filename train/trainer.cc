@@ -59,8 +59,9 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
   }();
   optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
 
-  eval_programs_ = std::make_unique<ProgramCache>(model.graph, params, CompileOptions{backends::chain(config.backend), {},
-                                                                                    pool_.get(), {model.loss, model.output}});
+  eval_programs_ = std::make_unique<ProgramCache>(
+      model.graph, params,
+      CompileOptions{backends::chain(config.backend), {}, pool_.get(), {model.loss, model.output}, config.max_arena_bytes});
 }
 
 Trainer::~Trainer() = default;
@@ -94,7 +95,8 @@ TrainingStep& Trainer::training_step(int64_t batch) {
       outputs.push_back(grads_[i]);
     }
   }
-  step.program = Program::compile(g, params_, batch, CompileOptions{backends::chain(config_.backend), {}, pool_.get(), outputs});
+  step.program = Program::compile(
+      g, params_, batch, CompileOptions{backends::chain(config_.backend), {}, pool_.get(), outputs, config_.max_arena_bytes});
   for (size_t i = 0; i < grads_.size(); ++i) {
     GradientRef r;
     if (fused[i]) {
@@ -142,8 +144,11 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   if (n % bs) training_step(n % bs);
 
   const auto t0 = std::chrono::steady_clock::now();
-  double loss_sum = 0.0;
-  int64_t correct = 0, seen = 0;
+  progress_ = resume_.batch == start_batch ? resume_ : EpochProgress{start_batch};
+  resume_ = EpochProgress{};
+  const int64_t seen_before = progress_.seen;
+  double& loss_sum = progress_.loss_sum;
+  int64_t &correct = progress_.correct, &seen = progress_.seen;
   for (int64_t b = start_batch; b < batches; ++b) {
     const int64_t count = std::min(bs, n - b * bs);
     const int64_t* rows = order_.data() + b * bs;
@@ -164,6 +169,8 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
     const int64_t c = out.shape.cols();
     for (int64_t i = 0; i < count; ++i) correct += argmax(out.data + i * c, c) == data.labels[static_cast<size_t>(rows[i])];
     seen += count;
+    progress_.batch = b + 1;
+    progress_.last_loss = loss;
     if (on_batch) on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), double(correct) / double(seen));
   }
   EpochResult r;
@@ -171,7 +178,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   r.seconds = seconds_since(t0);
   r.loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
   r.accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
-  r.samples_per_second = r.seconds > 0 ? static_cast<double>(seen) / r.seconds : 0.0;
+  r.samples_per_second = r.seconds > 0 ? static_cast<double>(seen - seen_before) / r.seconds : 0.0;
   ++epoch_;
   return r;
 }

@@ -35,6 +35,7 @@ struct TrainConfig {
   std::string backend = "highway";
   int threads = 0;              // 0: one per core
   std::string context = "model";
+  int64_t max_arena_bytes = 0;  // > 0: each compiled program's arena limit (CompileOptions)
 
   // Training practice (train/fit.h runs these; train_epoch alone ignores them).
   double validation_split = 0.0;  // fraction of the training set held out, after a seeded shuffle
@@ -67,6 +68,16 @@ struct Evaluation {
   std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
 };
 
+// Where an epoch stands after its latest step: what a mid-epoch checkpoint saves so that the
+// resumed epoch ends with the same loss and accuracy (its running sums) as an uninterrupted one.
+struct EpochProgress {
+  int64_t batch = 0;      // batches done in the epoch
+  double loss_sum = 0.0;  // sum of the per-sample loss over those batches
+  int64_t correct = 0;    // correctly classified samples among them
+  int64_t seen = 0;       // samples among them
+  float last_loss = 0.0f; // the latest batch's mean loss (the per-step log's value)
+};
+
 // Called after every batch: (batches done in the epoch, batches in the epoch, running loss, running accuracy).
 using BatchCallback = std::function<void(int64_t, int64_t, double, double)>;
 // Called before every optimizer step with the step about to be taken (0-based); may change
@@ -96,6 +107,10 @@ class Trainer {
   // Row-wise outputs (probabilities for classifiers) for features [N, D] into out [N, C].
   void predict(const Tensor& features, Tensor& out, int64_t batch_size = 500);
 
+  // The current (or last) epoch's progress, up to date when a BatchCallback runs.
+  const EpochProgress& progress() const { return progress_; }
+  // The next train_epoch whose start_batch equals p.batch continues these sums (a mid-epoch resume).
+  void resume_progress(const EpochProgress& p) { resume_ = p; }
   int64_t epoch() const { return epoch_; }  // epochs completed
   void set_epoch(int64_t e) { epoch_ = e; }
   Optimizer& optimizer() { return *optimizer_; }
@@ -127,6 +142,7 @@ class Trainer {
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;
   StepHook step_hook_;
+  EpochProgress progress_, resume_;
 };
 
 }  // namespace graphrun::train

@@ -1,4 +1,5 @@
-// graphrun train: fit a model file's network on its data, with per-epoch checkpoints.
+// graphrun train: fit a model file's network on its data, with checkpoints per epoch and
+// every --checkpoint-every steps (train_files.h), stopping cleanly on SIGINT/SIGTERM.
 #include <unistd.h>
 
 #include <chrono>
@@ -11,7 +12,10 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
+#include "tools/graphrun/interrupt.h"
+#include "tools/graphrun/memory_budget.h"
 #include "tools/graphrun/session.h"
+#include "tools/graphrun/train_files.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
 
@@ -24,6 +28,20 @@ std::string eta(double seconds) {
   return s >= 60 ? fmt::format("{}m{:02}s", s / 60, s % 60) : fmt::format("{}s", s);
 }
 
+// A checkpoint written inside an epoch carries the epoch's running sums; they must describe
+// `batch` batches of this run's size over this data, or the epoch's figures would be wrong.
+void resume_mid_epoch(const train::Checkpoint& c, int64_t batch_size, int64_t samples, train::Trainer& trainer) {
+  const train::TrainingState& st = c.state;
+  const int64_t expected = std::min(samples, st.batch * batch_size);
+  if (st.epoch_seen != expected) {
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: __metadata__.epoch_seen is {}, but {} batches of {} of these {} samples are {}: resume "
+                            "with the batch size and data the checkpoint was written with",
+                            c.path, st.epoch_seen, st.batch, batch_size, samples, expected));
+  }
+  trainer.resume_progress({st.batch, st.epoch_loss_sum, st.epoch_correct, st.epoch_seen, 0.0f});
+}
+
 void write_metrics(const std::string& path, const nlohmann::ordered_json& j) {
   const std::string text = j.dump(2) + "\n";
   io::write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
@@ -34,12 +52,22 @@ void write_metrics(const std::string& path, const nlohmann::ordered_json& j) {
 int run_train(const TrainArgs& a) {
   PluginRegistry& plugins = load_plugins(a.common);
   backends::by_name(a.common.backend);  // an unknown backend is a usage error before any work
+  if (a.checkpoint_every > 0 && a.out_dir.empty()) {
+    throw Error(ErrorKind::BadInput, "--checkpoint-every needs --out (the folder of the checkpoint)");
+  }
 
   // The checkpoint's metadata decides the seed, so read it before building anything.
   std::unique_ptr<Session> s;
   std::optional<train::Checkpoint> ckpt;
+  int64_t arena_budget = 0;
   {
     io::ModelFile probe = io::read_model_file(a.model, &plugins);
+    // Refuse a model too big for the memory limit before its parameters are allocated.
+    const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
+    if (limit > 0) {
+      arena_budget = check_parameter_memory(probe, plugins.optimizer(probe.optimizer), limit,
+                                            a.max_memory.empty() ? "the available memory" : "--max-memory");
+    }
     uint64_t seed = a.seed.value_or(probe.seed);
     if (!a.resume.empty()) {
       require_file(a.resume, "--resume");
@@ -53,6 +81,7 @@ int run_train(const TrainArgs& a) {
     s = open_model(a.model, plugins, seed);
   }
   train::TrainConfig cfg = base_config(*s, a.common);
+  cfg.max_arena_bytes = arena_budget;
   if (a.epochs) cfg.epochs = *a.epochs;
   if (a.batch_size) cfg.batch_size = *a.batch_size;
   if (a.learning_rate) cfg.learning_rate = *a.learning_rate;
@@ -80,9 +109,11 @@ int run_train(const TrainArgs& a) {
   }
   io::Scaler scaler;
   int64_t start_batch = 0;
+  train::FitState fit_state;  // reduce-on-plateau and early stopping: the checkpoint's, then fit()'s
   if (ckpt) {
     scaler = fit_model_scaler(*s, train_set);  // replaced by the checkpoint's when it has one
-    train::restore_checkpoint(*ckpt, s->params, trainer.optimizer(), &scaler);
+    train::restore_checkpoint(*ckpt, s->params, trainer.optimizer(), &scaler, &fit_state);
+    check_weights_scaler(*s, scaler.offset.numel() > 0, scaler, a.resume);
     trainer.set_epoch(ckpt->state.epoch);
     start_batch = ckpt->state.batch;
     const int64_t batches = (train_set.size() + cfg.batch_size - 1) / cfg.batch_size;
@@ -90,6 +121,7 @@ int run_train(const TrainArgs& a) {
       throw Error(ErrorKind::BadInput, fmt::format("{}: __metadata__.batch {} is past the end of an epoch ({} batches of {})",
                                                    a.resume, start_batch, batches, cfg.batch_size));
     }
+    if (start_batch > 0 && ckpt->state.has_epoch_sums) resume_mid_epoch(*ckpt, cfg.batch_size, train_set.size(), trainer);
     fmt::print("resuming {} at epoch {} (step {})\n", a.resume, ckpt->state.epoch + 1, ckpt->state.step);
   } else {
     scaler = fit_model_scaler(*s, train_set);
@@ -105,7 +137,12 @@ int run_train(const TrainArgs& a) {
     // Temporary files of a run that was killed mid-save (their process is gone).
     for (const char* base : {"checkpoint.safetensors", "weights.safetensors", "history.csv", "history.json"}) io::remove_stale_temp_files(a.out_dir, base);
   }
-  const std::string ckpt_path = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "checkpoint.safetensors").string();
+  train::TrainingState identity;
+  identity.seed = cfg.seed;
+  identity.optimizer = trainer.optimizer().name();
+  identity.model_hash = s->file.model_hash;
+  TrainFiles files(a.out_dir, a.checkpoint_every, identity, ckpt ? ckpt->state.step : 0, trainer, s->params, scaler,
+                   fit_state);
 
   const bool tty = ::isatty(2) == 1;
   const int64_t n = train_set.size();
@@ -126,8 +163,12 @@ int run_train(const TrainArgs& a) {
   auto last = t0;
   int64_t progress_epoch = -1, first_done = 0;
   train::FitHooks hooks;
-  if (tty) {
-    hooks.on_batch = [&](int64_t epoch, int64_t done, int64_t total, double loss, double acc) {
+  const train::FitState resumed_fit = fit_state;
+  if (ckpt) hooks.resume = &resumed_fit;
+  hooks.state = &fit_state;
+  hooks.on_batch = [&](int64_t epoch, int64_t done, int64_t total, double loss, double acc) {
+    files.after_step(done, total);
+    if (tty) {
       const auto now = std::chrono::steady_clock::now();
       if (epoch != progress_epoch) {
         progress_epoch = epoch;
@@ -143,11 +184,11 @@ int run_train(const TrainArgs& a) {
                    static_cast<long long>(epoch), static_cast<long long>(cfg.epochs), static_cast<long long>(done),
                    static_cast<long long>(total), loss, acc, rate, eta(left).c_str());
       std::fflush(stderr);
-    };
-  }
+    }
+  };
   std::vector<train::HistoryRow> history;
-  const std::string history_csv = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "history.csv").string();
-  const std::string history_json = a.out_dir.empty() ? "" : (std::filesystem::path(a.out_dir) / "history.json").string();
+  const std::string& history_csv = files.history_csv();
+  const std::string& history_json = files.history_json();
   // A resumed run continues the history of its --out folder (the epochs before the checkpoint).
   if (ckpt && !history_csv.empty() && std::filesystem::exists(history_csv)) {
     for (const train::HistoryRow& r : train::read_history_csv(history_csv)) {
@@ -175,21 +216,18 @@ int run_train(const TrainArgs& a) {
     row["samples_per_second"] = r.samples_per_second;
     epochs_json.push_back(row);
     history.push_back(r);
-    if (!ckpt_path.empty()) {
-      train::TrainingState st;
-      st.epoch = trainer.epoch();
-      st.batch = 0;
-      st.step = trainer.optimizer().steps();
-      st.learning_rate = trainer.optimizer().learning_rate();
-      st.seed = cfg.seed;
-      st.optimizer = trainer.optimizer().name();
-      st.model_hash = s->file.model_hash;
-      train::save_checkpoint(ckpt_path, s->params, trainer.optimizer(), &scaler, st);
-      train::write_history_csv(history_csv, history);
-      train::write_history_json(history_json, history);
-    }
+    files.after_epoch(history);
   };
-  const train::FitResult fit = train::fit(trainer, s->params, train_set, val_set, hooks, start_batch);
+  train::FitResult fit;
+  try {
+    InterruptHandlers handlers;
+    fit = train::fit(trainer, s->params, train_set, val_set, hooks, start_batch);
+  } catch (const Interrupted& stop) {
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    std::fflush(stdout);
+    std::fprintf(stderr, "graphrun: %s\n", stop.message.c_str());
+    return 128 + stop.signal;
+  }
   if (fit.stopped_early) fmt::print("{}\n", fit.stop_reason);
   else if (fit.restored_best) fmt::print("restored the weights of epoch {} (best {})\n", fit.best_epoch, cfg.early_stopping.monitor);
 

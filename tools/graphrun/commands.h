@@ -24,6 +24,8 @@ struct TrainArgs {
   std::optional<double> learning_rate;
   std::optional<uint64_t> seed;
   std::string out_dir, resume, metrics_out;
+  int64_t checkpoint_every = 0;               // 0: checkpoints at epoch ends only
+  std::string max_memory;                     // "512M", "2G"; empty: MemAvailable
   int64_t limit_train = -1, limit_test = -1;  // < 0: all rows
   // Training practice (override the model file's "training" keys).
   std::optional<double> validation_split;

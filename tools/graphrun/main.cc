@@ -58,6 +58,11 @@ int main(int argc, char** argv) {
   CLI::Option* o_seed = t->add_option("--seed", seed, "Seed of initialisation and shuffling");
   t->add_option("--out", train.out_dir, "Folder for weights.safetensors and checkpoint.safetensors (per epoch)");
   t->add_option("--resume", train.resume, "Continue from this checkpoint (exactly as if never stopped)");
+  t->add_option("--checkpoint-every", train.checkpoint_every,
+                "Also write the checkpoint every N optimizer steps (needs --out)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  t->add_option("--max-memory", train.max_memory,
+                "Refuse a model whose memory plan exceeds this many bytes, e.g. 512M, 2G (default: MemAvailable)");
   t->add_option("--metrics-out", train.metrics_out, "Write the run's metrics as JSON to this file");
   t->add_option("--limit-train", train.limit_train, "Use only the first N training samples")->check(CLI::NonNegativeNumber);
   t->add_option("--limit-test", train.limit_test, "Use only the first N test samples")->check(CLI::NonNegativeNumber);
