@@ -23,6 +23,8 @@
 
 namespace graphrun::train {
 
+class DataParallel;  // train/data_parallel.h
+
 struct TrainConfig {
   int64_t epochs = 1;
   int64_t batch_size = 32;
@@ -90,6 +92,10 @@ class Trainer {
   ThreadPool& pool() { return *pool_; }
   const TrainConfig& config() const { return config_; }
   void set_step_hook(StepHook hook) { step_hook_ = std::move(hook); }
+  // Data-parallel training and evaluation: each batch is sharded over dp's ranks and the
+  // gradients, metrics and evaluations are summed over them (train/data_parallel.h). nullptr
+  // (the default): this process alone. Not owned.
+  void set_data_parallel(DataParallel* dp) { dp_ = dp; }
   // The training program at the configured batch size (for inspection).
   Program& training_program(int64_t batch);
 
@@ -108,6 +114,7 @@ class Trainer {
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;
   StepHook step_hook_;
+  DataParallel* dp_ = nullptr;
 };
 
 }  // namespace graphrun::train
