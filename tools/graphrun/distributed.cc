@@ -1,5 +1,6 @@
 #include "tools/graphrun/distributed.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -52,23 +53,22 @@ Ranks::Ranks() {
 Ranks::~Ranks() = default;
 
 int Ranks::guard(FunctionRef<int()> f) {
-  if (size() == 1) return f();
-  int code = 1;
-  std::string message;
-  try {
-    return f();
-  } catch (const Error& e) {
-    code = e.is_bad_input() ? 2 : 1;
-    message = e.what();
-  } catch (const std::exception& e) {
-    message = e.what();
-  }
 #ifdef GRAPHRUN_WITH_MPI
-  static_cast<dist::MpiCollective&>(*comm_).abort(code, message);
-#else
-  std::fprintf(stderr, "graphrun: %s\n", message.c_str());
-  return code;
+  if (size() > 1) {
+    int code = 1;
+    std::string message;
+    try {
+      return f();
+    } catch (const Error& e) {
+      code = e.is_bad_input() ? 2 : 1;
+      message = e.what();
+    } catch (const std::exception& e) {
+      message = e.what();
+    }
+    static_cast<dist::MpiCollective&>(*comm_).abort(code, message);
+  }
 #endif
+  return f();
 }
 
 TrainArgs Ranks::for_this_rank(const TrainArgs& args) const {
