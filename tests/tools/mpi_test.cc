@@ -175,6 +175,16 @@ TEST_F(MpiTest, TwoRanksMatchOneProcess) {
   EXPECT_GT(relative_difference(path("one/weights.safetensors"), path("zero/weights.safetensors")), 0.05);
 }
 
+TEST_F(MpiTest, UnevenShardsAreWeightedBySize) {
+  // Batch 41: shards of 21 and 20 rows weighted 21/41 and 20/41, and a last batch of one row
+  // (1600 = 39 * 41 + 1) that rank 1 has no share of: it adds zeros.
+  ASSERT_EQ(run(train({"--batch-size", "41", "--out", path("one")})), 0) << slurp(log());
+  ASSERT_EQ(run(cat(mpirun(2), train({"--batch-size", "41", "--out", path("two")}))), 0) << slurp(log());
+  const double rel = relative_difference(path("one/weights.safetensors"), path("two/weights.safetensors"));
+  std::printf("2 ranks vs 1 process, batch 41, 40 steps: max relative difference %.3g\n", rel);
+  EXPECT_LT(rel, 1e-6);
+}
+
 TEST_F(MpiTest, BroadcastMakesRanksIdenticalDespiteSeeds) {
   // Two ranks with different seeds (an MPMD launch). At the start (0 epochs) and after an
   // epoch every rank holds rank 0's parameters: graphrun checks that every rank ends with the
@@ -240,7 +250,9 @@ TEST_F(MpiFaultTest, KilledRankEndsTheJobAndResumeCompletes) {
   ASSERT_EQ(run(cat(mpirun(2), train({"--out", out, "--resume", ckpt, "--epochs", std::to_string(epoch + 1)}))), 0)
       << slurp(log());
   EXPECT_EQ(graphrun::train::read_checkpoint(ckpt, hash).state.epoch, epoch + 1);
-  EXPECT_TRUE(fs::exists(out + "/weights.safetensors"));
+  // ... and ends exactly where an uninterrupted two-rank run of as many epochs ends.
+  ASSERT_EQ(run(cat(mpirun(2), train({"--out", path("straight"), "--epochs", std::to_string(epoch + 1)}))), 0) << slurp(log());
+  EXPECT_EQ(relative_difference(out + "/weights.safetensors", path("straight/weights.safetensors")), 0.0);
 }
 
 TEST_F(MpiFaultTest, StoppedRankHitsTheCollectiveTimeout) {

@@ -23,6 +23,7 @@ int launched_ranks() {
   return 0;
 }
 
+#ifdef GRAPHRUN_WITH_MPI
 double timeout_seconds() {
   const char* v = std::getenv("GRAPHRUN_MPI_TIMEOUT");
   if (!v) return 300.0;
@@ -33,6 +34,7 @@ double timeout_seconds() {
   }
   return s;
 }
+#endif
 
 }  // namespace
 
