@@ -55,13 +55,13 @@ int main(int argc, char** argv) {
   double opt_s = 0;
   for (int i = 0; i < steps / 10; ++i) {  // warm-up
     p.run();
-    trainer.apply_gradients(step);
+    trainer.apply_gradients(step.gradients);
   }
   std::fill(node_s.begin(), node_s.end(), 0.0);
   for (int i = 0; i < steps; ++i) {
     p.run_timed(node_s);
     const auto t0 = std::chrono::steady_clock::now();
-    trainer.apply_gradients(step);
+    trainer.apply_gradients(step.gradients);
     opt_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   double total = opt_s;

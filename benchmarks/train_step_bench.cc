@@ -125,7 +125,7 @@ void BM_TrainStep(benchmark::State& state, Net net, std::string backend, int64_t
   }
   for (auto _ : state) {
     p.run();
-    trainer.apply_gradients(step);
+    trainer.apply_gradients(step.gradients);
     benchmark::ClobberMemory();
   }
   if (!std::isfinite(p.value(m.loss).data[0])) state.SkipWithError("the loss diverged while timing");

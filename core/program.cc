@@ -188,6 +188,13 @@ void Program::run() {
   for (auto& k : kernels_) k->run();
 }
 
+void Program::run(FunctionRef<void(size_t)> after_step) {
+  for (size_t i = 0; i < kernels_.size(); ++i) {
+    kernels_[i]->run();
+    after_step(i);
+  }
+}
+
 void Program::run_timed(std::span<double> seconds) {
   GRAPHRUN_CHECK(seconds.size() == kernels_.size());
   for (size_t i = 0; i < kernels_.size(); ++i) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/function_ref.h"
 #include "core/graph.h"
 #include "core/parameters.h"
 #include "core/thread_pool.h"
@@ -60,6 +61,9 @@ class Program {
   // The buffer of an input node (write the batch here) or any readable value.
   TensorView value(NodeId id) const;
   void run();
+  // run(), calling after_step(i) once schedule()[i] has run: data-parallel training starts
+  // sending a gradient as soon as its node is done. Allocates nothing.
+  void run(FunctionRef<void(size_t)> after_step);
   // run(), adding each step's wall time in seconds to seconds[i] (one entry per schedule()
   // item): the per-node profile `graphrun inspect --profile` prints.
   void run_timed(std::span<double> seconds);

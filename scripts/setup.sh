@@ -13,6 +13,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   dataset-fashion-mnist                        # /usr/share/datasets/fashion-mnist
   python3 python3-numpy                        # the numpy interoperability test
+  libopenmpi-dev openmpi-bin                   # data-parallel training (GRAPHRUN_WITH_MPI) and its mpirun tests
 )
 if [[ "${1:-}" == "--bench" ]]; then
   # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.

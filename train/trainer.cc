@@ -10,6 +10,7 @@
 #include "backends/registry.h"
 #include "core/error.h"
 #include "ops/autodiff.h"
+#include "train/data_parallel.h"
 
 namespace graphrun::train {
 namespace {
@@ -111,9 +112,17 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   return train_steps_.emplace(batch, std::move(step)).first->second;
 }
 
-void Trainer::apply_gradients(TrainingStep& step) {
+void Trainer::apply_gradients(std::span<const GradientRef> gradients) {
   if (step_hook_) step_hook_(optimizer_->steps(), *optimizer_);
-  optimizer_->step(step.gradients, *pool_);
+  optimizer_->step(gradients, *pool_);
+}
+
+void Trainer::set_data_parallel(DataParallel* dp) {
+  dp_ = dp;
+  fuse_outer_products_ = dp == nullptr;
+  train_steps_.clear();  // compiled (if at all) for one process
+  grad_pointers_.assign(grads_.size(), nullptr);
+  summed_.assign(grads_.size(), GradientRef{});
 }
 
 void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count) {
@@ -140,8 +149,10 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   order_.resize(static_cast<size_t>(n));
   epoch_order(order_, config_.seed, epoch_, config_.shuffle);
   // Compile both programs before the clock starts: compilation is not training time.
-  training_step(std::min(bs, n));
-  if (n % bs) training_step(n % bs);
+  for (const int64_t count : {std::min(bs, n), n % bs}) {
+    const int64_t local = dp_ ? dp_->shard(count).count : count;
+    if (local > 0) training_step(local);
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   progress_ = resume_.batch == start_batch ? resume_ : EpochProgress{start_batch};
@@ -151,26 +162,43 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   int64_t &correct = progress_.correct, &seen = progress_.seen;
   for (int64_t b = start_batch; b < batches; ++b) {
     const int64_t count = std::min(bs, n - b * bs);
-    const int64_t* rows = order_.data() + b * bs;
-    TrainingStep& step = training_step(count);
-    Program& p = *step.program;
-    load_batch(p, data, rows, count);
-    p.run();
-    const float loss = p.value(model_.loss).data[0];
+    // Data-parallel: this rank's slice of the batch; alone: the whole batch.
+    const Shard shard = dp_ ? dp_->shard(count) : Shard{0, count};
+    const int64_t* rows = order_.data() + b * bs + shard.offset;
+    StepTotals totals;
+    TrainingStep* step = nullptr;
+    if (shard.count > 0) {
+      step = &training_step(shard.count);
+      Program& p = *step->program;
+      load_batch(p, data, rows, shard.count);
+      if (dp_) dp_->run(p, shard.count, count);
+      else p.run();
+      totals.loss_sum = static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(shard.count);
+      const TensorView out = p.value(model_.output);
+      const int64_t c = out.shape.cols();
+      for (int64_t i = 0; i < shard.count; ++i) totals.correct += argmax(out.data + i * c, c) == data.labels[static_cast<size_t>(rows[i])];
+      totals.samples = shard.count;
+    }
+    std::span<const GradientRef> gradients = step ? std::span<const GradientRef>(step->gradients) : std::span<const GradientRef>();
+    if (dp_) {  // every rank's totals and the summed gradients
+      for (size_t i = 0; i < grads_.size(); ++i) grad_pointers_[i] = step ? step->gradients[i].data : nullptr;
+      totals = dp_->finish(totals, grad_pointers_);
+      for (size_t i = 0; i < grads_.size(); ++i) summed_[i] = GradientRef{grad_pointers_[i]};
+      gradients = summed_;
+    }
+    const double loss = totals.loss_sum / static_cast<double>(totals.samples);
     if (!std::isfinite(loss)) {
       throw Error(ErrorKind::Runtime, config_.context + ": the loss became " + std::to_string(loss) + " at epoch " +
                                           std::to_string(epoch_ + 1) + ", batch " + std::to_string(b + 1) +
                                           " (try a smaller learning rate)");
     }
-    apply_gradients(step);
+    apply_gradients(gradients);
 
-    loss_sum += static_cast<double>(loss) * static_cast<double>(count);
-    const TensorView out = p.value(model_.output);
-    const int64_t c = out.shape.cols();
-    for (int64_t i = 0; i < count; ++i) correct += argmax(out.data + i * c, c) == data.labels[static_cast<size_t>(rows[i])];
-    seen += count;
+    loss_sum += totals.loss_sum;
+    correct += totals.correct;
+    seen += totals.samples;
     progress_.batch = b + 1;
-    progress_.last_loss = loss;
+    progress_.last_loss = static_cast<float>(loss);
     if (on_batch) on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), double(correct) / double(seen));
   }
   EpochResult r;
@@ -191,8 +219,13 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
   std::vector<int64_t> rows(static_cast<size_t>(std::min(batch_size, n)));
   double loss_sum = 0.0;
   int64_t correct = 0;
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t count = std::min(batch_size, n - start);
+  const int64_t classes = model_.graph.shape(model_.output).cols();
+  e.confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+  // Data-parallel: each rank evaluates its slice, and the sums are added up.
+  const Shard part = dp_ ? dp_->shard(n) : Shard{0, n};
+  const int64_t end = part.offset + part.count;
+  for (int64_t start = part.offset; start < end; start += batch_size) {
+    const int64_t count = std::min(batch_size, end - start);
     std::iota(rows.begin(), rows.begin() + count, start);
     Program& p = eval_programs_->get(count);
     load_batch(p, data, rows.data(), count);
@@ -200,7 +233,6 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
     loss_sum += static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(count);
     const TensorView out = p.value(model_.output);
     const int64_t c = out.shape.cols();
-    if (e.confusion.empty()) e.confusion.assign(static_cast<size_t>(c), std::vector<int64_t>(static_cast<size_t>(c), 0));
     for (int64_t i = 0; i < count; ++i) {
       const int64_t predicted = argmax(out.data + i * c, c);
       const int64_t truth = data.labels[static_cast<size_t>(start + i)];
@@ -208,6 +240,7 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
       if (truth >= 0 && truth < c) ++e.confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
     }
   }
+  if (dp_) dp_->reduce_evaluation(loss_sum, correct, e.confusion);
   e.samples = n;
   e.loss = loss_sum / static_cast<double>(n);
   e.accuracy = static_cast<double>(correct) / static_cast<double>(n);

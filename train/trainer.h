@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,8 @@
 #include "train/schedule.h"
 
 namespace graphrun::train {
+
+class DataParallel;  // train/data_parallel.h
 
 struct TrainConfig {
   int64_t epochs = 1;
@@ -120,12 +123,17 @@ class Trainer {
   // The compiled step for a batch size (compiled on first use and kept).
   TrainingStep& training_step(int64_t batch);
   Program& training_program(int64_t batch) { return *training_step(batch).program; }
-  // One optimizer step from a step's gradients, after step.program->run() (the step hook first).
-  void apply_gradients(TrainingStep& step);
+  // One optimizer step (the step hook first) from a step's gradients, after its run().
+  void apply_gradients(std::span<const GradientRef> gradients);
   // Whether batch-1 steps fold weight gradients into the update (default on). Turn off before
   // the first step when the gradients themselves are needed (e.g. to average them across
   // processes).
   void set_fuse_outer_products(bool on) { fuse_outer_products_ = on; }
+  // Data-parallel training and evaluation: each batch is sharded over dp's ranks and the
+  // gradients, metrics and evaluations are summed over them (train/data_parallel.h). nullptr
+  // (the default): this process alone. Not owned. Turns off fused outer products (the
+  // gradients must exist to be summed); call before the first step.
+  void set_data_parallel(DataParallel* dp);
 
  private:
   void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
@@ -143,6 +151,9 @@ class Trainer {
   int64_t epoch_ = 0;
   StepHook step_hook_;
   EpochProgress progress_, resume_;
+  DataParallel* dp_ = nullptr;
+  std::vector<const float*> grad_pointers_;  // data-parallel: the summed gradients
+  std::vector<GradientRef> summed_;
 };
 
 }  // namespace graphrun::train

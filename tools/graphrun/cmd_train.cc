@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
+#include "tools/graphrun/distributed.h"
 #include "tools/graphrun/interrupt.h"
 #include "tools/graphrun/memory_budget.h"
 #include "tools/graphrun/session.h"
@@ -47,9 +48,7 @@ void write_metrics(const std::string& path, const nlohmann::ordered_json& j) {
   io::write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
 
-}  // namespace
-
-int run_train(const TrainArgs& a) {
+int train_model(const TrainArgs& a, Ranks& ranks) {
   PluginRegistry& plugins = load_plugins(a.common);
   backends::by_name(a.common.backend);  // an unknown backend is a usage error before any work
   if (a.checkpoint_every > 0 && a.out_dir.empty()) {
@@ -85,7 +84,7 @@ int run_train(const TrainArgs& a) {
   if (a.epochs) cfg.epochs = *a.epochs;
   if (a.batch_size) cfg.batch_size = *a.batch_size;
   if (a.learning_rate) cfg.learning_rate = *a.learning_rate;
-  cfg.seed = ckpt ? ckpt->state.seed : a.seed.value_or(cfg.seed);
+  cfg.seed = ranks.agree(ckpt ? ckpt->state.seed : a.seed.value_or(cfg.seed));
   if (a.validation_split) cfg.validation_split = *a.validation_split;
   if (a.patience) {
     cfg.early_stopping.enabled = true;
@@ -126,6 +125,7 @@ int run_train(const TrainArgs& a) {
   } else {
     scaler = fit_model_scaler(*s, train_set);
   }
+  ranks.join(trainer, s->model, s->params, scaler, start_batch);  // under mpirun: rank 0's state everywhere
   io::apply_scaler(scaler, train_set.features);
   if (test_set.size() > 0) io::apply_scaler(scaler, test_set.features);
   if (val_set.size() > 0) io::apply_scaler(scaler, val_set.features);
@@ -231,6 +231,8 @@ int run_train(const TrainArgs& a) {
   if (fit.stopped_early) fmt::print("{}\n", fit.stop_reason);
   else if (fit.restored_best) fmt::print("restored the weights of epoch {} (best {})\n", fit.best_epoch, cfg.early_stopping.monitor);
 
+  ranks.check_identical(s->params);
+
   train::Evaluation ev;
   if (test_set.size() > 0) {
     ev = trainer.evaluate(test_set);
@@ -271,6 +273,13 @@ int run_train(const TrainArgs& a) {
     write_metrics(a.metrics_out, j);
   }
   return 0;
+}
+
+}  // namespace
+
+int run_train(const TrainArgs& args) {
+  Ranks ranks;  // under mpirun: this process is one rank of a data-parallel run
+  return ranks.guard([&] { return train_model(ranks.for_this_rank(args), ranks); });
 }
 
 }  // namespace graphrun::tool
