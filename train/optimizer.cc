@@ -68,27 +68,22 @@ void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
       });
       continue;
     }
+    // A matrix is split by rows exactly as the batch-1 GEMV and weight gradient split it
+    // (core/partition.h), so each thread updates the rows its core already holds.
     const int64_t rows = shape[0], cols = shape[1];
-    const int64_t parts = std::min<int64_t>(pool.size(), std::max<int64_t>(1, n / kGrain));
+    const int64_t parts = threads_for(n, pool.size());
     GRAPHRUN_CHECK(g.data != nullptr || (step_outer_ && g.outer_a && g.outer_b));
     pool.run(parts, [&](int64_t t) {
-      const int64_t c0 = split_columns(cols, parts, t), c1 = split_columns(cols, parts, t + 1);
-      if (c1 <= c0) return;
+      const int64_t r0 = split_rows(rows, parts, t), r1 = split_rows(rows, parts, t + 1);
+      if (r1 <= r0) return;
       float* state[kMaxSlots];
-      offset_slots(state, c0);
-      if (g.data && c0 == 0 && c1 == cols) {  // the whole matrix: one contiguous range
-        entry_->step(p, g.data, state, static_cast<size_t>(n), steps_, lr_, hyper_.data());
-        return;
-      }
-      if (!g.data) {
-        step_outer_(p + c0, state, static_cast<size_t>(cols), g.outer_a, static_cast<size_t>(rows), g.outer_b + c0,
-                    static_cast<size_t>(c1 - c0), steps_, lr_, hyper_.data());
-        return;
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t at = r * cols + c0;
-        entry_->step(p + at, g.data + at, state, static_cast<size_t>(c1 - c0), steps_, lr_, hyper_.data());
-        for (size_t s = 0; s < slots.size(); ++s) state[s] += cols;
+      offset_slots(state, r0 * cols);
+      if (g.data) {
+        entry_->step(p + r0 * cols, g.data + r0 * cols, state, static_cast<size_t>((r1 - r0) * cols), steps_, lr_,
+                     hyper_.data());
+      } else {
+        step_outer_(p + r0 * cols, state, static_cast<size_t>(cols), g.outer_a + r0, static_cast<size_t>(r1 - r0),
+                    g.outer_b, static_cast<size_t>(cols), steps_, lr_, hyper_.data());
       }
     });
   }

@@ -32,8 +32,8 @@ class Optimizer {
             std::string_view context);
 
   // One update of every trainable parameter; grads[i] is the gradient of trainable[i].
-  // Splits large tensors across the pool (a matrix by column blocks, split_columns(), so
-  // each core updates the columns its GEMMs wrote and its cache holds). Allocates nothing.
+  // Splits large tensors across the pool (a matrix by row blocks, split_rows(), so each core
+  // updates the rows its batch-1 GEMV read and its cache holds). Allocates nothing.
   // An outer-product gradient needs fuses_outer_products().
   void step(std::span<const GradientRef> grads, ThreadPool& pool);
   // Whether the plugin folds an outer-product gradient into its update (step_outer).

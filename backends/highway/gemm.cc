@@ -9,7 +9,8 @@
 // as the FMAs: a row-major B is read in place, and C = op(A) B^T is computed as C^T = B op(A)^T
 // (B's rows broadcast in place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
 // (memory bound); K == 1 to a rank-1 update.
-// Threads split N into whole panels (split_columns; or M into row blocks when N is narrow);
+// Threads split N into whole panels (or M into row blocks when N is narrow; a GEMV along K and
+// a rank-1 update by rows, core/partition.h);
 // each thread packs into its own thread_local buffers, which have a fixed size and are
 // allocated on the thread's first GEMM only.
 #include <algorithm>
@@ -235,7 +236,10 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
           int64_t incy, int64_t kdim, int64_t n, bool accumulate) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  constexpr int64_t kChunk = 512;  // x is gathered into a contiguous stack buffer chunk by chunk
+  // x is gathered into a contiguous stack buffer chunk by chunk, and y is summed chunk by chunk:
+  // chunks are the row blocks of core/partition.h, so a GEMV split along K across threads
+  // (gemm() below) adds the same partial products in the same order.
+  constexpr int64_t kChunk = kRowGrain;
   HWY_ALIGN float xbuf[kChunk];
   HWY_ALIGN float ybuf[4 * HWY_MAX_BYTES / sizeof(float)];
   for (int64_t k0 = 0; k0 < kdim; k0 += kChunk) {
@@ -474,6 +478,19 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   }
 }
 
+// The partial products of row blocks [b0, b1) of a GEMV y = x op(W) (W not transposed, n
+// columns), block b's into out + (b - b0) * n: one thread's share of a GEMV split along K.
+void GemvBlockPartials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim, int64_t n,
+                       int64_t b0, int64_t b1, float* out) {
+  for (int64_t b = b0; b < b1; ++b) {
+    const int64_t k0 = b * kRowGrain, kc = std::min(kRowGrain, kdim - k0);
+    Gemv(x + k0 * incx, incx, W + k0 * ldw, ldw, false, out + (b - b0) * n, 1, kc, n, false);
+  }
+}
+
+// This thread's packing buffer for B, which a GEMV split along K uses for its partials.
+float* PartialsBuffer() { return ThreadBuffers().b.get(); }
+
 int64_t TargetValue() { return HWY_TARGET; }
 
 void PrepareThread() { ThreadBuffers(); }
@@ -486,6 +503,8 @@ HWY_AFTER_NAMESPACE();
 namespace graphrun::highway {
 
 HWY_EXPORT(GemmSerial);
+HWY_EXPORT(GemvBlockPartials);
+HWY_EXPORT(PartialsBuffer);
 HWY_EXPORT(TargetValue);
 HWY_EXPORT(PrepareThread);
 
@@ -496,9 +515,44 @@ const char* target_name() {
 }
 
 namespace {
-// Below this many multiply-adds per thread, handing work to another thread costs more than it
-// saves (~100 K MACs is a few microseconds of one core).
-constexpr int64_t kMinMacsPerThread = 96 * 1024;
+
+// Room for partial products in one thread's B packing buffer (kKC x kNC floats).
+constexpr int64_t kPartialsCapacity = 256 * 512;
+constexpr int64_t kMaxParts = 64;
+
+// y (+)= x W with M == 1, split along K: each thread computes the partial products of its row
+// blocks of W (the rows the optimizer step then updates on the same thread), and the caller
+// adds them up block by block in order, as the serial GEMV does. False when the partials do
+// not fit the threads' buffers (the caller then splits N).
+bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t K, int64_t N, float* y,
+                bool accumulate, int64_t threads, ThreadPool& pool) {
+  const int64_t blocks = (K + kRowGrain - 1) / kRowGrain;
+  const int64_t parts = std::min({threads, blocks, kMaxParts});
+  // Task t writes at t * per_task in its thread's buffer: a thread that runs two tasks (the
+  // caller, when a worker is late) keeps both.
+  const int64_t per_task = (blocks + parts - 1) / parts * N;
+  if (parts < 2 || parts * per_task > kPartialsCapacity) return false;
+  const float* partials[kMaxParts];
+  pool.run(parts, [&](int64_t t) {
+    const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
+    float* out = HWY_DYNAMIC_DISPATCH(PartialsBuffer)() + t * per_task;
+    HWY_DYNAMIC_DISPATCH(GemvBlockPartials)(x, incx, W, ldw, K, N, b0, b1, out);
+    partials[t] = out;
+  });
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
+    for (int64_t b = b0; b < b1; ++b) {
+      const float* p = partials[t] + (b - b0) * N;
+      if (b == 0 && !accumulate) {
+        std::memcpy(y, p, sizeof(float) * static_cast<size_t>(N));
+      } else {
+        for (int64_t j = 0; j < N; ++j) y[j] += p[j];
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
@@ -515,21 +569,34 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     return;
   }
   const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
-  const int64_t threads =
-      std::min<int64_t>(pool.size(), std::max<int64_t>(1, M * N * K / kMinMacsPerThread));
+  const int64_t threads = threads_for(M * N * K, pool.size());
   if (threads == 1) {
     serial(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
-  // Split N into whole micro-kernel panels (split_columns: the optimizer step then updates
-  // the same columns on the same thread) when there are enough of them, else M into row
-  // blocks. A rank-1 update (K == 1) splits N too: at batch 1 the forward GEMV, this weight
-  // gradient and its update then all touch one half of W per core.
-  const int64_t panels = (N + kColumnGrain - 1) / kColumnGrain;
+  // One row times a row-major B (the forward pass at batch 1): split K, so each thread reads
+  // whole rows of B, the rows the optimizer then updates on that thread (core/partition.h).
+  if (M == 1 && !trans_b && GemvSplitK(A, trans_a ? lda : 1, B, ldb, K, N, C, accumulate, threads, pool)) return;
+  // A rank-1 update (K == 1, the batch-1 weight gradient) splits its rows the same way.
+  if (K == 1 && !trans_b && M >= 2 * kRowGrain) {
+    const int64_t parts = std::min<int64_t>(threads, (M + kRowGrain - 1) / kRowGrain);
+    pool.run(parts, [&](int64_t t) {
+      const int64_t i0 = split_rows(M, parts, t), i1 = split_rows(M, parts, t + 1);
+      if (i1 <= i0) return;
+      const float* Ai = trans_a ? A + i0 : A + i0 * lda;
+      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate);
+    });
+    return;
+  }
+  // Otherwise split N into whole micro-kernel panels (32 columns covers every target's NR)
+  // when there are enough of them, else M into row blocks.
+  constexpr int64_t kPanel = 32;
+  const int64_t panels = (N + kPanel - 1) / kPanel;
   if (N > 1 && (panels >= threads || M < 8 * threads)) {
     const int64_t parts = std::min(threads, panels);
     pool.run(parts, [&](int64_t t) {
-      const int64_t j0 = split_columns(N, parts, t), j1 = split_columns(N, parts, t + 1);
+      const int64_t j0 = std::min(N, panels * t / parts * kPanel);
+      const int64_t j1 = std::min(N, panels * (t + 1) / parts * kPanel);
       if (j1 <= j0) return;
       const float* Bj = trans_b ? B + j0 * ldb : B + j0;
       serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate);

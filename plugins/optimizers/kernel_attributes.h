@@ -1,11 +1,12 @@
-// Compiles an optimizer step twice, for x86-64-v3 (AVX2 + FMA) and the baseline, and picks one
+// Compiles an optimizer step three times, for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the
+// baseline, and picks one
 // at load time (GCC function multi-versioning). The update rules use std::fma to match
 // PyTorch's fused CPU kernels bit for bit; without FMA in the instruction set that is a slow
 // library call, so the v3 clone is what makes the step fast.
 #pragma once
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GRAPHRUN_OPTIMIZER_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define GRAPHRUN_OPTIMIZER_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define GRAPHRUN_OPTIMIZER_KERNEL
 #endif

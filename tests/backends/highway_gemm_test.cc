@@ -114,12 +114,43 @@ TEST_P(HighwayGemm, SweepK) { sweep(2); }
 // The shapes of an MLP training step (forward, dX = dY W^T, dW = X^T dY) and GEMV shapes.
 TEST_P(HighwayGemm, ModelShapes) {
   const int64_t shapes[][3] = {{32, 500, 784}, {32, 10, 400}, {1, 400, 785}, {1, 10, 400},
-                               {200, 300, 600}, {5, 1, 300}, {300, 1, 5}};
+                               {200, 300, 600}, {5, 1, 300}, {300, 1, 5}, {784, 400, 1},
+                               {1, 300, 2000}, {1, 1000, 513}};
   uint32_t seed = 77;
   for (const auto& s : shapes) {
     for (int t = 0; t < 4; ++t) {
       check_gemm({(t & 1) != 0, (t & 2) != 0, s[0], s[1], s[2], 0, t == 3}, ++seed);
       if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+// A GEMV split along K across threads adds its row blocks' partial products in the serial
+// GEMV's order: the same floats on 1, 2 and 3 threads (the batch-1 forward pass, and so
+// training, does not depend on --threads).
+TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t shapes[][2] = {{400, 784}, {300, 2000}, {1000, 513}, {10, 3000}};
+  for (const auto& [N, K] : shapes) {
+    for (bool trans_a : {false, true}) {
+      for (bool acc : {false, true}) {
+        std::vector<float> A(static_cast<size_t>(K)), B(static_cast<size_t>(K * N)), C0(static_cast<size_t>(N));
+        for (float& v : A) v = dist(rng);
+        for (float& v : B) v = dist(rng);
+        for (float& v : C0) v = dist(rng);
+        std::vector<float> serial = C0;
+        highway::gemm(trans_a, false, 1, N, K, A.data(), trans_a ? 1 : K, B.data(), N, serial.data(), N, acc,
+                      pool_of(1));
+        for (int threads : {2, 3}) {
+          std::vector<float> C = C0;
+          highway::gemm(trans_a, false, 1, N, K, A.data(), trans_a ? 1 : K, B.data(), N, C.data(), N, acc,
+                        pool_of(threads));
+          int64_t differ = 0;
+          for (int64_t j = 0; j < N; ++j) differ += C[static_cast<size_t>(j)] != serial[static_cast<size_t>(j)];
+          EXPECT_EQ(differ, 0) << "N=" << N << " K=" << K << " ta=" << trans_a << " acc=" << acc << " threads=" << threads;
+        }
+      }
     }
   }
 }
