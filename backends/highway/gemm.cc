@@ -466,7 +466,9 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             float* c = C + (ic + ir) * ldc + jc + jr;
             const int64_t m = std::min(kMR, mc - ir);
-            if (wide) {
+            // A last panel of at most one vector (N = 100 leaves 4 columns) runs the one-vector
+            // tile: half the FMAs of a zero-padded two-vector one.
+            if (wide && n > lanes) {
               MicroKernel<true>(pa + ir * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
             } else {
               MicroKernel<false>(pa + ir * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
