@@ -6,10 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "benchmarks/seed_nets.h"
 #include "core/plugin_host.h"
 #include "core/program.h"
 #include "train/model.h"
@@ -23,21 +23,7 @@ int main(int argc, char** argv) {
   const int threads = argc > 3 ? std::atoi(argv[3]) : 1;
   const std::string backend = argc > 4 ? argv[4] : "highway";
   const int steps = argc > 5 ? std::atoi(argv[5]) : 5000;
-  train::SequentialSpec spec;
-  spec.inputs = 784;
-  auto dense = [](const char* name, int64_t units, const char* act) {
-    train::DenseLayer l;
-    l.name = name;
-    l.units = units;
-    l.activation = act;
-    return l;
-  };
-  if (net == "sigmoid") {
-    spec.layers = {dense("hidden", 400, "sigmoid"), dense("output", 10, "softmax")};
-  } else {
-    spec.layers = {dense("dense", 500, "relu"), dense("dense_1", 300, "relu"), dense("dense_2", 100, "relu"),
-                   dense("dense_3", 10, "softmax")};
-  }
+  const train::SequentialSpec spec = bench::spec_of(net == "sigmoid" ? bench::Net::Sigmoid : bench::Net::Relu);
   train::Model m = train::build_sequential(spec, PluginRegistry::global());
   ParameterStore params = ParameterStore::initialize(m.graph, 1);
   train::TrainConfig cfg;
@@ -47,10 +33,7 @@ int main(int argc, char** argv) {
   train::Trainer trainer(m, params, cfg, PluginRegistry::global());
   train::TrainingStep& step = trainer.training_step(batch);
   Program& p = *step.program;
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (float& f : p.value(m.features).span()) f = u(rng);
-  for (int64_t i = 0; i < batch; ++i) p.value(m.labels).data[i] = static_cast<float>(rng() % 10);
+  bench::fill_batch(p, m, batch);
   std::vector<double> node_s(p.schedule().size(), 0.0);
   double opt_s = 0;
   for (int i = 0; i < steps / 10; ++i) {  // warm-up

@@ -3,11 +3,7 @@
 // backend and thread count. The models are built with train::build_sequential and trained
 // through a train::Trainer, so the step is exactly the CLI's.
 //
-//   sigmoid: 784 -> 400 sigmoid -> 10 softmax, with biases (seed models 1 and 2)
-//   relu:    784 -> 500 -> 300 -> 100 relu -> 10 softmax (seed model 3)
-//
-// Inputs are seeded (features uniform in [0, 1), labels uniform over the 10 classes). Before
-// timing, each benchmark checks the step's loss against the reference backend on the same
+// The models and their seeded inputs are in seed_nets.h. Before timing, each benchmark checks the step's loss against the reference backend on the same
 // batch and parameters. Counters: samples/s; GFLOP/s, the FLOPs of the scheduled nodes
 // (ops::flops) plus 2 per trainable parameter for the SGD update, over wall time; arena_KiB,
 // the Program's activation memory; maxrss_MiB, the process's peak resident set so far.
@@ -21,11 +17,11 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "backends/registry.h"
+#include "benchmarks/seed_nets.h"
 #include "core/plugin_host.h"
 #include "core/program.h"
 #include "ops/op_rules.h"
@@ -39,37 +35,10 @@ namespace {
 // machine the minimum is the figure to compare.
 double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
 
-enum class Net { Sigmoid, Relu };
-
-const char* net_name(Net net) { return net == Net::Sigmoid ? "sigmoid_784_400_10" : "relu_784_500_300_100_10"; }
-
-train::SequentialSpec spec_of(Net net) {
-  train::SequentialSpec s;
-  s.inputs = 784;
-  s.context = net_name(net);
-  auto dense = [](const char* name, int64_t units, const char* activation) {
-    train::DenseLayer l;
-    l.name = name;
-    l.units = units;
-    l.activation = activation;
-    return l;
-  };
-  if (net == Net::Sigmoid) {
-    s.layers = {dense("hidden", 400, "sigmoid"), dense("output", 10, "softmax")};
-  } else {
-    s.layers = {dense("dense", 500, "relu"), dense("dense_1", 300, "relu"), dense("dense_2", 100, "relu"),
-                dense("dense_3", 10, "softmax")};
-  }
-  return s;
-}
-
-void fill_batch(const Program& p, const train::Model& m, int64_t batch) {
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (float& f : p.value(m.features).span()) f = u(rng);
-  float* labels = p.value(m.labels).data;
-  for (int64_t i = 0; i < batch; ++i) labels[i] = static_cast<float>(rng() % 10);
-}
+using bench::fill_batch;
+using bench::Net;
+using bench::net_name;
+using bench::spec_of;
 
 double program_flops(const Program& p) {
   double f = 0;

@@ -28,6 +28,7 @@ function(graphrun_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})  # tests/support/ helpers
   target_compile_definitions(${name} PRIVATE
     GRAPHRUN_PLUGIN_BUILD_DIR="${GRAPHRUN_PLUGIN_BUILD_DIR}"
     GRAPHRUN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

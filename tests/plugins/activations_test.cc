@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/plugin_host.h"
+#include "tests/support/plugin_registry.h"
 #include "hwy/targets.h"
 
 namespace graphrun {
@@ -20,14 +21,7 @@ namespace {
 
 using LD = long double;
 
-const PluginRegistry& registry() {
-  static PluginRegistry* r = [] {
-    auto* reg = new PluginRegistry;
-    reg->load_search_path();
-    return reg;
-  }();
-  return *r;
-}
+const PluginRegistry& registry() { return testing::loaded_plugins(); }
 
 LD sigmoid_ref(LD x) { return 1.0L / (1.0L + std::exp(-x)); }
 

@@ -14,20 +14,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/plugin_host.h"
+#include "tests/support/plugin_registry.h"
 
 namespace graphrun {
 namespace {
 
 constexpr double kRelTol = 1e-6;
 
-const PluginRegistry& registry() {
-  static PluginRegistry* r = [] {
-    auto* reg = new PluginRegistry;
-    reg->load_search_path();
-    return reg;
-  }();
-  return *r;
-}
+const PluginRegistry& registry() { return testing::loaded_plugins(); }
 
 nlohmann::json golden() {
   std::ifstream in(std::string(GRAPHRUN_SOURCE_DIR) + "/tests/plugins/golden/optimizers.json");

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "io/model_file.h"
-#include "tests/tools/process_util.h"
+#include "tests/support/process_util.h"
 #include "train/checkpoint.h"
 
 #ifndef GRAPHRUN_CLI
@@ -31,6 +31,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using graphrun::testing::make_temp_dir;
 using graphrun::testing::spawn;
 
 std::vector<std::string> temp_files(const std::string& dir) {
@@ -43,9 +44,9 @@ std::vector<std::string> temp_files(const std::string& dir) {
 }
 
 TEST(CheckpointKill, AlwaysALoadableCheckpoint) {
-  std::string tmpl = (fs::temp_directory_path() / "graphrun_kill_XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl, out = dir + "/out", log = dir + "/log.txt";
+  const std::string dir = make_temp_dir("graphrun_kill");
+  ASSERT_FALSE(dir.empty());
+  const std::string out = dir + "/out", log = dir + "/log.txt";
   {
     std::ofstream csv(dir + "/train.csv");
     std::mt19937 rng(5);

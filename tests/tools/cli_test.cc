@@ -4,83 +4,30 @@
 // this file builds many command lines that way.
 #pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdint>
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#ifndef GRAPHRUN_CLI
-#error "GRAPHRUN_CLI (the path of the graphrun binary) must be defined"
-#endif
+#include "tests/support/cli_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = graphrun::testing::CliResult;
+using graphrun::testing::slurp;
+using graphrun::testing::write_file;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << bytes;
-}
-
-class CliTest : public ::testing::Test {
+class CliTest : public graphrun::testing::CliFixture {
  protected:
+  CliTest() : CliFixture("graphrun_cli") {}
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "graphrun_cli_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    write_idx_data("train", 600, 1);
-    write_idx_data("test", 150, 2);
-    write(path("model.json"), model_json(8));
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-
-  // n samples of 4x4 images, 3 classes: class k lights up rows k and k+1 (plus noise).
-  void write_idx_data(const std::string& prefix, int n, uint32_t seed) {
-    std::string images = {0, 0, 8, 3};
-    auto be32 = [](std::string& s, uint32_t v) {
-      for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    };
-    be32(images, static_cast<uint32_t>(n));
-    be32(images, 4);
-    be32(images, 4);
-    std::string labels = {0, 0, 8, 1};
-    be32(labels, static_cast<uint32_t>(n));
-    uint32_t state = seed * 2654435761u + 1;
-    auto rnd = [&]() { return (state = state * 1664525u + 1013904223u) >> 24; };
-    for (int i = 0; i < n; ++i) {
-      const int k = i % 3;
-      labels.push_back(static_cast<char>(k));
-      for (int p = 0; p < 16; ++p) {
-        const int row = p / 4;
-        const uint32_t v = (row == k || row == k + 1) ? 160 + rnd() % 96 : rnd() % 64;
-        images.push_back(static_cast<char>(v));
-      }
-    }
-    write(path(prefix + "-images.idx"), images);
-    write(path(prefix + "-labels.idx"), labels);
+    CliFixture::SetUp();
+    if (HasFatalFailure()) return;
+    write_file(path("model.json"), model_json(8));
   }
 
   static std::string model_json(int hidden, const std::string& activation = "relu", const std::string& extra_data = "") {
@@ -91,18 +38,6 @@ class CliTest : public ::testing::Test {
            "test_images": "test-images.idx", "test_labels": "test-labels.idx", "scaling": "minmax_global")" +
            extra_data + R"(},
   "training": {"epochs": 2, "batch_size": 16, "seed": 7}})";
-  }
-
-  Result run(const std::string& args) const {
-    Result r;
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    // `timeout`: a hang fails this test in 60 s instead of stalling the suite.
-    const std::string cmd = "timeout 60 " + std::string(GRAPHRUN_CLI) + " " + args + " > " + out + " 2> " + err + " < /dev/null";
-    const int status = std::system(cmd.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
   }
 
   // Exit code 2 and exactly one line "graphrun: ..." containing every expected fragment.
@@ -119,8 +54,6 @@ class CliTest : public ::testing::Test {
     EXPECT_EQ(r.code, 0) << r.err;
     return path(out) + "/weights.safetensors";
   }
-
-  std::string dir_;
 };
 
 TEST_F(CliTest, VersionAndHelp) {
@@ -195,7 +128,7 @@ TEST_F(CliTest, ResumeIsBitExact) {
   ASSERT_FALSE(a.empty());
   EXPECT_TRUE(a == b) << "weights after 2 epochs differ from 1 epoch + resume 1 epoch";
   // A different model's checkpoint is refused.
-  write(path("other.json"), model_json(9));
+  write_file(path("other.json"), model_json(9));
   expect_bad_input("train " + path("other.json") + " --resume " + path("first/checkpoint.safetensors"),
                    {"another model"});
 }
@@ -215,7 +148,7 @@ TEST_F(CliTest, EvalPredictInspect) {
     for (int p = 0; p < 16; ++p) csv += (p ? "," : "") + std::string((p / 4 == i || p / 4 == i + 1) ? "220" : "10");
     csv += "\n";
   }
-  write(path("in.csv"), csv);
+  write_file(path("in.csv"), csv);
   Result p = run("predict " + path("model.json") + " --weights " + w + " --input " + path("in.csv") + " --output " +
               path("pred.csv"));
   ASSERT_EQ(p.code, 0) << p.err;
@@ -237,31 +170,31 @@ TEST_F(CliTest, EvalPredictInspect) {
 
 TEST_F(CliTest, BadModelFiles) {
   expect_bad_input("train " + path("missing.json"), {"missing.json", "no such model file"});
-  write(path("empty.json"), "");
+  write_file(path("empty.json"), "");
   expect_bad_input("train " + path("empty.json"), {"empty.json", "empty file"});
-  write(path("syntax.json"), "{\n  \"inputs\": 16,\n  \"layers\": [}\n");
+  write_file(path("syntax.json"), "{\n  \"inputs\": 16,\n  \"layers\": [}\n");
   expect_bad_input("train " + path("syntax.json"), {"syntax.json:3:", "invalid JSON"});
-  write(path("key.json"), R"({"inputs": 16, "layers": [{"units": 3, "activation": "softmax", "unit": 4}]})");
+  write_file(path("key.json"), R"({"inputs": 16, "layers": [{"units": 3, "activation": "softmax", "unit": 4}]})");
   expect_bad_input("inspect " + path("key.json"), {"layers[0].unit", "unknown key"});
-  write(path("act.json"), model_json(8, "nope"));
+  write_file(path("act.json"), model_json(8, "nope"));
   expect_bad_input("train " + path("act.json"), {"layers[0].activation", "nope", "sigmoid"});
-  write(path("units.json"), R"({"inputs": 16, "layers": [{"units": -3, "activation": "softmax"}]})");
+  write_file(path("units.json"), R"({"inputs": 16, "layers": [{"units": -3, "activation": "softmax"}]})");
   expect_bad_input("inspect " + path("units.json"), {"layers[0].units", "-3"});
-  write(path("nodata.json"), R"({"inputs": 16, "layers": [{"units": 3, "activation": "softmax"}]})");
+  write_file(path("nodata.json"), R"({"inputs": 16, "layers": [{"units": 3, "activation": "softmax"}]})");
   expect_bad_input("train " + path("nodata.json"), {"no \"data\" section"});
 }
 
 TEST_F(CliTest, BadWeightsFiles) {
   const std::string w = train_to("out", "--epochs 1");
-  write(path("wide.json"), model_json(9));
+  write_file(path("wide.json"), model_json(9));
   expect_bad_input("eval " + path("wide.json") + " --weights " + w, {"dense0.weight", "[16,8]", "[16,9]"});
   const std::string bytes = slurp(w);
-  write(path("truncated.safetensors"), bytes.substr(0, bytes.size() / 2));
+  write_file(path("truncated.safetensors"), bytes.substr(0, bytes.size() / 2));
   expect_bad_input("eval " + path("model.json") + " --weights " + path("truncated.safetensors"), {"truncated.safetensors"});
   std::string past(8, '\0');
   past[0] = static_cast<char>(0xe8);  // 1000 little-endian
   past[1] = 0x03;
-  write(path("past.safetensors"), past + "{}");
+  write_file(path("past.safetensors"), past + "{}");
   expect_bad_input("eval " + path("model.json") + " --weights " + path("past.safetensors"),
                    {"past.safetensors", "header length 1000", "past the end"});
   expect_bad_input("eval " + path("model.json") + " --weights " + path("none.safetensors"), {"none.safetensors"});
@@ -272,37 +205,37 @@ TEST_F(CliTest, BadIdxFiles) {
   std::string wrong_magic = images;
   wrong_magic[0] = 1;
   wrong_magic[1] = 2;
-  write(path("train-images.idx"), wrong_magic);
+  write_file(path("train-images.idx"), wrong_magic);
   expect_bad_input("train " + path("model.json"), {"train-images.idx"});
-  write(path("train-images.idx"), images.substr(0, images.size() - 7));
+  write_file(path("train-images.idx"), images.substr(0, images.size() - 7));
   expect_bad_input("train " + path("model.json"), {"train-images.idx"});
-  write(path("train-images.idx"), images);
+  write_file(path("train-images.idx"), images);
   std::string labels = slurp(path("train-labels.idx"));
   labels[20] = 9;  // class 9 in a 3-class model
-  write(path("train-labels.idx"), labels);
+  write_file(path("train-labels.idx"), labels);
   expect_bad_input("train " + path("model.json"), {"label 9", "3 classes"});
 }
 
 TEST_F(CliTest, CsvData) {
   std::string good = "label,a,b,c,d\n";
   for (int i = 0; i < 60; ++i) good += std::to_string(i % 2) + (i % 2 ? ",9,8,1,0\n" : ",0,1,8,9\n");
-  write(path("good.csv"), good);
+  write_file(path("good.csv"), good);
   auto csv_model = [](const std::string& file) {
     return R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}],
       "optimizer": {"name": "sgd", "learning_rate": 0.5},
       "data": {"format": "csv", "train": ")" + file + R"(", "test": ")" + file + R"(", "label_column": 0, "header": true,
                "scaling": "standardize"}, "training": {"epochs": 3, "batch_size": 4}})";
   };
-  write(path("csv.json"), csv_model("good.csv"));
+  write_file(path("csv.json"), csv_model("good.csv"));
   Result r = run("train " + path("csv.json") + " --threads 1");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("accuracy 1.0000  (60 samples)"), std::string::npos) << r.out;
 
-  write(path("cell.csv"), "label,a,b,c,d\n0,1,2,3,4\n1,1,x2,3,4\n");
-  write(path("cell.json"), csv_model("cell.csv"));
+  write_file(path("cell.csv"), "label,a,b,c,d\n0,1,2,3,4\n1,1,x2,3,4\n");
+  write_file(path("cell.json"), csv_model("cell.csv"));
   expect_bad_input("train " + path("cell.json"), {"cell.csv:3", "x2"});
-  write(path("ragged.csv"), "label,a,b,c,d\n0,1,2,3,4\n1,1,2,3\n");
-  write(path("ragged.json"), csv_model("ragged.csv"));
+  write_file(path("ragged.csv"), "label,a,b,c,d\n0,1,2,3,4\n1,1,2,3\n");
+  write_file(path("ragged.json"), csv_model("ragged.csv"));
   expect_bad_input("train " + path("ragged.json"), {"ragged.csv:3"});
 }
 

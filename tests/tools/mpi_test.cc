@@ -13,14 +13,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "io/model_file.h"
 #include "io/safetensors.h"
+#include "tests/support/process_util.h"
+#include "tests/support/tiny_data.h"
 #include "train/checkpoint.h"
 
 #ifndef GRAPHRUN_CLI
@@ -34,13 +34,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using graphrun::testing::slurp;
+using graphrun::testing::wait_or_kill;
 
 class MpiTest : public ::testing::Test {
  protected:
@@ -50,18 +45,10 @@ class MpiTest : public ::testing::Test {
     ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
     ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     ::setenv("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1", 1);
-    std::string tmpl = (fs::temp_directory_path() / "graphrun_mpi_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = graphrun::testing::make_temp_dir("graphrun_mpi");
+    ASSERT_FALSE(dir_.empty());
     ::setenv("GRAPHRUN_MPI_TEST_DIR", dir_.c_str(), 1);  // marks this test's ranks in /proc
-    std::ofstream csv(path("train.csv"));
-    std::mt19937 rng(3);
-    for (int i = 0; i < 1600; ++i) {
-      const int k = i % 3;
-      csv << k;
-      for (int j = 0; j < 16; ++j) csv << "," << ((j / 5 == k) ? 0.7 : 0.1) + 0.3 * (rng() % 1000) / 1000.0;
-      csv << "\n";
-    }
+    graphrun::testing::write_csv_classes(path("train.csv"), 1600, 3, {.features = 16, .group = 5, .low = 0.1});
     std::ofstream model(path("model.json"));
     model << R"({"inputs": 16, "layers": [{"units": 32, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
   "optimizer": {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9},
@@ -75,38 +62,10 @@ class MpiTest : public ::testing::Test {
   std::string log() const { return path("log.txt"); }
 
   // Starts a command (argv) with stdout and stderr appended to log().
-  pid_t spawn(const std::vector<std::string>& args) const {
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      const std::string l = log();
-      if (!std::freopen(l.c_str(), "a", stdout) || !std::freopen(l.c_str(), "a", stderr)) ::_exit(126);
-      if (!std::freopen("/dev/null", "r", stdin)) ::_exit(126);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-  // Waits up to `limit`; returns the wait status, or -1 after killing a process that overran.
-  static int wait_for(pid_t pid, std::chrono::seconds limit) {
-    const auto deadline = Clock::now() + limit;
-    int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return status;
-  }
+  pid_t spawn(const std::vector<std::string>& args) const { return graphrun::testing::spawn(args, log()); }
   // Runs a command to completion (at most 40 s); its exit code (-1 when it overran or was killed).
   int run(const std::vector<std::string>& args) const {
-    const int status = wait_for(spawn(args), std::chrono::seconds(40));
+    const int status = wait_or_kill(spawn(args), 40);
     return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   std::vector<std::string> mpirun(int ranks) const {
@@ -227,7 +186,7 @@ class MpiFaultTest : public MpiTest {
     }
     const auto t0 = Clock::now();
     ::kill(victim, signal);
-    const int status = wait_for(job, std::chrono::seconds(60));
+    const int status = wait_or_kill(job, 60);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (signal == SIGSTOP) ::kill(victim, SIGKILL);  // should be gone with the job; make sure
     return {status, seconds};

@@ -11,10 +11,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
 
 #include "io/model_file.h"
-#include "tests/tools/process_util.h"
+#include "tests/support/process_util.h"
+#include "tests/support/tiny_data.h"
 #include "train/checkpoint.h"
 
 #ifndef GRAPHRUN_CLI
@@ -35,9 +35,8 @@ struct Outcome {
 class Reliability : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "graphrun_rel_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = make_temp_dir("graphrun_rel");
+    ASSERT_FALSE(dir_.empty());
     write_data("train.csv", 600, -1);
     write_model("model.json", "train.csv", "standardize");
   }
@@ -46,21 +45,9 @@ class Reliability : public ::testing::Test {
   }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
-  // n rows of 3 classes, 48 features; row `huge` (if >= 0) has every feature 3.4e38 (finite,
-  // so the loader takes it), which overflows to infinity in the first layer, then NaN.
-  void write_data(const std::string& name, int n, int huge) const {
-    std::ofstream csv(path(name));
-    std::mt19937 rng(9);
-    for (int i = 0; i < n; ++i) {
-      const int k = i % 3;
-      csv << k;
-      for (int j = 0; j < 48; ++j) {
-        if (i == huge) csv << ",3.4e38";
-        else csv << "," << ((j / 16 == k) ? 0.7 : 0.2) + 0.3 * (rng() % 1000) / 1000.0;
-      }
-      csv << "\n";
-    }
-  }
+  // n rows of 3 classes, 48 features; row `huge` (if >= 0) has every feature 3.4e38, which
+  // overflows to infinity in the first layer, then NaN.
+  void write_data(const std::string& name, int n, int huge) const { write_csv_classes(path(name), n, 9, {}, huge); }
   void write_model(const std::string& name, const std::string& data, const std::string& scaling) const {
     write_file(path(name), R"({"inputs": 48, "layers": [{"units": 256, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
   "optimizer": {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9},
@@ -73,18 +60,8 @@ class Reliability : public ::testing::Test {
     const std::string out = path("stdout.txt"), err = path("stderr.txt");
     fs::remove(out);
     fs::remove(err);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(126);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
     Outcome r;
-    r.status = wait_for(pid);
+    r.status = wait_for(spawn(args, out, env, err));
     r.out = slurp(out);
     r.err = slurp(err);
     return r;

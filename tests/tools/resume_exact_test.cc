@@ -11,7 +11,8 @@
 #include <sstream>
 
 #include "io/model_file.h"
-#include "tests/tools/process_util.h"
+#include "tests/support/process_util.h"
+#include "tests/support/tiny_data.h"
 #include "train/checkpoint.h"
 
 #ifndef GRAPHRUN_CLI
@@ -36,18 +37,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 TEST(ResumeExact, KilledAndResumedRunEqualsUninterruptedRun) {
-  std::string tmpl = (fs::temp_directory_path() / "graphrun_resume_XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl, log = dir + "/log.txt";
+  const std::string dir = make_temp_dir("graphrun_resume");
+  ASSERT_FALSE(dir.empty());
+  const std::string log = dir + "/log.txt";
   {
-    std::ofstream csv(dir + "/train.csv");
-    std::mt19937 rng(3);
-    for (int i = 0; i < 1500; ++i) {
-      const int k = i % 3;
-      csv << k;
-      for (int j = 0; j < 48; ++j) csv << "," << ((j / 16 == k) ? 0.7 : 0.2) + 0.3 * (rng() % 1000) / 1000.0;
-      csv << "\n";
-    }
+    write_csv_classes(dir + "/train.csv", 1500, 3);
     // Adam (two state slots per parameter), a validation split, a warmup + cosine schedule,
     // reduce-on-plateau and early stopping with the best weights: everything a resume restores.
     write_file(dir + "/model.json", R"({"inputs": 48, "layers": [{"units": 256, "activation": "relu"},

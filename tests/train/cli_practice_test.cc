@@ -3,90 +3,33 @@
 // GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "io/safetensors.h"
-
-#ifndef GRAPHRUN_CLI
-#error "GRAPHRUN_CLI (the path of the graphrun binary) must be defined"
-#endif
+#include "tests/support/cli_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << bytes;
-}
+using Result = graphrun::testing::CliResult;
+using graphrun::testing::slurp;
+using graphrun::testing::write_file;
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-class PracticeCliTest : public ::testing::Test {
+class PracticeCliTest : public graphrun::testing::CliFixture {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "graphrun_practice_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    write_idx("train", 600, 1);
-    write_idx("test", 150, 2);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-
-  // n 4x4 images, 3 classes: class k lights up rows k and k+1 (plus noise).
-  void write_idx(const std::string& prefix, int n, uint32_t seed) {
-    std::string images = {0, 0, 8, 3};
-    auto be32 = [](std::string& s, uint32_t v) {
-      for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    };
-    be32(images, static_cast<uint32_t>(n));
-    be32(images, 4);
-    be32(images, 4);
-    std::string labels = {0, 0, 8, 1};
-    be32(labels, static_cast<uint32_t>(n));
-    uint32_t state = seed * 2654435761u + 1;
-    auto rnd = [&]() { return (state = state * 1664525u + 1013904223u) >> 24; };
-    for (int i = 0; i < n; ++i) {
-      const int k = i % 3;
-      labels.push_back(static_cast<char>(k));
-      for (int p = 0; p < 16; ++p) {
-        const int row = p / 4;
-        images.push_back(static_cast<char>((row == k || row == k + 1) ? 160 + rnd() % 96 : rnd() % 64));
-      }
-    }
-    write(path(prefix + "-images.idx"), images);
-    write(path(prefix + "-labels.idx"), labels);
-  }
+  PracticeCliTest() : CliFixture("graphrun_practice") {}
 
   // A model file whose "training" object gets `training` appended and first layer `layer0` extra keys.
   void write_model(const std::string& name, const std::string& training, const std::string& layer0 = "",
                    double lr = 0.1) const {
-    write(path(name), R"({"inputs": 16, "layers": [{"name": "hidden", "units": 8, "activation": "relu")" + layer0 +
+    write_file(path(name), R"({"inputs": 16, "layers": [{"name": "hidden", "units": 8, "activation": "relu")" + layer0 +
                           R"(}, {"name": "out", "units": 3, "activation": "softmax"}],
   "optimizer": {"name": "sgd", "learning_rate": )" + std::to_string(lr) + R"(},
   "data": {"train_images": "train-images.idx", "train_labels": "train-labels.idx",
@@ -94,18 +37,6 @@ class PracticeCliTest : public ::testing::Test {
   "training": {"epochs": 6, "batch_size": 16, "seed": 7)" + training + "}}");
   }
 
-  Result run(const std::string& args) const {
-    Result r;
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string cmd = "timeout 60 " + std::string(GRAPHRUN_CLI) + " " + args + " > " + out + " 2> " + err + " < /dev/null";
-    const int status = std::system(cmd.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-
-  std::string dir_;
 };
 
 TEST_F(PracticeCliTest, ValidationScheduleAndHistoryFiles) {

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "tests/support/tiny_dataset.h"
 #include "train/data_parallel.h"
 #include "train/trainer.h"
 
@@ -36,41 +36,11 @@ class FakeGroup final : public Collective {
   int rank_, size_;
 };
 
-io::Dataset make_data(int64_t n) {
-  io::Dataset d;
-  d.features = Tensor(Shape{n, 8});
-  d.num_classes = 3;
-  std::mt19937 rng(4);
-  std::uniform_real_distribution<float> noise(0.0f, 0.4f);
-  for (int64_t i = 0; i < n; ++i) {
-    const int k = static_cast<int>(i % 3);
-    d.labels.push_back(k);
-    for (int j = 0; j < 8; ++j) d.features.data()[i * 8 + j] = noise(rng) + ((j / 2 == k) ? 0.6f : 0.0f);
-  }
-  return d;
-}
+io::Dataset make_data(int64_t n) { return testing::make_tiny_dataset(n, 4); }
 
-struct Net {
-  Model model;
-  ParameterStore params;
-};
+using Net = testing::TinyNet;
 
-Net make_net() {
-  SequentialSpec spec;
-  spec.inputs = 8;
-  DenseLayer hidden, out;
-  hidden.name = "hidden";
-  hidden.units = 12;
-  hidden.activation = "relu";
-  out.name = "out";
-  out.units = 3;
-  out.activation = "softmax";
-  spec.layers = {hidden, out};
-  Net n;
-  n.model = build_sequential(spec, PluginRegistry::global());
-  n.params = ParameterStore::initialize(n.model.graph, 9);
-  return n;
-}
+Net make_net() { return testing::make_tiny_net(12, 9); }
 
 TrainConfig config() {
   TrainConfig c;

@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <random>
 
 #include "core/error.h"
+#include "tests/support/tiny_dataset.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
 
@@ -19,43 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// n samples, 8 features, 3 classes: class k has features 2k, 2k+1 high (plus noise).
-io::Dataset make_data(int64_t n, uint32_t seed) {
-  io::Dataset d;
-  d.features = Tensor(Shape{n, 8});
-  d.num_classes = 3;
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> noise(0.0f, 0.4f);
-  for (int64_t i = 0; i < n; ++i) {
-    const int k = static_cast<int>(i % 3);
-    d.labels.push_back(k);
-    for (int j = 0; j < 8; ++j) d.features.data()[i * 8 + j] = noise(rng) + ((j / 2 == k) ? 0.6f : 0.0f);
-  }
-  return d;
-}
+using testing::make_tiny_dataset;
 
-struct Net {
-  Model model;
-  ParameterStore params;
-};
+using Net = testing::TinyNet;
 
-Net make_net(uint64_t seed, bool freeze_hidden = false) {
-  SequentialSpec spec;
-  spec.inputs = 8;
-  DenseLayer hidden, out;
-  hidden.name = "hidden";
-  hidden.units = 6;
-  hidden.activation = "relu";
-  hidden.trainable = !freeze_hidden;
-  out.name = "out";
-  out.units = 3;
-  out.activation = "softmax";
-  spec.layers = {hidden, out};
-  Net n;
-  n.model = build_sequential(spec, PluginRegistry::global());
-  n.params = ParameterStore::initialize(n.model.graph, seed);
-  return n;
-}
+Net make_net(uint64_t seed, bool freeze_hidden = false) { return testing::make_tiny_net(6, seed, freeze_hidden); }
 
 TrainConfig base_config(int64_t epochs) {
   TrainConfig c;
@@ -77,17 +45,17 @@ std::string temp_path(const std::string& name) {
 }
 
 TEST(ValidationSplit, SeededDisjointAndComplete) {
-  io::Dataset a = make_data(100, 1), b = make_data(100, 1);
+  io::Dataset a = make_tiny_dataset(100, 1), b = make_tiny_dataset(100, 1);
   io::Dataset va = split_validation(a, 0.2, 9), vb = split_validation(b, 0.2, 9);
   ASSERT_EQ(va.size(), 20);
   ASSERT_EQ(a.size(), 80);
   EXPECT_TRUE(same_bits(va.features, vb.features)) << "the same seed gives the same split";
   EXPECT_EQ(va.labels, vb.labels);
-  io::Dataset c = make_data(100, 1);
+  io::Dataset c = make_tiny_dataset(100, 1);
   io::Dataset vc = split_validation(c, 0.2, 10);
   EXPECT_FALSE(same_bits(va.features, vc.features)) << "another seed gives another split";
   // Every original row is in exactly one side: compare sorted first features.
-  io::Dataset orig = make_data(100, 1);
+  io::Dataset orig = make_tiny_dataset(100, 1);
   std::vector<float> all, parts;
   for (int64_t i = 0; i < 100; ++i) all.push_back(orig.features.data()[i * 8]);
   for (int64_t i = 0; i < 80; ++i) parts.push_back(a.features.data()[i * 8]);
@@ -97,7 +65,7 @@ TEST(ValidationSplit, SeededDisjointAndComplete) {
   EXPECT_EQ(all, parts);
   io::Dataset none = split_validation(c, 0.0, 1);
   EXPECT_EQ(none.size(), 0);
-  io::Dataset tiny = make_data(3, 1);
+  io::Dataset tiny = make_tiny_dataset(3, 1);
   EXPECT_THROW(split_validation(tiny, 0.1, 1), Error) << "0 validation samples";
 }
 
@@ -107,7 +75,7 @@ TEST(Fit, RecordsValidationAndScheduledLrInHistory) {
   cfg.schedule.kind = ScheduleKind::Cosine;
   cfg.schedule.warmup_steps = 3;
   cfg.schedule.min_lr = 0.001;
-  io::Dataset train = make_data(240, 2);
+  io::Dataset train = make_tiny_dataset(240, 2);
   io::Dataset val = split_validation(train, 0.25, cfg.seed);
   Trainer t(n.model, n.params, cfg, PluginRegistry::global());
   int epochs_seen = 0;
@@ -146,7 +114,7 @@ TEST(Fit, ValMonitorWithoutValidationSetIsBadInput) {
   TrainConfig cfg = base_config(2);
   cfg.early_stopping.enabled = true;
   Trainer t(n.model, n.params, cfg, PluginRegistry::global());
-  io::Dataset train = make_data(60, 2);
+  io::Dataset train = make_tiny_dataset(60, 2);
   try {
     fit(t, n.params, train, io::Dataset{});
     FAIL() << "expected an error";
@@ -164,7 +132,7 @@ TEST(Fit, EarlyStoppingStopsAfterPatienceAndRestoresBestWeights) {
   cfg.early_stopping.monitor = "val_loss";
   cfg.early_stopping.patience = 2;
   cfg.early_stopping.min_delta = 1e9;
-  io::Dataset train = make_data(120, 2);
+  io::Dataset train = make_tiny_dataset(120, 2);
   io::Dataset val = split_validation(train, 0.25, cfg.seed);
   Trainer t(n.model, n.params, cfg, PluginRegistry::global());
   FitResult r = fit(t, n.params, train, val);
@@ -179,7 +147,7 @@ TEST(Fit, EarlyStoppingStopsAfterPatienceAndRestoresBestWeights) {
   Net one = make_net(3);
   TrainConfig cfg1 = base_config(1);
   Trainer t1(one.model, one.params, cfg1, PluginRegistry::global());
-  io::Dataset train1 = make_data(120, 2);
+  io::Dataset train1 = make_tiny_dataset(120, 2);
   io::Dataset val1 = split_validation(train1, 0.25, cfg1.seed);
   fit(t1, one.params, train1, val1);
   for (size_t i = 0; i < n.params.size(); ++i) {
@@ -192,7 +160,7 @@ TEST(Fit, NonFiniteLossStopsWithRuntimeError) {
   TrainConfig cfg = base_config(3);
   cfg.learning_rate = 1e30;
   Trainer t(n.model, n.params, cfg, PluginRegistry::global());
-  io::Dataset train = make_data(120, 2);
+  io::Dataset train = make_tiny_dataset(120, 2);
   try {
     fit(t, n.params, train, io::Dataset{});
     FAIL() << "expected the loss to blow up";
@@ -208,7 +176,7 @@ TEST(Transfer, FrozenLayerStaysBitIdenticalWhileTheRestTrains) {
   TrainConfig cfg = base_config(3);
   Trainer t(n.model, n.params, cfg, PluginRegistry::global());
   EXPECT_EQ(n.model.trainable().size(), 2u) << "only out.weight and out.bias train";
-  io::Dataset train = make_data(120, 2);
+  io::Dataset train = make_tiny_dataset(120, 2);
   fit(t, n.params, train, io::Dataset{});
   EXPECT_TRUE(same_bits(n.params.at("hidden.weight"), w0));
   EXPECT_TRUE(same_bits(n.params.at("hidden.bias"), b0));

@@ -1,5 +1,6 @@
-// Helpers of the tests that run the graphrun binary as a child process: start it with extra
-// environment variables and its output appended to a log, wait for it, read files.
+// Helpers of the tests that run the graphrun binary as a child process: make their temp folder,
+// start it with extra environment variables and its output appended to a log, wait for it, read
+// and write files.
 #pragma once
 
 #include <signal.h>
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,14 +18,23 @@
 
 namespace graphrun::testing {
 
-// Starts args[0] with args; env entries "NAME=value" are set in the child only.
-inline pid_t spawn(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {}) {
+// A new empty directory <temp>/<prefix>_XXXXXX; "" when it cannot be made.
+inline std::string make_temp_dir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "_XXXXXX")).string();
+  return ::mkdtemp(tmpl.data()) ? tmpl : std::string();
+}
+
+// Starts args[0] with args and stdin from /dev/null, stdout appended to `log` and stderr to
+// `err_log` (to `log` when empty); env entries "NAME=value" are set in the child only.
+inline pid_t spawn(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {},
+                   const std::string& err_log = "") {
   std::fflush(nullptr);  // the child must not repeat buffered output
   const pid_t pid = ::fork();
   if (pid == 0) {
     for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
     std::FILE* f = std::freopen(log.c_str(), "a", stdout);
-    if (!f || !std::freopen(log.c_str(), "a", stderr)) ::_exit(126);
+    if (!f || !std::freopen((err_log.empty() ? log : err_log).c_str(), "a", stderr)) ::_exit(126);
+    if (!std::freopen("/dev/null", "r", stdin)) ::_exit(126);
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -49,6 +60,15 @@ inline bool wait_up_to(pid_t pid, double seconds, int* status) {
     if (std::chrono::steady_clock::now() >= end) return false;
     ::usleep(500);
   }
+}
+
+// Waits up to `seconds`; the wait status, or -1 after killing a child that overran.
+inline int wait_or_kill(pid_t pid, double seconds) {
+  int status = 0;
+  if (wait_up_to(pid, seconds, &status)) return status;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
 }
 
 inline std::string slurp(const std::string& path) {
