@@ -2,9 +2,10 @@
 # Runs one libFuzzer target for a while, seeded with the corpus files of its format.
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
 #   TARGET: fuzz_safetensors fuzz_safetensors_roundtrip fuzz_idx fuzz_csv fuzz_model_file fuzz_checkpoint
-# Configures build/fuzz with clang (ASan + UBSan + libFuzzer coverage) on first use and builds
-# only the target. New inputs go to build/fuzz/corpus/TARGET; a crash is written to
-# build/fuzz/findings/ (add it to scripts/make_corpus.py as a corpus case once fixed).
+# Configures build/fuzz with the fuzz preset (clang, ASan + UBSan + libFuzzer coverage) on first
+# use and builds only the target. New inputs go to build/fuzz/corpus/TARGET; a crash is written
+# to build/fuzz/findings/ (add it to scripts/make_corpus.py as a corpus case once fixed).
+# Every target for a fixed time, as ctest tests: cmake --workflow --preset fuzz.
 # Needs clang and libclang-rt-14-dev: scripts/setup.sh --fuzz.
 set -euo pipefail
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}
@@ -12,19 +13,14 @@ seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build/fuzz
-flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
 if [[ ! -f $build/build.ninja ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DGRAPHRUN_BUILD_FUZZERS=ON -DGRAPHRUN_BUILD_TESTS=OFF -DGRAPHRUN_BUILD_BENCHMARKS=OFF \
-    -DGRAPHRUN_BUILD_EXAMPLES=OFF -DGRAPHRUN_WERROR=OFF >/dev/null
+  # The fuzz preset's compilers and flags, in this script's own build dir (its corpus lives there).
+  (cd "$root" && cmake --preset fuzz -B "$build" >/dev/null)
 fi
 cmake --build "$build" --target "$target"
 
 corpus=$root/tests/corpus
+# The same seeds as the fuzz_smoke tests in fuzz/CMakeLists.txt.
 case $target in
   fuzz_safetensors|fuzz_safetensors_roundtrip|fuzz_checkpoint) seeds=("$corpus/safetensors" "$corpus/checkpoint" "$corpus/load" "$corpus/ok") ;;
   fuzz_idx) seeds=("$corpus/idx" "$corpus/load" "$corpus/ok") ;;

@@ -4,6 +4,7 @@
 #   scripts/setup.sh          build + test dependencies and the Fashion-MNIST data set
 #   scripts/setup.sh --bench  also what the PyTorch comparison needs (python3-torch, OpenBLAS)
 #   scripts/setup.sh --fuzz   also clang and libFuzzer for the fuzzers (scripts/fuzz.sh)
+# Flags combine: scripts/setup.sh --fuzz --bench.
 set -euo pipefail
 
 packages=(
@@ -15,13 +16,14 @@ packages=(
   python3 python3-numpy                        # the numpy interoperability test
   libopenmpi-dev openmpi-bin                   # data-parallel training (GRAPHRUN_WITH_MPI) and its mpirun tests
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.
-  packages+=(python3-torch libopenblas0-openmp linux-perf)
-fi
-if [[ "${1:-}" == "--fuzz" ]]; then
-  packages+=(clang libclang-rt-14-dev)         # libFuzzer, ASan and UBSan runtimes for clang 14
-fi
+for flag in "$@"; do
+  case $flag in
+    # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.
+    --bench) packages+=(python3-torch libopenblas0-openmp linux-perf) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer, ASan and UBSan runtimes for clang 14
+    *) echo "setup.sh: unknown flag $flag (expected --bench, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
