@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/highway/kernels.h"
 #include "core/error.h"
 #include "core/partition.h"
 
@@ -13,6 +14,14 @@ namespace {
 // so below this a second thread costs more than it saves.
 constexpr int64_t kGrain = 32768;
 constexpr uint32_t kMaxSlots = 8;
+
+// A product gradient is made this many floats (64 KiB) at a time: the block is still in the
+// core's L2 when the update reads it back.
+constexpr int64_t kBlockFloats = 16384;
+
+// Rows per gradient block of a [rows, cols] weight. A block has at least 2 rows: the GEMM
+// computes a single row as a GEMV, which sums in another order.
+int64_t block_rows(int64_t cols) { return std::max<int64_t>(2, kBlockFloats / std::max<int64_t>(cols, 1)); }
 
 }  // namespace
 
@@ -71,22 +80,47 @@ void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
     // A matrix is split by rows exactly as the batch-1 GEMV and weight gradient split it
     // (core/partition.h), so each thread updates the rows its core already holds.
     const int64_t rows = shape[0], cols = shape[1];
-    const int64_t parts = threads_for(n, pool.size());
-    GRAPHRUN_CHECK(g.data != nullptr || (step_outer_ && g.outer_a && g.outer_b));
+    const bool outer = g.data == nullptr && g.batch == 1 && step_outer_ != nullptr;
+    GRAPHRUN_CHECK(g.data != nullptr || (g.x && g.dz && g.batch > 0 && (outer || block_floats_ > 0)));
+    int64_t parts = threads_for(n * std::max<int64_t>(g.batch, 1), pool.size());
+    // No part of a product gradient may be a single row (see block_rows()).
+    while (!g.data && parts > 1 && rows - split_rows(rows, parts, parts - 1) < 2) --parts;
     pool.run(parts, [&](int64_t t) {
       const int64_t r0 = split_rows(rows, parts, t), r1 = split_rows(rows, parts, t + 1);
       if (r1 <= r0) return;
       float* state[kMaxSlots];
-      offset_slots(state, r0 * cols);
       if (g.data) {
+        offset_slots(state, r0 * cols);
         entry_->step(p + r0 * cols, g.data + r0 * cols, state, static_cast<size_t>((r1 - r0) * cols), steps_, lr_,
                      hyper_.data());
+      } else if (outer) {
+        offset_slots(state, r0 * cols);
+        step_outer_(p + r0 * cols, state, static_cast<size_t>(cols), g.x + r0, static_cast<size_t>(r1 - r0), g.dz,
+                    static_cast<size_t>(cols), steps_, lr_, hyper_.data());
       } else {
-        step_outer_(p + r0 * cols, state, static_cast<size_t>(cols), g.outer_a + r0, static_cast<size_t>(r1 - r0),
-                    g.outer_b, static_cast<size_t>(cols), steps_, lr_, hyper_.data());
+        float* block = blocks_.data() + t * block_floats_;
+        const int64_t step_rows = block_rows(cols);
+        for (int64_t b0 = r0; b0 < r1;) {
+          int64_t b1 = std::min(r1, b0 + step_rows);
+          if (r1 - b1 == 1) b1 = r1;  // no single-row block at the end
+          highway::gemm_serial(true, false, b1 - b0, cols, g.batch, g.x + b0, rows, g.dz, cols, block, cols, false);
+          offset_slots(state, b0 * cols);
+          entry_->step(p + b0 * cols, block, state, static_cast<size_t>((b1 - b0) * cols), steps_, lr_, hyper_.data());
+          b0 = b1;
+        }
       }
     });
   }
+}
+
+void Optimizer::reserve_products(int tasks) {
+  int64_t most = 0;
+  for (const Tensor* p : params_) {
+    if (p->shape().rank() == 2) most = std::max(most, (block_rows(p->shape()[1]) + 1) * p->shape()[1]);
+  }
+  if (most * tasks <= static_cast<int64_t>(blocks_.size())) return;
+  block_floats_ = most;
+  blocks_.assign(static_cast<size_t>(most * tasks), 0.0f);
 }
 
 std::vector<std::pair<std::string, Tensor*>> Optimizer::state() {

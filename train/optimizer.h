@@ -15,12 +15,13 @@
 namespace graphrun::train {
 
 // Where one parameter's gradient is after a training step's Program::run(): a stored tensor
-// (`data`, laid out like the parameter), or, for a [rows, cols] weight at batch size 1, the
-// outer product outer_a outer_b^T (rows and cols floats) that was never stored.
+// (`data`, laid out like the parameter), or, for a [rows, cols] weight, the product x^T dz that
+// was never stored (x: [batch, rows], dz: [batch, cols], both row-major and dense).
 struct GradientRef {
   const float* data = nullptr;
-  const float* outer_a = nullptr;
-  const float* outer_b = nullptr;
+  const float* x = nullptr;
+  const float* dz = nullptr;
+  int64_t batch = 0;
 };
 
 class Optimizer {
@@ -34,10 +35,19 @@ class Optimizer {
   // One update of every trainable parameter; grads[i] is the gradient of trainable[i].
   // Splits large tensors across the pool (a matrix by row blocks, split_rows(), so each core
   // updates the rows its batch-1 GEMV read and its cache holds). Allocates nothing.
-  // An outer-product gradient needs fuses_outer_products().
+  //
+  // A product gradient x^T dz is made block by block of rows, each block by the Highway GEMM
+  // into a small per-task buffer and at once handed to the plugin's step while it is still in
+  // cache: the gradient never goes to memory and W is read and written once. It gives exactly
+  // the floats of the stored-gradient path, where the Program's Highway GEMM makes x^T dz
+  // (every element is summed over the batch in the same order). At batch size 1 a plugin's
+  // step_outer, when it has one, takes the outer product itself. Needs reserve_products().
   void step(std::span<const GradientRef> grads, ThreadPool& pool);
-  // Whether the plugin folds an outer-product gradient into its update (step_outer).
+  // Whether the plugin folds a batch-1 outer product into its update itself (step_outer).
   bool fuses_outer_products() const { return step_outer_ != nullptr; }
+  // Allocates the per-task gradient blocks that product gradients need, for up to `tasks`
+  // threads (call when compiling a training step; step() then allocates nothing).
+  void reserve_products(int tasks);
 
   const char* name() const { return entry_->name; }
   double learning_rate() const { return lr_; }
@@ -59,6 +69,8 @@ class Optimizer {
   std::vector<std::string> names_;
   std::vector<std::vector<Tensor>> slots_;            // [parameter][slot]
   std::vector<std::vector<float*>> slot_pointers_;    // per parameter, for the step kernel
+  std::vector<float> blocks_;                         // reserve_products(): per-task gradient blocks
+  int64_t block_floats_ = 0;                          // floats per task in blocks_
 };
 
 }  // namespace graphrun::train

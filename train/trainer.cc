@@ -71,12 +71,17 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   auto it = train_steps_.find(batch);
   if (it != train_steps_.end()) return it->second;
   const Graph& g = model_.graph;
-  // A gradient can stay an outer product when it is x^T dz over a batch of one and nothing
-  // else reads it.
-  auto outer_product = [&](NodeId grad) {
+  // A weight gradient x^T dz that nothing else reads can be left to the optimizer, which makes
+  // it block by block inside its update (Optimizer::step): at batch size 1 through the plugin's
+  // step_outer, otherwise through the Highway GEMM, when that is what would have made it.
+  const bool highway_gemm = std::string_view(backends::chain(config_.backend).front()->name()) == "highway";
+  auto product = [&](NodeId grad) {
     const Node& n = g.node(grad);
-    if (!fuse_outer_products_ || !optimizer_->fuses_outer_products() || batch != 1) return false;
-    if (n.op != OpKind::MatMul || !n.trans_a || n.trans_b || !g.shape(n.inputs[0]).has_batch()) return false;
+    if (!fuse_weight_gradients_ || n.op != OpKind::MatMul || !n.trans_a || n.trans_b) return false;
+    if (!g.shape(n.inputs[0]).has_batch()) return false;
+    const bool outer = batch == 1 && optimizer_->fuses_outer_products();
+    // A single column is a GEMV in the GEMM, which sums in another order than the blocks.
+    if (!outer && !(highway_gemm && (batch == 1 || g.shape(grad)[1] >= 2))) return false;
     for (NodeId id = 0; id < static_cast<NodeId>(g.size()); ++id) {
       for (NodeId in : g.node(id).inputs) {
         if (in == grad) return false;
@@ -88,7 +93,7 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   std::vector<NodeId> outputs{model_.loss, model_.output};
   std::vector<bool> fused(grads_.size());
   for (size_t i = 0; i < grads_.size(); ++i) {
-    fused[i] = outer_product(grads_[i]);
+    fused[i] = product(grads_[i]);
     if (fused[i]) {
       outputs.push_back(g.node(grads_[i]).inputs[0]);
       outputs.push_back(g.node(grads_[i]).inputs[1]);
@@ -101,14 +106,16 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   for (size_t i = 0; i < grads_.size(); ++i) {
     GradientRef r;
     if (fused[i]) {
-      r.outer_a = step.program->value(g.node(grads_[i]).inputs[0]).data;
-      r.outer_b = step.program->value(g.node(grads_[i]).inputs[1]).data;
+      r.x = step.program->value(g.node(grads_[i]).inputs[0]).data;
+      r.dz = step.program->value(g.node(grads_[i]).inputs[1]).data;
+      r.batch = batch;
       ++step.fused;
     } else {
       r.data = step.program->value(grads_[i]).data;
     }
     step.gradients.push_back(r);
   }
+  if (step.fused > 0) optimizer_->reserve_products(pool_->size());
   return train_steps_.emplace(batch, std::move(step)).first->second;
 }
 
@@ -119,7 +126,7 @@ void Trainer::apply_gradients(std::span<const GradientRef> gradients) {
 
 void Trainer::set_data_parallel(DataParallel* dp) {
   dp_ = dp;
-  fuse_outer_products_ = dp == nullptr;
+  fuse_weight_gradients_ = dp == nullptr;
   train_steps_.clear();  // compiled (if at all) for one process
   grad_pointers_.assign(grads_.size(), nullptr);
   summed_.assign(grads_.size(), GradientRef{});

@@ -88,14 +88,14 @@ using BatchCallback = std::function<void(int64_t, int64_t, double, double)>;
 using StepHook = std::function<void(uint64_t, Optimizer&)>;
 
 // A training step compiled for one batch size: the program (forward, loss, backward) and
-// where each trainable parameter's gradient is once it has run. At batch size 1, a dense
-// layer's weight gradient x^T dz is not computed when the optimizer can fold the outer product
-// into its update (Optimizer::fuses_outer_products): W is then read and written once per step
-// instead of three times, which is most of a per-sample step's time.
+// where each trainable parameter's gradient is once it has run. A dense layer's weight gradient
+// x^T dz is not computed by the program when the optimizer can make it inside its update
+// (Optimizer::step, product gradients): W is then read and written once per step instead of
+// three times and the gradient never goes to memory.
 struct TrainingStep {
   std::unique_ptr<Program> program;
   std::vector<GradientRef> gradients;  // one per Model::trainable()
-  int fused = 0;                       // gradients left as outer products
+  int fused = 0;                       // gradients left to the optimizer as products x^T dz
 };
 
 class Trainer {
@@ -125,13 +125,13 @@ class Trainer {
   Program& training_program(int64_t batch) { return *training_step(batch).program; }
   // One optimizer step (the step hook first) from a step's gradients, after its run().
   void apply_gradients(std::span<const GradientRef> gradients);
-  // Whether batch-1 steps fold weight gradients into the update (default on). Turn off before
-  // the first step when the gradients themselves are needed (e.g. to average them across
-  // processes).
-  void set_fuse_outer_products(bool on) { fuse_outer_products_ = on; }
+  // Whether steps leave weight gradients to the optimizer's update (TrainingStep; default on).
+  // Turn off before the first step when the gradients themselves are needed (e.g. to average
+  // them across processes).
+  void set_fuse_weight_gradients(bool on) { fuse_weight_gradients_ = on; }
   // Data-parallel training and evaluation: each batch is sharded over dp's ranks and the
   // gradients, metrics and evaluations are summed over them (train/data_parallel.h). nullptr
-  // (the default): this process alone. Not owned. Turns off fused outer products (the
+  // (the default): this process alone. Not owned. Turns off fused weight gradients (the
   // gradients must exist to be summed); call before the first step.
   void set_data_parallel(DataParallel* dp);
 
@@ -145,7 +145,7 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<NodeId> grads_;
   std::map<int64_t, TrainingStep> train_steps_;
-  bool fuse_outer_products_ = true;
+  bool fuse_weight_gradients_ = true;
   std::unique_ptr<ProgramCache> eval_programs_;
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;

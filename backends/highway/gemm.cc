@@ -9,10 +9,12 @@
 // as the FMAs: a row-major B is read in place, and C = op(A) B^T is computed as C^T = B op(A)^T
 // (B's rows broadcast in place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
 // (memory bound); K == 1 to a rank-1 update.
-// Threads split N into whole panels (or M into row blocks when N is narrow; a GEMV along K and
-// a rank-1 update by rows, core/partition.h);
-// each thread packs into its own thread_local buffers, which have a fixed size and are
-// allocated on the thread's first GEMM only.
+// Threads split K when M is batch-sized and K has several depth blocks (a GEMV too), so each
+// thread reads its own rows of a weight matrix (core/partition.h), and add the partial
+// products in GemmSerial's order; a rank-1 update splits rows; otherwise N is split into whole
+// panels (or M into row blocks when N is narrow). Each element is summed in the same order
+// whatever the split and thread count. Each thread packs into its own thread_local buffers,
+// which have a fixed size and are allocated on the thread's first GEMM only.
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
@@ -21,6 +23,20 @@
 
 #include "backends/highway/kernels.h"
 #include "core/partition.h"
+
+// Blocking shared by every target's code and the threading below (this file is compiled once
+// per target, hence the guard).
+#ifndef GRAPHRUN_HIGHWAY_GEMM_BLOCKING
+#define GRAPHRUN_HIGHWAY_GEMM_BLOCKING
+namespace graphrun::highway {
+constexpr int64_t kKC = 256;  // depth block: an A sliver (kKC x kMR) stays in L1
+// At most this many rows (a batch), B is read in place rather than packed (see GemmSerial).
+// Also bounds op(A)^T packed by GemmSmallMTransB: kKC x kSmallM <= kKC x kNC.
+constexpr int64_t kSmallM = 64;
+// Floats of one thread's buffer for the partial products of a GEMM split along K.
+constexpr int64_t kSplitKCapacity = 128 * 1024;
+}  // namespace graphrun::highway
+#endif
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/gemm.cc"
@@ -47,17 +63,13 @@ constexpr int64_t kMR = 4;
 #else
 constexpr int64_t kMR = 6;
 #endif
-constexpr int64_t kKC = 256;   // depth block: an A sliver (kKC x kMR) stays in L1
 constexpr int64_t kNC = 512;   // column block: packed B (kKC x kNC = 512 KiB) stays in L2
 constexpr int64_t kMC = 144;   // row block: packed A (kMC x kKC = 144 KiB), multiple of kMR
-// At most this many rows (a batch), B is read in place rather than packed (see GemmSerial).
-// Also bounds op(A)^T packed by GemmSmallMTransB: kKC x kSmallM <= kKC x kNC.
-constexpr int64_t kSmallM = 64;
-
 // Per-thread packing buffers, allocated once on a thread's first GEMM and reused.
 struct PackBuffers {
   hwy::AlignedFreeUniquePtr<float[]> a;
   hwy::AlignedFreeUniquePtr<float[]> b;
+  hwy::AlignedFreeUniquePtr<float[]> partials;  // a GEMM split along K (gemm() below)
 };
 
 PackBuffers& ThreadBuffers() {
@@ -65,6 +77,7 @@ PackBuffers& ThreadBuffers() {
   if (!buffers.a) {
     buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(kMC * kKC));
     buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(kKC * kNC));
+    buffers.partials = hwy::AllocateAligned<float>(static_cast<size_t>(kSplitKCapacity));
   }
   return buffers;
 }
@@ -492,6 +505,7 @@ void GemvBlockPartials(const float* x, int64_t incx, const float* W, int64_t ldw
 
 // This thread's packing buffer for B, which a GEMV split along K uses for its partials.
 float* PartialsBuffer() { return ThreadBuffers().b.get(); }
+float* SplitKBuffer() { return ThreadBuffers().partials.get(); }
 
 int64_t TargetValue() { return HWY_TARGET; }
 
@@ -507,6 +521,7 @@ namespace graphrun::highway {
 HWY_EXPORT(GemmSerial);
 HWY_EXPORT(GemvBlockPartials);
 HWY_EXPORT(PartialsBuffer);
+HWY_EXPORT(SplitKBuffer);
 HWY_EXPORT(TargetValue);
 HWY_EXPORT(PrepareThread);
 
@@ -555,21 +570,80 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
   return true;
 }
 
-}  // namespace
+// C (+)= op(A) B with few rows (the forward pass of a dense layer at a batch size of at most
+// kSmallM) split along K, in GemmSerial's depth blocks: each thread computes the partial
+// products of its blocks, i.e. of its rows of B (the weight rows the optimizer then updates on
+// the same thread, core/partition.h, so W stays in that core's cache), and then the threads
+// add them up, each a share of C's rows, block by block in order: exactly GemmSerial's sums.
+// False when there are fewer than two depth blocks or the partials do not fit (the caller then
+// splits N).
+bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                int64_t ldb, float* C, int64_t ldc, bool accumulate, int64_t threads, ThreadPool& pool) {
+  const int64_t kblocks = (K + kKC - 1) / kKC;
+  if (kblocks < 2 || M < 2 || M > kSmallM || N < 2) return false;
+  const int64_t kc_max = (K + kblocks - 1) / kblocks;  // GemmSerial's balanced blocks
+  const int64_t parts = std::min({threads, kblocks, kMaxParts});
+  const int64_t per_block = M * N;
+  // Task t writes at t * per_task in its thread's buffer: a thread that runs two tasks (the
+  // caller, when a worker is late) keeps both.
+  const int64_t per_task = (kblocks + parts - 1) / parts * per_block;
+  if (parts * per_task > kSplitKCapacity) return false;
+  const float* partials[kMaxParts];
+  const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
+  pool.run(parts, [&](int64_t t) {
+    float* out = HWY_DYNAMIC_DISPATCH(SplitKBuffer)() + t * per_task;
+    for (int64_t b = kblocks * t / parts; b < kblocks * (t + 1) / parts; ++b) {
+      const int64_t pc = b * kc_max, kc = std::min(kc_max, K - pc);
+      serial(trans_a, false, M, N, kc, trans_a ? A + pc * lda : A + pc, lda, B + pc * ldb, ldb,
+             out + (b - kblocks * t / parts) * per_block, N, false);
+    }
+    partials[t] = out;
+  });
+  pool.run(parts, [&](int64_t t) {
+    for (int64_t i = M * t / parts; i < M * (t + 1) / parts; ++i) {
+      float* HWY_RESTRICT c = C + i * ldc;
+      for (int64_t u = 0; u < parts; ++u) {
+        for (int64_t b = kblocks * u / parts; b < kblocks * (u + 1) / parts; ++b) {
+          const float* HWY_RESTRICT p = partials[u] + (b - kblocks * u / parts) * per_block + i * N;
+          if (b == 0 && !accumulate) {
+            std::memcpy(c, p, sizeof(float) * static_cast<size_t>(N));
+          } else {
+            for (int64_t j = 0; j < N; ++j) c[j] += p[j];
+          }
+        }
+      }
+    }
+  });
+  return true;
+}
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-          ThreadPool& pool) {
+// Handles the degenerate shapes; false when there is a product left to compute.
+bool TrivialGemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                 float* C, int64_t ldc, bool accumulate) {
   // Shapes and strides were validated when the graph was built; checked again in debug builds.
   assert(M >= 0 && N >= 0 && K >= 0);
   assert(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N));
   assert(ldc >= N);
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
-    return;
-  }
+  (void)trans_a, (void)trans_b, (void)lda, (void)ldb;
+  if (M <= 0 || N <= 0) return true;
+  if (K > 0) return false;
+  if (!accumulate)
+    for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
+  return true;
+}
+
+}  // namespace
+
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) return;
+  HWY_DYNAMIC_DISPATCH(GemmSerial)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
+          ThreadPool& pool) {
+  if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) return;
   const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
   const int64_t threads = threads_for(M * N * K, pool.size());
   if (threads == 1) {
@@ -579,6 +653,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // One row times a row-major B (the forward pass at batch 1): split K, so each thread reads
   // whole rows of B, the rows the optimizer then updates on that thread (core/partition.h).
   if (M == 1 && !trans_b && GemvSplitK(A, trans_a ? lda : 1, B, ldb, K, N, C, accumulate, threads, pool)) return;
+  if (!trans_b && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, threads, pool)) return;
   // A rank-1 update (K == 1, the batch-1 weight gradient) splits its rows the same way.
   if (K == 1 && !trans_b && M >= 2 * kRowGrain) {
     const int64_t parts = std::min<int64_t>(threads, (M + kRowGrain - 1) / kRowGrain);
@@ -591,24 +666,28 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     return;
   }
   // Otherwise split N into whole micro-kernel panels (32 columns covers every target's NR)
-  // when there are enough of them, else M into row blocks.
-  constexpr int64_t kPanel = 32;
-  const int64_t panels = (N + kPanel - 1) / kPanel;
-  if (N > 1 && (panels >= threads || M < 8 * threads)) {
+  // when there are enough of them, else M into row blocks. No part is a single column or row:
+  // GemmSerial makes those a GEMV, which sums in another order, and the result would then
+  // depend on the thread count. A last panel or block of one joins the one before it.
+  constexpr int64_t kPanel = 32, kBlock = 8;
+  auto count = [](int64_t n, int64_t unit) { return std::max<int64_t>(1, n % unit == 1 ? n / unit : (n + unit - 1) / unit); };
+  auto bound = [](int64_t n, int64_t units, int64_t unit, int64_t parts, int64_t t) {
+    return t == parts ? n : std::min(n, units * t / parts * unit);
+  };
+  const int64_t panels = count(N, kPanel);
+  if (N > 1 && (panels >= threads || M < kBlock * threads)) {
     const int64_t parts = std::min(threads, panels);
     pool.run(parts, [&](int64_t t) {
-      const int64_t j0 = std::min(N, panels * t / parts * kPanel);
-      const int64_t j1 = std::min(N, panels * (t + 1) / parts * kPanel);
+      const int64_t j0 = bound(N, panels, kPanel, parts, t), j1 = bound(N, panels, kPanel, parts, t + 1);
       if (j1 <= j0) return;
       const float* Bj = trans_b ? B + j0 * ldb : B + j0;
       serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate);
     });
   } else {
-    const int64_t blocks = (M + 7) / 8;
+    const int64_t blocks = count(M, kBlock);
     const int64_t parts = std::min(threads, blocks);
     pool.run(parts, [&](int64_t t) {
-      const int64_t i0 = std::min(M, blocks * t / parts * 8);
-      const int64_t i1 = std::min(M, blocks * (t + 1) / parts * 8);
+      const int64_t i0 = bound(M, blocks, kBlock, parts, t), i1 = bound(M, blocks, kBlock, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
       serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate);

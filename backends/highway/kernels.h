@@ -25,6 +25,10 @@ namespace graphrun::highway {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
           ThreadPool& pool);
+// The same on the calling thread alone, for callers already inside a pool task. Each element
+// of C is summed over K in the same order as gemm() sums it, whatever M, N or the thread count.
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
 
 void add(const float* a, const float* b, float* y, int64_t n, ThreadPool& pool);  // y = a + b
 void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool& pool);  // y = a * b

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "backends/highway/kernels.h"
@@ -149,6 +150,52 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
           int64_t differ = 0;
           for (int64_t j = 0; j < N; ++j) differ += C[static_cast<size_t>(j)] != serial[static_cast<size_t>(j)];
           EXPECT_EQ(differ, 0) << "N=" << N << " K=" << K << " ta=" << trans_a << " acc=" << acc << " threads=" << threads;
+        }
+      }
+    }
+  }
+}
+
+// Each element of C is summed over K in one order however the product is split: across 1, 2
+// or 3 threads (by columns or rows, never leaving a single column or row to a GEMV, which sums
+// in another order) and into row blocks of at least 2 rows by gemm_serial (how the optimizer
+// makes a weight gradient block by block, train/optimizer.h). Shapes put a single column or
+// row at the end of a split (N = 33, M = 17) and more than one depth block (K = 300, 600).
+TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32}, {784, 400, 32}, {9, 65, 300}, {129, 97, 7}, {40, 161, 600}};
+  for (const auto& [M, N, K] : shapes) {
+    for (bool trans_a : {false, true}) {
+      for (bool trans_b : {false, true}) {
+        std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * N));
+        for (float& v : A) v = dist(rng);
+        for (float& v : B) v = dist(rng);
+        const int64_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
+        std::vector<float> serial(static_cast<size_t>(M * N));
+        highway::gemm_serial(trans_a, trans_b, M, N, K, A.data(), lda, B.data(), ldb, serial.data(), N, false);
+        auto count_differences = [&](const std::vector<float>& C) {
+          int64_t differ = 0;
+          for (size_t i = 0; i < C.size(); ++i) differ += C[i] != serial[i];
+          return differ;
+        };
+        const std::string label = "M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+                                  " ta=" + std::to_string(trans_a) + " tb=" + std::to_string(trans_b);
+        for (int threads : {1, 2, 3}) {
+          std::vector<float> C(serial.size());
+          highway::gemm(trans_a, trans_b, M, N, K, A.data(), lda, B.data(), ldb, C.data(), N, false, pool_of(threads));
+          EXPECT_EQ(count_differences(C), 0) << label << " threads=" << threads;
+        }
+        for (int64_t rows : {2, 5, 64}) {
+          std::vector<float> C(serial.size());
+          for (int64_t i0 = 0; i0 < M;) {
+            int64_t i1 = std::min(M, i0 + rows);
+            if (M - i1 == 1) i1 = M;
+            const float* Ai = trans_a ? A.data() + i0 : A.data() + i0 * lda;
+            highway::gemm_serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B.data(), ldb, C.data() + i0 * N, N, false);
+            i0 = i1;
+          }
+          EXPECT_EQ(count_differences(C), 0) << label << " row blocks of " << rows;
         }
       }
     }
