@@ -56,6 +56,6 @@ int main(int argc, char** argv) {
     std::printf("  %8.2f us %5.1f %%  %-10s %s\n", node_s[i] / steps * 1e6, 100 * node_s[i] / total, op_name(n.op),
                 n.name.c_str());
   }
-  std::printf("  %8.2f us %5.1f %%  optimizer  %s over all parameters\n", opt_s / steps * 1e6, 100 * opt_s / total,
-              trainer.optimizer().name());
+  std::printf("  %8.2f us %5.1f %%  optimizer  %s over all parameters%s\n", opt_s / steps * 1e6, 100 * opt_s / total,
+              trainer.optimizer().name(), step.fused ? ", making the fused weight gradients" : "");
 }

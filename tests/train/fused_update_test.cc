@@ -95,5 +95,31 @@ TEST(FusedUpdate, TrainsExactlyAsTheStoredGradient) {
   }
 }
 
+// How many weight gradients a step at `batch` leaves to the optimizer.
+int fused_gradients(const std::string& optimizer, const std::string& backend, int64_t batch) {
+  SequentialSpec spec;
+  spec.inputs = 30;
+  spec.layers = {dense_layer("hidden", 20, "relu"), dense_layer("out", 5, "softmax")};
+  Model model = build_sequential(spec, PluginRegistry::global());
+  ParameterStore params = ParameterStore::initialize(model.graph, 1);
+  TrainConfig cfg;
+  cfg.batch_size = batch;
+  cfg.optimizer = optimizer;
+  cfg.backend = backend;
+  Trainer trainer(model, params, cfg, PluginRegistry::global());
+  return trainer.training_step(batch).fused;
+}
+
+// Blocks through the Highway GEMM up to a batch of 64, on the Highway backend only (another
+// backend's GEMM may sum in another order); sgd's step_outer at batch 1 on any backend.
+TEST(FusedUpdate, WhereItApplies) {
+  EXPECT_EQ(fused_gradients("adam", "highway", 1), 2);
+  EXPECT_EQ(fused_gradients("adam", "highway", 64), 2);
+  EXPECT_EQ(fused_gradients("adam", "highway", 65), 0);
+  EXPECT_EQ(fused_gradients("sgd", "reference", 1), 2);
+  EXPECT_EQ(fused_gradients("sgd", "reference", 16), 0);
+  EXPECT_EQ(fused_gradients("adam", "reference", 1), 0);
+}
+
 }  // namespace
 }  // namespace graphrun::train
