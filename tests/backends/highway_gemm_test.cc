@@ -160,11 +160,12 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
 // or 3 threads (by columns or rows, never leaving a single column or row to a GEMV, which sums
 // in another order) and into row blocks of at least 2 rows by gemm_serial (how the optimizer
 // makes a weight gradient block by block, train/optimizer.h). Shapes put a single column or
-// row at the end of a split (N = 33, M = 17) and more than one depth block (K = 300, 600).
+// row at the end of a split (N = 33, M = 17, 257), more than one depth block (K = 300, 600)
+// and batches of 65 to 256 rows, which threads take in row chunks of 64.
 TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32}, {784, 400, 32}, {9, 65, 300}, {129, 97, 7}, {40, 161, 600}};
+  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32}, {784, 400, 32}, {9, 65, 300}, {129, 97, 7}, {40, 161, 600}, {130, 65, 300}, {257, 40, 20}};
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_a : {false, true}) {
       for (bool trans_b : {false, true}) {
