@@ -42,42 +42,29 @@ def main():
     base_params = MODELS[0][1]
     print(f"compute {a.sample_us} us/sample for 784-400-10, scaled by parameter count; latency {a.latency_us} us; "
           f"no overlap assumed")
-    print()
-    print(f"Efficiency at a per-rank batch of {a.batch} (global batch {a.batch} x N):")
-    print()
-    print("| model | link | " + " | ".join(f"N={n}" for n in RANKS) + " |")
-    print("|---|---|" + "---|" * len(RANKS))
-    for name, params in MODELS:
-        c = a.sample_us * 1e-6 * params / base_params
-        for gbit in LINKS_GBIT:
-            cells = []
-            for n in RANKS:
-                compute = a.batch * c
-                cells.append(f"{compute / (compute + comm_seconds(n, 4 * params, gbit, latency)):.0%}")
-            print(f"| {name} | {gbit} Gb/s | " + " | ".join(cells) + " |")
-    print()
-    print("b50, the per-rank batch below which efficiency < 50 % (communication = compute):")
-    print()
-    print("| model | link | " + " | ".join(f"N={n}" for n in RANKS) + " |")
-    print("|---|---|" + "---|" * len(RANKS))
-    for name, params in MODELS:
-        c = a.sample_us * 1e-6 * params / base_params
-        for gbit in LINKS_GBIT:
-            cells = [f"{math.ceil(comm_seconds(n, 4 * params, gbit, latency) / c)}" for n in RANKS]
-            print(f"| {name} | {gbit} Gb/s | " + " | ".join(cells) + " |")
-    print()
-    print("The seed's global batch 32 split over N ranks (b = 32 / N; compute / N):")
-    print()
-    print("| model | link | " + " | ".join(f"N={n}" for n in RANKS if n <= 32) + " |")
-    print("|---|---|" + "---|" * len([n for n in RANKS if n <= 32]))
-    for name, params in MODELS:
-        c = a.sample_us * 1e-6 * params / base_params
-        for gbit in LINKS_GBIT:
-            cells = []
-            for n in (n for n in RANKS if n <= 32):
-                compute = 32 * c / n
-                cells.append(f"{compute / (compute + comm_seconds(n, 4 * params, gbit, latency)):.0%}")
-            print(f"| {name} | {gbit} Gb/s | " + " | ".join(cells) + " |")
+
+    def table(title, ranks, cell):
+        """One markdown table: a row per model and link, cell(c, n, comm) per rank count n."""
+        print()
+        print(title)
+        print()
+        print("| model | link | " + " | ".join(f"N={n}" for n in ranks) + " |")
+        print("|---|---|" + "---|" * len(ranks))
+        for name, params in MODELS:
+            c = a.sample_us * 1e-6 * params / base_params
+            for gbit in LINKS_GBIT:
+                cells = [cell(c, n, comm_seconds(n, 4 * params, gbit, latency)) for n in ranks]
+                print(f"| {name} | {gbit} Gb/s | " + " | ".join(cells) + " |")
+
+    def efficiency(compute, comm):
+        return f"{compute / (compute + comm):.0%}"
+
+    table(f"Efficiency at a per-rank batch of {a.batch} (global batch {a.batch} x N):", RANKS,
+          lambda c, n, comm: efficiency(a.batch * c, comm))
+    table("b50, the per-rank batch below which efficiency < 50 % (communication = compute):", RANKS,
+          lambda c, n, comm: f"{math.ceil(comm / c)}")
+    table("The seed's global batch 32 split over N ranks (b = 32 / N; compute / N):", [n for n in RANKS if n <= 32],
+          lambda c, n, comm: efficiency(32 * c / n, comm))
 
 
 if __name__ == "__main__":
