@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backends/highway/kernels.h"
 #include "core/error.h"
 #include "core/partition.h"
 
@@ -81,7 +80,7 @@ void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
     // (core/partition.h), so each thread updates the rows its core already holds.
     const int64_t rows = shape[0], cols = shape[1];
     const bool outer = g.data == nullptr && g.batch == 1 && step_outer_ != nullptr;
-    GRAPHRUN_CHECK(g.data != nullptr || (g.x && g.dz && g.batch > 0 && (outer || block_floats_ > 0)));
+    GRAPHRUN_CHECK(g.data != nullptr || (g.x && g.dz && g.batch > 0 && (outer || (gemm_ && block_floats_ > 0))));
     int64_t parts = threads_for(n * std::max<int64_t>(g.batch, 1), pool.size());
     // No part of a product gradient may be a single row (see block_rows()).
     while (!g.data && parts > 1 && rows - split_rows(rows, parts, parts - 1) < 2) --parts;
@@ -103,7 +102,7 @@ void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
         for (int64_t b0 = r0; b0 < r1;) {
           int64_t b1 = std::min(r1, b0 + step_rows);
           if (r1 - b1 == 1) b1 = r1;  // no single-row block at the end
-          highway::gemm_serial(true, false, b1 - b0, cols, g.batch, g.x + b0, rows, g.dz, cols, block, cols, false);
+          gemm_(true, false, b1 - b0, cols, g.batch, g.x + b0, rows, g.dz, cols, block, cols, false);
           offset_slots(state, b0 * cols);
           entry_->step(p + b0 * cols, block, state, static_cast<size_t>((b1 - b0) * cols), steps_, lr_, hyper_.data());
           b0 = b1;
@@ -113,7 +112,8 @@ void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
   }
 }
 
-void Optimizer::reserve_products(int tasks) {
+void Optimizer::reserve_products(int tasks, SerialGemm gemm) {
+  gemm_ = gemm;
   int64_t most = 0;
   for (const Tensor* p : params_) {
     if (p->shape().rank() == 2) most = std::max(most, (block_rows(p->shape()[1]) + 1) * p->shape()[1]);

@@ -36,18 +36,23 @@ class Optimizer {
   // Splits large tensors across the pool (a matrix by row blocks, split_rows(), so each core
   // updates the rows its batch-1 GEMV read and its cache holds). Allocates nothing.
   //
-  // A product gradient x^T dz is made block by block of rows, each block by the Highway GEMM
-  // into a small per-task buffer and at once handed to the plugin's step while it is still in
-  // cache: the gradient never goes to memory and W is read and written once. It gives exactly
-  // the floats of the stored-gradient path, where the Program's Highway GEMM makes x^T dz
-  // (every element is summed over the batch in the same order). At batch size 1 a plugin's
-  // step_outer, when it has one, takes the outer product itself. Needs reserve_products().
+  // A product gradient x^T dz is made block by block of rows, each block by the GEMM given
+  // to reserve_products() into a small per-task buffer and at once handed to the plugin's step
+  // while it is still in cache: the gradient never goes to memory and W is read and written
+  // once. It gives exactly the floats of the stored-gradient path when that GEMM is the one the
+  // Program would have run (the Highway GEMM sums every element over the batch in the same
+  // order however the product is split). At batch size 1 a plugin's step_outer, when it has
+  // one, takes the outer product itself.
   void step(std::span<const GradientRef> grads, ThreadPool& pool);
   // Whether the plugin folds a batch-1 outer product into its update itself (step_outer).
   bool fuses_outer_products() const { return step_outer_ != nullptr; }
-  // Allocates the per-task gradient blocks that product gradients need, for up to `tasks`
-  // threads (call when compiling a training step; step() then allocates nothing).
-  void reserve_products(int tasks);
+  // A GEMM on the calling thread, with highway::gemm's arguments (without the pool).
+  using SerialGemm = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                              int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
+  // Prepares product gradients: `gemm` makes their blocks (the trainer passes the GEMM that
+  // would have made the stored gradient), and the per-task blocks are allocated for up to
+  // `tasks` threads (call when compiling a training step; step() then allocates nothing).
+  void reserve_products(int tasks, SerialGemm gemm);
 
   const char* name() const { return entry_->name; }
   double learning_rate() const { return lr_; }
@@ -69,7 +74,8 @@ class Optimizer {
   std::vector<std::string> names_;
   std::vector<std::vector<Tensor>> slots_;            // [parameter][slot]
   std::vector<std::vector<float*>> slot_pointers_;    // per parameter, for the step kernel
-  std::vector<float> blocks_;                         // reserve_products(): per-task gradient blocks
+  SerialGemm gemm_ = nullptr;                         // reserve_products(): makes gradient blocks
+  std::vector<float> blocks_;                         // and per-task gradient blocks
   int64_t block_floats_ = 0;                          // floats per task in blocks_
 };
 

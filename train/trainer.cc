@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "backends/highway/kernels.h"
 #include "backends/registry.h"
 #include "core/error.h"
 #include "ops/autodiff.h"
@@ -121,7 +122,7 @@ TrainingStep& Trainer::training_step(int64_t batch) {
     }
     step.gradients.push_back(r);
   }
-  if (step.fused > 0) optimizer_->reserve_products(pool_->size());
+  if (step.fused > 0) optimizer_->reserve_products(pool_->size(), &highway::gemm_serial);
   return train_steps_.emplace(batch, std::move(step)).first->second;
 }
 
