@@ -20,7 +20,7 @@ for flag in "$@"; do
   case $flag in
     # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.
     --bench) packages+=(python3-torch libopenblas0-openmp linux-perf) ;;
-    --fuzz) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer, ASan and UBSan runtimes for clang 14
+    --fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer, ASan and UBSan runtimes; OpenMP for clang 14
     *) echo "setup.sh: unknown flag $flag (expected --bench, --fuzz)" >&2; exit 2 ;;
   esac
 done
