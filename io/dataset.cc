@@ -34,8 +34,7 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   }
   const int64_t d = images.shape()[1] * images.shape()[2];
   // Flattening keeps the row-major order: only the shape changes.
-  Tensor features(Shape{n, d}, images.span());
-  return make_dataset(std::move(features), std::move(labels), images_path);
+  return make_dataset(std::move(images).reshaped(Shape{n, d}), std::move(labels), images_path);
 }
 
 Dataset load_csv_dataset(const std::string& path, const CsvOptions& options) {

@@ -231,17 +231,11 @@ RawIdx decode(std::span<const std::byte> file, const std::string& name) {
   return raw;
 }
 
-float element(const RawIdx& raw, uint64_t i) {
+// Converts every element with one loop per type (the u8 loop of a 47 MB image file vectorizes).
+template <typename Convert>
+void convert_all(const RawIdx& raw, int size, float* dst, Convert convert) {
   const std::byte* p = raw.data.data();
-  switch (raw.type) {
-    case IdxType::U8: return static_cast<float>(static_cast<uint8_t>(p[i]));
-    case IdxType::I8: return static_cast<float>(static_cast<int8_t>(p[i]));
-    case IdxType::I16: return static_cast<float>(static_cast<int16_t>(be(p + 2 * i, 2)));
-    case IdxType::I32: return static_cast<float>(static_cast<int32_t>(be(p + 4 * i, 4)));
-    case IdxType::F32: return std::bit_cast<float>(static_cast<uint32_t>(be(p + 4 * i, 4)));
-    case IdxType::F64: return static_cast<float>(std::bit_cast<double>(be(p + 8 * i, 8)));
-  }
-  return 0.0f;
+  for (uint64_t i = 0; i < raw.count; ++i) dst[i] = convert(p + size * i);
 }
 
 // Floating-point elements must be finite as f32 (NaN, infinity and f64 values beyond the f32
@@ -249,13 +243,31 @@ float element(const RawIdx& raw, uint64_t i) {
 IdxArray to_array(const RawIdx& raw, const std::string& name) {
   Shape shape;
   for (uint64_t d : raw.dims) shape.push_back(static_cast<int64_t>(d));
-  IdxArray out{raw.type, Tensor(shape)};
+  IdxArray out{raw.type, Tensor::for_overwrite(shape)};
   float* dst = out.values.data();
-  const bool floating = raw.type == IdxType::F32 || raw.type == IdxType::F64;
-  for (uint64_t i = 0; i < raw.count; ++i) {
-    dst[i] = element(raw, i);
-    if (floating && !std::isfinite(dst[i])) {
-      bad(name, fmt::format("element {} is {} as f32, expected finite values", i, dst[i]));
+  switch (raw.type) {
+    case IdxType::U8:
+      convert_all(raw, 1, dst, [](const std::byte* e) { return static_cast<float>(static_cast<uint8_t>(*e)); });
+      break;
+    case IdxType::I8:
+      convert_all(raw, 1, dst, [](const std::byte* e) { return static_cast<float>(static_cast<int8_t>(*e)); });
+      break;
+    case IdxType::I16:
+      convert_all(raw, 2, dst, [](const std::byte* e) { return static_cast<float>(static_cast<int16_t>(be(e, 2))); });
+      break;
+    case IdxType::I32:
+      convert_all(raw, 4, dst, [](const std::byte* e) { return static_cast<float>(static_cast<int32_t>(be(e, 4))); });
+      break;
+    case IdxType::F32:
+      convert_all(raw, 4, dst, [](const std::byte* e) { return std::bit_cast<float>(static_cast<uint32_t>(be(e, 4))); });
+      break;
+    case IdxType::F64:
+      convert_all(raw, 8, dst, [](const std::byte* e) { return static_cast<float>(std::bit_cast<double>(be(e, 8))); });
+      break;
+  }
+  if (raw.type == IdxType::F32 || raw.type == IdxType::F64) {
+    for (uint64_t i = 0; i < raw.count; ++i) {
+      if (!std::isfinite(dst[i])) bad(name, fmt::format("element {} is {} as f32, expected finite values", i, dst[i]));
     }
   }
   return out;

@@ -45,7 +45,7 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) 
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
   auto take = [&](int64_t begin, int64_t end) {
     io::Dataset out;
-    out.features = Tensor(Shape{end - begin, d});
+    out.features = Tensor::for_overwrite(Shape{end - begin, d});
     out.num_classes = data.num_classes;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t row = order[static_cast<size_t>(i)];

@@ -42,5 +42,26 @@ TEST(Tensor, IsAlignedAndCopies) {
   EXPECT_THROW(Tensor(Shape{2}, std::vector<float>{1, 2, 3}), Error);
 }
 
+TEST(Tensor, LargeTensorsAreZeroedAndHugePageAligned) {
+  const int64_t n = (int64_t{5} << 20) / 4 + 3;  // 5 MiB and a tail: the huge-page path
+  Tensor t(Shape{n});
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data()) % (uintptr_t{2} << 20), 0u);
+  for (int64_t i : {int64_t{0}, n / 2, n - 1}) EXPECT_EQ(t[i], 0.0f);
+  Tensor w = Tensor::for_overwrite(Shape{n});
+  w[n - 1] = 4.0f;  // writable to the last element
+  EXPECT_EQ(w[n - 1], 4.0f);
+}
+
+TEST(Tensor, ReshapedKeepsTheStorage) {
+  Tensor t(Shape{2, 3, 4});
+  t[23] = 1.5f;
+  const float* data = t.data();
+  Tensor flat = std::move(t).reshaped(Shape{2, 12});
+  EXPECT_EQ(flat.shape(), (Shape{2, 12}));
+  EXPECT_EQ(flat.data(), data);
+  EXPECT_EQ(flat[23], 1.5f);
+  EXPECT_THROW((void)std::move(flat).reshaped(Shape{5, 5}), Error);
+}
+
 }  // namespace
 }  // namespace graphrun

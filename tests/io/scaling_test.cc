@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "io/safetensors.h"
@@ -33,6 +34,19 @@ TEST(Scaling, MinMaxPerFeature) {
   EXPECT_FLOAT_EQ(test[0], 2.0f);
   EXPECT_FLOAT_EQ(test[1], -0.2f);
   EXPECT_FLOAT_EQ(test[2], 1.0f);
+}
+
+TEST(Scaling, MinMaxPerFeatureOnManyRowsAndOddWidth) {
+  const int64_t n = 37, d = 19;
+  Tensor x(Shape{n, d});
+  for (int64_t i = 0; i < n * d; ++i) x[i] = static_cast<float>((i * 7919) % 101) - 50.0f;
+  const Scaler s = fit_scaler(Scaling::MinMax, x);
+  for (int64_t j = 0; j < d; ++j) {
+    float lo = x[j], hi = x[j];
+    for (int64_t i = 0; i < n; ++i) lo = std::min(lo, x[i * d + j]), hi = std::max(hi, x[i * d + j]);
+    EXPECT_EQ(s.offset[j], lo) << j;
+    EXPECT_FLOAT_EQ(s.scale[j], 1.0f / (hi - lo)) << j;
+  }
 }
 
 TEST(Scaling, MinMaxGlobalIsDivideBy255OnImages) {
@@ -83,6 +97,9 @@ TEST(Scaling, NamesAndErrors) {
   expect_error([] { fit_scaler(Scaling::MinMax, Tensor(Shape{4})); }, ErrorKind::Shape, {"[4]"});
   Tensor nan(Shape{1, 2}, std::vector<float>{1, NAN});
   expect_error([&] { fit_scaler(Scaling::MinMax, nan); }, ErrorKind::BadInput, {"sample 0 feature 1"});
+  Tensor inf(Shape{100, 7});  // past the first vectors: the finiteness test is vectorized
+  inf[97 * 7 + 5] = -INFINITY;
+  expect_error([&] { fit_scaler(Scaling::MinMaxGlobal, inf); }, ErrorKind::BadInput, {"sample 97 feature 5", "-inf"});
   Scaler s = fit_scaler(Scaling::MinMax, train());
   Tensor wrong(Shape{2, 4});
   expect_error([&] { apply_scaler(s, wrong); }, ErrorKind::Shape, {"[2,4]", "[3]"});
