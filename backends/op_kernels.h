@@ -35,6 +35,10 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
       const int64_t m = c.output.shape[0], cols = c.output.shape[1], k = ta ? sa[0] : sa[1];
       const float *a = in(0), *b = in(1);
       const int64_t lda = sa[1], ldb = sb[1];
+      if (c.epilogue) {
+        const Epilogue e = *c.epilogue;
+        return make_kernel([=] { K::gemm_epilogue(ta, tb, m, cols, k, a, lda, b, ldb, y, cols, e, *pool); });
+      }
       return make_kernel([=] { K::gemm(ta, tb, m, cols, k, a, lda, b, ldb, y, cols, false, *pool); });
     }
     case OpKind::Add: {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/epilogue.h"
 #include "core/graph.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -32,6 +33,7 @@ struct NodeContext {
   std::span<const TensorView> inputs;
   TensorView output;
   ThreadPool& pool;
+  const Epilogue* epilogue = nullptr;  // MatMul only: work fused into its kernel
 };
 
 class Backend {
@@ -40,6 +42,8 @@ class Backend {
   virtual const char* name() const = 0;
   // A kernel for the node, or nullptr with *why_not set when this backend cannot run it.
   virtual std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) = 0;
+  // Whether prepare() runs this MatMul with a NodeContext::epilogue (and never declines it then).
+  virtual bool fuses_epilogue(const Node& node) const { (void)node; return false; }
   // Called once after all nodes of a Program are prepared, with the same thread pool; lets a
   // backend set its own runtime's thread count. Default: nothing.
   virtual void configure_threads(int threads) { (void)threads; }

@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "core/error.h"
+#include "graphrun/plugin.h"
 
 namespace graphrun {
 namespace {
@@ -50,6 +51,22 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
   const size_t n = static_cast<size_t>(g.size());
   ThreadPool& pool = options.pool ? *options.pool : ThreadPool::global();
 
+  // The backends to try for a node: the one it is pinned to, then the chain.
+  auto chain_for = [&](const Node& node) {
+    std::vector<Backend*> chain;
+    if (auto it = options.pinned.find(node.name); it != options.pinned.end()) {
+      for (Backend* b : options.backends) {
+        if (it->second == b->name()) chain.push_back(b);
+      }
+      if (chain.empty()) {
+        throw Error(ErrorKind::BadInput, "node '" + node.name + "' is pinned to backend '" + it->second +
+                                             "', which is not in this program's backend chain");
+      }
+    }
+    for (Backend* b : options.backends) chain.push_back(b);
+    return chain;
+  };
+
   // 1. The nodes the outputs need.
   std::vector<bool> needed(n, false), is_output(n, false);
   for (NodeId o : options.outputs) {
@@ -76,6 +93,55 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     }
   }
 
+  // 2b. Epilogue fusion: MatMul -> bias Add [-> elementwise Activation], where the MatMul's
+  // result is read by the Add alone (and the Add's by the Activation alone). The chain shares
+  // the last node's buffer: the MatMul writes the final values there, and the fused nodes run
+  // no kernel of their own.
+  std::vector<NodeId> fused_into(n, kNoNode);
+  std::vector<Epilogue> epilogue_of(n);  // bias and activation pointers are bound in step 5
+  std::vector<NodeId> bias_of(n, kNoNode);
+  if (options.fuse_epilogues) {
+    std::vector<int32_t> uses(n, 0);
+    std::vector<NodeId> user(n, kNoNode);
+    for (size_t i = 0; i < n; ++i) {
+      if (!needed[i]) continue;
+      for (NodeId in : g.node(static_cast<NodeId>(i)).inputs) {
+        ++uses[static_cast<size_t>(in)];
+        user[static_cast<size_t>(in)] = static_cast<NodeId>(i);
+      }
+    }
+    // The single node reading `id`, when it is of kind `op` and reads it as its first input.
+    auto only_user = [&](NodeId id, OpKind op) -> NodeId {
+      const size_t i = static_cast<size_t>(id);
+      if (is_output[i] || uses[i] != 1 || options.pinned.count(g.node(user[i]).name)) return kNoNode;
+      const Node& u = g.node(user[i]);
+      return u.op == op && u.inputs[0] == id ? user[i] : kNoNode;
+    };
+    for (NodeId m : order) {
+      const Node& mm = g.node(m);
+      if (mm.op != OpKind::MatMul || !chain_for(mm).front()->fuses_epilogue(mm)) continue;
+      const NodeId a = only_user(m, OpKind::Add);
+      if (a == kNoNode) continue;
+      const NodeId bias = g.node(a).inputs[1];
+      // A [cols] bias that is ready when the MatMul runs (a parameter, or computed before it).
+      if (step[static_cast<size_t>(root[static_cast<size_t>(bias)])] >= step[static_cast<size_t>(m)] ||
+          g.shape(bias).rank() != 1) {
+        continue;
+      }
+      NodeId last = a;
+      const NodeId f = only_user(a, OpKind::Activation);
+      if (f != kNoNode && g.node(f).activation->kind == GRAPHRUN_ACTIVATION_ELEMENTWISE) {
+        last = f;
+        epilogue_of[static_cast<size_t>(m)].activation = g.node(f).activation;
+        epilogue_of[static_cast<size_t>(m)].activation_params = g.node(f).activation_params.data();
+        fused_into[static_cast<size_t>(f)] = m;
+      }
+      fused_into[static_cast<size_t>(a)] = m;
+      bias_of[static_cast<size_t>(m)] = bias;
+      root[static_cast<size_t>(m)] = root[static_cast<size_t>(a)] = last;
+    }
+  }
+
   // 3. Lifetimes of arena values (inputs and op results; parameters and constants live elsewhere).
   std::vector<int32_t> last(n, -1);
   for (size_t i = 0; i < n; ++i) {
@@ -90,12 +156,16 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
       last[ri] = std::max(last[ri], s);
     }
   }
+  std::vector<int32_t> first_write(n, INT32_MAX);  // by root: a fused chain's MatMul writes first
+  for (size_t i = 0; i < n; ++i) {
+    if (step[i] >= 0) first_write[static_cast<size_t>(root[i])] = std::min(first_write[static_cast<size_t>(root[i])], step[i]);
+  }
   for (size_t i = 0; i < n; ++i) {
     const Node& node = g.node(static_cast<NodeId>(i));
     if (!needed[i] || root[i] != static_cast<NodeId>(i)) continue;
     if (node.op == OpKind::Parameter || node.op == OpKind::Constant) continue;
     const int64_t bytes = node.shape.resolved(batch).numel() * static_cast<int64_t>(sizeof(float));
-    const int32_t first = node.op == OpKind::Input ? -1 : step[i];
+    const int32_t first = node.op == OpKind::Input ? -1 : first_write[i];
     p->buffers_.push_back({static_cast<NodeId>(i), 0, round_up(std::max<int64_t>(bytes, 4)), first,
                            std::max(last[i], first)});
   }
@@ -127,7 +197,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
       v.data = t.data();
     } else if (node.op == OpKind::Constant) {
       v.data = const_cast<float*>(node.value.data());  // kernels never write their inputs
-    } else if (node.op == OpKind::Reshape) {
+    } else if (root[i] != static_cast<NodeId>(i)) {  // a reshape, or a node of a fused chain
       v.data = p->views_[static_cast<size_t>(root[i])].data;
     }
     p->readable_[i] = is_output[i] || node.op == OpKind::Input || node.op == OpKind::Parameter ||
@@ -140,18 +210,19 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     const Node& node = g.node(id);
     in_views.clear();
     for (NodeId in : node.inputs) in_views.push_back(p->views_[static_cast<size_t>(in)]);
-    NodeContext ctx{g, id, node, in_views, p->views_[static_cast<size_t>(id)], pool};
-    std::vector<Backend*> chain;
-    if (auto it = options.pinned.find(node.name); it != options.pinned.end()) {
-      for (Backend* b : options.backends) {
-        if (it->second == b->name()) chain.push_back(b);
-      }
-      if (chain.empty()) {
-        throw Error(ErrorKind::BadInput, "node '" + node.name + "' is pinned to backend '" + it->second +
-                                             "', which is not in this program's backend chain");
-      }
+    if (const NodeId head = fused_into[static_cast<size_t>(id)]; head != kNoNode) {
+      p->kernels_.push_back(make_kernel([] {}));
+      p->schedule_.push_back({id, p->schedule_[static_cast<size_t>(step[static_cast<size_t>(head)])].backend, "", head});
+      continue;
     }
-    for (Backend* b : options.backends) chain.push_back(b);
+    NodeContext ctx{g, id, node, in_views, p->views_[static_cast<size_t>(id)], pool};
+    std::vector<Backend*> chain = chain_for(node);
+    Epilogue& epilogue = epilogue_of[static_cast<size_t>(id)];
+    if (const NodeId bias = bias_of[static_cast<size_t>(id)]; bias != kNoNode) {
+      epilogue.bias = p->views_[static_cast<size_t>(bias)].data;
+      ctx.epilogue = &epilogue;
+      std::erase_if(chain, [&](Backend* b) { return !b->fuses_epilogue(node); });
+    }
     ScheduledNode sched{id, "", ""};
     for (Backend* b : chain) {
       std::string why;

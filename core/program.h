@@ -35,6 +35,9 @@ struct CompileOptions {
   // > 0: a memory plan whose arena is larger is refused (Error Runtime, with both figures)
   // before the arena is allocated.
   int64_t max_arena_bytes = 0;
+  // Fuse a bias add, and an elementwise activation when nothing else reads its input, into
+  // the MatMul before them (Epilogue in core/epilogue.h), where the MatMul's backend can.
+  bool fuse_epilogues = true;
 };
 
 // Where a value lives in the arena and for which steps it must stay intact.
@@ -50,6 +53,7 @@ struct ScheduledNode {
   NodeId node;
   std::string backend;   // which backend runs it
   std::string declined;  // why earlier backends in the chain declined ("" if none did)
+  NodeId fused_into = kNoNode;  // the MatMul whose kernel computes this node too (its own does nothing)
 };
 
 class Program {

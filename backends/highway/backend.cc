@@ -11,6 +11,10 @@ struct HighwayKernels {
                    int64_t ldb, float* c, int64_t ldc, bool acc, ThreadPool& pool) {
     highway::gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc, pool);
   }
+  static void gemm_epilogue(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                            const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& e, ThreadPool& pool) {
+    highway::gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false, pool, &e);
+  }
   static void add(const float* a, const float* b, float* y, int64_t n, ThreadPool& p) { highway::add(a, b, y, n, p); }
   static void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool& p) { highway::mul(a, b, y, n, p); }
   static void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool& p) {
@@ -52,6 +56,7 @@ struct HighwayKernels {
 class HighwayBackend final : public Backend {
  public:
   const char* name() const override { return "highway"; }
+  bool fuses_epilogue(const Node& node) const override { return node.op == OpKind::MatMul; }
   std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
     auto k = backends::prepare_standard<HighwayKernels>(ctx);
     if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";

@@ -46,6 +46,7 @@ constexpr int64_t kSplitKCapacity = 128 * 1024;
 #include <hwy/highway.h>
 
 #include "backends/highway/simd-inl.h"
+#include "graphrun/plugin.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace graphrun::highway {
@@ -416,22 +417,45 @@ void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT 
   }
 }
 
-// One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0).
+// The epilogue on the finished block C[0:rows, 0:cols] (row stride ldc), whose first column is
+// column col0 of the whole product: y += bias, then y = activation(y), a row at a time.
+void ApplyEpilogue(const Epilogue& e, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols) {
+  const DF d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t cv = cols / L * L;
+  const auto tail = hn::FirstN(d, static_cast<size_t>(cols - cv));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* HWY_RESTRICT c = C + r * ldc;
+    if (e.bias) {
+      const float* HWY_RESTRICT bias = e.bias + col0;
+      int64_t j = 0;
+      for (; j < cv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::LoadU(d, bias + j)), d, c + j);
+      if (j < cols) hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), LoadPrefix(tail, d, bias + j)), tail, d, c + j);
+    }
+    if (e.activation) e.activation->forward(c, c, 1, static_cast<size_t>(cols), e.activation_params);
+  }
+}
+
+// One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0), and the
+// epilogue (its bias at column 0 of this C) on each block as it is finished.
 void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
-                bool accumulate) {
+                bool accumulate, const Epilogue* ep) {
   if (M == 1) {
     // C row = x * op(B), x = op(A) row 0 (stride lda when A is stored transposed).
     Gemv(A, trans_a ? lda : 1, B, ldb, trans_b, C, 1, K, N, accumulate);
+    if (ep) ApplyEpilogue(*ep, 0, C, ldc, 1, N);
     return;
   }
   if (K == 1 && !trans_b) {
     Rank1(A, trans_a ? 1 : lda, B, M, N, C, ldc, accumulate);
+    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, N);
     return;
   }
   if (N == 1) {
     // C column = op(A) * b, i.e. C^T = b^T op(A)^T with op(A)^T[k, i] = op(A)[i, k].
     Gemv(B, trans_b ? 1 : ldb, A, lda, !trans_a, C, ldc, K, M, accumulate);
+    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, 1);
     return;
   }
   const DF d;
@@ -448,6 +472,7 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   float* HWY_RESTRICT pb = buffers.b.get();
   if (trans_b && M <= kSmallM && N >= kMR) {
     GemmSmallMTransB(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, pa, pb);
+    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, N);
     return;
   }
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
@@ -489,6 +514,8 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
             }
           }
         }
+        // The block's sums are complete after the last depth block; it is still in L2.
+        if (ep && pc + kc == K) ApplyEpilogue(*ep, jc, C + ic * ldc + jc, ldc, mc, nc);
       }
     }
   }
@@ -520,6 +547,7 @@ HWY_AFTER_NAMESPACE();
 namespace graphrun::highway {
 
 HWY_EXPORT(GemmSerial);
+HWY_EXPORT(ApplyEpilogue);
 HWY_EXPORT(GemvBlockPartials);
 HWY_EXPORT(PartialsBuffer);
 HWY_EXPORT(SplitKBuffer);
@@ -543,7 +571,7 @@ constexpr int64_t kMaxParts = 64;
 // adds them up block by block in order, as the serial GEMV does. False when the partials do
 // not fit the threads' buffers (the caller then splits N).
 bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t K, int64_t N, float* y,
-                bool accumulate, int64_t threads, ThreadPool& pool) {
+                bool accumulate, const Epilogue* ep, int64_t threads, ThreadPool& pool) {
   const int64_t blocks = (K + kRowGrain - 1) / kRowGrain;
   const int64_t parts = std::min({threads, blocks, kMaxParts});
   // Task t writes at t * per_task in its thread's buffer: a thread that runs two tasks (the
@@ -568,6 +596,7 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
       }
     }
   }
+  if (ep) HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(*ep, 0, y, N, 1, N);
   return true;
 }
 
@@ -579,7 +608,8 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
 // False when there are fewer than two depth blocks or the partials do not fit (the caller then
 // splits N).
 bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                int64_t ldb, float* C, int64_t ldc, bool accumulate, int64_t threads, ThreadPool& pool) {
+                int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep, int64_t threads,
+                ThreadPool& pool) {
   const int64_t kblocks = (K + kKC - 1) / kKC;
   if (kblocks < 2 || M < 2 || M > kSmallM || N < 2) return false;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;  // GemmSerial's balanced blocks
@@ -596,10 +626,11 @@ bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, i
     for (int64_t b = kblocks * t / parts; b < kblocks * (t + 1) / parts; ++b) {
       const int64_t pc = b * kc_max, kc = std::min(kc_max, K - pc);
       serial(trans_a, false, M, N, kc, trans_a ? A + pc * lda : A + pc, lda, B + pc * ldb, ldb,
-             out + (b - kblocks * t / parts) * per_block, N, false);
+             out + (b - kblocks * t / parts) * per_block, N, false, nullptr);
     }
     partials[t] = out;
   });
+  const auto epilogue = HWY_DYNAMIC_DISPATCH(ApplyEpilogue);
   pool.run(parts, [&](int64_t t) {
     for (int64_t i = M * t / parts; i < M * (t + 1) / parts; ++i) {
       float* HWY_RESTRICT c = C + i * ldc;
@@ -613,6 +644,7 @@ bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, i
           }
         }
       }
+      if (ep) epilogue(*ep, 0, c, ldc, 1, N);
     }
   });
   return true;
@@ -638,23 +670,26 @@ bool TrivialGemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, in
 void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) return;
-  HWY_DYNAMIC_DISPATCH(GemmSerial)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  HWY_DYNAMIC_DISPATCH(GemmSerial)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, nullptr);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-          ThreadPool& pool) {
-  if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) return;
+          ThreadPool& pool, const Epilogue* ep) {
+  if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) {
+    if (ep && M > 0 && N > 0) HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(*ep, 0, C, ldc, M, N);
+    return;
+  }
   const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
   const int64_t threads = threads_for(M * N * K, pool.size());
   if (threads == 1) {
-    serial(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    serial(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
     return;
   }
   // One row times a row-major B (the forward pass at batch 1): split K, so each thread reads
   // whole rows of B, the rows the optimizer then updates on that thread (core/partition.h).
-  if (M == 1 && !trans_b && GemvSplitK(A, trans_a ? lda : 1, B, ldb, K, N, C, accumulate, threads, pool)) return;
-  if (!trans_b && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, threads, pool)) return;
+  if (M == 1 && !trans_b && GemvSplitK(A, trans_a ? lda : 1, B, ldb, K, N, C, accumulate, ep, threads, pool)) return;
+  if (!trans_b && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep, threads, pool)) return;
   // A rank-1 update (K == 1, the batch-1 weight gradient) splits its rows the same way.
   if (K == 1 && !trans_b && M >= 2 * kRowGrain) {
     const int64_t parts = std::min<int64_t>(threads, (M + kRowGrain - 1) / kRowGrain);
@@ -662,7 +697,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t i0 = split_rows(M, parts, t), i1 = split_rows(M, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
-      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate);
+      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
     });
     return;
   }
@@ -690,7 +725,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
         int64_t m = std::min(kSmallM, i1 - i);
         if (i1 - i - m == 1) ++m;  // no single row (a GEMV)
         const float* Ai = trans_a ? A + i : A + i * lda;
-        serial(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate);
+        serial(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate, ep);
         i += m;
       }
     });
@@ -702,7 +737,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t j0 = bound(N, panels, kPanel, parts, t), j1 = bound(N, panels, kPanel, parts, t + 1);
       if (j1 <= j0) return;
       const float* Bj = trans_b ? B + j0 * ldb : B + j0;
-      serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate);
+      Epilogue shifted;  // the bias of this thread's columns
+      if (ep) {
+        shifted = *ep;
+        if (shifted.bias) shifted.bias += j0;
+      }
+      serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate, ep ? &shifted : nullptr);
     });
   } else {
     const int64_t blocks = count(M, kBlock);
@@ -711,7 +751,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t i0 = bound(M, blocks, kBlock, parts, t), i1 = bound(M, blocks, kBlock, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
-      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate);
+      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
     });
   }
 }

@@ -12,6 +12,14 @@ struct ReferenceKernels {
                    int64_t ldb, float* c, int64_t ldc, bool acc, ThreadPool&) {
     reference::gemm<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc);
   }
+  // The fused nodes one after the other, in place: the oracle the fused kernels are tested on.
+  static void gemm_epilogue(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                            const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& e, ThreadPool& pool) {
+    reference::gemm<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false);
+    (void)ldc;  // == n: Program outputs are contiguous
+    if (e.bias) reference::add_bias_rows(c, e.bias, c, m, n);
+    if (e.activation) activation_forward(*e.activation, e.activation_params, c, c, m, n, pool);
+  }
   static void add(const float* a, const float* b, float* y, int64_t n, ThreadPool&) { reference::add(a, b, y, n); }
   static void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool&) { reference::mul(a, b, y, n); }
   static void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool&) { reference::scale(x, alpha, y, n); }
@@ -48,10 +56,11 @@ struct ReferenceKernels {
 class ReferenceBackend final : public Backend {
  public:
   const char* name() const override { return "reference"; }
+  bool fuses_epilogue(const Node& node) const override { return node.op == OpKind::MatMul; }
   std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
     // Single-threaded on purpose: the oracle's results must not depend on thread count.
     static ThreadPool single(1);
-    NodeContext one{ctx.graph, ctx.id, ctx.node, ctx.inputs, ctx.output, single};
+    NodeContext one{ctx.graph, ctx.id, ctx.node, ctx.inputs, ctx.output, single, ctx.epilogue};
     auto k = backends::prepare_standard<ReferenceKernels>(one);
     if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";
     return k;

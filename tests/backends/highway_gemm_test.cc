@@ -14,6 +14,7 @@
 #include "backends/highway/kernels.h"
 #include "backends/reference/kernels.h"
 #include "core/thread_pool.h"
+#include "graphrun/plugin.h"
 #include "tests/backends/highway_targets.h"
 
 namespace graphrun {
@@ -201,6 +202,59 @@ TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
       }
     }
   }
+}
+
+// The fused epilogue (bias, then an elementwise activation) gives exactly the GEMM's result
+// followed by the separate kernels, on every path of gemm(): GEMV split along K (M = 1), N = 1,
+// K = 1, C^T = B A^T for few rows, split K (M <= 64), row chunks (65-256 rows), column panels
+// and row blocks, on 1-3 threads. The activation is called on each finished block in place.
+void leaky(const float* src, float* dst, size_t rows, size_t cols, const double* params) {
+  for (size_t i = 0; i < rows * cols; ++i) dst[i] = src[i] > 0 ? src[i] : static_cast<float>(params[0]) * src[i];
+}
+
+TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
+  graphrun_activation act{};
+  act.kind = GRAPHRUN_ACTIVATION_ELEMENTWISE;
+  act.forward = leaky;
+  const double slope = 0.125;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const int64_t shapes[][3] = {{1, 400, 784}, {32, 400, 784}, {32, 100, 300}, {200, 500, 300}, {300, 130, 50},
+                               {7, 1, 50}, {40, 33, 1}, {16, 300, 100}, {9, 65, 300}, {1024, 40, 8}};
+  for (const auto& [M, N, K] : shapes) {
+    for (bool trans_b : {false, true}) {
+      for (bool with_activation : {false, true}) {
+        std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * N)), bias(static_cast<size_t>(N));
+        for (float& v : A) v = dist(rng);
+        for (float& v : B) v = dist(rng);
+        for (float& v : bias) v = dist(rng);
+        const int64_t ldb = trans_b ? K : N;
+        const Epilogue ep{bias.data(), with_activation ? &act : nullptr, &slope};
+        for (int threads : {1, 2, 3}) {
+          std::vector<float> want(static_cast<size_t>(M * N)), got(want.size(), std::nanf(""));
+          highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, want.data(), N, false, pool_of(threads));
+          for (int64_t i = 0; i < M; ++i) {
+            for (int64_t j = 0; j < N; ++j) {
+              float& y = want[static_cast<size_t>(i * N + j)];
+              y += bias[static_cast<size_t>(j)];
+              if (with_activation) leaky(&y, &y, 1, 1, &slope);
+            }
+          }
+          highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, got.data(), N, false, pool_of(threads), &ep);
+          int64_t differ = 0;
+          for (size_t i = 0; i < want.size(); ++i) differ += got[i] != want[i];
+          EXPECT_EQ(differ, 0) << "M=" << M << " N=" << N << " K=" << K << " tb=" << trans_b
+                               << " activation=" << with_activation << " threads=" << threads;
+        }
+      }
+    }
+  }
+  // No depth: the epilogue of a zero product.
+  std::vector<float> C(6, 5.0f);
+  const float b3[3] = {1.0f, -2.0f, 3.0f};
+  const Epilogue ep{b3, &act, &slope};
+  highway::gemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, C.data(), 3, false, pool_of(2), &ep);
+  EXPECT_EQ(C, (std::vector<float>{1.0f, -0.25f, 3.0f, 1.0f, -0.25f, 3.0f}));
 }
 
 TEST_P(HighwayGemm, ZeroDepthClearsOrKeeps) {

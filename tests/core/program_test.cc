@@ -78,6 +78,62 @@ TEST(Program, EveryBackendMatchesTheDoubleInterpreter) {
   }
 }
 
+// x -> matmul -> +b -> sigmoid -> matmul -> +c: both bias adds and the sigmoid run inside the
+// MatMuls' kernels, with the results of the separate nodes, where the backend fuses epilogues.
+TEST(Program, FusesBiasAndActivationIntoTheMatMul) {
+  Graph g;
+  const NodeId x = g.input("x", {Shape::kBatch, 37});
+  const NodeId w = g.parameter("w", {37, 70}, Initializer::normal(0, 0.5));
+  const NodeId b = g.parameter("b", {70}, Initializer::uniform(-1, 1));
+  const NodeId v = g.parameter("v", {70, 9}, Initializer::normal(0, 0.5));
+  const NodeId c = g.parameter("c", {9}, Initializer::uniform(-1, 1));
+  const NodeId m1 = ops::matmul(g, x, w), a1 = ops::add(g, m1, b);
+  const NodeId h = ops::activation(g, a1, testing::test_sigmoid(), {});
+  const NodeId m2 = ops::matmul(g, h, v), out = ops::add(g, m2, c);
+  ParameterStore params = ParameterStore::initialize(g, 4);
+  auto run = [&](const std::string& backend, std::vector<NodeId> outputs, bool fuse) {
+    CompileOptions opt{backends::chain(backend), {}, nullptr, std::move(outputs)};
+    opt.fuse_epilogues = fuse;
+    auto p = Program::compile(g, params, 13, opt);
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (float& f : p->value(x).span()) f = u(rng);
+    p->run();
+    return p;
+  };
+  auto fused_into = [](const Program& p, NodeId id) {
+    for (const ScheduledNode& s : p.schedule()) {
+      if (s.node == id) return s.fused_into;
+    }
+    return kNoNode - 1;
+  };
+  for (const std::string backend : {"highway", "reference"}) {
+    SCOPED_TRACE(backend);
+    auto fused = run(backend, {out}, true);
+    auto separate = run(backend, {out}, false);
+    EXPECT_EQ(fused_into(*fused, a1), m1);
+    EXPECT_EQ(fused_into(*fused, h), m1);
+    EXPECT_EQ(fused_into(*fused, out), m2);  // an output: computed by m2 into its own buffer
+    EXPECT_EQ(fused_into(*separate, a1), kNoNode);
+    const TensorView got = fused->value(out), want = separate->value(out);
+    for (int64_t i = 0; i < want.numel(); ++i) EXPECT_EQ(got.data[i], want.data[i]) << i;
+    // A MatMul result that is also requested, or a pre-activation read twice, stays a node.
+    auto keep_m1 = run(backend, {out, m1}, true);
+    EXPECT_EQ(fused_into(*keep_m1, a1), kNoNode);
+    auto keep_a1 = run(backend, {out, a1}, true);
+    EXPECT_EQ(fused_into(*keep_a1, a1), m1);
+    EXPECT_EQ(fused_into(*keep_a1, h), kNoNode);
+    for (int64_t i = 0; i < want.numel(); ++i) EXPECT_EQ(keep_a1->value(out).data[i], want.data[i]) << i;
+  }
+  // oneDNN fuses nothing; a pinned Add is left to its backend.
+  auto onednn = run("onednn", {out}, true);
+  for (const ScheduledNode& s : onednn->schedule()) EXPECT_EQ(s.fused_into, kNoNode) << g.node(s.node).name;
+  CompileOptions pinned{backends::chain("highway"), {{g.node(a1).name, "reference"}}, nullptr, {out}};
+  auto p = Program::compile(g, params, 3, pinned);
+  EXPECT_EQ(fused_into(*p, a1), kNoNode);
+  EXPECT_EQ(fused_into(*p, out), m2);
+}
+
 TEST(Program, MemoryPlanSharesBytesAndNeverOverlapsLiveValues) {
   // The seed network at the tutorial's shapes.
   Net net(785, 400, 10);

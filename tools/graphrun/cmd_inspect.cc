@@ -65,11 +65,13 @@ int run_inspect(const InspectArgs& a) {
 
   fmt::print("\ntraining program ({} nodes, batch {})\n", p.schedule().size(), cfg.batch_size);
   fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
-             "FLOP/sample", "backend", "declined by earlier backends");
+             "FLOP/sample", "backend", "notes (declined by earlier backends, fusion)");
   for (const ScheduledNode& sn : p.schedule()) {
     const Node& n = g.node(sn.node);
+    const std::string notes =
+        sn.fused_into == kNoNode ? sn.declined : fmt::format("fused into {}", g.node(sn.fused_into).name);
     fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
-               n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), sn.backend, sn.declined);
+               n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), sn.backend, notes);
   }
   return 0;
 }
