@@ -16,6 +16,11 @@ independent 8-lane AVX2 accumulators per thread, and 16 16-lane AVX-512 ones whe
 AVX-512): "% of peak" is against the faster of the two (on Zen 5 and Intel server cores, 512-bit
 FMAs run at full rate and double the 256-bit figure), "% of AVX2 peak" against the 256-bit loop.
 
+Then inference (`--infer-model`, default the 500-300-100 relu network, batch `--infer-batch`
+256): the logits, loss and predicted class of all 60000 training samples, `graphrun eval
+--batch-size` (weights from a few training steps; its timing line excludes loading and
+compiling) against `torch.no_grad()`, best of 3 passes, FLOPs 2 per multiply-add.
+
 Each PyTorch run is a child process with OMP_NUM_THREADS and torch.set_num_threads set to
 the thread count and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed; PyTorch needs Debian's
 libopenblas0-openmp as its BLAS (scripts/bench_setup.sh installs it): without it Debian's
@@ -28,6 +33,7 @@ exclude loading the data and evaluating). The shuffles are PyTorch's and graphru
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +42,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+INFER_PASSES = 3
 MODELS = ["models/fashion_sigmoid_sgd1.json", "models/fashion_sigmoid_batch32.json", "models/fashion_relu_deep.json"]
 
 FMA_LOOP = r"""
@@ -139,6 +146,10 @@ def train_flops_per_sample(model):
     return 2 * macs + 2 * macs + 2 * (macs - layers[0][0] * layers[0][1])
 
 
+def infer_flops_per_sample(model):
+    return 2 * sum(i * o for i, o, *_ in dims(model))
+
+
 # ---- the PyTorch side (a child process: its thread settings must precede importing torch) ----
 
 def read_idx(path):
@@ -190,6 +201,19 @@ def torch_worker(args):
         elif act not in ("softmax", "linear"):
             raise SystemExit(f"{args.torch_worker}: activation {act} not mapped")
     net = torch.nn.Sequential(*layers)  # logits: the softmax is in the loss, as in graphrun
+    if args.infer_batch:
+        # Inference as `graphrun eval` does it: logits, loss and predicted class of every sample.
+        seconds = []
+        with torch.no_grad():
+            for _ in range(INFER_PASSES):
+                t0 = time.perf_counter()
+                for s in range(0, len(xtr), args.infer_batch):
+                    out = net(xtr[s: s + args.infer_batch])
+                    torch.nn.functional.cross_entropy(out, ytr[s: s + args.infer_batch])
+                    out.argmax(1)
+                seconds.append(time.perf_counter() - t0)
+        print(json.dumps({"seconds": seconds, "samples": len(xtr)}))
+        return
     lr = model_file.get("optimizer", {}).get("learning_rate", 0.01)
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -213,13 +237,13 @@ def torch_worker(args):
                       "torch": torch.__version__, "blas": torch.__config__.show().count("BLAS")}))
 
 
-def run_torch(model, args, limit):
+def run_torch(model, args, limit, infer_batch=0):
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(args.threads)
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         env.pop(k, None)
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", model, "--threads", str(args.threads),
-           "--epochs", str(args.epochs), "--limit-train", str(limit)]
+           "--epochs", str(args.epochs), "--limit-train", str(limit), "--infer-batch", str(infer_batch)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -236,6 +260,25 @@ def run_graphrun(model, args, limit):
             m = json.load(f)
     return {"seconds": [e["seconds"] for e in m["epochs"]], "train_samples": m["train_samples"],
             "test_accuracy": m["test_accuracy"]}
+
+
+def run_graphrun_infer(model, args):
+    """`graphrun eval` on the training set (weights from a few steps of training), INFER_PASSES times."""
+    data = load_model(os.path.join(ROOT, model))["data"]
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([args.graphrun, "train", model, "--epochs", "1", "--limit-train", "64", "--out", d,
+                        "--threads", str(args.threads)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        seconds = []
+        for _ in range(INFER_PASSES):
+            out = subprocess.run([args.graphrun, "eval", model, "--weights", os.path.join(d, "weights.safetensors"),
+                                  "--data", data["train_images"], data["train_labels"], "--batch-size",
+                                  str(args.infer_batch), "--threads", str(args.threads), "--backend", args.backend],
+                                 check=True, cwd=ROOT, capture_output=True, text=True)
+            m = re.search(r"^([0-9.]+) s, [0-9]+ samples/s", out.stderr, re.M)
+            if not m:
+                raise SystemExit(f"graphrun eval printed no timing line:\n{out.stderr}")
+            seconds.append(float(m.group(1)))
+    return {"seconds": seconds, "samples": int(out.stdout.split()[0])}
 
 
 def find_graphrun():
@@ -255,6 +298,9 @@ def main():
     ap.add_argument("--graphrun", default=None, help="the graphrun binary (default: build/perf, build, PATH)")
     ap.add_argument("--models", nargs="*", default=MODELS)
     ap.add_argument("--json", default=None, help="also write the rows as JSON here")
+    ap.add_argument("--infer-model", default="models/fashion_relu_deep.json",
+                    help="model whose inference (graphrun eval) is timed on the training set")
+    ap.add_argument("--infer-batch", type=int, default=256, help="inference batch size (0: skip inference)")
     # internal: the PyTorch child process
     ap.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--limit-train", type=int, default=0, help=argparse.SUPPRESS)
@@ -302,9 +348,29 @@ def main():
                   f"| {v['s_per_epoch']:.2f} | {v['samples_per_s']:,.0f} | {v['gflops']:.1f} | "
                   f"{100 * v['peak_fraction']:.1f} % | {100 * v['avx2_peak_fraction']:.1f} % | "
                   f"{v['test_accuracy']:.4f} | {ratio} |")
+    infer = None
+    if args.infer_batch:
+        fps = infer_flops_per_sample(load_model(os.path.join(ROOT, args.infer_model)))
+        infer = {"model": os.path.basename(args.infer_model), "batch": args.infer_batch, "threads": args.threads}
+        for side, r in (("torch", run_torch(args.infer_model, args, 0, args.infer_batch)),
+                        ("graphrun", run_graphrun_infer(args.infer_model, args))):
+            s = min(r["seconds"])
+            sps = r["samples"] / s
+            infer[side] = {"s_per_pass": s, "samples_per_s": sps, "gflops": sps * fps * 1e-9,
+                           "peak_fraction": sps * fps * 1e-9 / peak, "samples": r["samples"]}
+        infer["ratio"] = infer["graphrun"]["samples_per_s"] / infer["torch"]["samples_per_s"]
+        print(f"\ninference (logits, loss and predicted class; best of {INFER_PASSES} passes over the training set)\n")
+        print("| model | batch | samples | side | s/pass | samples/s | GFLOP/s | % of peak | graphrun/PyTorch |")
+        print("|" + "---|" * 9)
+        for side in ("torch", "graphrun"):
+            v = infer[side]
+            ratio = f"{infer['ratio']:.2f}x" if side == "graphrun" else ""
+            print(f"| {infer['model']} | {infer['batch']} | {v['samples']} | {'PyTorch' if side == 'torch' else 'graphrun'} "
+                  f"| {v['s_per_pass']:.3f} | {v['samples_per_s']:,.0f} | {v['gflops']:.1f} | "
+                  f"{100 * v['peak_fraction']:.1f} % | {ratio} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"peak_gflops": peak, "peak_gflops_by_width": peaks, "rows": rows}, f, indent=2)
+            json.dump({"peak_gflops": peak, "peak_gflops_by_width": peaks, "rows": rows, "inference": infer}, f, indent=2)
 
 
 if __name__ == "__main__":

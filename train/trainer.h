@@ -69,6 +69,7 @@ struct Evaluation {
   double accuracy = 0.0;
   int64_t samples = 0;
   std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
+  double seconds = 0.0;  // the batches' wall time (compiling the programs is not counted)
 };
 
 // Where an epoch stands after its latest step: what a mid-epoch checkpoint saves so that the

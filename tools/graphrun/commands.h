@@ -40,6 +40,7 @@ struct EvalArgs {
   std::string model, weights;
   std::vector<std::string> data;  // empty: the model file's test set; one CSV; or IDX images + labels
   int64_t limit = -1;
+  int64_t batch_size = 500;
 };
 
 struct PredictArgs {

@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   e->add_option("--data", eval.data, "One CSV file, or IDX images and labels (default: the model file's test set)")
       ->expected(1, 2);
   e->add_option("--limit", eval.limit, "Use only the first N samples")->check(CLI::NonNegativeNumber);
+  e->add_option("--batch-size", eval.batch_size, "Samples per forward pass")->capture_default_str()->check(CLI::Range(1, 1000000));
   add_common(e, eval.common, true);
 
   PredictArgs predict;
