@@ -467,6 +467,9 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   // wait on memory alone). Many rows reuse a panel many times and need it packed: in place,
   // rows ldb apart would conflict in the L1 sets.
   const bool b_in_place = !trans_b && M <= kSmallM;
+  // Likewise the micro-kernel broadcasts from whole slivers of a row-major A in place (a batch
+  // of at most kSmallM rows stays in L1/L2): only a last partial sliver is packed, zero-padded.
+  const bool a_in_place = !trans_a && M <= kSmallM;
   PackBuffers& buffers = ThreadBuffers();
   float* HWY_RESTRICT pa = buffers.a.get();
   float* HWY_RESTRICT pb = buffers.b.get();
@@ -489,7 +492,8 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
       const bool load_c = accumulate || pc > 0;
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min(mc_max, M - ic);
-        PackA(trans_a, A, lda, ic, mc, pc, kc, pa);
+        const int64_t packed_from = a_in_place ? mc / kMR * kMR : 0;  // slivers before it are read in place
+        if (packed_from < mc) PackA(trans_a, A, lda, ic + packed_from, mc - packed_from, pc, kc, pa);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           // B panels are packed during the first row block, right before their first use, so
           // the panel is still in L1 for every sliver of that block (all of M when M <= kMC).
@@ -507,10 +511,17 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
             const int64_t m = std::min(kMR, mc - ir);
             // A last panel of at most one vector (N = 100 leaves 4 columns) runs the one-vector
             // tile: half the FMAs of a zero-padded two-vector one.
-            if (wide && n > lanes) {
-              MicroKernel<true>(pa + ir * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+            if (ir < packed_from) {
+              const float* rows = A + (ic + ir) * lda + pc;
+              if (wide && n > lanes) {
+                MicroKernel<true, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
+              } else {
+                MicroKernel<false, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
+              }
+            } else if (wide && n > lanes) {
+              MicroKernel<true>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
             } else {
-              MicroKernel<false>(pa + ir * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+              MicroKernel<false>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
             }
           }
         }
