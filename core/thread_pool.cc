@@ -80,11 +80,16 @@ void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   job_fn_.store(&fn, std::memory_order_relaxed);
   job_tasks_.store(tasks, std::memory_order_relaxed);
   tasks_done_.store(0, std::memory_order_relaxed);
-  job_.store(generation << kTaskBits, std::memory_order_seq_cst);  // publishes the job
+  // Published with task 0 already taken by the caller: task 0 always runs on the calling thread
+  // and, with one worker, task 1 on the worker (unless it is late). Kernels that split a weight
+  // matrix by rows then find each part in the cache of the core that used it last step.
+  job_.store(generation << kTaskBits | 1, std::memory_order_seq_cst);  // publishes the job
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
+  fn(0);
+  tasks_done_.fetch_add(1, std::memory_order_release);
   while (run_one_task(generation)) {
   }
   while (tasks_done_.load(std::memory_order_acquire) != tasks) cpu_relax();

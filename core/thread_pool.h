@@ -1,8 +1,9 @@
 // ThreadPool: one persistent pool serving every kernel; no thread is created per step.
 //
 // run(tasks, fn) calls fn(task) for task in [0, tasks) spread over the pool's threads and the
-// caller, and returns when all are done. Tasks are claimed dynamically, so when a worker is
-// descheduled (a busy machine) the caller runs its share instead of waiting for it. Workers
+// caller, and returns when all are done. The caller runs task 0; the rest are claimed
+// dynamically, so when a worker is descheduled (a busy machine) the caller runs its share
+// instead of waiting for it. Workers
 // spin briefly before sleeping, so back-to-back kernels of a training step hand work over in
 // well under a microsecond. Tasks must not throw. Not re-entrant: a task
 // must not call run() on the same pool. One caller at a time (a Program runs on one thread).

@@ -23,6 +23,22 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
   }
 }
 
+// Task 0 runs on the caller, so a kernel that splits a weight matrix by rows finds part 0 in the
+// calling core's cache step after step (with one worker, part 1 in the worker's).
+TEST(ThreadPool, TheCallerRunsTaskZero) {
+  ThreadPool pool(3);
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int64_t tasks : {2, 3, 5, 64}) {
+    for (int rep = 0; rep < 200; ++rep) {
+      std::thread::id ran_zero;
+      pool.run(tasks, [&](int64_t t) {
+        if (t == 0) ran_zero = std::this_thread::get_id();
+      });
+      ASSERT_EQ(ran_zero, caller) << tasks << " tasks, run " << rep;
+    }
+  }
+}
+
 TEST(ThreadPool, ParallelForCoversTheRangeOnce) {
   ThreadPool pool(3);
   for (int64_t n : {1, 2, 5, 17, 1000, 100003}) {
