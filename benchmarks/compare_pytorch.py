@@ -274,9 +274,9 @@ def run_graphrun_infer(model, args):
                                   "--data", data["train_images"], data["train_labels"], "--batch-size",
                                   str(args.infer_batch), "--threads", str(args.threads), "--backend", args.backend],
                                  check=True, cwd=ROOT, capture_output=True, text=True)
-            m = re.search(r"^([0-9.]+) s, [0-9]+ samples/s", out.stderr, re.M)
+            m = re.search(r"^speed: ([0-9.]+) s, [0-9]+ samples/s", out.stdout, re.M)
             if not m:
-                raise SystemExit(f"graphrun eval printed no timing line:\n{out.stderr}")
+                raise SystemExit(f"graphrun eval printed no speed line:\n{out.stdout}")
             seconds.append(float(m.group(1)))
     return {"seconds": seconds, "samples": int(out.stdout.split()[0])}
 

@@ -27,10 +27,9 @@ int run_eval(const EvalArgs& a) {
   train::Evaluation ev = trainer.evaluate(data, a.batch_size);
   const std::vector<std::string> names = class_names(s->file, s->classes);
 
-  // The speed goes to stderr: stdout is the same for every run and thread count.
-  fmt::print(stderr, "{:.3f} s, {:.0f} samples/s (batch {}, {} threads)\n", ev.seconds,
+  fmt::print("{} samples  loss {:.4f}  accuracy {:.4f}\n", ev.samples, ev.loss, ev.accuracy);
+  fmt::print("speed: {:.3f} s, {:.0f} samples/s (batch {}, {} threads)\n\n", ev.seconds,
              ev.seconds > 0 ? static_cast<double>(ev.samples) / ev.seconds : 0.0, a.batch_size, trainer.pool().size());
-  fmt::print("{} samples  loss {:.4f}  accuracy {:.4f}\n\n", ev.samples, ev.loss, ev.accuracy);
   size_t width = 5;
   for (const std::string& n : names) width = std::max(width, n.size());
   fmt::print("{:>3}  {:<{}}  {:>8}  {:>7}\n", "#", "class", width, "accuracy", "samples");
