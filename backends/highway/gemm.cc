@@ -1,575 +1,24 @@
-// GEMM for graphrun::highway: C[M,N] (+)= op(A) * op(B), float, row-major.
+// GEMM for graphrun::highway, the threading: gemm() splits a product among the pool's threads
+// and runs each part with the per-target code of gemm_kernels.cc (through gemm_kernels.h).
+// Plain C++, compiled once.
 //
-// Structure (Goto/BLIS): for each column block of NC and depth block of KC, A is packed into
-// slivers of MR rows (k-major, zero-padded) and B into panels of NR = 2 vectors (1 when N fits
-// one vector; k-major, zero-padded), each panel right before its first use; an MR x NR
-// micro-kernel keeps the C tile in registers and runs MulAdd over the depth block. Packing
-// absorbs the transpose cases, so one micro-kernel serves all four. Two shortcuts for batch-
-// sized M (<= kSmallM), where a panel is used by few slivers and packing B would cost as much
-// as the FMAs: a row-major B is read in place, and C = op(A) B^T is computed as C^T = B op(A)^T
-// (B's rows broadcast in place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
-// (memory bound); K == 1 to a rank-1 update.
 // Threads split K when M is batch-sized and K has several depth blocks (a GEMV too), so each
 // thread reads its own rows of a weight matrix (core/partition.h), and add the partial
 // products in GemmSerial's order; a rank-1 update splits rows; up to 256 rows, each thread
 // takes row chunks of at most kSmallM (B read in place); otherwise N is split into whole
 // panels (or M into row blocks when N is narrow). Each element is summed in the same order
-// whatever the split and thread count. Each thread packs into its own thread_local buffers,
-// which have a fixed size and are allocated on the thread's first GEMM only.
+// whatever the split and thread count.
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
 #include "core/partition.h"
 
-// Blocking shared by every target's code and the threading below (this file is compiled once
-// per target, hence the guard).
-#ifndef GRAPHRUN_HIGHWAY_GEMM_BLOCKING
-#define GRAPHRUN_HIGHWAY_GEMM_BLOCKING
 namespace graphrun::highway {
-constexpr int64_t kKC = 256;  // depth block: an A sliver (kKC x kMR) stays in L1
-// At most this many rows (a batch), B is read in place rather than packed (see GemmSerial).
-// Also bounds op(A)^T packed by GemmSmallMTransB: kKC x kSmallM <= kKC x kNC.
-constexpr int64_t kSmallM = 64;
-// Floats of one thread's buffer for the partial products of a GEMM split along K.
-constexpr int64_t kSplitKCapacity = 128 * 1024;
-}  // namespace graphrun::highway
-#endif
-
-#undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "backends/highway/gemm.cc"
-#include <hwy/foreach_target.h>  // IWYU pragma: keep
-#include <hwy/aligned_allocator.h>
-#include <hwy/highway.h>
-
-#include "backends/highway/simd-inl.h"
-#include "graphrun/plugin.h"
-
-HWY_BEFORE_NAMESPACE();
-namespace graphrun::highway {
-namespace HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
-
-using DF = hn::ScalableTag<float>;
-using VF = hn::Vec<DF>;
-
-// Rows of the micro-kernel: the C tile takes 2*kMR vector registers, plus 2 for B and one
-// broadcast. AVX-512 has 32 registers (8 x 2 = 16 accumulators); AVX2/SSE have 16 (6 x 2).
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr int64_t kMR = 8;
-#elif HWY_TARGET == HWY_SCALAR
-constexpr int64_t kMR = 4;
-#else
-constexpr int64_t kMR = 6;
-#endif
-constexpr int64_t kNC = 512;   // column block: packed B (kKC x kNC = 512 KiB) stays in L2
-constexpr int64_t kMC = 144;   // row block: packed A (kMC x kKC = 144 KiB), multiple of kMR
-// Per-thread packing buffers, allocated once on a thread's first GEMM and reused.
-struct PackBuffers {
-  hwy::AlignedFreeUniquePtr<float[]> a;
-  hwy::AlignedFreeUniquePtr<float[]> b;
-  hwy::AlignedFreeUniquePtr<float[]> partials;  // a GEMM split along K (gemm() below)
-};
-
-PackBuffers& ThreadBuffers() {
-  thread_local PackBuffers buffers;
-  if (!buffers.a) {
-    buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(kMC * kKC));
-    buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(kKC * kNC));
-    buffers.partials = hwy::AllocateAligned<float>(static_cast<size_t>(kSplitKCapacity));
-  }
-  return buffers;
-}
-
-// Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
-// (stride src_stride). 128-bit vectors, two levels of interleaves.
-HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride,
-                             float* HWY_RESTRICT dst, int64_t dst_stride) {
-#if HWY_TARGET == HWY_SCALAR
-  for (int64_t q = 0; q < 4; ++q)
-    for (int64_t c = 0; c < 4; ++c) dst[q * dst_stride + c] = src[c * src_stride + q];
-#else
-  const hn::Full128<float> d4;
-  const auto r0 = hn::LoadU(d4, src);
-  const auto r1 = hn::LoadU(d4, src + src_stride);
-  const auto r2 = hn::LoadU(d4, src + 2 * src_stride);
-  const auto r3 = hn::LoadU(d4, src + 3 * src_stride);
-  const auto t0 = hn::InterleaveLower(d4, r0, r1);  // r0_0 r1_0 r0_1 r1_1
-  const auto t1 = hn::InterleaveLower(d4, r2, r3);  // r2_0 r3_0 r2_1 r3_1
-  const auto t2 = hn::InterleaveUpper(d4, r0, r1);  // r0_2 r1_2 r0_3 r1_3
-  const auto t3 = hn::InterleaveUpper(d4, r2, r3);  // r2_2 r3_2 r2_3 r3_3
-  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, dst);
-  hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, dst + dst_stride);
-  hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, dst + 2 * dst_stride);
-  hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, dst + 3 * dst_stride);
-#endif
-}
-
-// Packs op(B)[k0 : k0+kc, j0 : j0+nc] into panels of nr columns: panel p holds kc rows of nr
-// consecutive floats (columns past nc are zero).
-void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
-           int64_t nc, int64_t nr, float* HWY_RESTRICT dst) {
-  const DF d;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  for (int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
-    const int64_t w = std::min(nr, nc - jp);
-    if (!trans_b) {
-      const float* src = B + k0 * ldb + j0 + jp;
-      if (w == nr) {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t v = 0; v < nr; v += L) hn::Store(hn::LoadU(d, src + k * ldb + v), d, dst + k * nr + v);
-      } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          float* row = dst + k * nr;
-          int64_t c = 0;
-          for (; c < w; ++c) row[c] = src[k * ldb + c];
-          for (; c < nr; ++c) row[c] = 0.0f;
-        }
-      }
-    } else {
-      // op(B)[k, j] = B[j * ldb + k]: source row j becomes packed column j, 4 x 4 at a time.
-      const float* src = B + (j0 + jp) * ldb + k0;
-      const int64_t w4 = w / 4 * 4, kc4 = kc / 4 * 4;
-      for (int64_t c = 0; c < w4; c += 4) {
-        for (int64_t k = 0; k < kc4; k += 4) Transpose4x4(src + c * ldb + k, ldb, dst + k * nr + c, nr);
-        for (int64_t k = kc4; k < kc; ++k)
-          for (int64_t q = 0; q < 4; ++q) dst[k * nr + c + q] = src[(c + q) * ldb + k];
-      }
-      for (int64_t c = w4; c < w; ++c)
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[c * ldb + k];
-      for (int64_t c = w; c < nr; ++c)
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = 0.0f;
-    }
-  }
-}
-
-// Packs op(A)[i0 : i0+mc, k0 : k0+kc] into slivers of kMR rows: sliver s holds kc groups of
-// kMR floats (rows past mc are zero).
-void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
-           int64_t kc, float* HWY_RESTRICT dst) {
-  for (int64_t ip = 0; ip < mc; ip += kMR, dst += kc * kMR) {
-    const int64_t h = std::min(kMR, mc - ip);
-    if (trans_a) {
-      // op(A)[i, k] = A[k * lda + i]: kMR consecutive floats per k.
-      const float* src = A + k0 * lda + i0 + ip;
-      for (int64_t k = 0; k < kc; ++k) {
-        int64_t r = 0;
-        for (; r < h; ++r) dst[k * kMR + r] = src[k * lda + r];
-        for (; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
-      }
-    } else {
-      const float* src = A + (i0 + ip) * lda + k0;
-      if (h == kMR) {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t r = 0; r < kMR; ++r) dst[k * kMR + r] = src[r * lda + k];
-      } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          int64_t r = 0;
-          for (; r < h; ++r) dst[k * kMR + r] = src[r * lda + k];
-          for (; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
-        }
-      }
-    }
-  }
-}
-
-// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (1 or 2 vectors) in registers.
-// load_c: add to the existing C (else overwrite it without reading).
-// kNV2: the panel is 2 vectors wide (else 1, for narrow N such as 10 output classes).
-// pb: kc rows of the panel, ldp apart (nr when packed, ldb when read from B in place).
-// kAInPlace: pa is not a packed sliver but kMR rows of a row-major matrix, lda_in_place apart.
-// kTransC: the tile is stored transposed, element (r, c) at C[c * ldc + r].
-template <bool kNV2, bool kAInPlace = false, bool kTransC = false>
-HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place,
-                            const float* HWY_RESTRICT pb, int64_t ldp, int64_t kc,
-                            float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
-                            bool load_c) {
-  const DF d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t nr = (kNV2 ? 2 : 1) * lanes;
-  VF acc0[kMR], acc1[kMR];
-  for (int64_t r = 0; r < kMR; ++r) {
-    acc0[r] = hn::Zero(d);
-    acc1[r] = hn::Zero(d);
-  }
-  for (int64_t k = 0; k < kc; ++k) {
-    const VF b0 = hn::LoadU(d, pb + k * ldp);
-    const VF b1 = kNV2 ? hn::LoadU(d, pb + k * ldp + lanes) : b0;
-    for (int64_t r = 0; r < kMR; ++r) {
-      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place + k] : pa[k * kMR + r]);
-      acc0[r] = hn::MulAdd(a, b0, acc0[r]);
-      if (kNV2) acc1[r] = hn::MulAdd(a, b1, acc1[r]);
-    }
-  }
-  if constexpr (kTransC) {
-    HWY_ALIGN float tile[kMR * 2 * HWY_MAX_BYTES / sizeof(float)] = {};  // {}: GCC 12 false positive
-    for (int64_t r = 0; r < kMR; ++r) {
-      hn::Store(acc0[r], d, tile + r * nr);
-      if (kNV2) hn::Store(acc1[r], d, tile + r * nr + lanes);
-    }
-    for (int64_t c = 0; c < n; ++c) {
-      float* out = C + c * ldc;
-      for (int64_t r = 0; r < m; ++r) out[r] = load_c ? out[r] + tile[r * nr + c] : tile[r * nr + c];
-    }
-    return;
-  }
-  if (m == kMR && n == nr) {
-    for (int64_t r = 0; r < kMR; ++r) {
-      float* c = C + r * ldc;
-      if (load_c) {
-        acc0[r] = hn::Add(acc0[r], hn::LoadU(d, c));
-        if (kNV2) acc1[r] = hn::Add(acc1[r], hn::LoadU(d, c + lanes));
-      }
-      hn::StoreU(acc0[r], d, c);
-      if (kNV2) hn::StoreU(acc1[r], d, c + lanes);
-    }
-    return;
-  }
-  const int64_t n0 = std::min(n, lanes);       // columns in the first vector
-  const int64_t n1 = std::max<int64_t>(n - lanes, 0);  // and in the second
-  const auto m0 = hn::FirstN(d, static_cast<size_t>(n0));
-  const auto m1 = hn::FirstN(d, static_cast<size_t>(n1));
-  for (int64_t r = 0; r < kMR; ++r) {
-    if (r >= m) break;
-    float* c = C + r * ldc;
-    VF v0 = acc0[r], v1 = acc1[r];
-    if (load_c) {
-      v0 = hn::Add(v0, LoadPrefix(m0, d, c));
-      if (n1 > 0) v1 = hn::Add(v1, LoadPrefix(m1, d, c + lanes));
-    }
-    hn::BlendedStore(v0, m0, d, c);
-    if (n1 > 0) hn::BlendedStore(v1, m1, d, c + lanes);
-  }
-}
-
-// y[j * incy] (+)= sum_k x[k * incx] * op(W)[k, j] for j < n, k < kdim, where
-// op(W)[k, j] = W[k * ldw + j] (w_trans false) or W[j * ldw + k] (w_trans true).
-void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_trans, float* y,
-          int64_t incy, int64_t kdim, int64_t n, bool accumulate) {
-  const DF d;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  // x is gathered into a contiguous stack buffer chunk by chunk, and y is summed chunk by chunk:
-  // chunks are the row blocks of core/partition.h, so a GEMV split along K across threads
-  // (gemm() below) adds the same partial products in the same order.
-  constexpr int64_t kChunk = kRowGrain;
-  HWY_ALIGN float xbuf[kChunk];
-  HWY_ALIGN float ybuf[4 * HWY_MAX_BYTES / sizeof(float)];
-  for (int64_t k0 = 0; k0 < kdim; k0 += kChunk) {
-    const int64_t kc = std::min(kChunk, kdim - k0);
-    const bool acc_y = accumulate || k0 > 0;
-    const float* xs = x + k0 * incx;
-    if (incx != 1) {
-      for (int64_t k = 0; k < kc; ++k) xbuf[k] = xs[k * incx];
-      xs = xbuf;
-    }
-    if (!w_trans) {
-      // Strips of 4 vectors of y stay in registers over the whole chunk; W rows stream.
-      for (int64_t j = 0; j < n; j += 4 * L) {
-        const int64_t w = std::min(4 * L, n - j);
-        VF a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-        const float* wp = W + k0 * ldw + j;
-        if (w == 4 * L) {
-          for (int64_t k = 0; k < kc; ++k, wp += ldw) {
-            const VF xv = hn::Set(d, xs[k]);
-            a0 = hn::MulAdd(xv, hn::LoadU(d, wp), a0);
-            a1 = hn::MulAdd(xv, hn::LoadU(d, wp + L), a1);
-            a2 = hn::MulAdd(xv, hn::LoadU(d, wp + 2 * L), a2);
-            a3 = hn::MulAdd(xv, hn::LoadU(d, wp + 3 * L), a3);
-          }
-          hn::Store(a0, d, ybuf);
-          hn::Store(a1, d, ybuf + L);
-          hn::Store(a2, d, ybuf + 2 * L);
-          hn::Store(a3, d, ybuf + 3 * L);
-        } else {
-          for (int64_t v = 0; v < w; v += L) {
-            const auto mask = hn::FirstN(d, static_cast<size_t>(std::min(L, w - v)));
-            VF a = hn::Zero(d), b = hn::Zero(d);
-            const float* p = wp + v;
-            int64_t k = 0;
-            for (; k + 2 <= kc; k += 2, p += 2 * ldw) {
-              a = hn::MulAdd(hn::Set(d, xs[k]), LoadPrefix(mask, d, p), a);
-              b = hn::MulAdd(hn::Set(d, xs[k + 1]), LoadPrefix(mask, d, p + ldw), b);
-            }
-            if (k < kc) a = hn::MulAdd(hn::Set(d, xs[k]), LoadPrefix(mask, d, p), a);
-            hn::Store(hn::Add(a, b), d, ybuf + v);
-          }
-        }
-        for (int64_t c = 0; c < w; ++c) {
-          float& out = y[(j + c) * incy];
-          out = acc_y ? out + ybuf[c] : ybuf[c];
-        }
-      }
-    } else {
-      // Dot products: 4 rows of W at a time, 2 accumulators each, reduced at the end.
-      const int64_t kv = kc / L * L;
-      const auto tail = hn::FirstN(d, static_cast<size_t>(kc - kv));
-      int64_t j = 0;
-      for (; j + 4 <= n; j += 4) {
-        const float* w0 = W + j * ldw + k0;
-        const float* w1 = w0 + ldw;
-        const float* w2 = w1 + ldw;
-        const float* w3 = w2 + ldw;
-        VF a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-        for (int64_t k = 0; k < kv; k += L) {
-          const VF xv = hn::LoadU(d, xs + k);
-          a0 = hn::MulAdd(xv, hn::LoadU(d, w0 + k), a0);
-          a1 = hn::MulAdd(xv, hn::LoadU(d, w1 + k), a1);
-          a2 = hn::MulAdd(xv, hn::LoadU(d, w2 + k), a2);
-          a3 = hn::MulAdd(xv, hn::LoadU(d, w3 + k), a3);
-        }
-        if (kv < kc) {
-          const VF xv = LoadPrefix(tail, d, xs + kv);
-          a0 = hn::MulAdd(xv, LoadPrefix(tail, d, w0 + kv), a0);
-          a1 = hn::MulAdd(xv, LoadPrefix(tail, d, w1 + kv), a1);
-          a2 = hn::MulAdd(xv, LoadPrefix(tail, d, w2 + kv), a2);
-          a3 = hn::MulAdd(xv, LoadPrefix(tail, d, w3 + kv), a3);
-        }
-        const float s[4] = {hn::GetLane(hn::SumOfLanes(d, a0)), hn::GetLane(hn::SumOfLanes(d, a1)),
-                            hn::GetLane(hn::SumOfLanes(d, a2)), hn::GetLane(hn::SumOfLanes(d, a3))};
-        for (int64_t c = 0; c < 4; ++c) {
-          float& out = y[(j + c) * incy];
-          out = acc_y ? out + s[c] : s[c];
-        }
-      }
-      for (; j < n; ++j) {
-        const float* w0 = W + j * ldw + k0;
-        VF a0 = hn::Zero(d);
-        for (int64_t k = 0; k < kv; k += L) a0 = hn::MulAdd(hn::LoadU(d, xs + k), hn::LoadU(d, w0 + k), a0);
-        if (kv < kc)
-          a0 = hn::MulAdd(LoadPrefix(tail, d, xs + kv), LoadPrefix(tail, d, w0 + kv), a0);
-        const float s = hn::GetLane(hn::SumOfLanes(d, a0));
-        float& out = y[j * incy];
-        out = acc_y ? out + s : s;
-      }
-    }
-  }
-}
-
-// C = op(A) B^T with few rows (the dX = dY W^T of a dense layer's backward pass), computed as
-// C^T = B op(A)^T: slivers of kMR rows of B (row-major N x K) are read in place by the
-// micro-kernel's broadcasts, op(A)^T (K x M, small) is packed, and the tiles are stored
-// transposed. This avoids transposing all of B into panels, which costs as much as the FMAs.
-void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-                      float* HWY_RESTRICT pa, float* HWY_RESTRICT pb) {
-  const DF d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const bool wide = M > lanes;
-  const int64_t nr = (wide ? 2 : 1) * lanes;
-  const int64_t kblocks = (K + kKC - 1) / kKC;
-  const int64_t kc_max = (K + kblocks - 1) / kblocks;
-  for (int64_t pc = 0; pc < K; pc += kc_max) {
-    const int64_t kc = std::min(kc_max, K - pc);
-    const bool load_c = accumulate || pc > 0;
-    // op(A)^T[k, i] = op(A)[i, k]: A stored M x K is the transposed case of PackB.
-    PackB(!trans_a, A, lda, pc, kc, 0, M, nr, pb);
-    for (int64_t ir = 0; ir < N; ir += kMR) {
-      const int64_t m = std::min(kMR, N - ir);
-      const float* rows = B + ir * ldb + pc;
-      if (m < kMR) PackA(false, B, ldb, ir, m, pc, kc, pa);  // rows past N read as zero
-      for (int64_t jr = 0; jr < M; jr += nr) {
-        const int64_t n = std::min(nr, M - jr);
-        float* c = C + jr * ldc + ir;
-        const float* panel = pb + jr * kc;
-        if (m == kMR) {
-          if (wide) {
-            MicroKernel<true, true, true>(rows, ldb, panel, nr, kc, c, ldc, m, n, load_c);
-          } else {
-            MicroKernel<false, true, true>(rows, ldb, panel, nr, kc, c, ldc, m, n, load_c);
-          }
-        } else if (wide) {
-          MicroKernel<true, false, true>(pa, 0, panel, nr, kc, c, ldc, m, n, load_c);
-        } else {
-          MicroKernel<false, false, true>(pa, 0, panel, nr, kc, c, ldc, m, n, load_c);
-        }
-      }
-    }
-  }
-}
-
-// C[0:M, 0:N] (+)= a b^T, a GEMM with K == 1 (the weight gradient of one sample, x^T dY): one
-// pass over C, no packing (which would cost more than the multiplies). a[i * inca], b
-// contiguous. The product is rounded before it is added, as in the micro-kernel, so the result
-// does not depend on the path.
-void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT b, int64_t M,
-           int64_t N, float* HWY_RESTRICT C, int64_t ldc, bool accumulate) {
-  const DF d;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t nv = N / L * L;
-  const auto tail = hn::FirstN(d, static_cast<size_t>(N - nv));
-  for (int64_t i = 0; i < M; ++i) {
-    const VF ai = hn::Set(d, a[i * inca]);
-    float* HWY_RESTRICT c = C + i * ldc;
-    int64_t j = 0;
-    if (accumulate) {
-      for (; j < nv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::Mul(ai, hn::LoadU(d, b + j))), d, c + j);
-      if (j < N) {
-        const VF prod = hn::Mul(ai, LoadPrefix(tail, d, b + j));
-        hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), prod), tail, d, c + j);
-      }
-    } else {
-      for (; j < nv; j += L) hn::StoreU(hn::Mul(ai, hn::LoadU(d, b + j)), d, c + j);
-      if (j < N) hn::BlendedStore(hn::Mul(ai, LoadPrefix(tail, d, b + j)), tail, d, c + j);
-    }
-  }
-}
-
-// The epilogue on the finished block C[0:rows, 0:cols] (row stride ldc), whose first column is
-// column col0 of the whole product: y += bias, then y = activation(y), a row at a time.
-void ApplyEpilogue(const Epilogue& e, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols) {
-  const DF d;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t cv = cols / L * L;
-  const auto tail = hn::FirstN(d, static_cast<size_t>(cols - cv));
-  for (int64_t r = 0; r < rows; ++r) {
-    float* HWY_RESTRICT c = C + r * ldc;
-    if (e.bias) {
-      const float* HWY_RESTRICT bias = e.bias + col0;
-      int64_t j = 0;
-      for (; j < cv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::LoadU(d, bias + j)), d, c + j);
-      if (j < cols) hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), LoadPrefix(tail, d, bias + j)), tail, d, c + j);
-    }
-    if (e.activation) e.activation->forward(c, c, 1, static_cast<size_t>(cols), e.activation_params);
-  }
-}
-
-// One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0), and the
-// epilogue (its bias at column 0 of this C) on each block as it is finished.
-void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
-                bool accumulate, const Epilogue* ep) {
-  if (M == 1) {
-    // C row = x * op(B), x = op(A) row 0 (stride lda when A is stored transposed).
-    Gemv(A, trans_a ? lda : 1, B, ldb, trans_b, C, 1, K, N, accumulate);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, 1, N);
-    return;
-  }
-  if (K == 1 && !trans_b) {
-    Rank1(A, trans_a ? 1 : lda, B, M, N, C, ldc, accumulate);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, N);
-    return;
-  }
-  if (N == 1) {
-    // C column = op(A) * b, i.e. C^T = b^T op(A)^T with op(A)^T[k, i] = op(A)[i, k].
-    Gemv(B, trans_b ? 1 : ldb, A, lda, !trans_a, C, ldc, K, M, accumulate);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, 1);
-    return;
-  }
-  const DF d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const bool wide = N > lanes;  // 2-vector panels unless all of N fits one vector
-  const int64_t nr = (wide ? 2 : 1) * lanes;
-  // With few rows, each B panel is used by few slivers: the micro-kernel then reads full-width
-  // panels of a row-major B in place (its loads overlap the FMAs, where a packing pass would
-  // wait on memory alone). Many rows reuse a panel many times and need it packed: in place,
-  // rows ldb apart would conflict in the L1 sets.
-  const bool b_in_place = !trans_b && M <= kSmallM;
-  // Likewise the micro-kernel broadcasts from whole slivers of a row-major A in place (a batch
-  // of at most kSmallM rows stays in L1/L2): only a last partial sliver is packed, zero-padded.
-  const bool a_in_place = !trans_a && M <= kSmallM;
-  PackBuffers& buffers = ThreadBuffers();
-  float* HWY_RESTRICT pa = buffers.a.get();
-  float* HWY_RESTRICT pb = buffers.b.get();
-  if (trans_b && M <= kSmallM && N >= kMR) {
-    GemmSmallMTransB(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, pa, pb);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, N);
-    return;
-  }
-  // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
-  const int64_t kblocks = (K + kKC - 1) / kKC;
-  const int64_t kc_max = (K + kblocks - 1) / kblocks;
-  const int64_t nblocks = (N + kNC - 1) / kNC;
-  const int64_t nc_max = std::min(kNC, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
-  const int64_t mblocks = (M + kMC - 1) / kMC;
-  const int64_t mc_max = std::min(kMC, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
-  for (int64_t jc = 0; jc < N; jc += nc_max) {
-    const int64_t nc = std::min(nc_max, N - jc);
-    for (int64_t pc = 0; pc < K; pc += kc_max) {
-      const int64_t kc = std::min(kc_max, K - pc);
-      const bool load_c = accumulate || pc > 0;
-      for (int64_t ic = 0; ic < M; ic += mc_max) {
-        const int64_t mc = std::min(mc_max, M - ic);
-        const int64_t packed_from = a_in_place ? mc / kMR * kMR : 0;  // slivers before it are read in place
-        if (packed_from < mc) PackA(trans_a, A, lda, ic + packed_from, mc - packed_from, pc, kc, pa);
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          // B panels are packed during the first row block, right before their first use, so
-          // the panel is still in L1 for every sliver of that block (all of M when M <= kMC).
-          const int64_t n = std::min(nr, nc - jr);
-          const float* panel = pb + jr * kc;
-          int64_t ldp = nr;
-          if (b_in_place && n == nr) {
-            panel = B + pc * ldb + jc + jr;
-            ldp = ldb;
-          } else if (ic == 0) {
-            PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
-          }
-          for (int64_t ir = 0; ir < mc; ir += kMR) {
-            float* c = C + (ic + ir) * ldc + jc + jr;
-            const int64_t m = std::min(kMR, mc - ir);
-            // A last panel of at most one vector (N = 100 leaves 4 columns) runs the one-vector
-            // tile: half the FMAs of a zero-padded two-vector one.
-            if (ir < packed_from) {
-              const float* rows = A + (ic + ir) * lda + pc;
-              if (wide && n > lanes) {
-                MicroKernel<true, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
-              } else {
-                MicroKernel<false, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
-              }
-            } else if (wide && n > lanes) {
-              MicroKernel<true>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
-            } else {
-              MicroKernel<false>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
-            }
-          }
-        }
-        // The block's sums are complete after the last depth block; it is still in L2.
-        if (ep && pc + kc == K) ApplyEpilogue(*ep, jc, C + ic * ldc + jc, ldc, mc, nc);
-      }
-    }
-  }
-}
-
-// The partial products of row blocks [b0, b1) of a GEMV y = x op(W) (W not transposed, n
-// columns), block b's into out + (b - b0) * n: one thread's share of a GEMV split along K.
-void GemvBlockPartials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim, int64_t n,
-                       int64_t b0, int64_t b1, float* out) {
-  for (int64_t b = b0; b < b1; ++b) {
-    const int64_t k0 = b * kRowGrain, kc = std::min(kRowGrain, kdim - k0);
-    Gemv(x + k0 * incx, incx, W + k0 * ldw, ldw, false, out + (b - b0) * n, 1, kc, n, false);
-  }
-}
-
-// This thread's packing buffer for B, which a GEMV split along K uses for its partials.
-float* PartialsBuffer() { return ThreadBuffers().b.get(); }
-float* SplitKBuffer() { return ThreadBuffers().partials.get(); }
-
-int64_t TargetValue() { return HWY_TARGET; }
-
-void PrepareThread() { ThreadBuffers(); }
-
-}  // namespace HWY_NAMESPACE
-}  // namespace graphrun::highway
-HWY_AFTER_NAMESPACE();
-
-#if HWY_ONCE
-namespace graphrun::highway {
-
-HWY_EXPORT(GemmSerial);
-HWY_EXPORT(ApplyEpilogue);
-HWY_EXPORT(GemvBlockPartials);
-HWY_EXPORT(PartialsBuffer);
-HWY_EXPORT(SplitKBuffer);
-HWY_EXPORT(TargetValue);
-HWY_EXPORT(PrepareThread);
-
-void prepare_thread_buffers() { HWY_DYNAMIC_DISPATCH(PrepareThread)(); }
-
-const char* target_name() {
-  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(TargetValue)());
-}
 
 namespace {
 
@@ -592,8 +41,8 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
   const float* partials[kMaxParts];
   pool.run(parts, [&](int64_t t) {
     const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
-    float* out = HWY_DYNAMIC_DISPATCH(PartialsBuffer)() + t * per_task;
-    HWY_DYNAMIC_DISPATCH(GemvBlockPartials)(x, incx, W, ldw, K, N, b0, b1, out);
+    float* out = partials_buffer() + t * per_task;
+    gemv_block_partials(x, incx, W, ldw, K, N, b0, b1, out);
     partials[t] = out;
   });
   for (int64_t t = 0; t < parts; ++t) {
@@ -607,7 +56,7 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
       }
     }
   }
-  if (ep) HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(*ep, 0, y, N, 1, N);
+  if (ep) apply_epilogue(*ep, 0, y, N, 1, N);
   return true;
 }
 
@@ -631,23 +80,21 @@ bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, i
   const int64_t per_task = (kblocks + parts - 1) / parts * per_block;
   if (parts * per_task > kSplitKCapacity) return false;
   const float* partials[kMaxParts];
-  const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
   pool.run(parts, [&](int64_t t) {
-    float* out = HWY_DYNAMIC_DISPATCH(SplitKBuffer)() + t * per_task;
+    float* out = split_k_buffer() + t * per_task;
     for (int64_t b = kblocks * t / parts; b < kblocks * (t + 1) / parts; ++b) {
       const int64_t pc = b * kc_max, kc = std::min(kc_max, K - pc);
-      serial(trans_a, false, M, N, kc, trans_a ? A + pc * lda : A + pc, lda, B + pc * ldb, ldb,
-             out + (b - kblocks * t / parts) * per_block, N, false, nullptr);
+      gemm_serial_part(trans_a, false, M, N, kc, trans_a ? A + pc * lda : A + pc, lda, B + pc * ldb, ldb,
+                       out + (b - kblocks * t / parts) * per_block, N, false, nullptr);
     }
     partials[t] = out;
   });
-  const auto epilogue = HWY_DYNAMIC_DISPATCH(ApplyEpilogue);
   pool.run(parts, [&](int64_t t) {
     for (int64_t i = M * t / parts; i < M * (t + 1) / parts; ++i) {
-      float* HWY_RESTRICT c = C + i * ldc;
+      float* __restrict__ c = C + i * ldc;
       for (int64_t u = 0; u < parts; ++u) {
         for (int64_t b = kblocks * u / parts; b < kblocks * (u + 1) / parts; ++b) {
-          const float* HWY_RESTRICT p = partials[u] + (b - kblocks * u / parts) * per_block + i * N;
+          const float* __restrict__ p = partials[u] + (b - kblocks * u / parts) * per_block + i * N;
           if (b == 0 && !accumulate) {
             std::memcpy(c, p, sizeof(float) * static_cast<size_t>(N));
           } else {
@@ -655,7 +102,7 @@ bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, i
           }
         }
       }
-      if (ep) epilogue(*ep, 0, c, ldc, 1, N);
+      if (ep) apply_epilogue(*ep, 0, c, ldc, 1, N);
     }
   });
   return true;
@@ -681,20 +128,19 @@ bool TrivialGemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, in
 void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) return;
-  HWY_DYNAMIC_DISPATCH(GemmSerial)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, nullptr);
+  gemm_serial_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, nullptr);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
           ThreadPool& pool, const Epilogue* ep) {
   if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) {
-    if (ep && M > 0 && N > 0) HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(*ep, 0, C, ldc, M, N);
+    if (ep && M > 0 && N > 0) apply_epilogue(*ep, 0, C, ldc, M, N);
     return;
   }
-  const auto serial = HWY_DYNAMIC_DISPATCH(GemmSerial);
   const int64_t threads = threads_for(M * N * K, pool.size());
   if (threads == 1) {
-    serial(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
+    gemm_serial_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
     return;
   }
   // One row times a row-major B (the forward pass at batch 1): split K, so each thread reads
@@ -708,7 +154,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t i0 = split_rows(M, parts, t), i1 = split_rows(M, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
-      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
+      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
     });
     return;
   }
@@ -736,7 +182,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
         int64_t m = std::min(kSmallM, i1 - i);
         if (i1 - i - m == 1) ++m;  // no single row (a GEMV)
         const float* Ai = trans_a ? A + i : A + i * lda;
-        serial(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate, ep);
+        gemm_serial_part(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate, ep);
         i += m;
       }
     });
@@ -753,7 +199,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
         shifted = *ep;
         if (shifted.bias) shifted.bias += j0;
       }
-      serial(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate, ep ? &shifted : nullptr);
+      gemm_serial_part(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate, ep ? &shifted : nullptr);
     });
   } else {
     const int64_t blocks = count(M, kBlock);
@@ -762,10 +208,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t i0 = bound(M, blocks, kBlock, parts, t), i1 = bound(M, blocks, kBlock, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
-      serial(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
+      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
     });
   }
 }
 
 }  // namespace graphrun::highway
-#endif  // HWY_ONCE

@@ -1,0 +1,37 @@
+// The GEMM's per-target code (gemm_kernels.cc) as plain C++ functions for its threading
+// (gemm.cc), and the blocking both use. Internal to backends/highway; no Highway type here.
+// Each function runs its per-target namesake (GemmSerial, ApplyEpilogue, ...) for the target
+// the dynamic dispatch picked on this machine.
+#pragma once
+
+#include <cstdint>
+
+#include "core/epilogue.h"
+
+namespace graphrun::highway {
+
+constexpr int64_t kKC = 256;  // depth block: an A sliver (kKC x kMR) stays in L1
+// At most this many rows (a batch), B is read in place rather than packed (see GemmSerial).
+// Also bounds op(A)^T packed by GemmSmallMTransB: kKC x kSmallM <= kKC x kNC.
+constexpr int64_t kSmallM = 64;
+// Floats of one thread's buffer for the partial products of a GEMM split along K.
+constexpr int64_t kSplitKCapacity = 128 * 1024;
+
+// GemmSerial: one thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0),
+// with the epilogue (its bias at column 0 of this C) on each block as it is finished.
+void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                      int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+                      bool accumulate, const Epilogue* ep);
+// ApplyEpilogue: the epilogue on the finished block C[0:rows, 0:cols], whose first column is
+// column col0 of the whole product.
+void apply_epilogue(const Epilogue& e, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols);
+// GemvBlockPartials: the partial products of row blocks [b0, b1) of a GEMV y = x W, block b's
+// into out + (b - b0) * n.
+void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim,
+                         int64_t n, int64_t b0, int64_t b1, float* out);
+// The calling thread's buffers for the partials of a GEMV split along K (its B packing buffer,
+// kKC x kNC floats) and of a GEMM split along K (kSplitKCapacity floats).
+float* partials_buffer();
+float* split_k_buffer();
+
+}  // namespace graphrun::highway
