@@ -5,7 +5,7 @@
 #include <climits>
 
 #include "core/error.h"
-#include "graphrun/plugin.h"
+#include "core/fusion.h"
 
 namespace graphrun {
 namespace {
@@ -39,6 +39,24 @@ int64_t place_buffers(std::vector<BufferPlan>& buffers) {
     placed.push_back(i);
   }
   return total;
+}
+
+// The Epilogue of a MatMul that computes the nodes in `f`; false when it computes none.
+bool bind_epilogue(const Graph& g, const FusedNodes& f, const std::vector<TensorView>& views, Epilogue& e) {
+  auto data = [&](NodeId id) { return views[static_cast<size_t>(id)].data; };
+  if (f.bias != kNoNode) e.bias = data(f.bias);
+  const NodeId act = f.activation != kNoNode ? f.activation : f.activation_grad;
+  if (act != kNoNode) {
+    const Node& a = g.node(act);
+    e.activation = a.activation;
+    e.activation_params = a.activation_params.data();
+    if (f.activation != kNoNode && !f.activation_in_place) e.activation_out = data(act);
+    if (f.activation_grad != kNoNode) {
+      e.backward_x = data(a.inputs[0]);
+      e.backward_fx = data(a.inputs[1]);
+    }
+  }
+  return f.bias != kNoNode || act != kNoNode;
 }
 
 }  // namespace
@@ -93,53 +111,14 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     }
   }
 
-  // 2b. Epilogue fusion: MatMul -> bias Add [-> elementwise Activation], where the MatMul's
-  // result is read by the Add alone (and the Add's by the Activation alone). The chain shares
-  // the last node's buffer: the MatMul writes the final values there, and the fused nodes run
-  // no kernel of their own.
-  std::vector<NodeId> fused_into(n, kNoNode);
-  std::vector<Epilogue> epilogue_of(n);  // bias and activation pointers are bound in step 5
-  std::vector<NodeId> bias_of(n, kNoNode);
+  // 2b. Epilogue fusion (core/fusion.h): nodes a MatMul's kernel computes on the way out.
+  FusionPlan fusion;
   if (options.fuse_epilogues) {
-    std::vector<int32_t> uses(n, 0);
-    std::vector<NodeId> user(n, kNoNode);
-    for (size_t i = 0; i < n; ++i) {
-      if (!needed[i]) continue;
-      for (NodeId in : g.node(static_cast<NodeId>(i)).inputs) {
-        ++uses[static_cast<size_t>(in)];
-        user[static_cast<size_t>(in)] = static_cast<NodeId>(i);
-      }
-    }
-    // The single node reading `id`, when it is of kind `op` and reads it as its first input.
-    auto only_user = [&](NodeId id, OpKind op) -> NodeId {
-      const size_t i = static_cast<size_t>(id);
-      if (is_output[i] || uses[i] != 1 || options.pinned.count(g.node(user[i]).name)) return kNoNode;
-      const Node& u = g.node(user[i]);
-      return u.op == op && u.inputs[0] == id ? user[i] : kNoNode;
-    };
-    for (NodeId m : order) {
-      const Node& mm = g.node(m);
-      if (mm.op != OpKind::MatMul || !chain_for(mm).front()->fuses_epilogue(mm)) continue;
-      const NodeId a = only_user(m, OpKind::Add);
-      if (a == kNoNode) continue;
-      const NodeId bias = g.node(a).inputs[1];
-      // A [cols] bias that is ready when the MatMul runs (a parameter, or computed before it).
-      if (step[static_cast<size_t>(root[static_cast<size_t>(bias)])] >= step[static_cast<size_t>(m)] ||
-          g.shape(bias).rank() != 1) {
-        continue;
-      }
-      NodeId last = a;
-      const NodeId f = only_user(a, OpKind::Activation);
-      if (f != kNoNode && g.node(f).activation->kind == GRAPHRUN_ACTIVATION_ELEMENTWISE) {
-        last = f;
-        epilogue_of[static_cast<size_t>(m)].activation = g.node(f).activation;
-        epilogue_of[static_cast<size_t>(m)].activation_params = g.node(f).activation_params.data();
-        fused_into[static_cast<size_t>(f)] = m;
-      }
-      fused_into[static_cast<size_t>(a)] = m;
-      bias_of[static_cast<size_t>(m)] = bias;
-      root[static_cast<size_t>(m)] = root[static_cast<size_t>(a)] = last;
-    }
+    fusion = plan_fusion(g, needed, is_output, options.pinned,
+                         [&](const Node& m) { return chain_for(m).front()->fuses_epilogue(m); }, step, root);
+  } else {
+    fusion.fused_into.assign(n, kNoNode);
+    fusion.of.assign(n, FusedNodes{});
   }
 
   // 3. Lifetimes of arena values (inputs and op results; parameters and constants live elsewhere).
@@ -210,16 +189,15 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     const Node& node = g.node(id);
     in_views.clear();
     for (NodeId in : node.inputs) in_views.push_back(p->views_[static_cast<size_t>(in)]);
-    if (const NodeId head = fused_into[static_cast<size_t>(id)]; head != kNoNode) {
+    if (const NodeId head = fusion.fused_into[static_cast<size_t>(id)]; head != kNoNode) {
       p->kernels_.push_back(make_kernel([] {}));
       p->schedule_.push_back({id, p->schedule_[static_cast<size_t>(step[static_cast<size_t>(head)])].backend, "", head});
       continue;
     }
     NodeContext ctx{g, id, node, in_views, p->views_[static_cast<size_t>(id)], pool};
     std::vector<Backend*> chain = chain_for(node);
-    Epilogue& epilogue = epilogue_of[static_cast<size_t>(id)];
-    if (const NodeId bias = bias_of[static_cast<size_t>(id)]; bias != kNoNode) {
-      epilogue.bias = p->views_[static_cast<size_t>(bias)].data;
+    Epilogue epilogue;
+    if (bind_epilogue(g, fusion.of[static_cast<size_t>(id)], p->views_, epilogue)) {
       ctx.epilogue = &epilogue;
       std::erase_if(chain, [&](Backend* b) { return !b->fuses_epilogue(node); });
     }

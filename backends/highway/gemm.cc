@@ -56,7 +56,7 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
       }
     }
   }
-  if (ep) apply_epilogue(*ep, 0, y, N, 1, N);
+  if (ep) apply_epilogue(*ep, 0, 0, y, N, 1, N);
   return true;
 }
 
@@ -102,7 +102,7 @@ bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, i
           }
         }
       }
-      if (ep) apply_epilogue(*ep, 0, c, ldc, 1, N);
+      if (ep) apply_epilogue(*ep, i, 0, C, ldc, 1, N);
     }
   });
   return true;
@@ -135,7 +135,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
           ThreadPool& pool, const Epilogue* ep) {
   if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) {
-    if (ep && M > 0 && N > 0) apply_epilogue(*ep, 0, C, ldc, M, N);
+    if (ep && M > 0 && N > 0) apply_epilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
   const int64_t threads = threads_for(M * N * K, pool.size());
@@ -154,7 +154,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t i0 = split_rows(M, parts, t), i1 = split_rows(M, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
-      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
+      const Epilogue part = ep ? ep->at(i0, 0, ldc) : Epilogue{};
+      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep ? &part : nullptr);
     });
     return;
   }
@@ -182,7 +183,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
         int64_t m = std::min(kSmallM, i1 - i);
         if (i1 - i - m == 1) ++m;  // no single row (a GEMV)
         const float* Ai = trans_a ? A + i : A + i * lda;
-        gemm_serial_part(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate, ep);
+        const Epilogue part = ep ? ep->at(i, 0, ldc) : Epilogue{};
+        gemm_serial_part(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate, ep ? &part : nullptr);
         i += m;
       }
     });
@@ -194,12 +196,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t j0 = bound(N, panels, kPanel, parts, t), j1 = bound(N, panels, kPanel, parts, t + 1);
       if (j1 <= j0) return;
       const float* Bj = trans_b ? B + j0 * ldb : B + j0;
-      Epilogue shifted;  // the bias of this thread's columns
-      if (ep) {
-        shifted = *ep;
-        if (shifted.bias) shifted.bias += j0;
-      }
-      gemm_serial_part(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate, ep ? &shifted : nullptr);
+      const Epilogue part = ep ? ep->at(0, j0, ldc) : Epilogue{};
+      gemm_serial_part(trans_a, trans_b, M, j1 - j0, K, A, lda, Bj, ldb, C + j0, ldc, accumulate, ep ? &part : nullptr);
     });
   } else {
     const int64_t blocks = count(M, kBlock);
@@ -208,7 +206,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       const int64_t i0 = bound(M, blocks, kBlock, parts, t), i1 = bound(M, blocks, kBlock, parts, t + 1);
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
-      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep);
+      const Epilogue part = ep ? ep->at(i0, 0, ldc) : Epilogue{};
+      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep ? &part : nullptr);
     });
   }
 }

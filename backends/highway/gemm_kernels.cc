@@ -400,22 +400,29 @@ void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT 
   }
 }
 
-// The epilogue on the finished block C[0:rows, 0:cols] (row stride ldc), whose first column is
-// column col0 of the whole product: y += bias, then y = activation(y), a row at a time.
-void ApplyEpilogue(const Epilogue& e, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols) {
+// The epilogue (core/epilogue.h) on the finished block of rows [row0, row0 + rows) and columns
+// [col0, col0 + cols) of this C (row stride ldc), a row at a time.
+void ApplyEpilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows,
+                   int64_t cols) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t cv = cols / L * L;
   const auto tail = hn::FirstN(d, static_cast<size_t>(cols - cv));
+  const Epilogue b = e.at(row0, col0, ldc);
+  const size_t n = static_cast<size_t>(cols);
   for (int64_t r = 0; r < rows; ++r) {
-    float* HWY_RESTRICT c = C + r * ldc;
-    if (e.bias) {
-      const float* HWY_RESTRICT bias = e.bias + col0;
+    float* HWY_RESTRICT c = C + (row0 + r) * ldc + col0;
+    if (b.bias) {
       int64_t j = 0;
-      for (; j < cv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::LoadU(d, bias + j)), d, c + j);
-      if (j < cols) hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), LoadPrefix(tail, d, bias + j)), tail, d, c + j);
+      for (; j < cv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::LoadU(d, b.bias + j)), d, c + j);
+      if (j < cols) hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), LoadPrefix(tail, d, b.bias + j)), tail, d, c + j);
     }
-    if (e.activation) e.activation->forward(c, c, 1, static_cast<size_t>(cols), e.activation_params);
+    if (!b.activation) continue;
+    if (b.backward_x) {
+      b.activation->backward(b.backward_x + r * ldc, b.backward_fx + r * ldc, c, c, 1, n, b.activation_params);
+    } else {
+      b.activation->forward(c, b.activation_out ? b.activation_out + r * ldc : c, 1, n, b.activation_params);
+    }
   }
 }
 
@@ -427,18 +434,18 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   if (M == 1) {
     // C row = x * op(B), x = op(A) row 0 (stride lda when A is stored transposed).
     Gemv(A, trans_a ? lda : 1, B, ldb, trans_b, C, 1, K, N, accumulate);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, 1, N);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, 1, N);
     return;
   }
   if (K == 1 && !trans_b) {
     Rank1(A, trans_a ? 1 : lda, B, M, N, C, ldc, accumulate);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, N);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
   if (N == 1) {
     // C column = op(A) * b, i.e. C^T = b^T op(A)^T with op(A)^T[k, i] = op(A)[i, k].
     Gemv(B, trans_b ? 1 : ldb, A, lda, !trans_a, C, ldc, K, M, accumulate);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, 1);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, 1);
     return;
   }
   const DF d;
@@ -458,7 +465,7 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   float* HWY_RESTRICT pb = buffers.b.get();
   if (trans_b && M <= kSmallM && N >= kMR) {
     GemmSmallMTransB(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, pa, pb);
-    if (ep) ApplyEpilogue(*ep, 0, C, ldc, M, N);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
@@ -509,7 +516,7 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
           }
         }
         // The block's sums are complete after the last depth block; it is still in L2.
-        if (ep && pc + kc == K) ApplyEpilogue(*ep, jc, C + ic * ldc + jc, ldc, mc, nc);
+        if (ep && pc + kc == K) ApplyEpilogue(*ep, ic, jc, C, ldc, mc, nc);
       }
     }
   }
@@ -560,8 +567,9 @@ void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
   HWY_DYNAMIC_DISPATCH(GemmSerial)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
 }
 
-void apply_epilogue(const Epilogue& e, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols) {
-  HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(e, col0, C, ldc, rows, cols);
+void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows,
+                    int64_t cols) {
+  HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(e, row0, col0, C, ldc, rows, cols);
 }
 
 void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim,

@@ -22,9 +22,10 @@ constexpr int64_t kSplitKCapacity = 128 * 1024;
 void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                       int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
                       bool accumulate, const Epilogue* ep);
-// ApplyEpilogue: the epilogue on the finished block C[0:rows, 0:cols], whose first column is
-// column col0 of the whole product.
-void apply_epilogue(const Epilogue& e, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols);
+// ApplyEpilogue: the epilogue on the finished block of rows [row0, row0 + rows) and columns
+// [col0, col0 + cols) of C.
+void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows,
+                    int64_t cols);
 // GemvBlockPartials: the partial products of row blocks [b0, b1) of a GEMV y = x W, block b's
 // into out + (b - b0) * n.
 void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim,

@@ -23,8 +23,9 @@ namespace graphrun::highway {
 
 // C[M,N] (+)= op(A)[M,K] * op(B)[K,N]; op(A) = A (stored M x K, lda >= K) or A^T (stored K x M,
 // lda >= M); op(B) likewise. accumulate=false overwrites C without reading it. An epilogue
-// (bias, then an elementwise activation) is applied to each block of C once its sums are
-// complete, while the block is in cache: the results equal the separate kernels'.
+// (core/epilogue.h: bias and an activation, or an activation's gradient) is applied to each
+// block of C once its sums are complete, while the block is in cache: the results equal the
+// separate kernels'.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
           ThreadPool& pool, const Epilogue* epilogue = nullptr);

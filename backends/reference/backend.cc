@@ -18,7 +18,12 @@ struct ReferenceKernels {
     reference::gemm<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false);
     (void)ldc;  // == n: Program outputs are contiguous
     if (e.bias) reference::add_bias_rows(c, e.bias, c, m, n);
-    if (e.activation) activation_forward(*e.activation, e.activation_params, c, c, m, n, pool);
+    if (!e.activation) return;
+    if (e.backward_x) {
+      activation_backward(*e.activation, e.activation_params, e.backward_x, e.backward_fx, c, c, m, n, pool);
+    } else {
+      activation_forward(*e.activation, e.activation_params, c, e.activation_out ? e.activation_out : c, m, n, pool);
+    }
   }
   static void add(const float* a, const float* b, float* y, int64_t n, ThreadPool&) { reference::add(a, b, y, n); }
   static void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool&) { reference::mul(a, b, y, n); }

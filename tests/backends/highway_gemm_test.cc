@@ -204,47 +204,60 @@ TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
   }
 }
 
-// The fused epilogue (bias, then an elementwise activation) gives exactly the GEMM's result
-// followed by the separate kernels, on every path of gemm(): GEMV split along K (M = 1), N = 1,
-// K = 1, C^T = B A^T for few rows, split K (M <= 64), row chunks (65-256 rows), column panels
-// and row blocks, on 1-3 threads. The activation is called on each finished block in place.
+// The fused epilogue gives exactly the GEMM's result followed by the separate kernels, in its
+// four modes (bias; bias and activation in place; bias and activation into another array;
+// an activation's gradient in place), on every path of gemm(): GEMV split along K (M = 1),
+// N = 1, K = 1, C^T = B A^T for few rows, split K (M <= 64), row chunks (65-256 rows), column
+// panels and row blocks, on 1-3 threads. The activation is called on each finished block.
 void leaky(const float* src, float* dst, size_t rows, size_t cols, const double* params) {
   for (size_t i = 0; i < rows * cols; ++i) dst[i] = src[i] > 0 ? src[i] : static_cast<float>(params[0]) * src[i];
+}
+// Not leaky's derivative: a function of x, f(x) and dy that shows each reaches its place.
+void leaky_backward(const float* src, const float* dst, const float* d_dst, float* d_src, size_t rows, size_t cols,
+                    const double* params) {
+  for (size_t i = 0; i < rows * cols; ++i)
+    d_src[i] = d_dst[i] * (src[i] > 0 ? 1.0f : static_cast<float>(params[0])) + 0.25f * dst[i];
 }
 
 TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
   graphrun_activation act{};
   act.kind = GRAPHRUN_ACTIVATION_ELEMENTWISE;
   act.forward = leaky;
+  act.backward = leaky_backward;
   const double slope = 0.125;
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const int64_t shapes[][3] = {{1, 400, 784}, {32, 400, 784}, {32, 100, 300}, {200, 500, 300}, {300, 130, 50},
                                {7, 1, 50}, {40, 33, 1}, {16, 300, 100}, {9, 65, 300}, {1024, 40, 8}};
+  enum Mode { kBias, kActivation, kActivationOut, kGradient };
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_b : {false, true}) {
-      for (bool with_activation : {false, true}) {
+      for (Mode mode : {kBias, kActivation, kActivationOut, kGradient}) {
+        const size_t mn = static_cast<size_t>(M * N);
         std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * N)), bias(static_cast<size_t>(N));
-        for (float& v : A) v = dist(rng);
-        for (float& v : B) v = dist(rng);
-        for (float& v : bias) v = dist(rng);
+        std::vector<float> x(mn), fx(mn);
+        for (auto* v : {&A, &B, &bias, &x, &fx})
+          for (float& f : *v) f = dist(rng);
         const int64_t ldb = trans_b ? K : N;
-        const Epilogue ep{bias.data(), with_activation ? &act : nullptr, &slope};
+        Epilogue ep;
+        if (mode != kGradient) ep.bias = bias.data();
+        if (mode != kBias) ep.activation = &act, ep.activation_params = &slope;
+        if (mode == kGradient) ep.backward_x = x.data(), ep.backward_fx = fx.data();
         for (int threads : {1, 2, 3}) {
-          std::vector<float> want(static_cast<size_t>(M * N)), got(want.size(), std::nanf(""));
+          std::vector<float> want(mn), got(mn, std::nanf("")), out(mn, std::nanf("")), want_out(mn);
+          ep.activation_out = mode == kActivationOut ? out.data() : nullptr;
           highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, want.data(), N, false, pool_of(threads));
-          for (int64_t i = 0; i < M; ++i) {
-            for (int64_t j = 0; j < N; ++j) {
-              float& y = want[static_cast<size_t>(i * N + j)];
-              y += bias[static_cast<size_t>(j)];
-              if (with_activation) leaky(&y, &y, 1, 1, &slope);
-            }
+          for (size_t i = 0; i < mn; ++i) {
+            if (mode != kGradient) want[i] += bias[i % static_cast<size_t>(N)];
+            if (mode == kActivation) leaky(&want[i], &want[i], 1, 1, &slope);
+            if (mode == kActivationOut) leaky(&want[i], &want_out[i], 1, 1, &slope);
+            if (mode == kGradient) leaky_backward(&x[i], &fx[i], &want[i], &want[i], 1, 1, &slope);
           }
           highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, got.data(), N, false, pool_of(threads), &ep);
           int64_t differ = 0;
-          for (size_t i = 0; i < want.size(); ++i) differ += got[i] != want[i];
-          EXPECT_EQ(differ, 0) << "M=" << M << " N=" << N << " K=" << K << " tb=" << trans_b
-                               << " activation=" << with_activation << " threads=" << threads;
+          for (size_t i = 0; i < mn; ++i) differ += got[i] != want[i] || (mode == kActivationOut && out[i] != want_out[i]);
+          EXPECT_EQ(differ, 0) << "M=" << M << " N=" << N << " K=" << K << " tb=" << trans_b << " mode=" << mode
+                               << " threads=" << threads;
         }
       }
     }
