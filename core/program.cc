@@ -112,13 +112,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
   }
 
   // 2b. Epilogue fusion (core/fusion.h): nodes a MatMul's kernel computes on the way out.
-  FusionPlan fusion;
+  FusionPlan fusion{std::vector<NodeId>(n, kNoNode), std::vector<FusedNodes>(n)};
   if (options.fuse_epilogues) {
     fusion = plan_fusion(g, needed, is_output, options.pinned,
                          [&](const Node& m) { return chain_for(m).front()->fuses_epilogue(m); }, step, root);
-  } else {
-    fusion.fused_into.assign(n, kNoNode);
-    fusion.of.assign(n, FusedNodes{});
   }
 
   // 3. Lifetimes of arena values (inputs and op results; parameters and constants live elsewhere).

@@ -64,6 +64,9 @@ struct EpochResult {
   double samples_per_second = 0.0;
 };
 
+// Samples per forward pass of evaluate() and predict() unless told otherwise.
+inline constexpr int64_t kInferenceBatch = 500;
+
 struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
@@ -107,9 +110,9 @@ class Trainer {
   // One epoch from batch `start_batch` (0 unless resuming). Throws Error(Runtime) when the
   // loss becomes NaN or infinite, naming the epoch and batch.
   EpochResult train_epoch(const io::Dataset& data, int64_t start_batch = 0, const BatchCallback& on_batch = {});
-  Evaluation evaluate(const io::Dataset& data, int64_t batch_size = 500);
+  Evaluation evaluate(const io::Dataset& data, int64_t batch_size = kInferenceBatch);
   // Row-wise outputs (probabilities for classifiers) for features [N, D] into out [N, C].
-  void predict(const Tensor& features, Tensor& out, int64_t batch_size = 500);
+  void predict(const Tensor& features, Tensor& out, int64_t batch_size = kInferenceBatch);
 
   // The current (or last) epoch's progress, up to date when a BatchCallback runs.
   const EpochProgress& progress() const { return progress_; }

@@ -1,5 +1,7 @@
 #include "backends/reference/backend.h"
 
+#include <cassert>
+
 #include "backends/op_kernels.h"
 #include "backends/reference/kernels.h"
 
@@ -15,8 +17,8 @@ struct ReferenceKernels {
   // The fused nodes one after the other, in place: the oracle the fused kernels are tested on.
   static void gemm_epilogue(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                             const float* b, int64_t ldb, float* c, int64_t ldc, const Epilogue& e, ThreadPool& pool) {
+    assert(ldc == n);  // a Program's values are contiguous, as the row-wise steps below assume
     reference::gemm<float>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false);
-    (void)ldc;  // == n: Program outputs are contiguous
     if (e.bias) reference::add_bias_rows(c, e.bias, c, m, n);
     if (!e.activation) return;
     if (e.backward_x) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "train/trainer.h"
+
 namespace graphrun::tool {
 
 struct CommonArgs {
@@ -40,7 +42,7 @@ struct EvalArgs {
   std::string model, weights;
   std::vector<std::string> data;  // empty: the model file's test set; one CSV; or IDX images + labels
   int64_t limit = -1;
-  int64_t batch_size = 500;
+  int64_t batch_size = train::kInferenceBatch;
 };
 
 struct PredictArgs {
