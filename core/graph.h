@@ -61,6 +61,22 @@ struct Node {
   Initializer init;                          // Parameter
   bool trainable = true;                     // Parameter
   Tensor value;                              // Constant
+
+  // Image ops (NCHW). Window: Conv2d, MaxPool2d, AvgPool2d and their gradients.
+  struct Window {
+    int32_t kernel[2] = {1, 1};        // height, width
+    int32_t stride[2] = {1, 1};
+    int32_t dilation[2] = {1, 1};
+    int32_t pad[4] = {0, 0, 0, 0};     // top, left, bottom, right
+    int32_t groups = 1;                // Conv2d: channel groups (groups == channels: depthwise)
+    bool count_include_pad = false;    // AvgPool2d: padded zeros count in the divisor
+  };
+  Window window;
+  int32_t axis = 1;                  // Concat, LayerNorm (first normalised dim), Slice
+  int64_t offset = 0;                // Slice: first index along axis
+  float epsilon = 1e-5f;             // BatchNorm, LayerNorm
+  float momentum = 0.9f;             // BatchNorm: running = momentum * running + (1 - momentum) * batch
+  float rate = 0.0f;                 // Dropout: probability of zeroing an element
 };
 
 class Graph {
