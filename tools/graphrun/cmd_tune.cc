@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
+#include "tools/graphrun/out_folder.h"
 #include "tools/graphrun/session.h"
 
 namespace graphrun::tool {
@@ -158,9 +159,8 @@ int run_tune(const TuneArgs& a) {
     trials.resize(static_cast<size_t>(a.random));
   }
 
+  const OutFolderLock lock(a.out_dir, "--out");  // each trial's `train` locks its own folder
   std::error_code ec;
-  fs::create_directories(a.out_dir, ec);
-  if (ec) throw Error(ErrorKind::Io, fmt::format("--out {}: cannot create the folder: {}", a.out_dir, ec.message()));
   const double default_validation = a.metric.starts_with("val_") ? 0.1 : 0.0;
   const int jobs = std::max(1, a.jobs);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
