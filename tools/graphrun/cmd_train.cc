@@ -1,5 +1,6 @@
 // graphrun train: fit a model file's network on its data, with checkpoints per epoch and
 // every --checkpoint-every steps (train_files.h), stopping cleanly on SIGINT/SIGTERM.
+#include <memory>
 #include <unistd.h>
 
 #include <chrono>
@@ -292,11 +293,42 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   return 0;
 }
 
-}  // namespace
-
 int run_train(const TrainArgs& args) {
   Ranks ranks;  // under mpirun: this process is one rank of a data-parallel run
   return ranks.guard([&] { return train_model(ranks.for_this_rank(args), ranks); });
+}
+
+}  // namespace
+
+Command train_command() {
+  auto a = std::make_shared<TrainArgs>();
+  return {"train", "Train a model file's network on its data, then evaluate on its test set",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--epochs", a->epochs, "Epochs (overrides the model file)").range(0, 1000000);
+            o.add("--batch-size", a->batch_size, "Samples per batch (overrides the model file)").range(1, 1000000);
+            o.add("--lr", a->learning_rate, "Learning rate (overrides the model file)").positive();
+            o.add("--seed", a->seed, "Seed of initialisation and shuffling");
+            o.add("--out", a->out_dir, "Folder for weights.safetensors and checkpoint.safetensors (per epoch)");
+            o.add("--resume", a->resume, "Continue from this checkpoint (exactly as if never stopped)");
+            o.add("--checkpoint-every", a->checkpoint_every, "Also write the checkpoint every N optimizer steps (needs --out)")
+                .range(0, 1e9);
+            o.add("--max-memory", a->max_memory,
+                  "Refuse a model whose memory plan exceeds this many bytes, e.g. 512M, 2G (default: MemAvailable)");
+            o.add("--metrics-out", a->metrics_out, "Write the run's metrics as JSON to this file");
+            o.add("--limit-train", a->limit_train, "Use only the first N training samples").non_negative();
+            o.add("--limit-test", a->limit_test, "Use only the first N test samples").non_negative();
+            o.add("--validation-split", a->validation_split, "Fraction of the training set held out for validation")
+                .range(0.0, 0.9);
+            o.add("--patience", a->patience, "Early stopping: stop after N epochs without improvement").range(1, 1000000);
+            o.add("--monitor", a->monitor, "Early stopping's monitor: val_loss, val_accuracy or loss")
+                .one_of({"val_loss", "val_accuracy", "loss"});
+            o.add("--schedule", a->schedule, "Learning-rate schedule: constant, step, exponential, cosine")
+                .one_of({"constant", "step", "exponential", "cosine"});
+            o.add("--warmup-steps", a->warmup_steps, "Linear learning-rate warmup over N steps").range(0, 1e9);
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_train(*a); }};
 }
 
 }  // namespace graphrun::tool
