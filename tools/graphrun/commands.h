@@ -16,7 +16,7 @@ namespace graphrun::tool {
 struct CommonArgs {
   std::vector<std::string> plugin_dirs;
   std::string backend = "highway";
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per CPU this process may use
 };
 
 struct TrainArgs {

@@ -35,7 +35,7 @@ void add_common(CLI::App* sub, CommonArgs& c, bool compute) {
   if (!compute) return;
   sub->add_option("--backend", c.backend, "Backend tried first for every node: highway, onednn or reference")
       ->capture_default_str();
-  sub->add_option("--threads", c.threads, "Threads (0: one per core)")->check(CLI::Range(0, 4096))->capture_default_str();
+  sub->add_option("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)")->check(CLI::Range(0, 4096))->capture_default_str();
 }
 
 }  // namespace
