@@ -140,6 +140,7 @@ bool bias_like(const Shape& b, const Shape& to) {
 }
 
 enum class Binary { Add, Sub, Mul, Div };
+constexpr int64_t kMaxDiagonal = 4096;
 
 void binary(Ctx& c, Binary op) {
   NodeId a = c.input(0);
@@ -181,8 +182,22 @@ void binary(Ctx& c, Binary op) {
     c.set_output(0, ops::add(c.g, a, bias, name));
     return;
   }
+  // A known per-column factor (a scaler's scale): x times the diagonal matrix diag(v), exact
+  // in float (each output is one product plus zeros).
+  const OnnxTensor* kv = c.known_input(1);
+  if ((op == Binary::Mul || op == Binary::Div) && kv && kv->is_float() && bias_like(sb, s0) && s0.rank() == 2 &&
+      s0.cols() <= kMaxDiagonal) {
+    const int64_t n = s0.cols();
+    Tensor diag(Shape{n, n});
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = kv->floats[static_cast<size_t>(i)];
+      diag[i * n + i] = op == Binary::Mul ? v : 1.0f / v;
+    }
+    c.set_output(0, ops::matmul(c.g, a, c.g.constant(name + "/diagonal", std::move(diag)), false, false, name));
+    return;
+  }
   c.unsupported(fmt::format("{} of {} and {} (graphrun has equal shapes, a last-axis bias for Add and Sub, "
-                            "and a known scalar)", c.node->op_type(), s0.str(), sb.str()));
+                            "a known last-axis factor for Mul and Div, and a known scalar)", c.node->op_type(), s0.str(), sb.str()));
 }
 void add(Ctx& c) { binary(c, Binary::Add); }
 void sub(Ctx& c) { binary(c, Binary::Sub); }

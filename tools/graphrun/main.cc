@@ -12,6 +12,9 @@
 
 #include "core/error.h"
 #include "tools/graphrun/commands.h"
+#ifdef GRAPHRUN_WITH_ONNX
+#include "tools/graphrun/onnx_commands.h"
+#endif
 
 #ifndef GRAPHRUN_VERSION
 #define GRAPHRUN_VERSION "unknown"
@@ -139,6 +142,28 @@ int main(int argc, char** argv) {
   tu->add_option("--seed", tune.seed, "Seed of the --random sample");
   add_common(tu, tune.common, true);
 
+#ifdef GRAPHRUN_WITH_ONNX
+  ImportArgs import_args;
+  CLI::App* im = app.add_subcommand("import", "An ONNX model as a model file (graph form) and weights");
+  im->add_option("model", import_args.model, "ONNX model (.onnx)")->required();
+  im->add_option("--out", import_args.out_dir, "Folder for model.json and weights.safetensors")->required();
+  add_common(im, import_args.common, false);
+  ExportArgs export_args;
+  CLI::App* ex = app.add_subcommand("export", "A model file and its weights as an ONNX model for inference");
+  ex->add_option("model", export_args.model, "Model file (JSON)")->required();
+  ex->add_option("--weights", export_args.weights, "Weights or checkpoint (safetensors)")->required();
+  ex->add_option("--out", export_args.out, "ONNX file to write")->required();
+  ex->add_option("--opset", export_args.opset, "ONNX opset")->check(CLI::Range(9, 17))->capture_default_str();
+  add_common(ex, export_args.common, false);
+  RunArgs run_args;
+  CLI::App* rn = app.add_subcommand("run", "Run a model (.onnx, or a model file with weights) on named tensors");
+  rn->add_option("model", run_args.model, "ONNX model or model file")->required();
+  rn->add_option("--weights", run_args.weights, "Weights (safetensors; optional for .onnx)");
+  rn->add_option("--inputs", run_args.inputs, "Input tensors by name (.safetensors), or one input (.npy)")->required();
+  rn->add_option("--out", run_args.out, "Output tensors by name (.safetensors), or one output (.npy)")->required();
+  add_common(rn, run_args.common, true);
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& ex) {
@@ -166,6 +191,11 @@ int main(int argc, char** argv) {
     if (o_tepochs->count()) tune.epochs = tune_epochs;
     if (tu->parsed()) return run_tune(tune);
     if (pa->parsed()) return run_plot_activations(plot_act);
+#ifdef GRAPHRUN_WITH_ONNX
+    if (im->parsed()) return run_import(import_args);
+    if (ex->parsed()) return run_export(export_args);
+    if (rn->parsed()) return run_run(run_args);
+#endif
     return fail(2, "a command is required: train, eval, predict, inspect, plugins, plot, plot-activations or tune (see graphrun --help)");
   } catch (const graphrun::Error& ex) {
     std::fflush(stdout);
