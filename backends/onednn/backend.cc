@@ -238,6 +238,17 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::MeanSquaredError:
     case OpKind::MeanSquaredErrorGrad:
     case OpKind::BroadcastRows: return no_primitive();
+    case OpKind::Conv2d:
+    case OpKind::Conv2dGradInput:
+    case OpKind::Conv2dGradWeight:
+    case OpKind::AddChannels:
+    case OpKind::SumChannels:
+    case OpKind::MaxPool2d:
+    case OpKind::MaxPool2dGrad:
+    case OpKind::AvgPool2d:
+    case OpKind::AvgPool2dGrad:
+    case OpKind::GlobalAvgPool:
+    case OpKind::GlobalAvgPoolGrad: return no_primitive();
   }
   return no_primitive();
 }

@@ -19,6 +19,7 @@
 #include "tools/graphrun/train_files.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
+#include "train/model_file.h"
 
 namespace graphrun::tool {
 namespace {
@@ -64,7 +65,10 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
     // Refuse a model too big for the memory limit before its parameters are allocated.
     const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
     if (limit > 0) {
-      arena_budget = check_parameter_memory(probe, plugins.optimizer(probe.optimizer), limit,
+      int64_t parameters = 0;
+      const train::Model shape_only = train::build_network(train::to_network_spec(probe), plugins);
+      for (NodeId id : shape_only.graph.parameters()) parameters += shape_only.graph.shape(id).numel();
+      arena_budget = check_parameter_memory(a.model, parameters, plugins.optimizer(probe.optimizer), limit,
                                             a.max_memory.empty() ? "the available memory" : "--max-memory");
     }
     uint64_t seed = a.seed.value_or(probe.seed);

@@ -87,9 +87,9 @@ PluginRegistry& load_plugins(const CommonArgs& common) {
 std::unique_ptr<Session> open_model(const std::string& path, const PluginRegistry& plugins, uint64_t seed) {
   auto s = std::make_unique<Session>();
   s->file = io::read_model_file(path, &plugins);
-  s->model = train::build_sequential(train::to_sequential_spec(s->file), plugins);
+  s->model = train::build_network(train::to_network_spec(s->file), plugins);
   s->params = ParameterStore::initialize(s->model.graph, seed);
-  s->classes = s->file.layers.back().units;
+  s->classes = s->model.graph.shape(s->model.output)[1];
   s->forward_nodes = s->model.graph.size();
   return s;
 }
