@@ -41,6 +41,8 @@ int fail(int code, std::string message) {
 }  // namespace
 
 Option& Option::required() { return cli(impl_)->required(), *this; }
+Option& Option::range(int min, int max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
+Option& Option::range(int64_t min, int64_t max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
 Option& Option::range(double min, double max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
 Option& Option::one_of(std::vector<std::string> values) { return cli(impl_)->check(CLI::IsMember(std::move(values))), *this; }
 Option& Option::positive() { return cli(impl_)->check(CLI::PositiveNumber), *this; }
