@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/did_you_mean.h"
 #include "core/plugin_host.h"
 #include "io/atomic_file.h"
 #include "io/detail/text.h"
@@ -163,7 +164,8 @@ class Parser {
       bool ok = false;
       for (const std::string& a : allowed) ok = ok || a == it.key();
       if (!ok) {
-        fail(join(where, it.key()), fmt::format("unknown key; expected one of: {}", join_names(allowed)));
+        fail(join(where, it.key()),
+             fmt::format("unknown key; expected one of: {}{}", join_names(allowed), did_you_mean(it.key(), allowed)));
       }
     }
   }
@@ -207,7 +209,7 @@ class Parser {
     for (const std::string& n : names) {
       if (n == s) return s;
     }
-    expected(where, want, v);
+    fail(where, fmt::format("expected {}, got {}{}", want, describe(v), did_you_mean(s, names)));
   }
 
   Initializer initializer(const Json& v, const std::string& where) const {
@@ -303,7 +305,9 @@ class Parser {
     if (!a) {
       std::vector<std::string> known = {"linear"};
       for (const LoadedActivation* k : plugins_->activations()) known.emplace_back(k->entry->name);
-      expected(w, "an activation, one of " + join_names(known), Json(l.activation));
+      fail(w, fmt::format("expected an activation, one of {}, got {}{} (another plugin's? load its folder with "
+                          "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
+                          join_names(known), describe(Json(l.activation)), did_you_mean(l.activation, known)));
     }
     resolve_params(a->entry->params, a->entry->n_params, l.activation_params,
                    fmt::format("{}: {}", file_, join(where, "activation_params")));
@@ -400,7 +404,10 @@ class Parser {
         std::vector<std::string> known;
         for (const LoadedOptimizer* k : plugins_->optimizers()) known.emplace_back(k->entry->name);
         const bool named = root.contains("optimizer") && root.at("optimizer").is_object();
-        expected(named ? "optimizer.name" : "optimizer", "an optimizer, one of " + join_names(known), Json(m.optimizer));
+        fail(named ? "optimizer.name" : "optimizer",
+             fmt::format("expected an optimizer, one of {}, got {}{} (another plugin's? load its folder with "
+                         "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
+                         join_names(known), describe(Json(m.optimizer)), did_you_mean(m.optimizer, known)));
       }
       resolve_params(o->entry->hyper, o->entry->n_hyper, m.optimizer_params, fmt::format("{}: optimizer", file_));
     }
