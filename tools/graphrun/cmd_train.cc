@@ -64,17 +64,36 @@ struct Run {
   train::TrainConfig cfg;
   io::Dataset train_set, test_set, val_set;
   std::unique_ptr<train::Trainer> trainer;
+  double base_learning_rate = 0;  // configured (model file, --lr, a resumed checkpoint's; else the plugin's default)
   io::Scaler scaler;
   int64_t start_batch = 0;
   train::FitState fit_state;  // reduce-on-plateau and early stopping: the checkpoint's, then fit()'s
 };
 
-// Usage errors that need no file read.
+// Usage errors that need no file read, found before any work.
 void check_arguments(const TrainArgs& a) {
-  backends::by_name(a.common.backend);  // an unknown backend is a usage error before any work
+  backends::by_name(a.common.backend);
   if (a.checkpoint_every > 0 && a.out_dir.empty()) {
     throw Error(ErrorKind::BadInput, "--checkpoint-every needs --out (the folder of the checkpoint)");
   }
+  if (!a.metrics_out.empty()) {
+    const std::filesystem::path folder = std::filesystem::path(a.metrics_out).parent_path();
+    std::error_code ec;
+    if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
+      throw Error(ErrorKind::BadInput, fmt::format("--metrics-out {}: no such folder {}", a.metrics_out, folder.string()));
+    }
+  }
+}
+
+// A resumed run without --out writes into its checkpoint's folder (where its history is).
+TrainArgs with_default_out(const TrainArgs& args) {
+  TrainArgs a = args;
+  if (!a.resume.empty() && a.out_dir.empty()) {
+    const std::filesystem::path folder = std::filesystem::path(a.resume).parent_path();
+    a.out_dir = folder.empty() ? "." : folder.string();
+    a.out_from_resume = true;
+  }
+  return a;
 }
 
 // The model file, its memory check and the checkpoint (whose metadata decides the seed, so it
@@ -144,6 +163,7 @@ void load_data(Run& r) {
 void build_trainer(Run& r, Ranks& ranks) {
   const TrainArgs& a = r.a;
   r.trainer = std::make_unique<train::Trainer>(r.s->model, r.s->params, r.cfg, r.plugins);
+  r.base_learning_rate = r.trainer->optimizer().learning_rate();
   const train::TrainConfig& cfg = r.cfg;
   if (!cfg.init_from.weights.empty() && !r.ckpt) {
     require_file(cfg.init_from.weights, "training.init_from.weights");
@@ -239,12 +259,15 @@ struct EpochLog {
   int64_t samples = 0;
 };
 
-// A resumed run continues the history of its --out folder (the epochs before the checkpoint).
+// A resumed run continues the history of its --out folder (the epochs before the checkpoint),
+// read from the JSON, whose numbers are exact (the CSV's are rounded to 6 digits).
 std::vector<train::HistoryRow> earlier_history(const Run& r, const TrainFiles& files) {
   std::vector<train::HistoryRow> history;
-  const std::string& csv = files.history_csv();
-  if (!r.ckpt || r.replaces_earlier || csv.empty() || !std::filesystem::exists(csv)) return history;
-  for (const train::HistoryRow& row : train::read_history_csv(csv)) {
+  if (!r.ckpt || r.replaces_earlier || files.history_csv().empty()) return history;
+  const bool json = std::filesystem::exists(files.history_json());
+  if (!json && !std::filesystem::exists(files.history_csv())) return history;
+  for (const train::HistoryRow& row :
+       json ? train::read_history_json(files.history_json()) : train::read_history_csv(files.history_csv())) {
     if (row.epoch <= r.trainer->epoch()) history.push_back(row);
   }
   return history;
@@ -331,7 +354,8 @@ void write_metrics(const Run& r, const EpochLog& log, const train::FitResult& fi
   j["backend"] = r.cfg.backend;
   j["threads"] = r.trainer->pool().size();
   j["optimizer"] = r.trainer->optimizer().name();
-  j["learning_rate"] = r.trainer->optimizer().learning_rate();
+  j["learning_rate"] = r.base_learning_rate;
+  j["final_learning_rate"] = r.trainer->optimizer().learning_rate();  // after the schedule's last step
   j["batch_size"] = r.cfg.batch_size;
   j["train_samples"] = r.train_set.size();
   j["test_samples"] = r.test_set.size();
@@ -354,6 +378,7 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   // One run per folder: a second run on it stops here, before any work (out_folder.h).
   std::optional<OutFolderLock> lock;
   if (!a.out_dir.empty()) lock.emplace(a.out_dir, "--out");
+  if (a.out_from_resume) fmt::print("results go to {}, the checkpoint's folder (--out chooses another)\n", a.out_dir);
   open_model_and_checkpoint(r);
   announce_replaced_results(r);
   configure(r, ranks);
@@ -374,7 +399,7 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
 
 int run_train(const TrainArgs& args) {
   Ranks ranks;  // under mpirun: this process is one rank of a data-parallel run
-  return ranks.guard([&] { return train_model(ranks.for_this_rank(args), ranks); });
+  return ranks.guard([&] { return train_model(ranks.for_this_rank(with_default_out(args)), ranks); });
 }
 
 }  // namespace
@@ -388,8 +413,11 @@ Command train_command() {
             o.add("--batch-size", a->batch_size, "Samples per batch (overrides the model file)").range(1, 1000000);
             o.add("--lr", a->learning_rate, "Learning rate (overrides the model file)").positive();
             o.add("--seed", a->seed, "Seed of initialisation and shuffling");
-            o.add("--out", a->out_dir, "Folder for weights.safetensors and checkpoint.safetensors (per epoch)");
-            o.add("--resume", a->resume, "Continue from this checkpoint (exactly as if never stopped)");
+            o.add("--out", a->out_dir,
+                  "Folder for weights.safetensors, checkpoint.safetensors and the history (locked while the run "
+                  "lasts; an earlier run's results there are replaced)");
+            o.add("--resume", a->resume,
+                  "Continue from this checkpoint (exactly as if never stopped); --out defaults to its folder");
             o.add("--checkpoint-every", a->checkpoint_every, "Also write the checkpoint every N optimizer steps (needs --out)")
                 .range(int64_t{0}, int64_t{1000000000});
             o.add("--max-memory", a->max_memory,

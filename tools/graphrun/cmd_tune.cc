@@ -5,7 +5,7 @@
 // the best trial's weights and model file to OUT/best_weights.safetensors / best_model.json.
 //
 // Grid keys: lr, batch_size, epochs, validation_split, units (the first layer's units),
-// units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta_1...).
+// units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta1...).
 #include <memory>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,8 +75,9 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
   if (file.data) {
     const io::DataSpec& d = *file.data;
     Json& data = m["data"];
+    // The paths are the model file's, joined to its folder: absolute, they hold from trial_N/ too.
     auto set = [&](const char* key, const std::string& value) {
-      if (!value.empty()) data[key] = value;
+      if (!value.empty()) data[key] = fs::absolute(value).lexically_normal().string();
     };
     set("train_images", d.train_images);
     set("train_labels", d.train_labels);
@@ -89,7 +90,9 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
   if (default_validation > 0 && !m["training"].contains("validation_split")) m["training"]["validation_split"] = default_validation;
   if (m["training"].contains("init_from")) {
     const fs::path w(m["training"]["init_from"]["weights"].get<std::string>());
-    if (w.is_relative()) m["training"]["init_from"]["weights"] = (fs::path(file.path).parent_path() / w).lexically_normal().string();
+    if (w.is_relative()) {
+      m["training"]["init_from"]["weights"] = fs::absolute(fs::path(file.path).parent_path() / w).lexically_normal().string();
+    }
   }
   if (!m.contains("optimizer") || m["optimizer"].is_string()) {
     m["optimizer"] = Json{{"name", m.contains("optimizer") ? m["optimizer"].get<std::string>() : std::string("sgd")}};
