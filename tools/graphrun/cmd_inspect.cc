@@ -3,6 +3,7 @@
 #include <memory>
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "backends/registry.h"
 #include "core/error.h"
@@ -29,7 +30,12 @@ int run_inspect(const InspectArgs& a) {
   const io::ModelFile& f = s->file;
 
   int64_t trainable = 0, frozen = 0;
-  fmt::print("model {}: {} inputs, {} layers, loss {}, optimizer {}\n", a.model, f.inputs, f.layers.size(), f.loss,
+  std::string inputs;
+  for (const io::InputSpec& in : f.graph_inputs) {
+    inputs += fmt::format("{}{} [{}]", inputs.empty() ? "" : ", ", in.name, fmt::join(in.shape, ","));
+  }
+  fmt::print("model {}: {} form, input {}, {} {}, loss {}, optimizer {}\n", a.model,
+             f.graph_form ? "graph" : "sequential", inputs, f.layers.size(), f.graph_form ? "nodes" : "layers", f.loss,
              f.optimizer);
   fmt::print("\nparameters\n");
   const Graph& g = s->model.graph;

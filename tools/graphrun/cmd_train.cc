@@ -21,6 +21,7 @@
 #include "tools/graphrun/train_files.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
+#include "train/model_file.h"
 
 namespace graphrun::tool {
 namespace {
@@ -104,7 +105,10 @@ void open_model_and_checkpoint(Run& r) {
   // Refuse a model too big for the memory limit before its parameters are allocated.
   const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
   if (limit > 0) {
-    r.arena_budget = check_parameter_memory(probe, r.plugins.optimizer(probe.optimizer), limit,
+    int64_t parameters = 0;
+    const train::Model shape_only = train::build_network(train::to_network_spec(probe), r.plugins);
+    for (NodeId id : shape_only.graph.parameters()) parameters += shape_only.graph.shape(id).numel();
+    r.arena_budget = check_parameter_memory(a.model, parameters, r.plugins.optimizer(probe.optimizer), limit,
                                             a.max_memory.empty() ? "the available memory" : "--max-memory");
   }
   uint64_t seed = a.seed.value_or(probe.seed);

@@ -20,8 +20,8 @@
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "core/cpu_info.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
@@ -210,7 +210,7 @@ pid_t launch(std::vector<std::string> args, const std::string& log) {
 // exit codes.
 std::vector<int> run_trials(const TuneArgs& a, const std::vector<Trial>& trials, const std::vector<std::string>& dirs) {
   const int jobs = std::max(1, a.jobs);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = usable_cpus();
   const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
   fmt::print("tuning {}: {} trials, {} at a time, {} threads each, metric {}\n", a.model, trials.size(), jobs, threads, a.metric);
   std::fflush(stdout);

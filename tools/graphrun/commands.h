@@ -16,7 +16,7 @@ namespace graphrun::tool {
 struct CommonArgs {
   std::vector<std::string> plugin_dirs;
   std::string backend = "highway";
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per CPU this process may use
 };
 
 struct TrainArgs {
@@ -94,7 +94,7 @@ inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
         "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
         "~15 ms per GEMM on a busy machine)")
       .show_default();
-  o.add("--threads", c.threads, "Threads (0: one per core)").range(0, 4096).show_default();
+  o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)").range(0, 4096).show_default();
 }
 
 }  // namespace graphrun::tool

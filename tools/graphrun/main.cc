@@ -16,6 +16,9 @@
 #include "core/did_you_mean.h"
 #include "core/error.h"
 #include "tools/graphrun/command_line.h"
+#ifdef GRAPHRUN_WITH_ONNX
+#include "tools/graphrun/onnx_commands.h"
+#endif
 
 #ifndef GRAPHRUN_VERSION
 #define GRAPHRUN_VERSION "unknown"
@@ -105,8 +108,13 @@ int main(int argc, char** argv) {
   CLI::App app{"graphrun " GRAPHRUN_VERSION ": train, evaluate, run and inspect neural-network model files"};
   app.set_version_flag("--version", "graphrun " GRAPHRUN_VERSION);
   app.require_subcommand(0, 1);
-  const Command commands[] = {train_command(), eval_command(),   predict_command(),          inspect_command(),
-                              plugins_command(), plot_command(), plot_activations_command(), tune_command()};
+  const Command commands[] = {
+      train_command(), eval_command(), predict_command(), inspect_command(), plugins_command(), plot_command(),
+      plot_activations_command(), tune_command(),
+#ifdef GRAPHRUN_WITH_ONNX
+      import_command(), export_command(), run_command(),
+#endif
+  };
   std::string names;
   for (const Command& c : commands) {
     Options options(app.add_subcommand(c.name, c.summary));
