@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
 #include "core/plugin_host.h"
 #include "io/atomic_file.h"
@@ -201,7 +202,10 @@ class Parser : public JsonFields {
         std::vector<std::string> known;
         for (const LoadedOptimizer* k : plugins()->optimizers()) known.emplace_back(k->entry->name);
         const bool named = root.contains("optimizer") && root.at("optimizer").is_object();
-        expected(named ? "optimizer.name" : "optimizer", "an optimizer, one of " + join_names(known), Json(m.optimizer));
+        fail(named ? "optimizer.name" : "optimizer",
+             fmt::format("expected an optimizer, one of {}, got {}{} (another plugin's? load its folder with "
+                         "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
+                         join_names(known), describe(Json(m.optimizer)), did_you_mean(m.optimizer, known)));
       }
       resolve_params(o->entry->hyper, o->entry->n_hyper, m.optimizer_params, fmt::format("{}: optimizer", file()));
     }

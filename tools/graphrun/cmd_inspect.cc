@@ -58,9 +58,20 @@ int run_inspect(const InspectArgs& a) {
     name_w = std::max(name_w, g.node(sn.node).name.size());
     op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
   }
+  // A weight gradient the optimizer computes inside its update (TrainingStep::fused) is not a
+  // node of the program, but it is work of the step all the same.
+  std::vector<bool> scheduled(g.size());
+  for (const ScheduledNode& sn : p.schedule()) scheduled[static_cast<size_t>(sn.node)] = true;
+  int fused = 0;
+  for (NodeId grad : s->model.gradients) {
+    if (scheduled[static_cast<size_t>(grad)]) continue;
+    total += ops::flops(g, grad, cfg.batch_size);
+    ++fused;
+  }
   const double b = static_cast<double>(cfg.batch_size);
-  fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward; the update not counted)\n",
-             human(forward / b), human(total / b));
+  fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward{}; the update not counted)\n",
+             human(forward / b), human(total / b),
+             fused > 0 ? fmt::format(", with {} weight gradients computed in the optimizer's update", fused) : "");
   fmt::print("memory plan at batch {}: arena {} bytes ({}B), {} bytes without buffer sharing\n", cfg.batch_size,
              p.arena_bytes(), human(static_cast<double>(p.arena_bytes())), p.unshared_bytes());
   fmt::print("backend chain: ");

@@ -124,6 +124,12 @@ io::Dataset load_data_files(const Session& s, const std::vector<std::string>& fi
                             int64_t limit) {
   io::Dataset ds;
   if (files.size() == 1) {
+    require_file(files[0], option);
+    if (looks_like_idx(files[0])) {
+      bad(fmt::format("{} {}: an IDX file (gzip or IDX magic); IDX data are two files, images then labels: "
+                      "{} IMAGES LABELS",
+                      option, files[0], option));
+    }
     ds = load_csv(s, files[0], option);
   } else if (files.size() == 2) {
     ds = load_idx_pair(files[0], files[1], option, option);
