@@ -138,7 +138,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     if (ep && M > 0 && N > 0) apply_epilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
-  const int64_t threads = threads_for(M * N * K, pool.size());
+  const int64_t threads = gemm_tasks(M, N, K, pool.size());
   if (threads == 1) {
     gemm_serial_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
     return;
