@@ -22,8 +22,6 @@ namespace graphrun::highway {
 
 namespace {
 
-// Room for partial products in one thread's B packing buffer (kKC x kNC floats).
-constexpr int64_t kPartialsCapacity = 256 * 512;
 constexpr int64_t kMaxParts = 64;
 
 // y (+)= x W with M == 1, split along K: each thread computes the partial products of its row
@@ -37,7 +35,9 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
   // Task t writes at t * per_task in its thread's buffer: a thread that runs two tasks (the
   // caller, when a worker is late) keeps both.
   const int64_t per_task = (blocks + parts - 1) / parts * N;
-  if (parts < 2 || parts * per_task > kPartialsCapacity) return false;
+  // Room for partial products in one thread's B packing buffer (kc x nc floats).
+  const GemmBlocking& blocking = gemm_blocking();
+  if (parts < 2 || parts * per_task > blocking.kc * blocking.nc) return false;
   const float* partials[kMaxParts];
   pool.run(parts, [&](int64_t t) {
     const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
@@ -70,7 +70,8 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
 bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
                 int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep, int64_t threads,
                 ThreadPool& pool) {
-  const int64_t kblocks = (K + kKC - 1) / kKC;
+  const int64_t kc = gemm_blocking().kc;
+  const int64_t kblocks = (K + kc - 1) / kc;
   if (kblocks < 2 || M < 2 || M > kSmallM || N < 2) return false;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;  // GemmSerial's balanced blocks
   const int64_t parts = std::min({threads, kblocks, kMaxParts});
