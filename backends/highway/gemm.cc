@@ -16,6 +16,7 @@
 
 #include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
+#include "core/cpu_info.h"
 #include "core/partition.h"
 
 namespace graphrun::highway {
@@ -174,8 +175,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // of at most kSmallM, which read B in place. Split by columns instead, every thread would
   // pack all of op(A) (measured at 256 x 784 x 500 on 2 threads: 328-338 GFLOP/s by row chunks,
   // 295-322 by columns); larger M reuses packed B panels over more rows (1024^3 is faster split
-  // by columns).
-  if (!trans_b && M > kSmallM && M <= 4 * kSmallM && N > 1) {
+  // by columns). Each thread then reads all of B, so only while B is small enough to come back
+  // from the shared cache (at most twice a core's L2): a wide layer's B (4096 x 4096, 64 MiB)
+  // would cross memory once per thread, where splitting columns reads it once.
+  const bool b_rereadable = 4 * K * N <= 2 * std::max<int64_t>(cache_sizes().l2, 256 * 1024);
+  if (!trans_b && M > kSmallM && M <= 4 * kSmallM && N > 1 && b_rereadable) {
     const int64_t blocks = count(M, kBlock);
     const int64_t parts = std::min(threads, blocks);
     pool.run(parts, [&](int64_t t) {
