@@ -75,6 +75,15 @@ void Program::run_timed(std::span<double> seconds) {
   }
 }
 
+void Program::run_counting_tasks(ThreadPool& pool, std::span<ThreadPool::Usage> uses) {
+  GRAPHRUN_CHECK(uses.size() == kernels_.size());
+  for (size_t i = 0; i < kernels_.size(); ++i) {
+    pool.reset_usage();
+    kernels_[i]->run();
+    uses[i] = pool.usage();
+  }
+}
+
 int64_t Program::unshared_bytes() const {
   int64_t total = 0;
   for (const BufferPlan& b : buffers_) total += b.bytes;

@@ -43,6 +43,9 @@ class Program {
   // run(), adding each step's wall time in seconds to seconds[i] (one entry per schedule()
   // item): the per-node profile `graphrun inspect --profile` prints.
   void run_timed(std::span<double> seconds);
+  // run(), recording in uses[i] what schedule() item i asked of `pool` (the Program's pool):
+  // the most tasks of one of its jobs (1: it ran on the calling thread) and its joins.
+  void run_counting_tasks(ThreadPool& pool, std::span<ThreadPool::Usage> uses);
 
   const Graph& graph() const { return graph_; }
   const std::vector<ScheduledNode>& schedule() const { return schedule_; }

@@ -1,5 +1,6 @@
 // graphrun inspect: the compiled training graph of a model file: nodes with shapes and the
-// backend that runs each (and why earlier backends declined), parameters, FLOPs, memory plan.
+// backend that runs each (and why earlier backends declined), the tasks each kernel chose,
+// parameters, FLOPs, memory plan.
 #include <memory>
 #include <algorithm>
 #include <fmt/format.h>
@@ -79,16 +80,34 @@ int run_inspect(const InspectArgs& a) {
   for (size_t i = 0; i < chain.size(); ++i) fmt::print("{}{}", i ? " -> " : "", chain[i]->name());
   fmt::print(", {} threads\n", trainer.pool().size());
 
-  fmt::print("\ntraining program ({} nodes, batch {})\n", p.schedule().size(), cfg.batch_size);
-  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
-             "FLOP/sample", "backend", "notes (declined by earlier backends, fusion)");
-  for (const ScheduledNode& sn : p.schedule()) {
+  // One step on a zero batch, to see how many tasks each kernel chose (core/partition.h).
+  for (NodeId id : g.inputs()) {
+    const TensorView v = p.value(id);
+    std::fill(v.data, v.data + v.numel(), 0.0f);
+  }
+  std::vector<ThreadPool::Usage> uses(p.schedule().size());
+  p.run_counting_tasks(trainer.pool(), uses);
+
+  fmt::print("\ntraining program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread)\n",
+             p.schedule().size(), cfg.batch_size);
+  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
+             "FLOP/sample", "tasks", "backend", "notes (declined by earlier backends, fusion)");
+  for (size_t i = 0; i < p.schedule().size(); ++i) {
+    const ScheduledNode& sn = p.schedule()[i];
     const Node& n = g.node(sn.node);
     const std::string notes =
         sn.fused_into == kNoNode ? sn.declined : fmt::format("fused into {}", g.node(sn.fused_into).name);
-    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
-               n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), sn.backend, notes);
+    // A kernel that made no job ran on the calling thread, unless it is fused or its backend
+    // runs its own threads (oneDNN's OpenMP, with the pool's thread count).
+    const auto by = std::find_if(chain.begin(), chain.end(), [&](Backend* c) { return sn.backend == c->name(); });
+    const bool own_threads = by != chain.end() && !(*by)->runs_on_pool();
+    const std::string tasks = sn.fused_into != kNoNode ? std::string("-")
+                              : own_threads            ? std::string("own")
+                                                       : std::to_string(std::max<int64_t>(1, uses[i].most_tasks));
+    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
+               n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), tasks, sn.backend, notes);
   }
+  fmt::print("the optimizer step splits each weight matrix into the tasks of its forward MatMul\n");
   return 0;
 }
 
