@@ -42,53 +42,100 @@ void valid_range(int64_t in, int64_t out, int64_t stride, int64_t pad, int64_t o
   *hi = std::clamp<int64_t>(ceil_div(in + pad - offset, stride), *lo, out);
 }
 
+// Stride 1 with the output as wide as the input ("same" padding, stride 1: the usual case):
+// each col row is then the input plane shifted by one offset, so its valid part is one
+// contiguous copy (one memcpy per kernel tap instead of one per output row), after which the
+// columns that wrapped around from the neighbouring row are zeroed.
+bool is_shifted_plane(const WindowGeometry& g) { return g.sh == 1 && g.sw == 1 && g.out_w == g.in_w; }
+
+// For kernel tap (i, j): output rows [*h0, *h1) and columns [*w0, *w1) read the input, at
+// plane offset *shift + oh * W + ow.
+struct TapRange {
+  int64_t h0, h1, w0, w1, shift;
+};
+TapRange tap_range(const WindowGeometry& g, int64_t i, int64_t j) {
+  TapRange t;
+  valid_range(g.in_h, g.out_h, g.sh, g.pad_top, i * g.dh, &t.h0, &t.h1);
+  valid_range(g.in_w, g.out_w, g.sw, g.pad_left, j * g.dw, &t.w0, &t.w1);
+  t.shift = (i * g.dh - g.pad_top) * g.in_w + j * g.dw - g.pad_left;
+  return t;
+}
+
 // col[(c*kh + i)*kw + j, oh*OW + ow] = x[c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] (0 outside),
 // for the C channels of one sample.
 void im2col(const WindowGeometry& g, const float* x, float* col) {
   const int64_t ohw = g.out_plane();
+  const bool shifted = is_shifted_plane(g);
   for (int64_t c = 0; c < g.channels; ++c) {
     const float* xc = x + c * g.in_plane();
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         float* row = col + ((c * g.kh + i) * g.kw + j) * ohw;
-        int64_t w0, w1;
-        valid_range(g.in_w, g.out_w, g.sw, g.pad_left, j * g.dw, &w0, &w1);
+        const TapRange t = tap_range(g, i, j);
+        if (t.h0 >= t.h1 || t.w0 >= t.w1) {
+          std::memset(row, 0, sizeof(float) * static_cast<size_t>(ohw));
+          continue;
+        }
+        if (shifted) {
+          const int64_t begin = t.h0 * g.out_w + t.w0, end = (t.h1 - 1) * g.out_w + t.w1;
+          std::fill(row, row + begin, 0.0f);
+          std::memcpy(row + begin, xc + t.shift + begin, sizeof(float) * static_cast<size_t>(end - begin));
+          std::fill(row + end, row + ohw, 0.0f);
+          for (int64_t oh = t.h0; oh < t.h1; ++oh) {
+            float* r = row + oh * g.out_w;
+            if (oh > t.h0) std::fill(r, r + t.w0, 0.0f);
+            if (oh + 1 < t.h1) std::fill(r + t.w1, r + g.out_w, 0.0f);
+          }
+          continue;
+        }
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
           float* r = row + oh * g.out_w;
-          const int64_t ih = oh * g.sh - g.pad_top + i * g.dh;
-          if (ih < 0 || ih >= g.in_h || w0 >= w1) {
+          if (oh < t.h0 || oh >= t.h1) {
             std::memset(r, 0, sizeof(float) * static_cast<size_t>(g.out_w));
             continue;
           }
-          std::fill(r, r + w0, 0.0f);
-          const float* src = xc + ih * g.in_w - g.pad_left + j * g.dw;
+          std::fill(r, r + t.w0, 0.0f);
+          const float* src = xc + (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
           if (g.sw == 1) {
-            std::memcpy(r + w0, src + w0, sizeof(float) * static_cast<size_t>(w1 - w0));
+            std::memcpy(r + t.w0, src + t.w0, sizeof(float) * static_cast<size_t>(t.w1 - t.w0));
           } else {
-            for (int64_t ow = w0; ow < w1; ++ow) r[ow] = src[ow * g.sw];
+            for (int64_t ow = t.w0; ow < t.w1; ++ow) r[ow] = src[ow * g.sw];
           }
-          std::fill(r + w1, r + g.out_w, 0.0f);
+          std::fill(r + t.w1, r + g.out_w, 0.0f);
         }
       }
   }
 }
 
-// dx[c, ...] += col[...]: im2col's adjoint; dx must be zeroed first.
-void col2im(const WindowGeometry& g, const float* col, float* dx) {
+// dx[c, ...] += col[...]: im2col's adjoint; dx must be zeroed first. In the shifted-plane case
+// the entries of col that im2col would have zeroed are zeroed here too (col is scratch), so
+// the rest is added in one contiguous pass.
+void col2im(const WindowGeometry& g, float* col, float* dx) {
   const int64_t ohw = g.out_plane();
+  const bool shifted = is_shifted_plane(g);
   for (int64_t c = 0; c < g.channels; ++c) {
     float* xc = dx + c * g.in_plane();
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        const float* row = col + ((c * g.kh + i) * g.kw + j) * ohw;
-        int64_t w0, w1;
-        valid_range(g.in_w, g.out_w, g.sw, g.pad_left, j * g.dw, &w0, &w1);
-        for (int64_t oh = 0; oh < g.out_h; ++oh) {
-          const int64_t ih = oh * g.sh - g.pad_top + i * g.dh;
-          if (ih < 0 || ih >= g.in_h) continue;
+        float* row = col + ((c * g.kh + i) * g.kw + j) * ohw;
+        const TapRange t = tap_range(g, i, j);
+        if (t.h0 >= t.h1 || t.w0 >= t.w1) continue;
+        if (shifted) {
+          for (int64_t oh = t.h0; oh < t.h1; ++oh) {
+            float* r = row + oh * g.out_w;
+            if (oh > t.h0) std::fill(r, r + t.w0, 0.0f);
+            if (oh + 1 < t.h1) std::fill(r + t.w1, r + g.out_w, 0.0f);
+          }
+          const int64_t begin = t.h0 * g.out_w + t.w0, end = (t.h1 - 1) * g.out_w + t.w1;
+          float* __restrict__ dst = xc + t.shift + begin;
+          const float* __restrict__ src = row + begin;
+          for (int64_t k = 0; k < end - begin; ++k) dst[k] += src[k];
+          continue;
+        }
+        for (int64_t oh = t.h0; oh < t.h1; ++oh) {
           const float* r = row + oh * g.out_w;
-          float* dst = xc + ih * g.in_w - g.pad_left + j * g.dw;
-          for (int64_t ow = w0; ow < w1; ++ow) dst[ow * g.sw] += r[ow];
+          float* dst = xc + (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
+          for (int64_t ow = t.w0; ow < t.w1; ++ow) dst[ow * g.sw] += r[ow];
         }
       }
   }
