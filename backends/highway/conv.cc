@@ -6,8 +6,9 @@
 //   input grad    dcol (C*kh*kw x OHW) = W^T . dy[n], then col2im adds dcol into dx[n]
 //   weight grad   dW (O x C*kh*kw)   += dy[n] . col(x[n])^T, summed over n in order
 // A 1x1 kernel with stride 1 and no padding reads x[n] itself as col. Threads take whole
-// samples (forward, input gradient) or rows of dW (weight gradient: each thread sums its rows
-// over every sample in the same order), so results do not depend on the thread count.
+// samples: the forward and the input gradient one sample per output, the weight gradient a
+// fixed number of parts of the batch (each summed in order into its own buffer, then the parts
+// added in order), so results do not depend on the thread count.
 // Scratch: one col buffer per thread, sized at compile time (reserve_conv_scratch, then
 // prepare_thread_buffers on every pool thread), so no step allocates.
 #include <algorithm>
@@ -146,6 +147,11 @@ int64_t tasks_for(int64_t items, int64_t macs, ThreadPool& pool) {
   return std::max<int64_t>(1, std::min(items, threads_for(macs, pool.size())));
 }
 
+// The weight gradient's parts: a fixed count (not the thread count, so the sums do not depend
+// on it), enough for 8 threads, each part at least kSamplesPerPart samples.
+constexpr int64_t kWeightParts = 8, kSamplesPerPart = 2;
+int64_t weight_parts(int64_t batch) { return std::clamp<int64_t>(batch / kSamplesPerPart, 1, kWeightParts); }
+
 int64_t conv_macs(const WindowGeometry& g) {
   return g.batch * g.out_channels * g.out_plane() * g.group_in() * g.kernel_area();
 }
@@ -201,25 +207,39 @@ void conv2d_backward_input(const WindowGeometry& g, const float* dy, const float
   });
 }
 
-void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+int64_t conv2d_weight_partials(const WindowGeometry& g) {
+  return (weight_parts(g.batch) - 1) * g.out_channels * g.group_in() * g.kernel_area();
+}
+
+void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, float* partials,
+                            ThreadPool& pool) {
   const int64_t kg = g.group_in() * g.kernel_area(), og = g.group_out(), ohw = g.out_plane();
+  const int64_t size = g.out_channels * kg;
   const bool pointwise = is_pointwise(g);
-  constexpr int64_t kRows = 8;  // rows of dW per task at least
-  const int64_t tasks = tasks_for((g.out_channels + kRows - 1) / kRows, conv_macs(g), pool);
-  pool.run(tasks, [&](int64_t t) {
-    const int64_t o0 = g.out_channels * t / tasks, o1 = g.out_channels * (t + 1) / tasks;
-    if (o0 >= o1) return;
+  const int64_t parts = weight_parts(g.batch);
+  // Part p sums samples [N p / P, N (p + 1) / P) into dw (part 0) or its partials slice.
+  pool.run(parts, [&](int64_t p) {
+    float* out = p == 0 ? dw : partials + (p - 1) * size;
     float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
-    for (int64_t n = 0; n < g.batch; ++n) {
+    const int64_t n0 = g.batch * p / parts, n1 = g.batch * (p + 1) / parts;
+    for (int64_t n = n0; n < n1; ++n) {
       const float* xn = x + n * g.channels * g.in_plane();
       if (!pointwise) im2col(g, xn, col);
       const float* b = pointwise ? xn : col;
       const float* dyn = dy + n * g.out_channels * ohw;
-      for (int64_t k = o0 / og; k <= (o1 - 1) / og; ++k) {
-        const int64_t r0 = std::max(o0, k * og), r1 = std::min(o1, (k + 1) * og);
-        gemm_serial(false, true, r1 - r0, kg, ohw, dyn + r0 * ohw, ohw, b + k * kg * ohw, ohw, dw + r0 * kg, kg,
-                    n > 0);
+      for (int64_t k = 0; k < g.groups; ++k) {
+        gemm_serial(false, true, og, kg, ohw, dyn + k * og * ohw, ohw, b + k * kg * ohw, ohw, out + k * og * kg, kg,
+                    n > n0);
       }
+    }
+  });
+  if (parts == 1) return;
+  // dw += the parts in order, each thread a range of elements.
+  pool.parallel_for(size, 16 * 1024, [&](int64_t i0, int64_t i1) {
+    for (int64_t p = 1; p < parts; ++p) {
+      const float* __restrict__ src = partials + (p - 1) * size;
+      float* __restrict__ d = dw;
+      for (int64_t i = i0; i < i1; ++i) d[i] += src[i];
     }
   });
 }
