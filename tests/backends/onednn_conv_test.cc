@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "ops/conv.h"
-#include "tests/onednn/onednn_test_util.h"
+#include "tests/backends/onednn_check_op.h"
 
 namespace graphrun {
 namespace {
