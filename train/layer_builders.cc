@@ -1,12 +1,15 @@
 #include "train/layer_builders.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/error.h"
 #include "graphrun/plugin.h"
 #include "io/checked_math.h"
+#include "ops/conv.h"
 #include "ops/ops.h"
+#include "ops/window.h"
 
 namespace graphrun::train {
 namespace {
@@ -81,6 +84,58 @@ NodeId reshape(LayerContext& ctx, const LayerSpec& l, NodeId x) {
   return ops::reshape(ctx.graph, x, s, l.name);
 }
 
+const Shape& image_input(const Graph& g, const LayerSpec& l, NodeId x) {
+  if (g.shape(x).rank() != 4) {
+    shape_error(fmt::format("{}: input {} per sample; expected [channels, height, width] (an input shape such as "
+                            "[1, 28, 28], or a \"reshape\")",
+                            l.op, sample_shape(g, x)));
+  }
+  return g.shape(x);
+}
+
+// The layer's window over input x: kernel (or pool size), strides, dilation, groups, padding.
+Node::Window window(const LayerSpec& l, const Shape& x) {
+  Node::Window w;
+  for (int d = 0; d < 2; ++d) {
+    w.kernel[d] = l.kernel[d];
+    w.stride[d] = l.strides[d];
+    w.dilation[d] = l.dilation[d];
+  }
+  std::copy(l.pad, l.pad + 4, w.pad);
+  w.groups = l.groups;
+  return l.same_padding ? ops::same_padding(x[2], x[3], w) : w;
+}
+
+NodeId conv2d(LayerContext& ctx, const LayerSpec& l, NodeId x) {
+  Graph& g = ctx.graph;
+  const Shape& sx = image_input(g, l, x);
+  const Node::Window w = window(l, sx);
+  if (sx[1] % l.groups != 0) {
+    shape_error(fmt::format("conv2d: input {} has {} channels; expected a multiple of groups ({})", sample_shape(g, x),
+                            sx[1], l.groups));
+  }
+  // The output's size is checked before the op's shape rule multiplies it out.
+  const uint64_t out[3] = {static_cast<uint64_t>(l.filters),
+                           static_cast<uint64_t>(std::max<int64_t>(0, ops::window_output_size(sx[2], w.kernel[0], w.stride[0], w.dilation[0], w.pad[0], w.pad[2]))),
+                           static_cast<uint64_t>(std::max<int64_t>(0, ops::window_output_size(sx[3], w.kernel[1], w.stride[1], w.dilation[1], w.pad[1], w.pad[3])))};
+  if (!io::checked_product(out, kMaxSampleElements)) {
+    shape_error(fmt::format("conv2d: the output holds more than {} elements per sample", kMaxSampleElements));
+  }
+  NodeId weight = parameter(ctx, l.name + ".weight", {l.filters, sx[1] / l.groups, l.kernel[0], l.kernel[1]}, l.init,
+                            l.trainable);
+  NodeId y = ops::conv2d(g, x, weight, w, l.name + ".conv2d");
+  if (l.use_bias) {
+    NodeId b = parameter(ctx, l.name + ".bias", {l.filters}, l.bias_init, l.trainable);
+    y = ops::add_channels(g, y, b, l.name + ".add_bias");
+  }
+  return y;
+}
+
+NodeId pool(LayerContext& ctx, const LayerSpec& l, NodeId x) {
+  const Node::Window w = window(l, image_input(ctx.graph, l, x));
+  return l.op == "max_pool2d" ? ops::max_pool2d(ctx.graph, x, w, l.name) : ops::avg_pool2d(ctx.graph, x, w, l.name);
+}
+
 [[noreturn]] void not_built_in(const LayerSpec& l) {
   throw Error(ErrorKind::BadInput, fmt::format("op \"{}\" is not available in this build of graphrun", l.op));
 }
@@ -98,6 +153,14 @@ NodeId build_layer(LayerContext& ctx, const LayerSpec& l, std::span<const NodeId
   if (l.op == "dense") {
     y = dense(ctx, l, in[0]);
     has_activation = true;
+  } else if (l.op == "conv2d") {
+    y = conv2d(ctx, l, in[0]);
+    has_activation = true;
+  } else if (l.op == "max_pool2d" || l.op == "avg_pool2d") {
+    y = pool(ctx, l, in[0]);
+  } else if (l.op == "global_avg_pool") {
+    image_input(ctx.graph, l, in[0]);
+    y = ops::global_avg_pool(ctx.graph, in[0], l.name);
   } else if (l.op == "flatten") {
     y = ops::flatten(ctx.graph, in[0], l.name);
   } else if (l.op == "reshape") {
