@@ -20,6 +20,10 @@ void reshape_gradient(GradientBuilder&, NodeId, NodeId);
 void sum_rows_gradient(GradientBuilder&, NodeId, NodeId);
 void sum_gradient(GradientBuilder&, NodeId, NodeId);
 void mean_gradient(GradientBuilder&, NodeId, NodeId);
+void batch_norm_gradient(GradientBuilder&, NodeId, NodeId);
+void layer_norm_gradient(GradientBuilder&, NodeId, NodeId);
+void dropout_gradient(GradientBuilder&, NodeId, NodeId);
+void concat_gradient(GradientBuilder&, NodeId, NodeId);
 double matmul_flops(const Graph&, NodeId, int64_t);
 
 void GradientBuilder::contribute(NodeId id, NodeId grad) {
@@ -55,12 +59,21 @@ void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
     case OpKind::SumRows: return sum_rows_gradient(gb, id, dy);
     case OpKind::Sum: return sum_gradient(gb, id, dy);
     case OpKind::Mean: return mean_gradient(gb, id, dy);
+    case OpKind::BatchNorm: return batch_norm_gradient(gb, id, dy);
+    case OpKind::LayerNorm: return layer_norm_gradient(gb, id, dy);
+    case OpKind::Dropout: return dropout_gradient(gb, id, dy);
+    case OpKind::Concat: return concat_gradient(gb, id, dy);
     // Gradient ops have no gradient of their own: graphrun differentiates once.
     case OpKind::ActivationGrad:
     case OpKind::SoftmaxGrad:
     case OpKind::SoftmaxCrossEntropyGrad:
     case OpKind::MeanSquaredErrorGrad:
-    case OpKind::BroadcastRows: break;
+    case OpKind::BroadcastRows:
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Slice: break;  // concat's gradient; a pad would be its own
   }
   throw Error(ErrorKind::BadInput, std::string("op '") + op_name(op) + "' (node '" + gb.graph.node(id).name +
                                        "') has no gradient rule");
@@ -91,6 +104,17 @@ double flops(const Graph& g, NodeId id, int64_t batch) {
     case OpKind::SumRows:
     case OpKind::Sum:
     case OpKind::Mean: return in;
+    // Normalisation: statistics (3 per element), normalise and scale (4); the gradients read
+    // x and dy for the sums (5) and combine them (5).
+    case OpKind::BatchNorm:
+    case OpKind::LayerNorm: return 7.0 * out;
+    case OpKind::BatchNormGrad:
+    case OpKind::LayerNormGrad: return 10.0 * out;
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNormGradParams: return 5.0 * in;
+    case OpKind::Dropout: return 2.0 * out;  // a hash and a multiply (0 when it is a view)
+    case OpKind::Concat:
+    case OpKind::Slice: return 0.0;  // copies
   }
   return 0.0;
 }

@@ -238,6 +238,17 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::MeanSquaredError:
     case OpKind::MeanSquaredErrorGrad:
     case OpKind::BroadcastRows: return no_primitive();
+    case OpKind::BatchNorm:
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNorm:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Concat:
+    case OpKind::Slice: return no_primitive();
+    case OpKind::Dropout:
+      *why_not = "oneDNN 2.6 has no dropout primitive";
+      return nullptr;
   }
   return no_primitive();
 }
