@@ -91,14 +91,14 @@ void NormAffine(const float* x, float a, float b, float* y, int64_t n) {
   ForVectors(n, [&](auto m, int64_t i, bool full) { Store(hn::MulAdd(va, Load(m, x + i, full), vb), m, y + i, full); });
 }
 
-// dx = a * dy (* gamma[i]) + b * x + c.
-void NormGradCombine(const float* x, const float* dy, const float* gamma, float a, float b, float c, float* dx,
-                     int64_t n) {
-  const VF va = hn::Set(DF(), a), vb = hn::Set(DF(), b), vc = hn::Set(DF(), c);
+// dx = a * dy (* gamma[i]) + b * (x - mean) + c.
+void NormGradCombine(const float* x, const float* dy, const float* gamma, float a, float b, float c, float mean,
+                     float* dx, int64_t n) {
+  const VF va = hn::Set(DF(), a), vb = hn::Set(DF(), b), vc = hn::Set(DF(), c), vm = hn::Set(DF(), mean);
   ForVectors(n, [&](auto m, int64_t i, bool full) {
     VF g = Load(m, dy + i, full);
     if (gamma) g = hn::Mul(g, Load(m, gamma + i, full));
-    Store(hn::MulAdd(va, g, hn::MulAdd(vb, Load(m, x + i, full), vc)), m, dx + i, full);
+    Store(hn::MulAdd(va, g, hn::MulAdd(vb, hn::Sub(Load(m, x + i, full), vm), vc)), m, dx + i, full);
   });
 }
 
@@ -177,9 +177,10 @@ void BatchNormColumns(int kind, const float* x, const float* gamma, const float*
     const VF k = hn::Mul(Load(m, gamma + c, full), inv_std);
     // dx = k dy - k sdy / N - k inv_std^2 sdx / N (x - mean)
     const VF b = training ? hn::Neg(hn::Mul(hn::Mul(k, hn::Mul(inv_std, inv_std)), hn::Mul(sdx, inv_n))) : hn::Zero(d);
-    const VF c0v = training ? hn::NegMulAdd(b, mean, hn::Neg(hn::Mul(k, hn::Mul(sdy, inv_n)))) : hn::Zero(d);
+    const VF c0v = training ? hn::Neg(hn::Mul(k, hn::Mul(sdy, inv_n))) : hn::Zero(d);
     for (int64_t n = 0; n < N; ++n) {
-      const VF r = hn::MulAdd(k, Load(m, dy + n * C + c, full), hn::MulAdd(b, Load(m, x + n * C + c, full), c0v));
+      const VF dev = hn::Sub(Load(m, x + n * C + c, full), mean);
+      const VF r = hn::MulAdd(k, Load(m, dy + n * C + c, full), hn::MulAdd(b, dev, c0v));
       Store(r, m, out + n * C + c, full);
     }
   });
@@ -281,12 +282,13 @@ void batch_norm_backward(const float* x, const float* gamma, const float* mean, 
         sdy += a;
         sdx += b;
       }
-      // dx = k dy + b x + c0 with b = -k inv_std^2 sdx / m, c0 = -k sdy / m - b mean
+      // dx = k dy + b (x - mean) + c0 with b = -k inv_std^2 sdx / m, c0 = -k sdy / m
       const double b = -k * st.inv_std * st.inv_std * sdx / m;
-      const double c0v = -k * sdy / m - b * st.mean;
+      const double c0v = -k * sdy / m;
       for (int64_t i = 0; i < n; ++i) {
         const int64_t at = (i * c + ch) * s;
-        combine(x + at, dy + at, nullptr, static_cast<float>(k), static_cast<float>(b), static_cast<float>(c0v), dx + at, s);
+        combine(x + at, dy + at, nullptr, static_cast<float>(k), static_cast<float>(b), static_cast<float>(c0v),
+                static_cast<float>(st.mean), dx + at, s);
       }
     }
   });
@@ -337,11 +339,11 @@ void layer_norm_backward(const float* x, const float* gamma, const float* dy, fl
       const Stats st = stats(xr, 1, cols, cols, eps);
       double sg, sgx;  // sum g, sum g (x - mean), g = dy gamma
       sums(xr, dyr, gamma, cols, static_cast<float>(st.mean), &sg, &sgx);
-      // dx = inv_std g + b x + c0 with b = -inv_std^3 sgx / m, c0 = -inv_std sg / m - b mean
+      // dx = inv_std g + b (x - mean) + c0 with b = -inv_std^3 sgx / m, c0 = -inv_std sg / m
       const double b = -st.inv_std * st.inv_std * st.inv_std * sgx / m;
-      const double c0v = -st.inv_std * sg / m - b * st.mean;
+      const double c0v = -st.inv_std * sg / m;
       combine(xr, dyr, gamma, static_cast<float>(st.inv_std), static_cast<float>(b), static_cast<float>(c0v),
-              dx + r * cols, cols);
+              static_cast<float>(st.mean), dx + r * cols, cols);
     }
   });
 }
