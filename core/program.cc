@@ -15,7 +15,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
   std::unique_ptr<Program> p(new Program(g, batch));
   ThreadPool& pool = options.pool ? *options.pool : ThreadPool::global();
 
-  Schedule s = schedule_nodes(g, options.outputs);
+  p->training_ = options.training;
+  if (options.run_state) p->run_state_ = options.run_state;
+  Schedule s = schedule_nodes(g, options.outputs, options.training);
   FusionPlan fusion{std::vector<NodeId>(static_cast<size_t>(g.size()), kNoNode),
                     std::vector<FusedNodes>(static_cast<size_t>(g.size()))};
   if (options.fuse_epilogues) {
@@ -40,7 +42,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
                                       op == OpKind::Constant);
   }
 
-  BoundKernels bound = bind_kernels(g, s, fusion, p->views_, options, pool);
+  BoundKernels bound = bind_kernels(g, s, fusion, p->views_, options, pool, p->run_state_);
   p->schedule_ = std::move(bound.schedule);
   p->kernels_ = std::move(bound.kernels);
   return p;

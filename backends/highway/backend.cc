@@ -89,6 +89,14 @@ struct HighwayKernels {
   static void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool& p) {
     highway::global_avg_pool_backward(dy, dx, rows, plane, p);
   }
+  static constexpr auto batch_norm_forward = &highway::batch_norm_forward;
+  static constexpr auto batch_norm_backward = &highway::batch_norm_backward;
+  static constexpr auto batch_norm_param_grads = &highway::batch_norm_param_grads;
+  static constexpr auto layer_norm_forward = &highway::layer_norm_forward;
+  static constexpr auto layer_norm_backward = &highway::layer_norm_backward;
+  static constexpr auto layer_norm_param_grads = &highway::layer_norm_param_grads;
+  static constexpr auto dropout = &highway::dropout;
+  static constexpr auto copy_rows = &highway::copy_rows;
 };
 
 class HighwayBackend final : public Backend {

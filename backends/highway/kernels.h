@@ -92,6 +92,27 @@ void avg_pool2d_backward(const WindowGeometry& g, const float* dy, float* dx, Th
 void global_avg_pool(const float* x, float* y, int64_t rows, int64_t plane, ThreadPool& pool);
 void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool& pool);
 void prepare_conv_thread();
+// Batch norm of x [n, c, s] per channel, layer norm of [rows, cols] per row, their gradients,
+// dropout and row copies: as backends/reference/layer_kernels.h (statistics two-pass, sums in
+// float vectors totalled in double). batch_norm_forward in training mode updates mean/var
+// (the running statistics) in place.
+void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* mean, float* var, float* y,
+                        int64_t n, int64_t c, int64_t s, float eps, bool training, float momentum, ThreadPool& pool);
+void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
+                         float* dx, int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out,
+                            int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, int64_t rows, int64_t cols,
+                        float eps, ThreadPool& pool);
+void layer_norm_backward(const float* x, const float* gamma, const float* dy, float* dx, int64_t rows, int64_t cols,
+                         float eps, ThreadPool& pool);
+void layer_norm_param_grads(const float* x, const float* dy, float* out, int64_t rows, int64_t cols, float eps,
+                            ThreadPool& pool);
+// y = x * mask / (1 - rate), the mask of core/run_state.h for this key (bit-identical to the
+// reference's).
+void dropout(const float* x, float* y, int64_t n, float rate, uint64_t key, ThreadPool& pool);
+// y[r, 0:cols] = x[r, 0:cols], row strides ldx and ldy.
+void copy_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t rows, int64_t cols, ThreadPool& pool);
 
 // Allocates the calling thread's GEMM packing buffers now (the backend calls it on every pool
 // thread at compile time, so that no step allocates).

@@ -250,6 +250,17 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::AvgPool2dGrad:
     case OpKind::GlobalAvgPool:
     case OpKind::GlobalAvgPoolGrad: return prepare_image_op(c, why_not);
+    case OpKind::BatchNorm:
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNorm:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Concat:
+    case OpKind::Slice: return no_primitive();
+    case OpKind::Dropout:
+      *why_not = "oneDNN 2.6 has no dropout primitive";
+      return nullptr;
   }
   return no_primitive();
 }
