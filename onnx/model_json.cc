@@ -51,6 +51,14 @@ class Writer {
     for (NodeId id = 0; id < g_.size(); ++id) visit(id);
     Json outputs = Json::array();
     for (NodeId o : m_.outputs) outputs.push_back(name_of(o));
+    // A classifier exported with logits out: the model file's cross-entropy loss fuses the
+    // softmax of its first output, so that dense node says "softmax" (same argmax, and the
+    // model trains and evaluates as one of graphrun's own).
+    for (Json& n : nodes_) {
+      if (!outputs.empty() && n["name"] == outputs[0] && n["op"] == "dense" && !n.contains("activation")) {
+        n["activation"] = "softmax";
+      }
+    }
     Json doc;
     doc["graph"] = Json{{"inputs", inputs}, {"nodes", nodes_}, {"outputs", outputs}};
     ModelFileText out;

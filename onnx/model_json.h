@@ -6,7 +6,8 @@
 // PyTorch's [units, in] transposed; parameters "<name>.weight", "<name>.bias", the name taken
 // from PyTorch's "<name>.weight" initializer when there is one); activations and softmax,
 // reshapes (flatten), and adds of two computed values map one to one. A graph input's first
-// dimension is the batch. Anything else has no model-file form: Error(BadInput) naming the
+// dimension is the batch. A first output that is a dense node without activation (logits) gets
+// "softmax", the model file's classifier output (the same argmax). Anything else has no model-file form: Error(BadInput) naming the
 // node, and nothing is written.
 #pragma once
 

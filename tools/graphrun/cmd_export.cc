@@ -1,13 +1,22 @@
 // graphrun export: a model file and its trained weights as an ONNX model for inference (the
 // fitted scaler as leading nodes, the softmax output, node names from the layer names).
 #include <fmt/format.h>
+#include <memory>
 
 #include "io/atomic_file.h"
 #include "onnx/export.h"
+#include "tools/graphrun/commands.h"
 #include "tools/graphrun/onnx_commands.h"
 #include "tools/graphrun/session.h"
 
 namespace graphrun::tool {
+namespace {
+
+struct ExportArgs {
+  CommonArgs common;
+  std::string model, weights, out;
+  int64_t opset = 17;
+};
 
 int run_export(const ExportArgs& a) {
   bool had_scaler = false;
@@ -19,6 +28,21 @@ int run_export(const ExportArgs& a) {
   io::write_file_atomically(a.out, std::as_bytes(std::span<const char>(bytes.data(), bytes.size())));
   fmt::print("exported {} (opset {}, {} bytes) to {}\n", a.model, a.opset, bytes.size(), a.out);
   return 0;
+}
+
+}  // namespace
+
+Command export_command() {
+  auto a = std::make_shared<ExportArgs>();
+  return {"export", "A model file and its weights as an ONNX model for inference",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--weights", a->weights, "Weights or checkpoint (safetensors)").required();
+            o.add("--out", a->out, "ONNX file to write").required();
+            o.add("--opset", a->opset, "ONNX opset").range(9, 17).show_default();
+            add_common_options(o, a->common, false);
+          },
+          [a] { return run_export(*a); }};
 }
 
 }  // namespace graphrun::tool

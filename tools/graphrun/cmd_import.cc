@@ -1,15 +1,23 @@
 // graphrun import: an ONNX model as a graphrun model file (graph form) and its weights.
 #include <filesystem>
+#include <memory>
 #include <fmt/format.h>
 
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "onnx/import.h"
 #include "onnx/model_json.h"
+#include "tools/graphrun/commands.h"
 #include "tools/graphrun/onnx_commands.h"
 #include "tools/graphrun/session.h"
 
 namespace graphrun::tool {
+namespace {
+
+struct ImportArgs {
+  CommonArgs common;
+  std::string model, out_dir;  // MODEL.onnx -> out_dir/model.json, out_dir/weights.safetensors
+};
 
 int run_import(const ImportArgs& a) {
   require_file(a.model, "model");
@@ -26,6 +34,19 @@ int run_import(const ImportArgs& a) {
   fmt::print("imported {} (opset {}, {} nodes, {} weight tensors) to {} and {}\n", a.model, m.opset, m.graph.size(),
              text.weights.size(), model_path, weights_path);
   return 0;
+}
+
+}  // namespace
+
+Command import_command() {
+  auto a = std::make_shared<ImportArgs>();
+  return {"import", "An ONNX model as a model file (graph form) and its weights",
+          [a](Options& o) {
+            o.add("model", a->model, "ONNX model (.onnx)").required();
+            o.add("--out", a->out_dir, "Folder for model.json and weights.safetensors").required();
+            add_common_options(o, a->common, false);
+          },
+          [a] { return run_import(*a); }};
 }
 
 }  // namespace graphrun::tool

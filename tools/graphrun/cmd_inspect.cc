@@ -1,5 +1,6 @@
 // graphrun inspect: the compiled training graph of a model file: nodes with shapes and the
 // backend that runs each (and why earlier backends declined), parameters, FLOPs, memory plan.
+#include <memory>
 #include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -19,8 +20,6 @@ std::string human(double v) {
   if (v >= 1e3) return fmt::format("{:.2f} k", v / 1e3);
   return fmt::format("{:.0f} ", v);
 }
-
-}  // namespace
 
 int run_inspect(const InspectArgs& a) {
   PluginRegistry& plugins = load_plugins(a.common);
@@ -80,6 +79,19 @@ int run_inspect(const InspectArgs& a) {
                n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), sn.backend, notes);
   }
   return 0;
+}
+
+}  // namespace
+
+Command inspect_command() {
+  auto a = std::make_shared<InspectArgs>();
+  return {"inspect", "Nodes, shapes, backends, parameters, FLOPs and memory plan of a model",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--batch-size", a->batch_size, "Batch size to compile for").range(1, 1000000);
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_inspect(*a); }};
 }
 
 }  // namespace graphrun::tool
