@@ -74,6 +74,10 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   std::optional<train::Checkpoint> ckpt;
   int64_t arena_budget = 0;
   {
+    if (is_onnx(a.model)) {
+      throw Error(ErrorKind::BadInput, a.model + ": an ONNX model has no training data: `graphrun import` it, then add "
+                                                 "a \"data\" section to the model.json it writes");
+    }
     io::ModelFile probe = io::read_model_file(a.model, &plugins);
     // Refuse a model too big for the memory limit before its parameters are allocated.
     const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
