@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/onednn/conv.h"
 #include "backends/onednn/primitives.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
@@ -248,7 +249,7 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::AvgPool2d:
     case OpKind::AvgPool2dGrad:
     case OpKind::GlobalAvgPool:
-    case OpKind::GlobalAvgPoolGrad: return no_primitive();
+    case OpKind::GlobalAvgPoolGrad: return prepare_image_op(c, why_not);
   }
   return no_primitive();
 }

@@ -1,22 +1,16 @@
 // graphrun export: a model file and its trained weights as an ONNX model for inference (the
 // fitted scaler as leading nodes, the softmax output, node names from the layer names).
-#include <fmt/format.h>
 #include <memory>
+#include <fmt/format.h>
 
 #include "io/atomic_file.h"
 #include "onnx/export.h"
-#include "tools/graphrun/commands.h"
 #include "tools/graphrun/onnx_commands.h"
 #include "tools/graphrun/session.h"
 
 namespace graphrun::tool {
-namespace {
 
-struct ExportArgs {
-  CommonArgs common;
-  std::string model, weights, out;
-  int64_t opset = 17;
-};
+namespace {
 
 int run_export(const ExportArgs& a) {
   bool had_scaler = false;

@@ -1,23 +1,18 @@
 // graphrun import: an ONNX model as a graphrun model file (graph form) and its weights.
-#include <filesystem>
 #include <memory>
+#include <filesystem>
 #include <fmt/format.h>
 
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "onnx/import.h"
 #include "onnx/model_json.h"
-#include "tools/graphrun/commands.h"
 #include "tools/graphrun/onnx_commands.h"
 #include "tools/graphrun/session.h"
 
 namespace graphrun::tool {
-namespace {
 
-struct ImportArgs {
-  CommonArgs common;
-  std::string model, out_dir;  // MODEL.onnx -> out_dir/model.json, out_dir/weights.safetensors
-};
+namespace {
 
 int run_import(const ImportArgs& a) {
   require_file(a.model, "model");
@@ -40,7 +35,7 @@ int run_import(const ImportArgs& a) {
 
 Command import_command() {
   auto a = std::make_shared<ImportArgs>();
-  return {"import", "An ONNX model as a model file (graph form) and its weights",
+  return {"import", "An ONNX model as a model file (graph form) and weights",
           [a](Options& o) {
             o.add("model", a->model, "ONNX model (.onnx)").required();
             o.add("--out", a->out_dir, "Folder for model.json and weights.safetensors").required();

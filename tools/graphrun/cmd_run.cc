@@ -1,7 +1,7 @@
 // graphrun run: any model (an .onnx file or a model file with weights) on named tensors, every
 // output written by name. The inputs are fed as they are (no scaler).
-#include <filesystem>
 #include <memory>
+#include <filesystem>
 #include <fmt/format.h>
 
 #include "backends/registry.h"
@@ -10,19 +10,12 @@
 #include "io/safetensors.h"
 #include "onnx/import.h"
 #include "onnx/run_graph.h"
-#include "tools/graphrun/commands.h"
 #include "tools/graphrun/onnx_commands.h"
 #include "tools/graphrun/session.h"
 #include "train/checkpoint.h"
 
 namespace graphrun::tool {
 namespace {
-
-struct RunArgs {
-  CommonArgs common;
-  std::string model, weights;  // weights optional for an .onnx model (its initializers)
-  std::string inputs, out;     // .safetensors (tensors by input name) or .npy (one input)
-};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -109,12 +102,12 @@ int run_run(const RunArgs& a) {
 
 Command run_command() {
   auto a = std::make_shared<RunArgs>();
-  return {"run", "Run a model (.onnx, or a model file with weights) on named tensors, write every output",
+  return {"run", "Run a model (.onnx, or a model file with weights) on named tensors",
           [a](Options& o) {
             o.add("model", a->model, "ONNX model or model file").required();
             o.add("--weights", a->weights, "Weights (safetensors; optional for .onnx)");
-            o.add("--inputs", a->inputs, "Input tensors by name (.safetensors), or the one input (.npy)").required();
-            o.add("--out", a->out, "Output tensors by name (.safetensors), or the one output (.npy)").required();
+            o.add("--inputs", a->inputs, "Input tensors by name (.safetensors), or one input (.npy)").required();
+            o.add("--out", a->out, "Output tensors by name (.safetensors), or one output (.npy)").required();
             add_common_options(o, a->common, true);
           },
           [a] { return run_run(*a); }};

@@ -20,8 +20,8 @@
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "core/cpu_info.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
@@ -162,7 +162,7 @@ int run_tune(const TuneArgs& a) {
   std::error_code ec;
   const double default_validation = a.metric.starts_with("val_") ? 0.1 : 0.0;
   const int jobs = std::max(1, a.jobs);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = usable_cpus();
   const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
   std::vector<std::string> dirs;
   for (size_t i = 0; i < trials.size(); ++i) {

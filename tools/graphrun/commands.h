@@ -16,7 +16,7 @@ namespace graphrun::tool {
 struct CommonArgs {
   std::vector<std::string> plugin_dirs;
   std::string backend = "highway";
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per CPU this process may use
 };
 
 struct TrainArgs {
@@ -89,7 +89,7 @@ inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
   o.add("--plugin-dir", c.plugin_dirs, "Extra folder to load plugins from (searched first; repeatable)");
   if (!compute) return;
   o.add("--backend", c.backend, "Backend tried first for every node: highway, onednn or reference").show_default();
-  o.add("--threads", c.threads, "Threads (0: one per core)").range(0, 4096).show_default();
+  o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)").range(0, 4096).show_default();
 }
 
 }  // namespace graphrun::tool

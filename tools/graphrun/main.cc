@@ -10,7 +10,6 @@
 #include <exception>
 #include <new>
 #include <string>
-#include <vector>
 
 #include "core/error.h"
 #include "tools/graphrun/command_line.h"
@@ -89,11 +88,13 @@ int main(int argc, char** argv) {
   CLI::App app{"graphrun " GRAPHRUN_VERSION ": train, evaluate, run and inspect neural-network model files"};
   app.set_version_flag("--version", "graphrun " GRAPHRUN_VERSION);
   app.require_subcommand(0, 1);
-  std::vector<Command> commands = {train_command(),   eval_command(), predict_command(),          inspect_command(),
-                                   plugins_command(), plot_command(), plot_activations_command(), tune_command()};
+  const Command commands[] = {
+      train_command(), eval_command(), predict_command(), inspect_command(), plugins_command(), plot_command(),
+      plot_activations_command(), tune_command(),
 #ifdef GRAPHRUN_WITH_ONNX
-  for (Command (*make)() : {import_command, export_command, run_command}) commands.push_back(make());
+      import_command(), export_command(), run_command(),
 #endif
+  };
   std::string names;
   for (const Command& c : commands) {
     Options options(app.add_subcommand(c.name, c.summary));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 
+#include "core/cpu_info.h"
 #include "core/error.h"
 #include "io/idx.h"
 #include "backends/registry.h"
@@ -208,10 +209,22 @@ std::vector<std::string> class_names(const io::ModelFile& m, int64_t classes) {
   return names;
 }
 
+int process_threads(int requested) {
+  const int usable = usable_cpus();
+  if (requested <= 0) return usable;
+  if (requested > usable) {
+    // Threads beyond the CPUs only wait for each other at every kernel's join.
+    fmt::print(stderr, "graphrun: --threads {} capped to {}, the CPUs this process may use (affinity mask and cgroup quota)\n",
+               requested, usable);
+    return usable;
+  }
+  return requested;
+}
+
 train::TrainConfig base_config(const Session& s, const CommonArgs& common) {
   train::TrainConfig c = train::to_train_config(s.file);
   c.backend = common.backend;
-  c.threads = common.threads;
+  c.threads = process_threads(common.threads);
   return c;
 }
 
