@@ -101,6 +101,10 @@ TrainArgs with_default_out(const TrainArgs& args) {
 // is read before anything is built), then the session.
 void open_model_and_checkpoint(Run& r) {
   const TrainArgs& a = r.a;
+  if (is_onnx(a.model)) {
+    throw Error(ErrorKind::BadInput, a.model + ": an ONNX model has no training data: `graphrun import` it, then add "
+                                               "a \"data\" section to the model.json it writes");
+  }
   io::ModelFile probe = io::read_model_file(a.model, &r.plugins);
   // Refuse a model too big for the memory limit before its parameters are allocated.
   const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
