@@ -142,9 +142,10 @@ void col2im(const WindowGeometry& g, float* col, float* dx) {
   }
 }
 
-// Threads for work over `items` (samples or row blocks) of `macs` multiply-adds in total.
-int64_t tasks_for(int64_t items, int64_t macs, ThreadPool& pool) {
-  return std::max<int64_t>(1, std::min(items, threads_for(macs, pool.size())));
+// Tasks for work over `items` (samples or row blocks) of `macs` multiply-adds in total (the
+// pool's cost model, core/partition.h; the operands' bytes are small beside the im2col work).
+int64_t tasks_for_items(int64_t items, int64_t macs, ThreadPool& pool) {
+  return std::max<int64_t>(1, std::min(items, tasks_for(2.0 * static_cast<double>(macs), 0.0, pool.size())));
 }
 
 // The weight gradient's parts: a fixed count (not the thread count, so the sums do not depend
@@ -170,7 +171,7 @@ void prepare_conv_thread() { col_buffer(g_col_floats.load()); }
 void conv2d(const WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool& pool) {
   const int64_t kg = g.group_in() * g.kernel_area(), og = g.group_out(), ohw = g.out_plane();
   const bool pointwise = is_pointwise(g);
-  const int64_t tasks = tasks_for(g.batch, conv_macs(g), pool);
+  const int64_t tasks = tasks_for_items(g.batch, conv_macs(g), pool);
   pool.run(tasks, [&](int64_t t) {
     float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
     for (int64_t n = g.batch * t / tasks; n < g.batch * (t + 1) / tasks; ++n) {
@@ -189,7 +190,7 @@ void conv2d(const WindowGeometry& g, const float* x, const float* w, float* y, T
 void conv2d_backward_input(const WindowGeometry& g, const float* dy, const float* w, float* dx, ThreadPool& pool) {
   const int64_t kg = g.group_in() * g.kernel_area(), og = g.group_out(), ohw = g.out_plane();
   const bool pointwise = is_pointwise(g);
-  const int64_t tasks = tasks_for(g.batch, conv_macs(g), pool);
+  const int64_t tasks = tasks_for_items(g.batch, conv_macs(g), pool);
   pool.run(tasks, [&](int64_t t) {
     float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
     for (int64_t n = g.batch * t / tasks; n < g.batch * (t + 1) / tasks; ++n) {
