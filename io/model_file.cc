@@ -11,13 +11,12 @@
 #include "core/error.h"
 #include "core/plugin_host.h"
 #include "io/atomic_file.h"
-#include "io/detail/text.h"
+#include "io/quote.h"
 
 namespace graphrun::io {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using detail::quote_text;
 
 // First pass: bounds nesting and rejects duplicate keys (nlohmann's DOM keeps the last one
 // silently), tracking the JSON path so the message can name the place.
