@@ -14,6 +14,7 @@
 
 #include "core/epilogue.h"
 #include "core/graph.h"
+#include "core/run_state.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 
@@ -35,6 +36,9 @@ struct NodeContext {
   TensorView output;
   ThreadPool& pool;
   const Epilogue* epilogue = nullptr;  // MatMul only: work fused into its kernel
+  // The Program's mode (CompileOptions::training): batch norm and dropout differ.
+  bool training = false;
+  const RunState* run = nullptr;  // read when the kernel runs (dropout's seed and step)
 };
 
 // A GEMM on the calling thread: C = op(A) op(B) (+ C when accumulate), row-major with leading
@@ -58,6 +62,8 @@ class Backend {
   // Called once after all nodes of a Program are prepared, with the same thread pool; lets a
   // backend set its own runtime's thread count. Default: nothing.
   virtual void configure_threads(int threads) { (void)threads; }
+  // Whether its kernels run on the Program's thread pool (false: a runtime of its own).
+  virtual bool runs_on_pool() const { return true; }
   // Called once on every thread of the Program's pool after compilation: allocate per-thread
   // scratch here, so that no step allocates. Default: nothing.
   virtual void prepare_thread() {}

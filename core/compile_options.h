@@ -8,6 +8,7 @@
 
 #include "core/backend.h"
 #include "core/graph.h"
+#include "core/run_state.h"
 #include "core/thread_pool.h"
 
 namespace graphrun {
@@ -27,6 +28,12 @@ struct CompileOptions {
   // Fuse a bias add, and an elementwise activation when nothing else reads its input, into
   // the MatMul before them (Epilogue in core/epilogue.h), where the MatMul's backend can.
   bool fuse_epilogues = true;
+  // Training mode: batch norm normalises with the batch's statistics and updates its running
+  // statistics, dropout drops. Inference mode (false): batch norm uses the running statistics,
+  // dropout is the identity (a view). Graphs without those ops run the same in both.
+  bool training = false;
+  // The seed and step the kernels read when they run; nullptr: the Program's own (run_state()).
+  RunState* run_state = nullptr;
 };
 
 }  // namespace graphrun

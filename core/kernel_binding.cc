@@ -41,7 +41,8 @@ std::vector<Backend*> backends_for(const Node& node, const CompileOptions& optio
 }
 
 BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& fusion,
-                          const std::vector<TensorView>& views, const CompileOptions& options, ThreadPool& pool) {
+                          const std::vector<TensorView>& views, const CompileOptions& options, ThreadPool& pool,
+                          RunState* run) {
   BoundKernels out;
   std::vector<TensorView> in_views;
   for (NodeId id : s.order) {
@@ -53,7 +54,7 @@ BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& f
       out.schedule.push_back({id, out.schedule[static_cast<size_t>(s.step[static_cast<size_t>(head)])].backend, "", head});
       continue;
     }
-    NodeContext ctx{g, id, node, in_views, views[static_cast<size_t>(id)], pool};
+    NodeContext ctx{g, id, node, in_views, views[static_cast<size_t>(id)], pool, nullptr, options.training, run};
     std::vector<Backend*> chain = backends_for(node, options);
     Epilogue epilogue;
     if (bind_epilogue(g, fusion.of[static_cast<size_t>(id)], views, epilogue)) {

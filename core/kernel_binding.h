@@ -33,6 +33,7 @@ struct BoundKernels {
 };
 
 BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& fusion,
-                          const std::vector<TensorView>& views, const CompileOptions& options, ThreadPool& pool);
+                          const std::vector<TensorView>& views, const CompileOptions& options, ThreadPool& pool,
+                          RunState* run);
 
 }  // namespace graphrun

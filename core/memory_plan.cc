@@ -53,7 +53,7 @@ MemoryPlan plan_memory(const Graph& g, const Schedule& s, int64_t batch) {
     const NodeId r = root[i];
     if (s.is_output[i] || node.op == OpKind::Input) last[static_cast<size_t>(r)] = INT32_MAX;
     int32_t step = s.step[i];
-    if (node.op == OpKind::Reshape) continue;
+    if (is_view(node, s.training)) continue;
     for (NodeId in : node.inputs) {
       size_t ri = static_cast<size_t>(root[static_cast<size_t>(in)]);
       last[ri] = std::max(last[ri], step);
@@ -100,7 +100,7 @@ std::vector<TensorView> bind_views(const Graph& g, const Schedule& s, const Memo
       v.data = t.data();
     } else if (node.op == OpKind::Constant) {
       v.data = const_cast<float*>(node.value.data());  // kernels never write their inputs
-    } else if (s.root[i] != static_cast<NodeId>(i)) {  // a reshape, or a node of a fused chain
+    } else if (s.root[i] != static_cast<NodeId>(i)) {  // a view, or a node of a fused chain
       v.data = views[static_cast<size_t>(s.root[i])].data;
     }
   }

@@ -15,7 +15,9 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
   std::unique_ptr<Program> p(new Program(g, batch));
   ThreadPool& pool = options.pool ? *options.pool : ThreadPool::global();
 
-  Schedule s = schedule_nodes(g, options.outputs);
+  p->training_ = options.training;
+  if (options.run_state) p->run_state_ = options.run_state;
+  Schedule s = schedule_nodes(g, options.outputs, options.training);
   FusionPlan fusion{std::vector<NodeId>(static_cast<size_t>(g.size()), kNoNode),
                     std::vector<FusedNodes>(static_cast<size_t>(g.size()))};
   if (options.fuse_epilogues) {
@@ -40,7 +42,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
                                       op == OpKind::Constant);
   }
 
-  BoundKernels bound = bind_kernels(g, s, fusion, p->views_, options, pool);
+  BoundKernels bound = bind_kernels(g, s, fusion, p->views_, options, pool, p->run_state_);
   p->schedule_ = std::move(bound.schedule);
   p->kernels_ = std::move(bound.kernels);
   return p;
@@ -72,6 +74,15 @@ void Program::run_timed(std::span<double> seconds) {
     const auto t0 = std::chrono::steady_clock::now();
     kernels_[i]->run();
     seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
+void Program::run_counting_tasks(ThreadPool& pool, std::span<ThreadPool::Usage> uses) {
+  GRAPHRUN_CHECK(uses.size() == kernels_.size());
+  for (size_t i = 0; i < kernels_.size(); ++i) {
+    pool.reset_usage();
+    kernels_[i]->run();
+    uses[i] = pool.usage();
   }
 }
 

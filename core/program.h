@@ -43,7 +43,13 @@ class Program {
   // run(), adding each step's wall time in seconds to seconds[i] (one entry per schedule()
   // item): the per-node profile `graphrun inspect --profile` prints.
   void run_timed(std::span<double> seconds);
+  // run(), recording in uses[i] what schedule() item i asked of `pool` (the Program's pool):
+  // the most tasks of one of its jobs (1: it ran on the calling thread) and its joins.
+  void run_counting_tasks(ThreadPool& pool, std::span<ThreadPool::Usage> uses);
 
+  // The seed and step this Program's kernels read (the options' run_state, or its own).
+  RunState& run_state() { return *run_state_; }
+  bool training() const { return training_; }
   const Graph& graph() const { return graph_; }
   const std::vector<ScheduledNode>& schedule() const { return schedule_; }
   const std::vector<BufferPlan>& buffers() const { return buffers_; }
@@ -62,9 +68,13 @@ class Program {
   std::vector<BufferPlan> buffers_;
   std::vector<ScheduledNode> schedule_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
+  bool training_ = false;
+  RunState own_run_state_;
+  RunState* run_state_ = &own_run_state_;
 };
 
-// Programs for one graph, compiled on first use for each batch size and kept.
+// Programs for one graph and one mode (the options'), compiled on first use for each batch
+// size and kept.
 class ProgramCache {
  public:
   ProgramCache(const Graph& g, ParameterStore& params, CompileOptions options)

@@ -1,8 +1,8 @@
 #include "core/thread_pool.h"
 
-#include <sched.h>
-
 #include <algorithm>
+
+#include "core/cpu_info.h"
 
 namespace graphrun {
 namespace {
@@ -29,7 +29,7 @@ uint64_t generation_of(uint64_t v) { return v >> kTaskBits; }
 // only for the tasks to be done. A job's fields (function, task count) are written before its
 // generation is published and read only under a claim that validates it.
 ThreadPool::ThreadPool(int threads) {
-  if (threads <= 0) threads = hardware_threads();
+  if (threads <= 0) threads = usable_cpus();
   workers_.reserve(static_cast<size_t>(threads - 1));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -41,12 +41,6 @@ ThreadPool::~ThreadPool() {
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
-}
-
-int ThreadPool::hardware_threads() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 ThreadPool& ThreadPool::global() {
@@ -72,10 +66,12 @@ bool ThreadPool::run_one_task(uint64_t generation) {
 
 void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   if (tasks <= 0) return;
+  usage_.most_tasks = std::max(usage_.most_tasks, tasks);
   if (tasks == 1 || workers_.empty()) {
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
   }
+  ++usage_.joins;
   const uint64_t generation = generation_of(job_.load(std::memory_order_relaxed)) + 1;
   job_fn_.store(&fn, std::memory_order_relaxed);
   job_tasks_.store(tasks, std::memory_order_relaxed);

@@ -22,7 +22,7 @@ namespace graphrun {
 
 class ThreadPool {
  public:
-  // threads <= 0 means one per hardware core.
+  // threads <= 0 means one per CPU this process may use (core/cpu_info.h: affinity and quota).
   explicit ThreadPool(int threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -42,9 +42,18 @@ class ThreadPool {
   // calls fn(begin, end) for each.
   void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
 
-  // The default pool (one thread per core), created on first use.
+  // What the jobs since reset_usage() asked for: the most tasks of one job (1: the caller ran
+  // it alone) and the joins (jobs handed to workers). For `graphrun inspect` and the scaling
+  // model (docs/performance.md); kept by the calling thread, no atomics.
+  struct Usage {
+    int64_t most_tasks = 0;
+    int64_t joins = 0;
+  };
+  Usage usage() const { return usage_; }
+  void reset_usage() { usage_ = {}; }
+
+  // The default pool (one thread per usable CPU), created on first use.
   static ThreadPool& global();
-  static int hardware_threads();
 
  private:
   void worker_loop();
@@ -64,6 +73,7 @@ class ThreadPool {
   std::atomic<FunctionRef<void()>*> broadcast_fn_{nullptr};
   std::atomic<int> broadcast_pending_{0};
   std::atomic<bool> stop_{false};
+  Usage usage_;
 };
 
 }  // namespace graphrun

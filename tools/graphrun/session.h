@@ -18,6 +18,10 @@
 
 namespace graphrun::tool {
 
+// A model path naming an ONNX file (".onnx"): open_model imports it (with GRAPHRUN_WITH_ONNX),
+// and open_with_weights takes `--weights` equal to it as "the file's own weights".
+bool is_onnx(const std::string& path);
+
 // A missing file the user named is bad input (exit 2), not an I/O failure.
 void require_file(const std::string& path, const std::string& where);
 
@@ -62,6 +66,11 @@ io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::S
 // otherwise "0", "1", ...
 std::vector<std::string> class_names(const io::ModelFile& m, int64_t classes);
 
+// The thread count for --threads `requested`: 0 gives the CPUs this process may use
+// (core/cpu_info.h); more than those is capped to them with a one-line notice on stderr.
+int process_threads(int requested);
+
+// The model file's training settings with the command line's backend and thread count.
 train::TrainConfig base_config(const Session& s, const CommonArgs& common);
 
 }  // namespace graphrun::tool
