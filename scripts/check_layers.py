@@ -2,7 +2,7 @@
 """Fails when a folder includes one it may not (docs/design.md, "The folders") or when a
 source file passes 600 lines. Run from anywhere: python3 scripts/check_layers.py [ROOT]
 
-The layers, lowest first: core < plugins < ops < backends < io < train < dist, onnx < tools. A
+The layers, lowest first: core < plugins < ops < backends < io < train < mpi, onnx < tools. A
 folder includes only its own files and those of the layers it depends on; a backend includes
 no other backend; io/detail/ is private to io; a plugin sees only the ABI header.
 """
@@ -24,16 +24,16 @@ ALLOWED = {
     "backends/top": {"core", "abi", "ops", "backends"},  # registry.*, op_kernels.h: every backend
     "io": {"core", "io"},
     "train": {"core", "ops", "backends", "io", "train", "abi"},
-    "dist": {"core", "train", "dist"},
+    "mpi": {"core", "train", "mpi"},
     "onnx": {"core", "ops", "backends", "io", "abi", "onnx"},
-    "graphrun": {"api"},
+    "library": {"api"},
     "include": {"api", "core", "ops", "backends", "io", "train", "abi"},
-    "tools": {"core", "ops", "backends", "io", "train", "dist", "onnx", "tools", "abi", "api"},
+    "tools": {"core", "ops", "backends", "io", "train", "mpi", "onnx", "tools", "abi", "api"},
 }
 # Headers at the top of backends/ that a backend folder may include (registry.h may not be:
 # it includes every backend).
 BACKEND_SHARED = {"backends/op_kernels.h"}
-PROJECT = {"core", "plugins", "ops", "backends", "io", "train", "dist", "onnx", "tools", "abi", "api", "activations",
+PROJECT = {"core", "plugins", "ops", "backends", "io", "train", "mpi", "onnx", "tools", "abi", "api", "activations",
            "optimizers"}
 # Trees that may include anything of the project (they test or time it).
 UNCHECKED = ("tests/", "benchmarks/", "fuzz/", "examples/", "build/", "scripts/", "cmake/")
