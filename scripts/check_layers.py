@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Fails when a folder includes one it may not (docs/design.md, "The folders") or when a
-source file passes 600 lines. Run from anywhere: python3 scripts/check_layers.py [ROOT]
+"""Fails when a folder includes one it may not (docs/design.md, "The folders"), when a
+source file passes 600 lines, or when the installed public headers (library/CMakeLists.txt,
+graphrun_public_headers) include a header that is not installed, or Highway or oneDNN. Run from anywhere: python3 scripts/check_layers.py [ROOT]
 
 The layers, lowest first: core < plugins < ops < backends < io < train < mpi, onnx < tools. A
 folder includes only its own files and those of the layers it depends on; a backend includes
@@ -60,6 +61,27 @@ def rules_for(rel):
     return top, ALLOWED.get(top)
 
 
+def check_public_headers(root, errors):
+    """The installed list must be closed under its own includes and need no backend library."""
+    cmake = (root / "library" / "CMakeLists.txt").read_text()
+    m = re.search(r"set\(graphrun_public_headers\s+([^)]*)\)", cmake)
+    if not m:
+        errors.append("library/CMakeLists.txt: no set(graphrun_public_headers ...)")
+        return
+    public = set(m.group(1).split())
+    top = {"include/graphrun/graphrun.h", "include/graphrun/version.h", "plugins/include/graphrun/plugin.h"}
+    for rel in sorted(public | top):
+        for n, line in enumerate((root / rel).read_text().splitlines(), 1):
+            if re.match(r'\s*#\s*include\s+[<"](hwy|dnnl|oneapi)/', line):
+                errors.append(f"{rel}:{n}: an installed header includes {line.split()[-1]}")
+            inc = INCLUDE.match(line)
+            if not inc or component(inc.group(1)) in (None, "abi", "api"):
+                continue
+            if (root / inc.group(1)).exists() and inc.group(1) not in public:
+                errors.append(f"{rel}:{n}: an installed header includes {inc.group(1)}, which is not installed "
+                              "(add it to graphrun_public_headers in library/CMakeLists.txt)")
+
+
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent)
     try:  # the tracked files; outside a git checkout, every file under root
@@ -95,6 +117,7 @@ def main():
                 errors.append(f"{rel}:{n}: includes {inc}: io/detail/ is private to io")
             elif (comp in PROJECT or comp.startswith("backends/")) and comp not in allowed:
                 errors.append(f"{rel}:{n}: includes {inc}: '{layer}' may include only {', '.join(sorted(allowed))}")
+    check_public_headers(root, errors)
     for e in errors:
         print(e)
     if errors:
