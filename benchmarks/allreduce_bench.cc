@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "dist/mpi_collective.h"
+#include "mpi/mpi_collective.h"
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 100;

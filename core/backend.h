@@ -6,6 +6,7 @@
 // pack constants) and then run every step without allocating.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -40,6 +41,11 @@ struct NodeContext {
   const RunState* run = nullptr;  // read when the kernel runs (dropout's seed and step)
 };
 
+// A GEMM on the calling thread: C = op(A) op(B) (+ C when accumulate), row-major with leading
+// dimensions, op(X) = X^T when trans_x; A is M x K after op, B K x N.
+using SerialGemm = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                            int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -48,6 +54,11 @@ class Backend {
   virtual std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) = 0;
   // Whether prepare() runs this MatMul with a NodeContext::epilogue (and never declines it then).
   virtual bool fuses_epilogue(const Node& node) const { (void)node; return false; }
+  // Optional capability: a serial GEMM that sums every element of C over K in the same order as
+  // this backend's MatMul kernel, however the product is split into blocks of rows. The
+  // trainer then makes a weight gradient block by block inside the optimizer's update and
+  // gets the same floats as the stored gradient. nullptr (the default): no such GEMM.
+  virtual SerialGemm serial_gemm() const { return nullptr; }
   // Called once after all nodes of a Program are prepared, with the same thread pool; lets a
   // backend set its own runtime's thread count. Default: nothing.
   virtual void configure_threads(int threads) { (void)threads; }

@@ -34,11 +34,6 @@ enum class OpKind : uint8_t {
 #include "core/op_list.inc"
 #undef GRAPHRUN_OP
 };
-inline constexpr int kOpCount = 0
-#define GRAPHRUN_OP(e, name, inputs) +1
-#include "core/op_list.inc"
-#undef GRAPHRUN_OP
-    ;
 const char* op_name(OpKind op);
 int op_input_count(OpKind op);  // -1: one or more (Concat)
 

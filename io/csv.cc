@@ -7,13 +7,11 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
-#include "io/detail/text.h"
 #include "io/gzip.h"
+#include "io/quote.h"
 
 namespace graphrun::io {
 namespace {
-
-using detail::quote_text;
 
 struct Cell {
   std::string_view text;

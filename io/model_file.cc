@@ -13,8 +13,8 @@
 #include "core/plugin_host.h"
 #include "io/atomic_file.h"
 #include "io/detail/json_fields.h"
-#include "io/detail/text.h"
 #include "io/detail/model_network.h"
+#include "io/quote.h"
 
 namespace graphrun::io {
 namespace {
@@ -25,7 +25,6 @@ using detail::join;
 using detail::join_names;
 using detail::Json;
 using detail::JsonFields;
-using detail::quote_text;
 
 // First pass: bounds nesting and rejects duplicate keys (nlohmann's DOM keeps the last one
 // silently), tracking the JSON path so the message can name the place.

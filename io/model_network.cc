@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "io/detail/model_network.h"
-#include "io/detail/text.h"
+#include "io/quote.h"
 
 namespace graphrun::io::detail {
 namespace {

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/checked_math.h"
-#include "io/detail/text.h"
+#include "io/quote.h"
 
 namespace graphrun::io {
 
@@ -22,7 +22,6 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 using Json = nlohmann::ordered_json;
-using detail::quote_text;
 
 [[noreturn]] void bad(const std::string& file, const std::string& what) {
   throw Error(ErrorKind::BadInput, fmt::format("{}: {}", file, what));

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
-#include "io/detail/text.h"
+#include "io/quote.h"
 
 namespace graphrun::train {
 namespace {
@@ -78,7 +78,7 @@ void require_finite(const std::string& path, const std::string& name, const Tens
   const std::span<const float> v = t.span();
   for (size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i])) {
-      bad(path, fmt::format("tensor {} element {} is {}, expected finite values", io::detail::quote_text(name), i, v[i]));
+      bad(path, fmt::format("tensor {} element {} is {}, expected finite values", io::quote_text(name), i, v[i]));
     }
   }
 }
@@ -105,7 +105,7 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
       std::string known;
       for (size_t i = 0; i < params.size(); ++i) known += (i ? ", " : "") + params.name(i);
       bad(path, fmt::format("tensor {} is not a parameter of the model (its parameters: {})",
-                            io::detail::quote_text(name), known));
+                            io::quote_text(name), known));
     }
     require_finite(path, name, t);
     params.assign(name, t, path);

@@ -1,5 +1,5 @@
 // Collective: the communication data-parallel training needs, over a fixed group of ranks
-// (processes). train/ sees only this interface; dist/mpi_collective.h implements it on MPI, and
+// (processes). train/ sees only this interface; mpi/mpi_collective.h implements it on MPI, and
 // LocalCollective is the group of one (every operation a no-op).
 //
 // Every rank must call the same operations in the same order with the same sizes. Only one

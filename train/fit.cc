@@ -163,7 +163,7 @@ double monitored(const HistoryRow& row, const std::string& monitor) {
   throw Error(ErrorKind::BadInput, "unknown monitor \"" + monitor + "\"; expected val_loss, val_accuracy, loss or accuracy");
 }
 
-EarlyStopper::EarlyStopper(TrainConfig::EarlyStopping config, const ParameterStore&) : c_(std::move(config)) {}
+EarlyStopper::EarlyStopper(TrainConfig::EarlyStopping config) : c_(std::move(config)) {}
 
 bool EarlyStopper::update(int64_t epoch, double value, const ParameterStore& params) {
   const double v = higher_is_better(c_.monitor) ? -value : value;
@@ -234,7 +234,7 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
     ~Unhook() { t.set_step_hook({}); }
   } unhook{trainer};
 
-  EarlyStopper stopper(cfg.early_stopping, params);
+  EarlyStopper stopper(cfg.early_stopping);
   if (hooks.resume) {
     schedule.restore(*hooks.resume);
     stopper.restore(*hooks.resume);

@@ -46,13 +46,12 @@ std::vector<HistoryRow> read_history_csv(const std::string& path);
 // Tracks a monitored value; says when to stop and keeps a copy of the best parameters.
 class EarlyStopper {
  public:
-  EarlyStopper(TrainConfig::EarlyStopping config, const ParameterStore& params);
+  explicit EarlyStopper(TrainConfig::EarlyStopping config);
   // Feeds epoch `epoch` (1-based); returns true when training should stop now.
   bool update(int64_t epoch, double value, const ParameterStore& params);
   // Copies the best parameters back (when restore_best_weights and a best was seen).
   bool restore(ParameterStore& params) const;
   int64_t best_epoch() const { return best_epoch_; }
-  double best_value() const { return best_; }
   std::string reason() const;
   // Its counters and best parameters, for checkpoints (train/fit_state.h).
   void save(FitState& s) const;

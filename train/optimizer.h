@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/parameters.h"
 #include "core/plugin_host.h"
 #include "core/thread_pool.h"
@@ -46,11 +47,8 @@ class Optimizer {
   void step(std::span<const GradientRef> grads, ThreadPool& pool);
   // Whether the plugin folds a batch-1 outer product into its update itself (step_outer).
   bool fuses_outer_products() const { return step_outer_ != nullptr; }
-  // A GEMM on the calling thread, with highway::gemm's arguments (without the pool).
-  using SerialGemm = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                              int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
-  // Prepares product gradients: `gemm` makes their blocks (the trainer passes the GEMM that
-  // would have made the stored gradient), and the per-task blocks are allocated for up to
+  // Prepares product gradients: `gemm` makes their blocks (the trainer passes the backend's
+  // Backend::serial_gemm(), the GEMM that would have made the stored gradient), and the per-task blocks are allocated for up to
   // `tasks` threads (call when compiling a training step; step() then allocates nothing).
   void reserve_products(int tasks, SerialGemm gemm);
 

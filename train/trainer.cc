@@ -7,7 +7,6 @@
 #include <numeric>
 #include <random>
 
-#include "backends/highway/kernels.h"
 #include "backends/registry.h"
 #include "core/error.h"
 #include "ops/autodiff.h"
@@ -85,8 +84,9 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   const Graph& g = model_.graph;
   // A weight gradient x^T dz that nothing else reads can be left to the optimizer, which makes
   // it block by block inside its update (Optimizer::step): at batch size 1 through the plugin's
-  // step_outer, otherwise through the Highway GEMM, when that is what would have made it.
-  const bool highway_gemm = std::string_view(backends::chain(config_.backend).front()->name()) == "highway";
+  // step_outer, otherwise through the backend's serial GEMM (Backend::serial_gemm), when the
+  // backend that would have made it has one.
+  const SerialGemm serial_gemm = backends::chain(config_.backend).front()->serial_gemm();
   auto product = [&](NodeId grad) {
     const Node& n = g.node(grad);
     if (!fuse_weight_gradients_ || n.op != OpKind::MatMul || !n.trans_a || n.trans_b) return false;
@@ -95,7 +95,7 @@ TrainingStep& Trainer::training_step(int64_t batch) {
     // A single column is a GEMV in the GEMM, which sums in another order than the blocks.
     // Above a batch of 64 the blocks' GEMMs lose more (B is packed per block, or read in place
     // by few rows) than the saved pass over dW gains: 3 % slower at 256 on one thread.
-    const bool blocks = highway_gemm && batch <= kMaxFusedBatch && (batch == 1 || g.shape(grad)[1] >= 2);
+    const bool blocks = serial_gemm && batch <= kMaxFusedBatch && (batch == 1 || g.shape(grad)[1] >= 2);
     if (!outer && !blocks) return false;
     for (NodeId id = 0; id < static_cast<NodeId>(g.size()); ++id) {
       for (NodeId in : g.node(id).inputs) {
@@ -129,7 +129,7 @@ TrainingStep& Trainer::training_step(int64_t batch) {
     }
     step.gradients.push_back(r);
   }
-  if (step.fused > 0) optimizer_->reserve_products(pool_->size(), &highway::gemm_serial);
+  if (step.fused > 0) optimizer_->reserve_products(pool_->size(), serial_gemm);
   return train_steps_.emplace(batch, std::move(step)).first->second;
 }
 

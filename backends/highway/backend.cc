@@ -103,6 +103,7 @@ class HighwayBackend final : public Backend {
  public:
   const char* name() const override { return "highway"; }
   bool fuses_epilogue(const Node& node) const override { return node.op == OpKind::MatMul; }
+  SerialGemm serial_gemm() const override { return &gemm_serial; }
   std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
     auto k = backends::prepare_standard<HighwayKernels>(ctx);
     if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";

@@ -6,7 +6,7 @@
 #include "core/did_you_mean.h"
 #include "core/error.h"
 #include "core/plugin_host.h"
-#include "io/detail/text.h"
+#include "io/quote.h"
 
 namespace graphrun::io::detail {
 

@@ -9,7 +9,7 @@
 #include "core/error.h"
 
 #ifdef GRAPHRUN_WITH_MPI
-#include "dist/mpi_collective.h"
+#include "mpi/mpi_collective.h"
 #endif
 
 namespace graphrun::tool {

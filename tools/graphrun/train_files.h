@@ -44,7 +44,6 @@ class TrainFiles {
   // After an epoch's history row (history: every epoch so far).
   void after_epoch(const std::vector<train::HistoryRow>& history);
 
-  const std::string& checkpoint_path() const { return checkpoint_; }
   const std::string& history_csv() const { return history_csv_; }
   const std::string& history_json() const { return history_json_; }
 

@@ -24,8 +24,9 @@
  * into the host. Kernels receive arrays that may be unaligned and may alias only where noted.
  *
  * Versioning: GRAPHRUN_PLUGIN_ABI_VERSION changes whenever a struct below changes layout or
- * meaning; there is no partial compatibility. Entries carry their struct_size so a debugger
- * or a future host can tell them apart.
+ * meaning. Within one version, fields appended at the end of an entry are optional: the host
+ * checks each entry's struct_size and accepts an entry built before such a field was added
+ * (today: an optimizer without step_outer), reading only the fields its size covers.
  */
 #ifndef GRAPHRUN_PLUGIN_H_
 #define GRAPHRUN_PLUGIN_H_
@@ -113,7 +114,8 @@ typedef void (*graphrun_optimizer_step_f32)(float* param, const float* grad, flo
 /* Optional: the same step where the gradient is an outer product that is never stored:
  * grad[r][c] = (float)(a[r] * b[c]) for r < rows, c < cols (the weight gradient of a dense
  * layer at batch size 1, x^T dz). param and every state array are rows x cols blocks with row
- * stride ld (the host passes column ranges of a matrix, from different threads). Must give
+ * stride ld (the host passes blocks of rows of a matrix, a and the param rows starting at the
+ * block's first row, b whole, from different threads). Must give
  * exactly the floats step() gives on the stored gradient. */
 typedef void (*graphrun_optimizer_step_outer_f32)(float* param, float* const* state, size_t ld, const float* a,
                                                   size_t rows, const float* b, size_t cols, uint64_t step, double lr,

@@ -1,12 +1,12 @@
-// Helpers for io's error messages (io/*.cc and the loaders built on io, such as
-// train/checkpoint.cc): quote untrusted text on one line.
+// Quoting untrusted text for error messages (io's parsers and the loaders built on io, such as
+// train/checkpoint.cc), so a message from a hostile file stays one short line.
 #pragma once
 
 #include <cstdio>
 #include <string>
 #include <string_view>
 
-namespace graphrun::io::detail {
+namespace graphrun::io {
 
 // `text` in double quotes, control bytes and quotes escaped, cut to max_len bytes with "..."
 // so a message from a hostile file stays one short line.
@@ -31,4 +31,4 @@ inline std::string quote_text(std::string_view text, size_t max_len = 64) {
   return out;
 }
 
-}  // namespace graphrun::io::detail
+}  // namespace graphrun::io

@@ -1,4 +1,4 @@
-#include "dist/mpi_collective.h"
+#include "mpi/mpi_collective.h"
 
 #include <mpi.h>
 
