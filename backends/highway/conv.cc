@@ -62,6 +62,20 @@ TapRange tap_range(const WindowGeometry& g, int64_t i, int64_t j) {
   return t;
 }
 
+// In a shifted-plane col row, zeroes the columns outside [w0, w1) of rows h0 < oh < h1 - 1 and
+// the edge rows' inner sides (what a contiguous copy brought in from the neighbouring rows).
+// Plain loops: usually one or two floats per row, where a call to fill costs more than the stores.
+void zero_wrapped(const WindowGeometry& g, const TapRange& t, float* row) {
+  if (t.w0 == 0 && t.w1 == g.out_w) return;
+  for (int64_t oh = t.h0; oh < t.h1; ++oh) {
+    float* r = row + oh * g.out_w;
+    if (oh > t.h0)
+      for (int64_t ow = 0; ow < t.w0; ++ow) r[ow] = 0.0f;
+    if (oh + 1 < t.h1)
+      for (int64_t ow = t.w1; ow < g.out_w; ++ow) r[ow] = 0.0f;
+  }
+}
+
 // col[(c*kh + i)*kw + j, oh*OW + ow] = x[c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] (0 outside),
 // for the C channels of one sample.
 void im2col(const WindowGeometry& g, const float* x, float* col) {
@@ -82,11 +96,7 @@ void im2col(const WindowGeometry& g, const float* x, float* col) {
           std::fill(row, row + begin, 0.0f);
           std::memcpy(row + begin, xc + t.shift + begin, sizeof(float) * static_cast<size_t>(end - begin));
           std::fill(row + end, row + ohw, 0.0f);
-          for (int64_t oh = t.h0; oh < t.h1; ++oh) {
-            float* r = row + oh * g.out_w;
-            if (oh > t.h0) std::fill(r, r + t.w0, 0.0f);
-            if (oh + 1 < t.h1) std::fill(r + t.w1, r + g.out_w, 0.0f);
-          }
+          zero_wrapped(g, t, row);
           continue;
         }
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
@@ -122,11 +132,7 @@ void col2im(const WindowGeometry& g, float* col, float* dx) {
         const TapRange t = tap_range(g, i, j);
         if (t.h0 >= t.h1 || t.w0 >= t.w1) continue;
         if (shifted) {
-          for (int64_t oh = t.h0; oh < t.h1; ++oh) {
-            float* r = row + oh * g.out_w;
-            if (oh > t.h0) std::fill(r, r + t.w0, 0.0f);
-            if (oh + 1 < t.h1) std::fill(r + t.w1, r + g.out_w, 0.0f);
-          }
+          zero_wrapped(g, t, row);
           const int64_t begin = t.h0 * g.out_w + t.w0, end = (t.h1 - 1) * g.out_w + t.w1;
           float* __restrict__ dst = xc + t.shift + begin;
           const float* __restrict__ src = row + begin;
