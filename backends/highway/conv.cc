@@ -106,11 +106,12 @@ void im2col(const WindowGeometry& g, const float* x, float* col) {
             continue;
           }
           std::fill(r, r + t.w0, 0.0f);
-          const float* src = xc + (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
+          // Input index of column ow: base + ow * sw (in the plane for ow in [w0, w1)).
+          const int64_t base = (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
           if (g.sw == 1) {
-            std::memcpy(r + t.w0, src + t.w0, sizeof(float) * static_cast<size_t>(t.w1 - t.w0));
+            std::memcpy(r + t.w0, xc + base + t.w0, sizeof(float) * static_cast<size_t>(t.w1 - t.w0));
           } else {
-            for (int64_t ow = t.w0; ow < t.w1; ++ow) r[ow] = src[ow * g.sw];
+            for (int64_t ow = t.w0; ow < t.w1; ++ow) r[ow] = xc[base + ow * g.sw];
           }
           std::fill(r + t.w1, r + g.out_w, 0.0f);
         }
@@ -141,8 +142,8 @@ void col2im(const WindowGeometry& g, float* col, float* dx) {
         }
         for (int64_t oh = t.h0; oh < t.h1; ++oh) {
           const float* r = row + oh * g.out_w;
-          float* dst = xc + (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
-          for (int64_t ow = t.w0; ow < t.w1; ++ow) dst[ow * g.sw] += r[ow];
+          const int64_t base = (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
+          for (int64_t ow = t.w0; ow < t.w1; ++ow) xc[base + ow * g.sw] += r[ow];
         }
       }
   }
