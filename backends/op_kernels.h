@@ -15,6 +15,7 @@
 #include "core/backend.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
+#include "ops/window.h"
 
 namespace graphrun::backends {
 
@@ -119,6 +120,58 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
       const int64_t count = c.inputs[0].numel();
       const float factor = node.op == OpKind::Mean ? 1.0f / static_cast<float>(count) : 1.0f;
       return make_kernel([=] { *y = K::sum_all(x, count, *pool) * factor; });
+    }
+    case OpKind::Conv2d: {
+      const ops::WindowGeometry g = ops::window_geometry(c.inputs[0].shape, c.output.shape, node.window);
+      K::reserve_conv_scratch(g);
+      const float *x = in(0), *w = in(1);
+      return make_kernel([=] { K::conv2d(g, x, w, y, *pool); });
+    }
+    case OpKind::Conv2dGradInput: {
+      const ops::WindowGeometry g = ops::window_geometry(c.output.shape, c.inputs[0].shape, node.window);
+      K::reserve_conv_scratch(g);
+      const float *dy = in(0), *w = in(1);
+      return make_kernel([=] { K::conv2d_backward_input(g, dy, w, y, *pool); });
+    }
+    case OpKind::Conv2dGradWeight: {
+      const ops::WindowGeometry g = ops::window_geometry(c.inputs[0].shape, c.inputs[1].shape, node.window);
+      K::reserve_conv_scratch(g);
+      const float *x = in(0), *dy = in(1);
+      return make_kernel([=] { K::conv2d_backward_weight(g, x, dy, y, *pool); });
+    }
+    case OpKind::AddChannels:
+    case OpKind::SumChannels: {
+      const Shape& sx = c.inputs[0].shape;
+      const int64_t batch = sx[0], channels = sx[1], plane = sx.numel() / (batch * channels);
+      const float* x = in(0);
+      if (node.op == OpKind::SumChannels) return make_kernel([=] { K::sum_channels(x, y, batch, channels, plane, *pool); });
+      const float* b = in(1);
+      return make_kernel([=] { K::add_channels(x, b, y, batch, channels, plane, *pool); });
+    }
+    case OpKind::MaxPool2d:
+    case OpKind::AvgPool2d: {
+      const ops::WindowGeometry g = ops::window_geometry(c.inputs[0].shape, c.output.shape, node.window);
+      const float* x = in(0);
+      if (node.op == OpKind::MaxPool2d) return make_kernel([=] { K::max_pool2d(g, x, y, *pool); });
+      return make_kernel([=] { K::avg_pool2d(g, x, y, *pool); });
+    }
+    case OpKind::MaxPool2dGrad: {
+      const ops::WindowGeometry g = ops::window_geometry(c.inputs[0].shape, c.inputs[1].shape, node.window);
+      const float *x = in(0), *dy = in(1);
+      return make_kernel([=] { K::max_pool2d_backward(g, x, dy, y, *pool); });
+    }
+    case OpKind::AvgPool2dGrad: {
+      const ops::WindowGeometry g = ops::window_geometry(c.output.shape, c.inputs[0].shape, node.window);
+      const float* dy = in(0);
+      return make_kernel([=] { K::avg_pool2d_backward(g, dy, y, *pool); });
+    }
+    case OpKind::GlobalAvgPool:
+    case OpKind::GlobalAvgPoolGrad: {
+      const Shape& sx = node.op == OpKind::GlobalAvgPool ? c.inputs[0].shape : c.output.shape;
+      const int64_t rows = sx[0] * sx[1], plane = sx[2] * sx[3];
+      const float* x = in(0);
+      if (node.op == OpKind::GlobalAvgPool) return make_kernel([=] { K::global_avg_pool(x, y, rows, plane, *pool); });
+      return make_kernel([=] { K::global_avg_pool_backward(x, y, rows, plane, *pool); });
     }
     case OpKind::BatchNorm:
     case OpKind::BatchNormGrad:

@@ -1,8 +1,8 @@
 #include "core/thread_pool.h"
 
-#include <sched.h>
-
 #include <algorithm>
+
+#include "core/cpu_info.h"
 
 namespace graphrun {
 namespace {
@@ -29,7 +29,7 @@ uint64_t generation_of(uint64_t v) { return v >> kTaskBits; }
 // only for the tasks to be done. A job's fields (function, task count) are written before its
 // generation is published and read only under a claim that validates it.
 ThreadPool::ThreadPool(int threads) {
-  if (threads <= 0) threads = hardware_threads();
+  if (threads <= 0) threads = usable_cpus();
   workers_.reserve(static_cast<size_t>(threads - 1));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -41,12 +41,6 @@ ThreadPool::~ThreadPool() {
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
-}
-
-int ThreadPool::hardware_threads() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 ThreadPool& ThreadPool::global() {

@@ -22,7 +22,7 @@ namespace graphrun {
 
 class ThreadPool {
  public:
-  // threads <= 0 means one per hardware core.
+  // threads <= 0 means one per CPU this process may use (core/cpu_info.h: affinity and quota).
   explicit ThreadPool(int threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -42,9 +42,8 @@ class ThreadPool {
   // calls fn(begin, end) for each.
   void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
 
-  // The default pool (one thread per core), created on first use.
+  // The default pool (one thread per usable CPU), created on first use.
   static ThreadPool& global();
-  static int hardware_threads();
 
  private:
   void worker_loop();

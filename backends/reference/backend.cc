@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "backends/op_kernels.h"
+#include "backends/reference/conv_kernels.h"
 #include "backends/reference/kernels.h"
 #include "backends/reference/layer_kernels.h"
 
@@ -58,6 +59,43 @@ struct ReferenceKernels {
   static void mean_squared_error_backward(const float* p, const float* t, int64_t n, float dloss, float* dp,
                                           ThreadPool&) {
     reference::mean_squared_error_backward(p, t, n, dloss, dp);
+  }
+  static void reserve_conv_scratch(const ops::WindowGeometry&) {}
+  static void conv2d(const ops::WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool&) {
+    reference::conv2d(g, x, w, y);
+  }
+  static void conv2d_backward_input(const ops::WindowGeometry& g, const float* dy, const float* w, float* dx,
+                                    ThreadPool&) {
+    reference::conv2d_backward_input(g, dy, w, dx);
+  }
+  static void conv2d_backward_weight(const ops::WindowGeometry& g, const float* x, const float* dy, float* dw,
+                                     ThreadPool&) {
+    reference::conv2d_backward_weight(g, x, dy, dw);
+  }
+  static void add_channels(const float* x, const float* b, float* y, int64_t n, int64_t c, int64_t p, ThreadPool&) {
+    reference::add_channels(x, b, y, n, c, p);
+  }
+  static void sum_channels(const float* x, float* y, int64_t n, int64_t c, int64_t p, ThreadPool&) {
+    reference::sum_channels(x, y, n, c, p);
+  }
+  static void max_pool2d(const ops::WindowGeometry& g, const float* x, float* y, ThreadPool&) {
+    reference::max_pool2d(g, x, y);
+  }
+  static void max_pool2d_backward(const ops::WindowGeometry& g, const float* x, const float* dy, float* dx,
+                                  ThreadPool&) {
+    reference::max_pool2d_backward(g, x, dy, dx);
+  }
+  static void avg_pool2d(const ops::WindowGeometry& g, const float* x, float* y, ThreadPool&) {
+    reference::avg_pool2d(g, x, y);
+  }
+  static void avg_pool2d_backward(const ops::WindowGeometry& g, const float* dy, float* dx, ThreadPool&) {
+    reference::avg_pool2d_backward(g, dy, dx);
+  }
+  static void global_avg_pool(const float* x, float* y, int64_t rows, int64_t plane, ThreadPool&) {
+    reference::global_avg_pool(x, y, rows, plane);
+  }
+  static void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool&) {
+    reference::global_avg_pool_backward(dy, dx, rows, plane);
   }
   static void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* mean, float* var,
                                  float* y, int64_t n, int64_t c, int64_t s, float eps, bool training, float momentum,

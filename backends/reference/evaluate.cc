@@ -1,5 +1,6 @@
 #include "backends/reference/evaluate.h"
 
+#include "backends/reference/conv_kernels.h"
 #include "backends/reference/kernels.h"
 #include "backends/reference/layer_kernels.h"
 #include "core/error.h"
@@ -83,6 +84,36 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
       case OpKind::SumRows: sum_rows<double>(x(0), y, in(0).shape.numel() / n, n); break;
       case OpKind::Sum: y[0] = sum_all<double>(x(0), in(0).shape.numel()); break;
       case OpKind::Mean: y[0] = sum_all<double>(x(0), in(0).shape.numel()) / double(in(0).shape.numel()); break;
+      case OpKind::Conv2d: conv2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), x(1), y); break;
+      case OpKind::Conv2dGradInput:
+        conv2d_backward_input<double>(ops::window_geometry(out.shape, in(0).shape, node.window), x(0), x(1), y);
+        break;
+      case OpKind::Conv2dGradWeight:
+        conv2d_backward_weight<double>(ops::window_geometry(in(0).shape, in(1).shape, node.window), x(0), x(1), y);
+        break;
+      case OpKind::AddChannels:
+      case OpKind::SumChannels: {
+        const Shape& sx = in(0).shape;
+        const int64_t plane = sx.numel() / (sx[0] * sx[1]);
+        if (node.op == OpKind::AddChannels) {
+          add_channels<double>(x(0), x(1), y, sx[0], sx[1], plane);
+        } else {
+          sum_channels<double>(x(0), y, sx[0], sx[1], plane);
+        }
+        break;
+      }
+      case OpKind::MaxPool2d: max_pool2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), y); break;
+      case OpKind::AvgPool2d: avg_pool2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), y); break;
+      case OpKind::MaxPool2dGrad:
+        max_pool2d_backward<double>(ops::window_geometry(in(0).shape, in(1).shape, node.window), x(0), x(1), y);
+        break;
+      case OpKind::AvgPool2dGrad:
+        avg_pool2d_backward<double>(ops::window_geometry(out.shape, in(0).shape, node.window), x(0), y);
+        break;
+      case OpKind::GlobalAvgPool: global_avg_pool<double>(x(0), y, out.shape[0] * out.shape[1], in(0).shape[2] * in(0).shape[3]); break;
+      case OpKind::GlobalAvgPoolGrad:
+        global_avg_pool_backward<double>(x(0), y, out.shape[0] * out.shape[1], out.shape[2] * out.shape[3]);
+        break;
       case OpKind::BatchNorm:
       case OpKind::BatchNormGrad:
       case OpKind::BatchNormGradParams: {

@@ -106,6 +106,20 @@ TEST_F(CliTest, TrainWritesWeightsCheckpointAndMetrics) {
   EXPECT_GT(m["test_accuracy"].get<double>(), 0.9) << "the tiny data set is easy";
 }
 
+// The default thread count is the CPUs the process may use (here its affinity mask), and more
+// threads than those are capped with a one-line notice; train's first line shows the count.
+TEST_F(CliTest, ThreadsFollowTheAffinityMask) {
+  using graphrun::testing::run_cli;
+  Result r = run_cli("train " + path("model.json") + " --epochs 1", dir_, "taskset -c 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.substr(0, r.out.find('\n')).find(", 1 threads,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
+  r = run_cli("train " + path("model.json") + " --epochs 1 --threads 8", dir_, "taskset -c 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.substr(0, r.out.find('\n')).find(", 1 threads,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "graphrun: --threads 8 capped to 1, the CPUs this process may use (affinity mask and cgroup quota)\n");
+}
+
 TEST_F(CliTest, TrainOverridesAndLimits) {
   Result r = run("train " + path("model.json") + " --epochs 1 --batch-size 8 --lr 0.05 --seed 3 --limit-train 100 "
               "--limit-test 30 --backend reference --threads 1");

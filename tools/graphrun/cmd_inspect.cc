@@ -1,8 +1,10 @@
 // graphrun inspect: the compiled training graph of a model file, and its inference (evaluation)
 // program: nodes with shapes and the backend that runs each (and why earlier backends
 // declined), what a node does in that mode, parameters, FLOPs, memory plan.
+#include <memory>
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "backends/registry.h"
 #include "core/error.h"
@@ -61,8 +63,6 @@ void print_schedule(const Graph& g, const Program& p, const char* mode, int64_t 
   }
 }
 
-}  // namespace
-
 int run_inspect(const InspectArgs& a) {
   PluginRegistry& plugins = load_plugins(a.common);
   backends::by_name(a.common.backend);
@@ -72,7 +72,12 @@ int run_inspect(const InspectArgs& a) {
   const io::ModelFile& f = s->file;
 
   int64_t trainable = 0, frozen = 0;
-  fmt::print("model {}: {} inputs, {} layers, loss {}, optimizer {}\n", a.model, f.inputs, f.layers.size(), f.loss,
+  std::string inputs;
+  for (const io::InputSpec& in : f.graph_inputs) {
+    inputs += fmt::format("{}{} [{}]", inputs.empty() ? "" : ", ", in.name, fmt::join(in.shape, ","));
+  }
+  fmt::print("model {}: {} form, input {}, {} {}, loss {}, optimizer {}\n", a.model,
+             f.graph_form ? "graph" : "sequential", inputs, f.layers.size(), f.graph_form ? "nodes" : "layers", f.loss,
              f.optimizer);
   fmt::print("\nparameters\n");
   const Graph& g = s->model.graph;
@@ -107,6 +112,19 @@ int run_inspect(const InspectArgs& a) {
   // running statistics, dropout a view).
   print_schedule(g, trainer.inference_program(cfg.batch_size), "inference", cfg.batch_size, s->forward_nodes);
   return 0;
+}
+
+}  // namespace
+
+Command inspect_command() {
+  auto a = std::make_shared<InspectArgs>();
+  return {"inspect", "Nodes, shapes, backends, parameters, FLOPs and memory plan of a model",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--batch-size", a->batch_size, "Batch size to compile for").range(1, 1000000);
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_inspect(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -1,5 +1,6 @@
 // graphrun train: fit a model file's network on its data, with checkpoints per epoch and
 // every --checkpoint-every steps (train_files.h), stopping cleanly on SIGINT/SIGTERM.
+#include <memory>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,10 +16,12 @@
 #include "tools/graphrun/distributed.h"
 #include "tools/graphrun/interrupt.h"
 #include "tools/graphrun/memory_budget.h"
+#include "tools/graphrun/out_folder.h"
 #include "tools/graphrun/session.h"
 #include "tools/graphrun/train_files.h"
 #include "train/checkpoint.h"
 #include "train/fit.h"
+#include "train/model_file.h"
 
 namespace graphrun::tool {
 namespace {
@@ -43,6 +46,13 @@ void resume_mid_epoch(const train::Checkpoint& c, int64_t batch_size, int64_t sa
   trainer.resume_progress({st.batch, st.epoch_loss_sum, st.epoch_correct, st.epoch_seen, 0.0f});
 }
 
+// Whether `file` lies directly in folder `dir`.
+bool in_folder(const std::string& file, const std::string& dir) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::absolute(file, ec).parent_path();
+  return std::filesystem::equivalent(parent, dir, ec);
+}
+
 void write_metrics(const std::string& path, const nlohmann::ordered_json& j) {
   const std::string text = j.dump(2) + "\n";
   io::write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
@@ -55,6 +65,10 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
     throw Error(ErrorKind::BadInput, "--checkpoint-every needs --out (the folder of the checkpoint)");
   }
 
+  // One run per folder: a second run on it stops here, before any work (out_folder.h).
+  std::optional<OutFolderLock> lock;
+  if (!a.out_dir.empty()) lock.emplace(a.out_dir, "--out");
+
   // The checkpoint's metadata decides the seed, so read it before building anything.
   std::unique_ptr<Session> s;
   std::optional<train::Checkpoint> ckpt;
@@ -64,7 +78,10 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
     // Refuse a model too big for the memory limit before its parameters are allocated.
     const uint64_t limit = a.max_memory.empty() ? available_memory() : parse_bytes(a.max_memory, "--max-memory");
     if (limit > 0) {
-      arena_budget = check_parameter_memory(probe, plugins.optimizer(probe.optimizer), limit,
+      int64_t parameters = 0;
+      const train::Model shape_only = train::build_network(train::to_network_spec(probe), plugins);
+      for (NodeId id : shape_only.graph.parameters()) parameters += shape_only.graph.shape(id).numel();
+      arena_budget = check_parameter_memory(a.model, parameters, plugins.optimizer(probe.optimizer), limit,
                                             a.max_memory.empty() ? "the available memory" : "--max-memory");
     }
     uint64_t seed = a.seed.value_or(probe.seed);
@@ -78,6 +95,12 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
       seed = ckpt->state.seed;
     }
     s = open_model(a.model, plugins, seed);
+  }
+  // A resumed run continues its checkpoint's folder; any other run replaces what the folder holds.
+  std::string earlier;
+  if (!a.out_dir.empty() && !(ckpt && in_folder(a.resume, a.out_dir))) {
+    earlier = describe_earlier_run(a.out_dir, s->file.model_hash);
+    if (!earlier.empty()) fmt::print("{}\n", earlier);
   }
   train::TrainConfig cfg = base_config(*s, a.common);
   cfg.max_arena_bytes = arena_budget;
@@ -131,9 +154,6 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   if (val_set.size() > 0) io::apply_scaler(scaler, val_set.features);
 
   if (!a.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(a.out_dir, ec);
-    if (ec) throw Error(ErrorKind::Io, fmt::format("--out {}: cannot create the folder: {}", a.out_dir, ec.message()));
     // Temporary files of a run that was killed mid-save (their process is gone).
     for (const char* base : {"checkpoint.safetensors", "weights.safetensors", "history.csv", "history.json"}) io::remove_stale_temp_files(a.out_dir, base);
   }
@@ -141,8 +161,8 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   identity.seed = cfg.seed;
   identity.optimizer = trainer.optimizer().name();
   identity.model_hash = s->file.model_hash;
-  TrainFiles files(a.out_dir, a.checkpoint_every, identity, ckpt ? ckpt->state.step : 0, trainer, s->params, scaler,
-                   fit_state);
+  TrainFiles files(a.out_dir, a.checkpoint_every, identity, ckpt ? ckpt->state.step : 0, !earlier.empty(), trainer,
+                   s->params, scaler, fit_state);
 
   const bool tty = ::isatty(2) == 1;
   const int64_t n = train_set.size();
@@ -190,7 +210,7 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   const std::string& history_csv = files.history_csv();
   const std::string& history_json = files.history_json();
   // A resumed run continues the history of its --out folder (the epochs before the checkpoint).
-  if (ckpt && !history_csv.empty() && std::filesystem::exists(history_csv)) {
+  if (ckpt && earlier.empty() && !history_csv.empty() && std::filesystem::exists(history_csv)) {
     for (const train::HistoryRow& r : train::read_history_csv(history_csv)) {
       if (r.epoch <= trainer.epoch()) history.push_back(r);
     }
@@ -242,7 +262,9 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   }
   if (!a.out_dir.empty()) {
     const std::string w = (std::filesystem::path(a.out_dir) / "weights.safetensors").string();
-    train::save_weights(w, s->params, &scaler);
+    files.start_writing();
+    const train::WeightsOrigin origin{s->file.model_hash, trainer.epoch(), trainer.optimizer().steps()};
+    train::save_weights(w, s->params, &scaler, &origin);
     fmt::print("wrote {}\n", w);
     if (!history.empty()) fmt::print("wrote {} and {}\n", history_csv, history_json);
   }
@@ -275,11 +297,42 @@ int train_model(const TrainArgs& a, Ranks& ranks) {
   return 0;
 }
 
-}  // namespace
-
 int run_train(const TrainArgs& args) {
   Ranks ranks;  // under mpirun: this process is one rank of a data-parallel run
   return ranks.guard([&] { return train_model(ranks.for_this_rank(args), ranks); });
+}
+
+}  // namespace
+
+Command train_command() {
+  auto a = std::make_shared<TrainArgs>();
+  return {"train", "Train a model file's network on its data, then evaluate on its test set",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--epochs", a->epochs, "Epochs (overrides the model file)").range(0, 1000000);
+            o.add("--batch-size", a->batch_size, "Samples per batch (overrides the model file)").range(1, 1000000);
+            o.add("--lr", a->learning_rate, "Learning rate (overrides the model file)").positive();
+            o.add("--seed", a->seed, "Seed of initialisation and shuffling");
+            o.add("--out", a->out_dir, "Folder for weights.safetensors and checkpoint.safetensors (per epoch)");
+            o.add("--resume", a->resume, "Continue from this checkpoint (exactly as if never stopped)");
+            o.add("--checkpoint-every", a->checkpoint_every, "Also write the checkpoint every N optimizer steps (needs --out)")
+                .range(0, 1e9);
+            o.add("--max-memory", a->max_memory,
+                  "Refuse a model whose memory plan exceeds this many bytes, e.g. 512M, 2G (default: MemAvailable)");
+            o.add("--metrics-out", a->metrics_out, "Write the run's metrics as JSON to this file");
+            o.add("--limit-train", a->limit_train, "Use only the first N training samples").non_negative();
+            o.add("--limit-test", a->limit_test, "Use only the first N test samples").non_negative();
+            o.add("--validation-split", a->validation_split, "Fraction of the training set held out for validation")
+                .range(0.0, 0.9);
+            o.add("--patience", a->patience, "Early stopping: stop after N epochs without improvement").range(1, 1000000);
+            o.add("--monitor", a->monitor, "Early stopping's monitor: val_loss, val_accuracy or loss")
+                .one_of({"val_loss", "val_accuracy", "loss"});
+            o.add("--schedule", a->schedule, "Learning-rate schedule: constant, step, exponential, cosine")
+                .one_of({"constant", "step", "exponential", "cosine"});
+            o.add("--warmup-steps", a->warmup_steps, "Linear learning-rate warmup over N steps").range(0, 1e9);
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_train(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -6,6 +6,7 @@
 //
 // Grid keys: lr, batch_size, epochs, validation_split, units (the first layer's units),
 // units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta_1...).
+#include <memory>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,11 +20,12 @@
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "core/cpu_info.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "tools/graphrun/commands.h"
+#include "tools/graphrun/out_folder.h"
 #include "tools/graphrun/session.h"
 
 namespace graphrun::tool {
@@ -122,8 +124,6 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
 
 int64_t read_int(const Json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0; }
 
-}  // namespace
-
 int run_tune(const TuneArgs& a) {
   PluginRegistry& plugins = load_plugins(a.common);
   const io::ModelFile file = io::read_model_file(a.model, &plugins);
@@ -158,12 +158,11 @@ int run_tune(const TuneArgs& a) {
     trials.resize(static_cast<size_t>(a.random));
   }
 
+  const OutFolderLock lock(a.out_dir, "--out");  // each trial's `train` locks its own folder
   std::error_code ec;
-  fs::create_directories(a.out_dir, ec);
-  if (ec) throw Error(ErrorKind::Io, fmt::format("--out {}: cannot create the folder: {}", a.out_dir, ec.message()));
   const double default_validation = a.metric.starts_with("val_") ? 0.1 : 0.0;
   const int jobs = std::max(1, a.jobs);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = usable_cpus();
   const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
   std::vector<std::string> dirs;
   for (size_t i = 0; i < trials.size(); ++i) {
@@ -280,6 +279,28 @@ int run_tune(const TuneArgs& a) {
   fmt::print("best: trial {} ({} {}); wrote {}/best_weights.safetensors and best_model.json\n", rows[0].trial + 1, a.metric,
              cell(rows[0].metric), a.out_dir);
   return 0;
+}
+
+}  // namespace
+
+Command tune_command() {
+  auto a = std::make_shared<TuneArgs>();
+  return {"tune", "Hyperparameter search: train a grid of variants, rank them, keep the best",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--grid", a->grid, "Values to try, e.g. 'lr=0.1,0.01 batch_size=16,32 units=200,400'").required();
+            o.add("--random", a->random, "Try a seeded random sample of N combinations").non_negative();
+            o.add("--jobs", a->jobs, "Trials at once (separate processes)").range(1, 256).show_default();
+            o.add("--metric", a->metric, "Rank by val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss")
+                .show_default();
+            o.add("--epochs", a->epochs, "Epochs per trial").range(1, 1000000);
+            o.add("--limit-train", a->limit_train, "Use only the first N training samples").non_negative();
+            o.add("--limit-test", a->limit_test, "Use only the first N test samples").non_negative();
+            o.add("--out", a->out_dir, "Folder for trials, results.csv and the best weights").show_default();
+            o.add("--seed", a->seed, "Seed of the --random sample");
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_tune(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <thread>
 
+#include "core/cpu_info.h"
 #include "core/error.h"
 
 #ifdef GRAPHRUN_WITH_MPI
@@ -79,7 +79,7 @@ TrainArgs Ranks::for_this_rank(const TrainArgs& args) const {
   if (a.common.threads == 0) {
     const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
     const int per_host = local ? std::max(1, std::atoi(local)) : 1;
-    a.common.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / per_host);
+    a.common.threads = std::max(1, usable_cpus() / per_host);
   }
   if (rank() != 0) {
     a.out_dir.clear();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 
+#include "core/cpu_info.h"
 #include "core/error.h"
 #include "io/idx.h"
 #include "backends/registry.h"
@@ -87,9 +88,9 @@ PluginRegistry& load_plugins(const CommonArgs& common) {
 std::unique_ptr<Session> open_model(const std::string& path, const PluginRegistry& plugins, uint64_t seed) {
   auto s = std::make_unique<Session>();
   s->file = io::read_model_file(path, &plugins);
-  s->model = train::build_sequential(train::to_sequential_spec(s->file), plugins);
+  s->model = train::build_network(train::to_network_spec(s->file), plugins);
   s->params = ParameterStore::initialize(s->model.graph, seed);
-  s->classes = s->file.layers.back().units;
+  s->classes = s->model.graph.shape(s->model.output)[1];
   s->forward_nodes = s->model.graph.size();
   return s;
 }
@@ -188,10 +189,22 @@ std::vector<std::string> class_names(const io::ModelFile& m, int64_t classes) {
   return names;
 }
 
+int process_threads(int requested) {
+  const int usable = usable_cpus();
+  if (requested <= 0) return usable;
+  if (requested > usable) {
+    // Threads beyond the CPUs only wait for each other at every kernel's join.
+    fmt::print(stderr, "graphrun: --threads {} capped to {}, the CPUs this process may use (affinity mask and cgroup quota)\n",
+               requested, usable);
+    return usable;
+  }
+  return requested;
+}
+
 train::TrainConfig base_config(const Session& s, const CommonArgs& common) {
   train::TrainConfig c = train::to_train_config(s.file);
   c.backend = common.backend;
-  c.threads = common.threads;
+  c.threads = process_threads(common.threads);
   return c;
 }
 

@@ -62,6 +62,11 @@ io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::S
 // otherwise "0", "1", ...
 std::vector<std::string> class_names(const io::ModelFile& m, int64_t classes);
 
+// The thread count for --threads `requested`: 0 gives the CPUs this process may use
+// (core/cpu_info.h); more than those is capped to them with a one-line notice on stderr.
+int process_threads(int requested);
+
+// The model file's training settings with the command line's backend and thread count.
 train::TrainConfig base_config(const Session& s, const CommonArgs& common);
 
 }  // namespace graphrun::tool
