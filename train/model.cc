@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "graphrun/plugin.h"
+#include "ops/layers.h"
 #include "ops/ops.h"
 #include "train/layer_builders.h"
 
@@ -47,18 +48,22 @@ void build_inputs(const NetworkSpec& spec, Model& m, std::map<std::string, NodeI
     for (int64_t d : in.shape) n *= d;
     total += n;
   }
-  if (spec.inputs.size() != 1) {
-    throw Error(ErrorKind::BadInput, spec.context + ": graph.inputs: several inputs are not supported yet; expected one");
+  const bool one_flat = spec.inputs.size() == 1 && spec.inputs[0].shape.size() == 1;
+  m.features = g.input(one_flat ? spec.inputs[0].name : "features", {Shape::kBatch, total});
+  int64_t offset = 0;
+  for (const io::InputSpec& in : spec.inputs) {
+    NodeId x = m.features;
+    int64_t n = 1;
+    for (int64_t d : in.shape) n *= d;
+    if (spec.inputs.size() > 1) x = ops::slice(g, x, 1, offset, n, in.name + ".columns");
+    offset += n;
+    if (in.shape.size() > 1) {
+      Shape s{Shape::kBatch};
+      for (int64_t d : in.shape) s.push_back(d);
+      x = ops::reshape(g, x, s, in.name == g.node(m.features).name ? in.name + ".reshape" : in.name);
+    }
+    values[in.name] = x;
   }
-  const io::InputSpec& in = spec.inputs[0];
-  m.features = g.input(in.shape.size() == 1 ? in.name : in.name + ".features", {Shape::kBatch, total});
-  NodeId x = m.features;
-  if (in.shape.size() > 1) {
-    Shape s{Shape::kBatch};
-    for (int64_t d : in.shape) s.push_back(d);
-    x = ops::reshape(g, x, s, in.name);
-  }
-  values[in.name] = x;
 }
 
 }  // namespace

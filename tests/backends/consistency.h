@@ -79,6 +79,8 @@ inline Operand soft_labels(Shape s) { return {std::move(s), Fill::kDistribution,
 
 // The table (consistency_cases.cc). Built once; rows of plugin activations need the built plugins.
 const std::vector<Case>& consistency_cases();
+// The image ops' rows (consistency_image_cases.cc).
+void image_rows(Table& t);
 // The rows of batch norm, layer norm, dropout, concat and slice (consistency_layers.cc).
 void layers_rows(Table& t);
 
