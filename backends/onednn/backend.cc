@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/onednn/conv.h"
+#include "backends/onednn/layers.h"
 #include "backends/onednn/primitives.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
@@ -257,10 +258,8 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::LayerNormGrad:
     case OpKind::LayerNormGradParams:
     case OpKind::Concat:
-    case OpKind::Slice: return no_primitive();
-    case OpKind::Dropout:
-      *why_not = "oneDNN 2.6 has no dropout primitive";
-      return nullptr;
+    case OpKind::Slice:
+    case OpKind::Dropout: return prepare_layer_op(c, why_not);
   }
   return no_primitive();
 }

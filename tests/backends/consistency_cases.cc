@@ -176,6 +176,7 @@ const std::vector<Case>& consistency_cases() {
     reduction_and_shape_rows(t);
     composite_rows(t);
     image_rows(t);
+    layers_rows(t);
     return std::move(t.rows);
   }();
   return rows;
