@@ -72,7 +72,8 @@ int run_inspect(const InspectArgs& a) {
   std::vector<ThreadPool::Usage> uses(p.schedule().size());
   p.run_counting_tasks(trainer.pool(), uses);
 
-  fmt::print("\ntraining program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread)\n",
+  fmt::print("\ntraining program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread, "
+             "own: the backend's threads)\n",
              p.schedule().size(), cfg.batch_size);
   fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
              "FLOP/sample", "tasks", "backend", "notes (declined by earlier backends, fusion)");
