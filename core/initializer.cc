@@ -67,8 +67,12 @@ std::string Initializer::str() const {
 
 void initialize(const Initializer& init, Tensor& t, uint64_t seed) {
   const Shape& s = t.shape();
-  const double fan_in = s.rank() >= 2 ? static_cast<double>(s.numel() / s[s.rank() - 1]) : static_cast<double>(s.numel());
-  const double fan_out = s.rank() >= 2 ? static_cast<double>(s[s.rank() - 1]) : static_cast<double>(s.numel());
+  double fan_in = s.rank() >= 2 ? static_cast<double>(s.numel() / s[s.rank() - 1]) : static_cast<double>(s.numel());
+  double fan_out = s.rank() >= 2 ? static_cast<double>(s[s.rank() - 1]) : static_cast<double>(s.numel());
+  if (s.rank() == 4 && s.numel() > 0) {  // a convolution's [O, C/groups, kh, kw] (PyTorch's fans)
+    fan_in = static_cast<double>(s.numel() / s[0]);
+    fan_out = static_cast<double>(s.numel() / s[1]);
+  }
   std::mt19937_64 rng(seed);
   Normal normal;
   auto fill_uniform = [&](double lo, double hi) {

@@ -31,7 +31,8 @@ struct Initializer {
 InitKind parse_init_kind(std::string_view name, std::string_view context);
 const char* to_string(InitKind kind);
 
-// Fills t. fan_in/fan_out come from the shape: [in, out] for a weight, [n] has fan_in = n.
+// Fills t. fan_in/fan_out come from the shape: [in, out] for a weight, [n] has fan_in = n, a
+// convolution's [O, C/groups, kh, kw] has fan_in = C/groups*kh*kw and fan_out = O*kh*kw.
 void initialize(const Initializer& init, Tensor& t, uint64_t seed);
 
 }  // namespace graphrun

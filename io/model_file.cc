@@ -8,15 +8,23 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
 #include "core/plugin_host.h"
 #include "io/atomic_file.h"
+#include "io/detail/json_fields.h"
 #include "io/detail/text.h"
+#include "io/detail/model_network.h"
 
 namespace graphrun::io {
 namespace {
 
-using Json = nlohmann::ordered_json;
+using detail::describe;
+using detail::index;
+using detail::join;
+using detail::join_names;
+using detail::Json;
+using detail::JsonFields;
 using detail::quote_text;
 
 // First pass: bounds nesting and rejects duplicate keys (nlohmann's DOM keeps the last one
@@ -120,194 +128,9 @@ class Checker : public nlohmann::json_sax<Json> {
   std::vector<Frame> frames_;
 };
 
-std::string describe(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case Json::value_t::string: return "string " + quote_text(v.get_ref<const std::string&>());
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return v.dump();
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::binary:
-    case Json::value_t::discarded: break;
-  }
-  return "an unexpected value";
-}
-
-std::string join(const std::string& where, const std::string& key) { return where.empty() ? key : where + "." + key; }
-std::string index(const std::string& where, size_t i) { return fmt::format("{}[{}]", where, i); }
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string s;
-  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
-class Parser {
+class Parser : public JsonFields {
  public:
-  Parser(std::string file, const PluginRegistry* plugins) : file_(std::move(file)), plugins_(plugins) {}
-
-  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
-    throw Error(ErrorKind::BadInput, where.empty() ? fmt::format("{}: {}", file_, what)
-                                                   : fmt::format("{}: {}: {}", file_, where, what));
-  }
-  [[noreturn]] void expected(const std::string& where, const std::string& what, const Json& got) const {
-    fail(where, fmt::format("expected {}, got {}", what, describe(got)));
-  }
-
-  void check_keys(const Json& obj, const std::string& where, const std::vector<std::string>& allowed) const {
-    if (!obj.is_object()) expected(where, "an object", obj);
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      bool ok = false;
-      for (const std::string& a : allowed) ok = ok || a == it.key();
-      if (!ok) {
-        fail(join(where, it.key()), fmt::format("unknown key; expected one of: {}", join_names(allowed)));
-      }
-    }
-  }
-
-  int64_t integer(const Json& v, const std::string& where, int64_t lo, int64_t hi) const {
-    const std::string want = fmt::format("an integer from {} to {}", lo, hi);
-    if (v.is_number_unsigned()) {
-      uint64_t u = v.get<uint64_t>();
-      if (u > static_cast<uint64_t>(hi) || static_cast<int64_t>(u) < lo) expected(where, want, v);
-      return static_cast<int64_t>(u);
-    }
-    if (v.is_number_integer()) {
-      int64_t i = v.get<int64_t>();
-      if (i < lo || i > hi) expected(where, want, v);
-      return i;
-    }
-    expected(where, want, v);
-  }
-
-  double number(const Json& v, const std::string& where, const std::string& what = "a finite number") const {
-    if (!v.is_number()) expected(where, what, v);
-    double d = v.get<double>();
-    if (!std::isfinite(d)) expected(where, what, v);
-    return d;
-  }
-
-  bool boolean(const Json& v, const std::string& where) const {
-    if (!v.is_boolean()) expected(where, "true or false", v);
-    return v.get<bool>();
-  }
-
-  std::string string(const Json& v, const std::string& where, const std::string& what = "a string") const {
-    if (!v.is_string() || v.get_ref<const std::string&>().empty()) expected(where, what, v);
-    return v.get<std::string>();
-  }
-
-  std::string one_of(const Json& v, const std::string& where, const std::vector<std::string>& names) const {
-    const std::string want = "one of " + join_names(names);
-    if (!v.is_string()) expected(where, want, v);
-    std::string s = v.get<std::string>();
-    for (const std::string& n : names) {
-      if (n == s) return s;
-    }
-    expected(where, want, v);
-  }
-
-  Initializer initializer(const Json& v, const std::string& where) const {
-    static const std::vector<std::string> kinds = {"zeros",        "constant",      "normal",    "uniform",
-                                                   "glorot_uniform", "glorot_normal", "he_normal", "he_uniform"};
-    const Json* kind_json = &v;
-    std::string kind_where = where;
-    if (v.is_object()) {
-      if (!v.contains("kind")) fail(where, "expected a \"kind\" (one of " + join_names(kinds) + ")");
-      kind_json = &v.at("kind");
-      kind_where = join(where, "kind");
-    } else if (!v.is_string()) {
-      expected(where, "an initializer name or an object with \"kind\"", v);
-    }
-    const std::string kind = one_of(*kind_json, kind_where, kinds);
-    Initializer init;
-    init.kind = parse_init_kind(kind, file_);
-    init.a = 0.0;
-    init.b = 0.0;
-    if (init.kind == InitKind::Normal) init = Initializer::normal(0.0, 1.0);
-    if (init.kind == InitKind::Uniform) init = Initializer::uniform(-0.05, 0.05);  // Keras's default
-    if (!v.is_object()) return init;
-    switch (init.kind) {
-      case InitKind::Normal:
-        check_keys(v, where, {"kind", "mean", "std"});
-        if (v.contains("mean")) init.a = number(v.at("mean"), join(where, "mean"));
-        if (v.contains("std")) {
-          init.b = number(v.at("std"), join(where, "std"), "a finite number >= 0");
-          if (init.b < 0) expected(join(where, "std"), "a finite number >= 0", v.at("std"));
-        }
-        break;
-      case InitKind::Uniform:
-        check_keys(v, where, {"kind", "low", "high"});
-        if (v.contains("low")) init.a = number(v.at("low"), join(where, "low"));
-        if (v.contains("high")) init.b = number(v.at("high"), join(where, "high"));
-        if (init.a > init.b) fail(where, fmt::format("expected low <= high, got low {} and high {}", init.a, init.b));
-        break;
-      case InitKind::Constant:
-        check_keys(v, where, {"kind", "value"});
-        if (v.contains("value")) init.a = number(v.at("value"), join(where, "value"));
-        break;
-      case InitKind::Zeros:
-      case InitKind::GlorotUniform:
-      case InitKind::GlorotNormal:
-      case InitKind::HeNormal:
-      case InitKind::HeUniform: check_keys(v, where, {"kind"}); break;
-    }
-    return init;
-  }
-
-  std::vector<std::pair<std::string, double>> params(const Json& v, const std::string& where) const {
-    if (!v.is_object()) expected(where, "an object of numbers", v);
-    std::vector<std::pair<std::string, double>> out;
-    for (auto it = v.begin(); it != v.end(); ++it) out.emplace_back(it.key(), number(it.value(), join(where, it.key())));
-    return out;
-  }
-
-  LayerSpec layer(const Json& v, const std::string& where, size_t i) const {
-    check_keys(v, where,
-               {"name", "units", "activation", "activation_params", "init", "bias", "bias_init", "trainable"});
-    LayerSpec l;
-    l.name = fmt::format("dense{}", i);
-    if (v.contains("name")) {
-      const std::string w = join(where, "name");
-      l.name = string(v.at("name"), w, "a name of 1 to 64 letters, digits, '_', '-' or '.'");
-      bool ok = l.name.size() <= 64;
-      for (char c : l.name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
-      if (!ok) expected(w, "a name of 1 to 64 letters, digits, '_', '-' or '.'", v.at("name"));
-    }
-    if (!v.contains("units")) fail(where, "expected \"units\" (an integer from 1 to 1000000)");
-    l.units = integer(v.at("units"), join(where, "units"), 1, kModelMaxUnits);
-    if (v.contains("activation")) l.activation = string(v.at("activation"), join(where, "activation"), "an activation name");
-    if (v.contains("activation_params")) l.activation_params = params(v.at("activation_params"), join(where, "activation_params"));
-    if (v.contains("init")) l.init = initializer(v.at("init"), join(where, "init"));
-    if (v.contains("bias")) l.use_bias = boolean(v.at("bias"), join(where, "bias"));
-    if (v.contains("bias_init")) {
-      if (!l.use_bias) fail(join(where, "bias_init"), "given for a layer with \"bias\": false");
-      l.bias_init = initializer(v.at("bias_init"), join(where, "bias_init"));
-    }
-    if (v.contains("trainable")) l.trainable = boolean(v.at("trainable"), join(where, "trainable"));
-    check_activation(l, where);
-    return l;
-  }
-
-  void check_activation(const LayerSpec& l, const std::string& where) const {
-    const std::string w = join(where, "activation");
-    if (l.activation == "linear") {
-      if (!l.activation_params.empty()) fail(join(where, "activation_params"), "\"linear\" takes no parameters");
-      return;
-    }
-    if (!plugins_) return;
-    const LoadedActivation* a = plugins_->find_activation(l.activation);
-    if (!a) {
-      std::vector<std::string> known = {"linear"};
-      for (const LoadedActivation* k : plugins_->activations()) known.emplace_back(k->entry->name);
-      expected(w, "an activation, one of " + join_names(known), Json(l.activation));
-    }
-    resolve_params(a->entry->params, a->entry->n_params, l.activation_params,
-                   fmt::format("{}: {}", file_, join(where, "activation_params")));
-  }
+  using JsonFields::JsonFields;
 
   DataSpec data(const Json& v, const std::string& where) const {
     if (!v.is_object()) expected(where, "an object", v);
@@ -321,18 +144,66 @@ class Parser {
       d.test_labels = path(v, where, "test_labels", d.test_images.size() > 0);
       if (d.test_labels.size() && d.test_images.empty()) fail(where, "\"test_labels\" given without \"test_images\"");
     } else {
-      check_keys(v, where, {"format", "scaling", "train", "test", "label_column", "header"});
-      d.train_csv = path(v, where, "train", true);
-      d.test_csv = path(v, where, "test", false);
-      if (v.contains("label_column")) {
-        d.label_column = static_cast<int>(integer(v.at("label_column"), join(where, "label_column"), 0, 1'000'000));
-      }
-      if (v.contains("header")) d.header = boolean(v.at("header"), join(where, "header"));
+      check_keys(v, where, {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter",
+                            "target_columns", "train_targets", "test_targets", "test_split", "split_seed",
+                            "class_names"});
+      csv_data(v, where, d);
     }
     if (v.contains("scaling")) {
       d.scaling = one_of(v.at("scaling"), join(where, "scaling"), {"none", "minmax", "minmax_global", "standardize"});
     }
     return d;
+  }
+
+  // The tabular keys of a CSV data section (docs/model-format.md, "Tabular data").
+  void csv_data(const Json& v, const std::string& where, DataSpec& d) const {
+    d.train_csv = path(v, where, "train", true);
+    d.test_csv = path(v, where, "test", false);
+    d.train_targets = path(v, where, "train_targets", false);
+    d.test_targets = path(v, where, "test_targets", false);
+    if (v.contains("label_column")) {
+      d.label_column = static_cast<int>(integer(v.at("label_column"), join(where, "label_column"), 0, 1'000'000));
+    }
+    if (v.contains("header")) d.header = boolean(v.at("header"), join(where, "header"));
+    if (v.contains("skip_lines")) d.skip_lines = static_cast<int>(integer(v.at("skip_lines"), join(where, "skip_lines"), 0, 1'000'000));
+    if (v.contains("delimiter")) {
+      const Json& s = v.at("delimiter");
+      if (!s.is_string() || s.get_ref<const std::string&>().size() != 1 || s.get<std::string>() == "\n" ||
+          s.get<std::string>() == "\r" || s.get<std::string>() == "\"") {
+        expected(join(where, "delimiter"), "one character such as \",\", \";\", \" \" or \"\\t\"", s);
+      }
+      d.delimiter = s.get<std::string>()[0];
+    }
+    if (v.contains("target_columns")) {
+      const Json& t = v.at("target_columns");
+      const std::string w = join(where, "target_columns");
+      if (!t.is_array() || t.empty() || t.size() > 100'000) expected(w, "an array of 1 to 100000 column indices", t);
+      for (size_t i = 0; i < t.size(); ++i) d.target_columns.push_back(static_cast<int>(integer(t[i], index(w, i), 0, 1'000'000)));
+      if (v.contains("label_column")) fail(w, "given with \"label_column\": give one of them");
+      if (v.contains("train_targets")) fail(w, "given with \"train_targets\": the targets are in one place");
+    }
+    if (d.test_targets.size() && d.test_csv.empty()) fail(join(where, "test_targets"), "given without \"test\"");
+    if (d.test_csv.size() && d.train_targets.size() && d.test_targets.empty()) {
+      fail(where, "expected \"test_targets\" beside \"test\" (the training targets are in \"train_targets\")");
+    }
+    if (v.contains("test_split")) {
+      const std::string w = join(where, "test_split");
+      d.test_split = number(v.at("test_split"), w, "a fraction greater than 0 and less than 1");
+      if (!(d.test_split > 0 && d.test_split < 1)) expected(w, "a fraction greater than 0 and less than 1", v.at("test_split"));
+      if (v.contains("test")) fail(w, "given with \"test\": the test set is a file or a split, not both");
+    }
+    if (v.contains("split_seed")) {
+      const Json& s = v.at("split_seed");
+      if (!s.is_number_unsigned()) expected(join(where, "split_seed"), "an integer from 0 to 18446744073709551615", s);
+      if (!v.contains("test_split")) fail(join(where, "split_seed"), "given without \"test_split\"");
+      d.split_seed = s.get<uint64_t>();
+    }
+    if (v.contains("class_names")) {
+      const Json& c = v.at("class_names");
+      const std::string w = join(where, "class_names");
+      if (!c.is_array() || c.empty() || c.size() > 1'000'000) expected(w, "an array of class names", c);
+      for (size_t i = 0; i < c.size(); ++i) d.class_names.push_back(string(c[i], index(w, i), "a class name"));
+    }
   }
 
   std::string path(const Json& obj, const std::string& where, const char* key, bool required) const {
@@ -344,7 +215,7 @@ class Parser {
     if (p.find('\0') != std::string::npos) expected(join(where, key), "a file path", obj.at(key));
     namespace fs = std::filesystem;
     fs::path fp(p);
-    if (fp.is_relative()) fp = fs::path(file_).parent_path() / fp;
+    if (fp.is_relative()) fp = fs::path(file()).parent_path() / fp;
     return fp.lexically_normal().string();
   }
 
@@ -353,59 +224,45 @@ class Parser {
     check_keys(root, "",
                {"version", "description", "inputs", "layers", "graph", "loss", "optimizer", "data", "training"});
     ModelFile m;
-    m.path = file_;
+    m.path = file();
     if (root.contains("version")) integer(root.at("version"), "version", 1, 1);
     if (root.contains("description") && !root.at("description").is_string()) {
       expected("description", "a string", root.at("description"));
     }
-    if (root.contains("graph")) {
-      fail("graph", "the full graph form is not supported yet; describe the model with \"inputs\" and \"layers\"");
-    }
-    if (!root.contains("inputs") || !root.contains("layers")) {
-      fail("", "expected \"inputs\" and \"layers\" (the sequential form)");
-    }
-    m.inputs = integer(root.at("inputs"), "inputs", 1, 100'000'000);
-    const Json& layers = root.at("layers");
-    if (!layers.is_array() || layers.empty() || layers.size() > static_cast<size_t>(kModelMaxLayers)) {
-      expected("layers", fmt::format("an array of 1 to {} layers", kModelMaxLayers), layers);
-    }
-    std::set<std::string> names;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      m.layers.push_back(layer(layers[i], index("layers", i), i));
-      if (!names.insert(m.layers.back().name).second) {
-        fail(join(index("layers", i), "name"), fmt::format("duplicate layer name {}", quote_text(m.layers.back().name)));
-      }
-    }
+    read_network(*this, root, m);
 
-    // Bounded before anything is allocated: a few lines of JSON must not ask for terabytes.
-    if (const int64_t n = parameter_count(m); n > kModelMaxParameters) {
-      fail("layers", fmt::format("the layers hold {} parameters, more than the limit of {}", n, kModelMaxParameters));
+    if (root.contains("loss")) loss(root.at("loss"), m);
+    const LayerSpec& out = output_layer(m);
+    const char* where = m.graph_form ? "output node" : "last layer";
+    if (m.loss == "cross_entropy" && out.activation != "softmax") {
+      expected(join(out.where, "activation"), fmt::format("\"softmax\" on the {} with the cross_entropy loss", where),
+               Json(out.activation));
     }
-
-    if (root.contains("loss")) {
-      const std::string loss = one_of(root.at("loss"), "loss",
-                                      {"cross_entropy", "sparse_categorical_crossentropy", "categorical_crossentropy",
-                                       "mse", "mean_squared_error"});
-      m.loss = (loss == "mse" || loss == "mean_squared_error") ? "mse" : "cross_entropy";
-    }
-    if (m.loss == "cross_entropy" && m.layers.back().activation != "softmax") {
-      expected(join(index("layers", m.layers.size() - 1), "activation"),
-               "\"softmax\" on the last layer with the cross_entropy loss", Json(m.layers.back().activation));
+    if (m.loss == "binary_cross_entropy" && out.activation != "sigmoid") {
+      expected(join(out.where, "activation"),
+               fmt::format("\"sigmoid\" on the {} with the binary_cross_entropy loss", where), Json(out.activation));
     }
 
     if (root.contains("optimizer")) optimizer(root.at("optimizer"), m);
-    if (plugins_) {
-      const LoadedOptimizer* o = plugins_->find_optimizer(m.optimizer);
+    if (plugins()) {
+      const LoadedOptimizer* o = plugins()->find_optimizer(m.optimizer);
       if (!o) {
         std::vector<std::string> known;
-        for (const LoadedOptimizer* k : plugins_->optimizers()) known.emplace_back(k->entry->name);
+        for (const LoadedOptimizer* k : plugins()->optimizers()) known.emplace_back(k->entry->name);
         const bool named = root.contains("optimizer") && root.at("optimizer").is_object();
-        expected(named ? "optimizer.name" : "optimizer", "an optimizer, one of " + join_names(known), Json(m.optimizer));
+        fail(named ? "optimizer.name" : "optimizer",
+             fmt::format("expected an optimizer, one of {}, got {}{} (another plugin's? load its folder with "
+                         "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
+                         join_names(known), describe(Json(m.optimizer)), did_you_mean(m.optimizer, known)));
       }
-      resolve_params(o->entry->hyper, o->entry->n_hyper, m.optimizer_params, fmt::format("{}: optimizer", file_));
+      resolve_params(o->entry->hyper, o->entry->n_hyper, m.optimizer_params, fmt::format("{}: optimizer", file()));
     }
 
     if (root.contains("data")) m.data = data(root.at("data"), "data");
+    if (m.data && !m.data->class_names.empty() && m.data->class_names.size() != static_cast<size_t>(output_layer(m).units)) {
+      fail("data.class_names", fmt::format("{} names for the last layer's {} units, expected one per unit",
+                                           m.data->class_names.size(), output_layer(m).units));
+    }
 
     if (root.contains("training")) {
       const Json& t = root.at("training");
@@ -427,13 +284,39 @@ class Parser {
     }
 
     Json canonical = Json::object();
-    for (const char* k : {"inputs", "layers", "loss", "optimizer"}) {
+    for (const char* k : {"inputs", "layers", "graph", "loss", "optimizer"}) {
       if (root.contains(k)) canonical[k] = root.at(k);
     }
     uint64_t h = 0xcbf29ce484222325ull;
     for (unsigned char c : canonical.dump()) h = (h ^ c) * 0x100000001b3ull;
     m.model_hash = h;
     return m;
+  }
+
+  // "loss": a name, or {"name": "huber", "delta": 1.0}.
+  void loss(const Json& v, ModelFile& m) const {
+    static const std::vector<std::string> names = {
+        "cross_entropy", "sparse_categorical_crossentropy", "categorical_crossentropy", "mse", "mean_squared_error",
+        "mae", "mean_absolute_error", "huber", "binary_cross_entropy", "binary_crossentropy"};
+    const Json* name = &v;
+    std::string where = "loss";
+    if (v.is_object()) {
+      check_keys(v, "loss", {"name", "delta"});
+      if (!v.contains("name")) fail("loss", "expected \"name\" (a loss name)");
+      name = &v.at("name");
+      where = "loss.name";
+    }
+    const std::string n = one_of(*name, where, names);
+    m.loss = n == "mean_squared_error"                                        ? "mse"
+             : n == "mean_absolute_error"                                     ? "mae"
+             : n == "binary_crossentropy"                                     ? "binary_cross_entropy"
+             : n == "sparse_categorical_crossentropy" || n == "categorical_crossentropy" ? "cross_entropy"
+                                                                                          : n;
+    if (v.is_object() && v.contains("delta")) {
+      if (m.loss != "huber") fail("loss.delta", "given for a loss other than \"huber\"");
+      m.huber_delta = number(v.at("delta"), "loss.delta", "a finite number > 0");
+      if (!(m.huber_delta > 0)) expected("loss.delta", "a finite number > 0", v.at("delta"));
+    }
   }
 
   void optimizer(const Json& v, ModelFile& m) const {
@@ -456,9 +339,6 @@ class Parser {
     }
   }
 
- private:
-  std::string file_;
-  const PluginRegistry* plugins_;
 };
 
 }  // namespace
@@ -491,13 +371,11 @@ ModelFile read_model_file(const std::string& path, const PluginRegistry* plugins
   return parse_model_file(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path, plugins);
 }
 
-int64_t parameter_count(const ModelFile& m) {
-  int64_t n = 0, in = m.inputs;
+const LayerSpec& output_layer(const ModelFile& m) {
   for (const LayerSpec& l : m.layers) {
-    n += in * l.units + (l.use_bias ? l.units : 0);
-    in = l.units;
+    if (l.name == m.outputs.at(0)) return l;
   }
-  return n;
+  throw Error(ErrorKind::Internal, fmt::format("{}: no output layer", m.path));
 }
 
 }  // namespace graphrun::io

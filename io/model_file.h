@@ -35,18 +35,49 @@ namespace graphrun::io {
 inline constexpr uint64_t kModelFileMaxBytes = uint64_t{16} << 20;
 inline constexpr int kModelFileMaxDepth = 16;
 inline constexpr int64_t kModelMaxUnits = 1'000'000;
-inline constexpr int64_t kModelMaxLayers = 1000;
+inline constexpr int64_t kModelMaxLayers = 1000;       // layers or graph nodes
+inline constexpr int64_t kModelMaxInputSize = 100'000'000;  // elements per sample of an input
+inline constexpr int64_t kModelMaxKernel = 4096;      // kernel, stride, dilation, padding
 inline constexpr int64_t kModelMaxParameters = 1'000'000'000;  // 4 GB of f32 weights
 
+// The layer kinds of both forms ("op"); a sequential layer without "op" is "dense".
+inline constexpr const char* kLayerOps[] = {"dense",      "conv2d",          "max_pool2d", "avg_pool2d",
+                                            "global_avg_pool", "batch_norm", "layer_norm", "dropout",
+                                            "flatten",    "reshape",         "activation", "add",
+                                            "concat"};
+
+// One node of the network: a layer of the sequential form or a node of the graph form. Each op
+// uses the fields its comment names; the others keep their defaults.
 struct LayerSpec {
-  std::string name;                 // parameters "<name>.weight", "<name>.bias"; default "dense<i>"
-  int64_t units = 0;
+  std::string name;          // unique; parameters "<name>.weight", ...; default "<op><i>" (sequential)
+  std::string op = "dense";  // one of kLayerOps
+  std::vector<std::string> inputs;  // node or graph-input names (sequential: the previous layer)
+  std::string where;         // its JSON path for messages: "layers[2]", "graph.nodes[2]"
+  int64_t units = 0;         // dense
+  int64_t filters = 0;       // conv2d
+  // conv2d and pooling: kernel_size / pool_size, strides, dilation, groups ([h, w] pairs).
+  int32_t kernel[2] = {0, 0}, strides[2] = {1, 1}, dilation[2] = {1, 1};
+  int32_t groups = 1;
+  bool same_padding = false;         // "padding": "same" (padding computed at build time)
+  int32_t pad[4] = {0, 0, 0, 0};     // explicit padding: top, left, bottom, right
+  // dense, conv2d, activation
   std::string activation = "linear";  // "linear" (none) or an activation plugin's name
   std::vector<std::pair<std::string, double>> activation_params;
-  Initializer init = Initializer::glorot_uniform();
+  Initializer init = Initializer::glorot_uniform();  // dense, conv2d
   bool use_bias = true;
   Initializer bias_init = Initializer::zeros();
-  bool trainable = true;
+  bool trainable = true;             // dense, conv2d, batch_norm, layer_norm
+  double momentum = 0.9;             // batch_norm (Keras meaning)
+  double epsilon = 1e-5;             // batch_norm, layer_norm
+  int32_t axis = 1;                  // concat (1 = channels/features), layer_norm (-1 = last)
+  double rate = 0;                   // dropout, in [0, 1)
+  std::vector<int64_t> shape;        // reshape: per-sample shape, one -1 allowed
+};
+
+// A named input of the network with its per-sample shape ([784], [1, 28, 28]).
+struct InputSpec {
+  std::string name;
+  std::vector<int64_t> shape;
 };
 
 struct DataSpec {
@@ -57,15 +88,29 @@ struct DataSpec {
   std::string train_csv, test_csv;
   int label_column = 0;
   bool header = false;
+  int skip_lines = 0;               // lines dropped before the header (a data set's own preamble)
+  char delimiter = ',';
+  std::vector<int> target_columns;  // float targets (regression, binary, multi-label losses)
+  std::string train_targets, test_targets;  // targets in their own files, every column a target
+  double test_split = 0;            // > 0: this fraction of "train" is the test set (no "test")
+  uint64_t split_seed = 0;
+  std::vector<std::string> class_names;  // empty: "0", "1", ...
   std::string scaling = "minmax_global";  // none, minmax, minmax_global, standardize
-  bool has_test() const { return !test_images.empty() || !test_csv.empty(); }
+  bool has_test() const { return !test_images.empty() || !test_csv.empty() || test_split > 0; }
 };
 
 struct ModelFile {
   std::string path;  // as given, for messages
-  int64_t inputs = 0;
+  // The network. Sequential form: one input "features" and the layers in file order. Graph
+  // form: the inputs, the nodes in a topological order (file order where free), the outputs.
+  bool graph_form = false;
+  int64_t inputs = 0;  // features per sample: the product of every input's shape, summed
+  std::vector<InputSpec> graph_inputs;
   std::vector<LayerSpec> layers;
-  std::string loss = "cross_entropy";  // canonical: "cross_entropy" or "mse"
+  std::vector<std::string> outputs;  // the loss applies to the first
+  // canonical: "cross_entropy", "mse", "mae", "huber" or "binary_cross_entropy"
+  std::string loss = "cross_entropy";
+  double huber_delta = 1.0;
   std::string optimizer = "sgd";
   std::vector<std::pair<std::string, double>> optimizer_params;
   double learning_rate = -1;  // < 0: the optimizer's default
@@ -78,7 +123,7 @@ struct ModelFile {
   // train/model_file.h (to_train_config), which names "training.<key>" in its errors.
   std::string training_practice = "{}";
   // FNV-1a 64 of the canonical JSON (no whitespace, keys in file order) of the parts that
-  // decide the parameters and their training: inputs, layers, loss, optimizer. Checkpoints
+  // decide the parameters and their training: inputs, layers or graph, loss, optimizer. Checkpoints
   // record it so a resume with a different model is refused.
   uint64_t model_hash = 0;
 };
@@ -91,7 +136,7 @@ ModelFile read_model_file(const std::string& path, const PluginRegistry* plugins
 ModelFile parse_model_file(const std::string& text, const std::string& path,
                            const PluginRegistry* plugins = nullptr);
 
-// Total trainable and frozen parameter count of the spec (weights + biases).
-int64_t parameter_count(const ModelFile& m);
+// The node that the loss applies to (the first output).
+const LayerSpec& output_layer(const ModelFile& m);
 
 }  // namespace graphrun::io

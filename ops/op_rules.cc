@@ -20,7 +20,18 @@ void reshape_gradient(GradientBuilder&, NodeId, NodeId);
 void sum_rows_gradient(GradientBuilder&, NodeId, NodeId);
 void sum_gradient(GradientBuilder&, NodeId, NodeId);
 void mean_gradient(GradientBuilder&, NodeId, NodeId);
+void conv2d_gradient(GradientBuilder&, NodeId, NodeId);
+void add_channels_gradient(GradientBuilder&, NodeId, NodeId);
+void max_pool2d_gradient(GradientBuilder&, NodeId, NodeId);
+void avg_pool2d_gradient(GradientBuilder&, NodeId, NodeId);
+void global_avg_pool_gradient(GradientBuilder&, NodeId, NodeId);
+void batch_norm_gradient(GradientBuilder&, NodeId, NodeId);
+void layer_norm_gradient(GradientBuilder&, NodeId, NodeId);
+void dropout_gradient(GradientBuilder&, NodeId, NodeId);
+void concat_gradient(GradientBuilder&, NodeId, NodeId);
 double matmul_flops(const Graph&, NodeId, int64_t);
+double conv2d_flops(const Graph&, NodeId, int64_t);
+double pool_flops(const Graph&, NodeId, int64_t);
 
 void GradientBuilder::contribute(NodeId id, NodeId grad) {
   if (parts_.size() < static_cast<size_t>(graph.size())) parts_.resize(static_cast<size_t>(graph.size()));
@@ -55,12 +66,32 @@ void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
     case OpKind::SumRows: return sum_rows_gradient(gb, id, dy);
     case OpKind::Sum: return sum_gradient(gb, id, dy);
     case OpKind::Mean: return mean_gradient(gb, id, dy);
+    case OpKind::Conv2d: return conv2d_gradient(gb, id, dy);
+    case OpKind::AddChannels: return add_channels_gradient(gb, id, dy);
+    case OpKind::MaxPool2d: return max_pool2d_gradient(gb, id, dy);
+    case OpKind::AvgPool2d: return avg_pool2d_gradient(gb, id, dy);
+    case OpKind::GlobalAvgPool: return global_avg_pool_gradient(gb, id, dy);
+    case OpKind::BatchNorm: return batch_norm_gradient(gb, id, dy);
+    case OpKind::LayerNorm: return layer_norm_gradient(gb, id, dy);
+    case OpKind::Dropout: return dropout_gradient(gb, id, dy);
+    case OpKind::Concat: return concat_gradient(gb, id, dy);
     // Gradient ops have no gradient of their own: graphrun differentiates once.
     case OpKind::ActivationGrad:
     case OpKind::SoftmaxGrad:
     case OpKind::SoftmaxCrossEntropyGrad:
     case OpKind::MeanSquaredErrorGrad:
-    case OpKind::BroadcastRows: break;
+    case OpKind::BroadcastRows:
+    case OpKind::Conv2dGradInput:
+    case OpKind::Conv2dGradWeight:
+    case OpKind::SumChannels:
+    case OpKind::MaxPool2dGrad:
+    case OpKind::AvgPool2dGrad:
+    case OpKind::GlobalAvgPoolGrad: break;
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Slice: break;  // concat's gradient; a pad would be its own
   }
   throw Error(ErrorKind::BadInput, std::string("op '") + op_name(op) + "' (node '" + gb.graph.node(id).name +
                                        "') has no gradient rule");
@@ -91,6 +122,28 @@ double flops(const Graph& g, NodeId id, int64_t batch) {
     case OpKind::SumRows:
     case OpKind::Sum:
     case OpKind::Mean: return in;
+    case OpKind::Conv2d:
+    case OpKind::Conv2dGradInput:
+    case OpKind::Conv2dGradWeight: return conv2d_flops(g, id, batch);
+    case OpKind::AddChannels:
+    case OpKind::GlobalAvgPoolGrad: return out;
+    case OpKind::SumChannels:
+    case OpKind::GlobalAvgPool: return in;
+    case OpKind::MaxPool2d:
+    case OpKind::MaxPool2dGrad:
+    case OpKind::AvgPool2d:
+    case OpKind::AvgPool2dGrad: return pool_flops(g, id, batch);
+    // Normalisation: statistics (3 per element), normalise and scale (4); the gradients read
+    // x and dy for the sums (5) and combine them (5).
+    case OpKind::BatchNorm:
+    case OpKind::LayerNorm: return 7.0 * out;
+    case OpKind::BatchNormGrad:
+    case OpKind::LayerNormGrad: return 10.0 * out;
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNormGradParams: return 5.0 * in;
+    case OpKind::Dropout: return 2.0 * out;  // a hash and a multiply (0 when it is a view)
+    case OpKind::Concat:
+    case OpKind::Slice: return 0.0;  // copies
   }
   return 0.0;
 }

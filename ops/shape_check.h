@@ -28,3 +28,14 @@ inline NodeId append_op(Graph& g, OpKind op, std::vector<NodeId> inputs, const S
 }
 
 }  // namespace graphrun::ops
+
+namespace graphrun::ops {
+
+// "<op> '<name>'", with the automatic name the node will get when name is empty.
+std::string node_label(const Graph& g, const char* op, const std::string& name);
+// The [N, out_channels, OH, OW] output of a window over x [N,C,H,W], after checking the window
+// (stride, kernel and dilation >= 1, padding >= 0, kernel within the padded input).
+Shape window_output_shape(const Graph& g, const char* op, const std::string& name, NodeId x, int64_t out_channels,
+                          const Node::Window& w);
+
+}  // namespace graphrun::ops

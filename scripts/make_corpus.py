@@ -164,6 +164,21 @@ LABELS = idx(0x08, [8], bytes(i % 2 for i in range(8)))
 
 write("ok/model.json", json.dumps(MODEL, indent=1) + "\n")
 write("ok/model_idx.json", json.dumps(MODEL_IDX, indent=1) + "\n")
+# The graph form of a small residual network over the same 2x2 images (also a fuzzer seed).
+GRAPH = {
+    "graph": {
+        "inputs": [{"name": "image", "shape": [1, 2, 2]}],
+        "nodes": [
+            {"name": "flat", "op": "flatten", "inputs": ["image"]},
+            {"name": "h", "op": "dense", "inputs": ["flat"], "units": 4, "activation": "relu"},
+            {"name": "g", "op": "dense", "inputs": ["h"], "units": 4, "activation": "relu"},
+            {"name": "skip", "op": "add", "inputs": ["h", "g"]},
+            {"name": "out", "op": "dense", "inputs": ["skip"], "units": 2, "activation": "softmax"}],
+        "outputs": ["out"]},
+    "optimizer": {"name": "adam", "learning_rate": 0.01},
+    "data": dict(MODEL_IDX["data"]),
+    "training": {"epochs": 2, "batch_size": 4},
+}
 write("ok/train.csv", csv_rows(16))
 write("ok/test.csv", csv_rows(8))
 write("ok/images.idx", IMAGES)
@@ -186,6 +201,7 @@ PLUGINS = "plugins --plugin-dir {file}"
 
 case("ok/weights.safetensors", None, EVAL, 0)
 case("ok/checkpoint.safetensors", None, RESUME, 0)
+case("ok/model_graph.json", json.dumps(GRAPH, indent=1) + "\n", TRAIN, 0)
 case("load/weights_unpadded_no_metadata.safetensors", st(params(), pad=False), EVAL, 0)
 case("load/weights_reordered.safetensors", st(list(reversed(params()))), EVAL, 0)
 case("load/empty_tensor.safetensors", st([("empty", [0], [])]), "@safetensors {file}", 0)
@@ -432,7 +448,51 @@ case(M + "epochs_negative.json", model_with(training={"epochs": -1}), INSPECT, 2
 case(M + "batch_zero.json", model_with(training={"batch_size": 0}), INSPECT, 2, "training.batch_size")
 case(M + "seed_negative.json", model_with(training={"seed": -1}), INSPECT, 2, "training.seed")
 case(M + "version_2.json", model_with(version=2), INSPECT, 2, "version")
-case(M + "graph_form.json", model_with(graph={}), INSPECT, 2, "graph")
+case(M + "graph_beside_layers.json", model_with(graph={}), INSPECT, 2, "inputs: not allowed beside")
+
+
+def graph_with(nodes, inputs=None, outputs=("out",)):
+    return json.dumps({"graph": {"inputs": inputs or [{"name": "x", "shape": [4]}], "nodes": nodes,
+                                 "outputs": list(outputs)}}, indent=1)
+
+
+def node(name, op, inputs, **attrs):
+    return dict(name=name, op=op, inputs=list(inputs), **attrs)
+
+
+OUT = node("out", "dense", ["a"], units=2, activation="softmax")
+case(M + "graph_cycle.json", graph_with([node("a", "add", ["x", "b"]), node("b", "activation", ["a"], activation="relu"),
+                                         OUT]), INSPECT, 2, 'graph.nodes[0]', 'node "a" is in a cycle (a -> b -> a)')
+case(M + "graph_unknown_input.json", graph_with([node("a", "dense", ["y"], units=3), OUT]), INSPECT, 2,
+     "graph.nodes[0].inputs[0]", 'unknown input name "y"')
+case(M + "graph_duplicate_name.json", graph_with([node("a", "dense", ["x"], units=3), node("a", "dense", ["x"], units=3),
+                                                  OUT]), INSPECT, 2, "graph.nodes[1].name", 'duplicate name "a"')
+case(M + "graph_unused_node.json", graph_with([node("a", "dense", ["x"], units=3), node("lost", "dense", ["a"], units=3),
+                                               OUT]), INSPECT, 2, 'graph.nodes[1]', 'node "lost": no output depends on it')
+case(M + "graph_unknown_output.json", graph_with([node("a", "dense", ["x"], units=3), OUT], outputs=["logits"]),
+     INSPECT, 2, "graph.outputs[0]", 'unknown node name "logits"')
+case(M + "graph_add_shape_mismatch.json",
+     graph_with([node("a", "dense", ["x"], units=8), node("b", "reshape", ["a"], shape=[2, 4]),
+                 node("c", "reshape", ["a"], shape=[4, 2]), node("sum", "add", ["b", "c"]),
+                 node("f", "flatten", ["sum"]), node("out", "dense", ["f"], units=2, activation="softmax")]),
+     INSPECT, 2, 'graph.nodes[3] ("sum")', "add of [2,4] and [4,2]: expected two inputs of the same shape")
+case(M + "dense_on_image.json",
+     json.dumps({"inputs": [1, 2, 2], "layers": [{"units": 2, "activation": "softmax"}]}), INSPECT, 2,
+     'layers[0] ("dense0")', "dense: input [1,2,2] per sample", 'add a "flatten"')
+case(M + "conv_stride_zero.json",
+     json.dumps({"inputs": [1, 2, 2], "layers": [{"op": "conv2d", "filters": 2, "kernel_size": 2, "strides": 0},
+                                                 {"op": "flatten"}, {"units": 2, "activation": "softmax"}]}),
+     INSPECT, 2, "layers[0].strides", "expected an integer from 1 to 4096, got 0")
+case(M + "pool_stride_zero.json",
+     graph_with([node("p", "max_pool2d", ["x"], pool_size=2, strides=[1, 0]), node("f", "flatten", ["p"]),
+                 node("out", "dense", ["f"], units=2, activation="softmax")], inputs=[{"name": "x", "shape": [1, 2, 2]}]),
+     INSPECT, 2, "graph.nodes[0].strides[1]", "expected an integer from 1 to 4096, got 0")
+case(M + "dropout_rate_one.json",
+     json.dumps({"inputs": 4, "layers": [{"op": "dropout", "rate": 1}, {"units": 2, "activation": "softmax"}]}),
+     INSPECT, 2, "layers[0].rate", "expected a number >= 0 and < 1, got 1")
+case(M + "dropout_rate_negative.json",
+     graph_with([node("d", "dropout", ["x"], rate=-0.5), node("out", "dense", ["d"], units=2, activation="softmax")]),
+     INSPECT, 2, "graph.nodes[0].rate", "expected a number >= 0 and < 1, got -0.5")
 case(M + "data_format.json", model_with(data={"format": "parquet", "train": "x"}), INSPECT, 2, "data.format")
 case(M + "data_path_empty.json", model_with(data={"format": "csv", "train": ""}), INSPECT, 2, "data.train")
 case(M + "data_missing_file.json", model_with(data={"format": "csv", "train": "no-such.csv"}), TRAIN, 2,

@@ -15,6 +15,8 @@ packages=(
   dataset-fashion-mnist                        # /usr/share/datasets/fashion-mnist
   python3 python3-numpy                        # the numpy interoperability test
   libopenmpi-dev openmpi-bin                   # data-parallel training (GRAPHRUN_WITH_MPI) and its mpirun tests
+  libonnx-dev libprotobuf-dev                  # ONNX import and export (GRAPHRUN_WITH_ONNX)
+  python3-onnx libonnx-testdata                # the ONNX checker test and the conformance suite
 )
 for flag in "$@"; do
   case $flag in

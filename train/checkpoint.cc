@@ -134,8 +134,15 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
   return true;
 }
 
-void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler) {
-  io::write_safetensors(path, parameter_tensors(params, scaler), scaler_metadata(scaler));
+void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler,
+                  const WeightsOrigin* origin) {
+  std::map<std::string, std::string> meta = scaler_metadata(scaler);
+  if (origin) {
+    meta["model_hash"] = fmt::format("{:016x}", origin->model_hash);
+    meta["epoch"] = std::to_string(origin->epoch);
+    meta["step"] = std::to_string(origin->step);
+  }
+  io::write_safetensors(path, parameter_tensors(params, scaler), meta);
 }
 
 void save_checkpoint(const std::string& path, const ParameterStore& params, Optimizer& optimizer,

@@ -48,7 +48,16 @@ struct TrainingState {
   FitState fit;
 };
 
-void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler);
+// Where trained weights come from, written in a weights file's __metadata__ ("model_hash" as 16
+// hex digits, "epoch", "step") so a folder's weights can be matched with its checkpoint.
+struct WeightsOrigin {
+  uint64_t model_hash = 0;
+  int64_t epoch = 0;  // epochs completed
+  uint64_t step = 0;  // optimizer steps taken
+};
+
+void save_weights(const std::string& path, const ParameterStore& params, const io::Scaler* scaler,
+                  const WeightsOrigin* origin = nullptr);
 void save_checkpoint(const std::string& path, const ParameterStore& params, Optimizer& optimizer,
                      const io::Scaler* scaler, const TrainingState& state);
 

@@ -1,8 +1,13 @@
 #include "train/model.h"
 
+#include <fmt/format.h>
+#include <map>
+
 #include "core/error.h"
 #include "graphrun/plugin.h"
+#include "ops/layers.h"
 #include "ops/ops.h"
+#include "train/layer_builders.h"
 
 namespace graphrun::train {
 
@@ -31,54 +36,85 @@ DenseLayer dense_layer(std::string name, int64_t units, std::string activation) 
   return layer;
 }
 
-Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins) {
-  if (spec.inputs <= 0) throw Error(ErrorKind::BadInput, spec.context + ": inputs must be positive");
-  if (spec.layers.empty()) throw Error(ErrorKind::BadInput, spec.context + ": a model needs at least one layer");
+namespace {
+
+// The network's inputs as views of the features row [N, D]: one input is the row itself,
+// reshaped to its per-sample shape; several are consecutive column ranges of it.
+void build_inputs(const NetworkSpec& spec, Model& m, std::map<std::string, NodeId>& values) {
+  Graph& g = m.graph;
+  int64_t total = 0;
+  for (const io::InputSpec& in : spec.inputs) {
+    int64_t n = 1;
+    for (int64_t d : in.shape) n *= d;
+    total += n;
+  }
+  const bool one_flat = spec.inputs.size() == 1 && spec.inputs[0].shape.size() == 1;
+  m.features = g.input(one_flat ? spec.inputs[0].name : "features", {Shape::kBatch, total});
+  int64_t offset = 0;
+  for (const io::InputSpec& in : spec.inputs) {
+    NodeId x = m.features;
+    int64_t n = 1;
+    for (int64_t d : in.shape) n *= d;
+    if (spec.inputs.size() > 1) x = ops::slice(g, x, 1, offset, n, in.name + ".columns");
+    offset += n;
+    if (in.shape.size() > 1) {
+      Shape s{Shape::kBatch};
+      for (int64_t d : in.shape) s.push_back(d);
+      x = ops::reshape(g, x, s, in.name == g.node(m.features).name ? in.name + ".reshape" : in.name);
+    }
+    values[in.name] = x;
+  }
+}
+
+}  // namespace
+
+Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
+  if (spec.inputs.empty()) throw Error(ErrorKind::BadInput, spec.context + ": a network needs an input");
+  if (spec.nodes.empty() || spec.outputs.empty()) {
+    throw Error(ErrorKind::BadInput, spec.context + ": a network needs at least one node and an output");
+  }
   Model m;
   Graph& g = m.graph;
   m.loss_kind = spec.loss;
-  m.features = g.input("features", {Shape::kBatch, spec.inputs});
-  NodeId x = m.features;
+  std::map<std::string, NodeId> values;
+  build_inputs(spec, m, values);
+  LayerContext ctx{g, plugins};
   NodeId logits = kNoNode;
-  for (size_t i = 0; i < spec.layers.size(); ++i) {
-    const DenseLayer& layer = spec.layers[i];
-    const std::string where = spec.context + ": layers[" + std::to_string(i) + "]";
-    if (layer.units <= 0) throw Error(ErrorKind::BadInput, where + ".units: expected a positive count");
-    const std::string name = layer.name.empty() ? "dense" + std::to_string(i) : layer.name;
-    NodeId w = g.parameter(name + ".weight", {g.shape(x)[1], layer.units}, layer.init, layer.trainable);
-    NodeId y = ops::matmul(g, x, w, false, false, name + ".matmul");
-    if (layer.use_bias) {
-      NodeId b = g.parameter(name + ".bias", {layer.units}, layer.bias_init, layer.trainable);
-      y = ops::add(g, y, b, name + ".add_bias");
+  for (const Layer& l : spec.nodes) {
+    const std::string where = fmt::format("{}: {} (\"{}\")", spec.context, l.where.empty() ? "node" : l.where, l.name);
+    std::vector<NodeId> ins;
+    for (const std::string& name : l.inputs) {
+      auto it = values.find(name);
+      if (it == values.end()) throw Error(ErrorKind::BadInput, fmt::format("{}: unknown input \"{}\"", where, name));
+      ins.push_back(it->second);
     }
-    const bool last = i + 1 == spec.layers.size();
-    if (last && spec.loss == Loss::CrossEntropy) {
-      if (layer.activation != "softmax" && layer.activation != "linear") {
-        throw Error(ErrorKind::BadInput, where + ".activation: cross-entropy needs a softmax (or linear) last layer, got '" +
-                                             layer.activation + "'");
-      }
-      logits = y;
-      x = ops::softmax(g, y, name + ".softmax");
-      break;
+    const bool output = l.name == spec.outputs[0];
+    const bool fuse_softmax = output && spec.loss == Loss::CrossEntropy;
+    if (fuse_softmax && l.activation != "softmax" && l.activation != "linear") {
+      throw Error(ErrorKind::BadInput, fmt::format("{}: activation: cross-entropy needs a softmax (or linear) output, got '{}'",
+                                                   where, l.activation));
     }
-    if (layer.activation != "linear") {
-      const LoadedActivation& act = [&]() -> const LoadedActivation& {
-        try {
-          return plugins.activation(layer.activation);
-        } catch (const Error& e) {
-          throw Error(e.kind(), where + ".activation: " + e.what());
+    try {
+      NodeId y = build_layer(ctx, l, ins, fuse_softmax);
+      if (fuse_softmax) {
+        if (g.shape(y).rank() != 2) {
+          throw Error(ErrorKind::Shape, fmt::format("gives {} per sample; expected a vector of class scores (flatten it)",
+                                                    sample_shape(g, y)));
         }
-      }();
-      std::vector<double> params =
-          resolve_params(act.entry->params, act.entry->n_params, layer.activation_params, where + ".activation_params");
-      y = ops::activation(g, y, act.entry, std::move(params), name + "." + layer.activation);
-    } else if (!layer.activation_params.empty()) {
-      throw Error(ErrorKind::BadInput, where + ".activation_params: 'linear' takes no parameters");
+        logits = y;
+        y = ops::softmax(g, y, l.name + ".softmax");
+      }
+      values[l.name] = y;
+    } catch (const Error& e) {
+      throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
     }
-    x = y;
   }
-  m.output = x;
-  const int64_t classes = g.shape(x)[1];
+  m.output = values.at(spec.outputs[0]);
+  if (g.shape(m.output).rank() != 2) {
+    throw Error(ErrorKind::Shape, fmt::format("{}: output \"{}\" gives {} per sample; expected a vector", spec.context,
+                                              spec.outputs[0], sample_shape(g, m.output)));
+  }
+  const int64_t classes = g.shape(m.output)[1];
   if (spec.loss == Loss::CrossEntropy) {
     m.sparse_labels = true;
     m.labels = g.input("labels", {Shape::kBatch});
@@ -86,9 +122,30 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   } else {
     m.sparse_labels = false;
     m.labels = g.input("targets", {Shape::kBatch, classes});
-    m.loss = ops::mean_squared_error(g, x, m.labels, "loss");
+    m.loss = ops::mean_squared_error(g, m.output, m.labels, "loss");
   }
   return m;
+}
+
+Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins) {
+  if (spec.inputs <= 0) throw Error(ErrorKind::BadInput, spec.context + ": inputs must be positive");
+  if (spec.layers.empty()) throw Error(ErrorKind::BadInput, spec.context + ": a model needs at least one layer");
+  NetworkSpec net;
+  net.inputs = {{"features", {spec.inputs}}};
+  net.loss = spec.loss;
+  net.context = spec.context;
+  std::string previous = "features";
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    Layer l = spec.layers[i];
+    if (l.name.empty()) l.name = l.op + std::to_string(i);
+    if (l.where.empty()) l.where = "layers[" + std::to_string(i) + "]";
+    if (l.op == "dense" && l.units <= 0) throw Error(ErrorKind::BadInput, spec.context + ": " + l.where + ".units: expected a positive count");
+    l.inputs = {previous};
+    previous = l.name;
+    net.nodes.push_back(std::move(l));
+  }
+  net.outputs = {previous};
+  return build_network(net, plugins);
 }
 
 }  // namespace graphrun::train

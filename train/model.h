@@ -1,5 +1,6 @@
-// Model: a classifier or regressor graph with its named roles, and the sequential shorthand
-// (a stack of dense layers) that builds one.
+// Model: a classifier or regressor graph with its named roles, and the builders that make one:
+// build_network from a list of nodes (a model file's graph form, or its layers), and
+// build_sequential for a stack of layers.
 //
 //   SequentialSpec spec;
 //   spec.inputs = 784;
@@ -14,6 +15,7 @@
 #include "core/graph.h"
 #include "core/initializer.h"
 #include "core/plugin_host.h"
+#include "io/model_file.h"
 
 namespace graphrun::train {
 
@@ -23,7 +25,7 @@ const char* to_string(Loss loss);
 
 struct Model {
   Graph graph;
-  NodeId features = kNoNode;       // input [N, D]
+  NodeId features = kNoNode;       // input [N, D]: every network input of a sample, flattened
   NodeId labels = kNoNode;         // input [N] class indices (sparse) or [N, C] targets
   NodeId output = kNoNode;         // [N, C] what predict returns (probabilities for a classifier)
   NodeId loss = kNoNode;           // scalar
@@ -34,30 +36,39 @@ struct Model {
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }
 };
 
-struct DenseLayer {
-  std::string name;                 // parameters are "<name>.weight" and "<name>.bias"
-  int64_t units = 0;
-  std::string activation = "linear";  // "linear" (none) or a plugin activation name
-  std::vector<std::pair<std::string, double>> activation_params;
-  Initializer init = Initializer::glorot_uniform();
-  bool use_bias = true;
-  Initializer bias_init = Initializer::zeros();
-  bool trainable = true;
-};
+// A layer or graph node: its op ("dense" by default), attributes and, in a graph, input names.
+using Layer = io::LayerSpec;
+using DenseLayer = Layer;
 
 // A dense layer with the defaults above (Glorot-uniform weights, zero bias, trainable).
 DenseLayer dense_layer(std::string name, int64_t units, std::string activation);
 
 struct SequentialSpec {
   int64_t inputs = 0;  // features per sample
-  std::vector<DenseLayer> layers;
+  std::vector<Layer> layers;  // each reads the previous one
   Loss loss = Loss::CrossEntropy;
   std::string context = "model";  // names the source in error messages (file name)
 };
 
-// Builds the graph. With cross-entropy the last layer's softmax is fused into the loss
-// (softmax_cross_entropy on the logits; output = softmax(logits)); a last layer with another
-// activation is an error for cross-entropy. Errors name spec.context and the layer index.
+// A network: named inputs with per-sample shapes, nodes in a topological order (each names its
+// inputs), and outputs. The model's features row holds the inputs one after another, each
+// reshaped to its shape in the graph (an image [1, 28, 28] is 784 features).
+struct NetworkSpec {
+  std::vector<io::InputSpec> inputs;
+  std::vector<Layer> nodes;
+  std::vector<std::string> outputs;  // the loss applies to the first
+  Loss loss = Loss::CrossEntropy;
+  std::string context = "model";  // names the source in error messages (file name)
+};
+
+// Builds the graph: parameters "<node>.weight", "<node>.bias", "<node>.gamma", ... With
+// cross-entropy the output node's softmax is fused into the loss (softmax_cross_entropy on the
+// logits; output = softmax(logits)); an output with another activation is an error. Errors
+// (shapes that do not fit, a kernel larger than its padded input, too many parameters) are one
+// line: "<context>: <node's JSON path> (\"<name>\"): <op>: ... expected ...".
+Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins);
+
+// build_network for a stack: layer i reads layer i - 1; unnamed layers are "<op><i>".
 Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins);
 
 }  // namespace graphrun::train

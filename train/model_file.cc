@@ -136,23 +136,13 @@ class PracticeReader {
 
 }  // namespace
 
-SequentialSpec to_sequential_spec(const io::ModelFile& m) {
-  SequentialSpec spec;
-  spec.inputs = m.inputs;
+NetworkSpec to_network_spec(const io::ModelFile& m) {
+  NetworkSpec spec;
+  spec.inputs = m.graph_inputs;
+  spec.nodes = m.layers;
+  spec.outputs = m.outputs;
   spec.loss = parse_loss(m.loss, m.path + ": loss");
   spec.context = m.path;
-  for (const io::LayerSpec& l : m.layers) {
-    DenseLayer d;
-    d.name = l.name;
-    d.units = l.units;
-    d.activation = l.activation;
-    d.activation_params = l.activation_params;
-    d.init = l.init;
-    d.use_bias = l.use_bias;
-    d.bias_init = l.bias_init;
-    d.trainable = l.trainable;
-    spec.layers.push_back(std::move(d));
-  }
   return spec;
 }
 

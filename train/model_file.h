@@ -1,5 +1,5 @@
 // From a parsed model file (io::ModelFile, plain data) to what the train layer builds from:
-// the sequential spec of the network and the training configuration. Command-line overrides
+// the network (either form) and the training configuration. Command-line overrides
 // are applied by the caller to the returned TrainConfig.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace graphrun::train {
 
-SequentialSpec to_sequential_spec(const io::ModelFile& m);
+NetworkSpec to_network_spec(const io::ModelFile& m);
 TrainConfig to_train_config(const io::ModelFile& m);
 
 }  // namespace graphrun::train

@@ -51,6 +51,52 @@ struct HighwayKernels {
                                           ThreadPool& p) {
     highway::mean_squared_error_backward(pr, t, n, dloss, dp, p);
   }
+  static void reserve_conv_scratch(const ops::WindowGeometry& g) { highway::reserve_conv_scratch(g); }
+  static void conv2d(const ops::WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool& p) {
+    highway::conv2d(g, x, w, y, p);
+  }
+  static void conv2d_backward_input(const ops::WindowGeometry& g, const float* dy, const float* w, float* dx,
+                                    ThreadPool& p) {
+    highway::conv2d_backward_input(g, dy, w, dx, p);
+  }
+  static int64_t conv2d_weight_partials(const ops::WindowGeometry& g) { return highway::conv2d_weight_partials(g); }
+  static void conv2d_backward_weight(const ops::WindowGeometry& g, const float* x, const float* dy, float* dw,
+                                     float* partials, ThreadPool& p) {
+    highway::conv2d_backward_weight(g, x, dy, dw, partials, p);
+  }
+  static void add_channels(const float* x, const float* b, float* y, int64_t n, int64_t c, int64_t pl, ThreadPool& p) {
+    highway::add_channels(x, b, y, n, c, pl, p);
+  }
+  static void sum_channels(const float* x, float* y, int64_t n, int64_t c, int64_t pl, ThreadPool& p) {
+    highway::sum_channels(x, y, n, c, pl, p);
+  }
+  static void max_pool2d(const ops::WindowGeometry& g, const float* x, float* y, ThreadPool& p) {
+    highway::max_pool2d(g, x, y, p);
+  }
+  static void max_pool2d_backward(const ops::WindowGeometry& g, const float* x, const float* dy, float* dx,
+                                  ThreadPool& p) {
+    highway::max_pool2d_backward(g, x, dy, dx, p);
+  }
+  static void avg_pool2d(const ops::WindowGeometry& g, const float* x, float* y, ThreadPool& p) {
+    highway::avg_pool2d(g, x, y, p);
+  }
+  static void avg_pool2d_backward(const ops::WindowGeometry& g, const float* dy, float* dx, ThreadPool& p) {
+    highway::avg_pool2d_backward(g, dy, dx, p);
+  }
+  static void global_avg_pool(const float* x, float* y, int64_t rows, int64_t plane, ThreadPool& p) {
+    highway::global_avg_pool(x, y, rows, plane, p);
+  }
+  static void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool& p) {
+    highway::global_avg_pool_backward(dy, dx, rows, plane, p);
+  }
+  static constexpr auto batch_norm_forward = &highway::batch_norm_forward;
+  static constexpr auto batch_norm_backward = &highway::batch_norm_backward;
+  static constexpr auto batch_norm_param_grads = &highway::batch_norm_param_grads;
+  static constexpr auto layer_norm_forward = &highway::layer_norm_forward;
+  static constexpr auto layer_norm_backward = &highway::layer_norm_backward;
+  static constexpr auto layer_norm_param_grads = &highway::layer_norm_param_grads;
+  static constexpr auto dropout = &highway::dropout;
+  static constexpr auto copy_rows = &highway::copy_rows;
 };
 
 class HighwayBackend final : public Backend {
@@ -62,7 +108,10 @@ class HighwayBackend final : public Backend {
     if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";
     return k;
   }
-  void prepare_thread() override { highway::prepare_thread_buffers(); }
+  void prepare_thread() override {
+    highway::prepare_thread_buffers();
+    highway::prepare_conv_thread();
+  }
 };
 
 }  // namespace

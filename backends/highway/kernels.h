@@ -18,6 +18,7 @@
 
 #include "core/epilogue.h"
 #include "core/thread_pool.h"
+#include "ops/window.h"
 
 namespace graphrun::highway {
 
@@ -65,6 +66,53 @@ void softmax_cross_entropy_backward(const float* logits, const float* labels, bo
 float mean_squared_error(const float* pred, const float* target, int64_t n, ThreadPool& pool);
 void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
                                  float* dpred, ThreadPool& pool);
+
+// Image ops, NCHW (ops/window.h; conv.cc, pool.cc): the reference's conv2d_* and pool
+// kernels. conv2d runs im2col + the GEMM per sample; reserve_conv_scratch(g), called at
+// compile time for each conv node, sizes the per-thread col buffer prepare_thread_buffers
+// then allocates.
+using ops::WindowGeometry;
+void reserve_conv_scratch(const WindowGeometry& g);
+void conv2d(const WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool& pool);
+void conv2d_backward_input(const WindowGeometry& g, const float* dy, const float* w, float* dx, ThreadPool& pool);
+// The weight gradient sums the batch in a fixed number of parts (whatever the thread count),
+// each into its own slice of `partials` (conv2d_weight_partials(g) floats, owned by the
+// caller), and then adds the parts in order.
+int64_t conv2d_weight_partials(const WindowGeometry& g);
+void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, float* partials,
+                            ThreadPool& pool);
+// y[n,c,:] = x[n,c,:] + b[c]; y[c] = sum over n and the plane of x[n,c,:].
+void add_channels(const float* x, const float* b, float* y, int64_t batch, int64_t channels, int64_t plane,
+                  ThreadPool& pool);
+void sum_channels(const float* x, float* y, int64_t batch, int64_t channels, int64_t plane, ThreadPool& pool);
+void max_pool2d(const WindowGeometry& g, const float* x, float* y, ThreadPool& pool);
+void max_pool2d_backward(const WindowGeometry& g, const float* x, const float* dy, float* dx, ThreadPool& pool);
+void avg_pool2d(const WindowGeometry& g, const float* x, float* y, ThreadPool& pool);
+void avg_pool2d_backward(const WindowGeometry& g, const float* dy, float* dx, ThreadPool& pool);
+void global_avg_pool(const float* x, float* y, int64_t rows, int64_t plane, ThreadPool& pool);
+void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool& pool);
+void prepare_conv_thread();
+// Batch norm of x [n, c, s] per channel, layer norm of [rows, cols] per row, their gradients,
+// dropout and row copies: as backends/reference/layer_kernels.h (statistics two-pass, sums in
+// float vectors totalled in double). batch_norm_forward in training mode updates mean/var
+// (the running statistics) in place.
+void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* mean, float* var, float* y,
+                        int64_t n, int64_t c, int64_t s, float eps, bool training, float momentum, ThreadPool& pool);
+void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
+                         float* dx, int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out,
+                            int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, int64_t rows, int64_t cols,
+                        float eps, ThreadPool& pool);
+void layer_norm_backward(const float* x, const float* gamma, const float* dy, float* dx, int64_t rows, int64_t cols,
+                         float eps, ThreadPool& pool);
+void layer_norm_param_grads(const float* x, const float* dy, float* out, int64_t rows, int64_t cols, float eps,
+                            ThreadPool& pool);
+// y = x * mask / (1 - rate), the mask of core/run_state.h for this key (bit-identical to the
+// reference's).
+void dropout(const float* x, float* y, int64_t n, float rate, uint64_t key, ThreadPool& pool);
+// y[r, 0:cols] = x[r, 0:cols], row strides ldx and ldy.
+void copy_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t rows, int64_t cols, ThreadPool& pool);
 
 // Allocates the calling thread's GEMM packing buffers now (the backend calls it on every pool
 // thread at compile time, so that no step allocates).

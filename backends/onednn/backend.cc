@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/onednn/conv.h"
 #include "backends/onednn/primitives.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
@@ -238,6 +239,28 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::MeanSquaredError:
     case OpKind::MeanSquaredErrorGrad:
     case OpKind::BroadcastRows: return no_primitive();
+    case OpKind::Conv2d:
+    case OpKind::Conv2dGradInput:
+    case OpKind::Conv2dGradWeight:
+    case OpKind::AddChannels:
+    case OpKind::SumChannels:
+    case OpKind::MaxPool2d:
+    case OpKind::MaxPool2dGrad:
+    case OpKind::AvgPool2d:
+    case OpKind::AvgPool2dGrad:
+    case OpKind::GlobalAvgPool:
+    case OpKind::GlobalAvgPoolGrad: return prepare_image_op(c, why_not);
+    case OpKind::BatchNorm:
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNorm:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Concat:
+    case OpKind::Slice: return no_primitive();
+    case OpKind::Dropout:
+      *why_not = "oneDNN 2.6 has no dropout primitive";
+      return nullptr;
   }
   return no_primitive();
 }

@@ -3,7 +3,8 @@
 // Runs natively: matmul (every transpose, through strided memory descriptors), add (same
 // shape, or a [C] bias broadcast over rows), mul, scale (eltwise_linear), activation and
 // activation_grad for elementwise plugin entries that declare a oneDNN equivalent, softmax and
-// softmax_grad (over the last dimension), sum_rows, sum and mean (reduction). Every other node
+// softmax_grad (over the last dimension), sum_rows, sum and mean (reduction), and the image ops
+// (conv2d and its gradients, the pools, add_channels, sum_channels: backends/onednn/conv.h). Every other node
 // is declined with a reason, and the Program falls back to the next backend of its chain.
 //
 // Memory objects wrap the Program's arena buffers in plain row-major layouts, so a step does

@@ -194,8 +194,9 @@ TEST(Program, RunAllocatesNothing) {
   Net net(785, 400, 10);
   ParameterStore params = ParameterStore::initialize(net.g, 1);
   for (const std::string& name : backends::names()) {
-    // oneDNN 2.x allocates its argument map inside every execute(); tests/onednn checks that
-    // this is a constant per step and that graphrun's own code adds nothing.
+    // oneDNN 2.x allocates its argument map inside every execute();
+    // tests/backends/onednn_allocation_test.cc checks that this is a constant per step and
+    // that graphrun's own code adds nothing.
     if (name == "onednn") continue;
     SCOPED_TRACE(name);
     ThreadPool pool(2);

@@ -83,7 +83,13 @@ TEST(ModelFile, ParsesTheSequentialForm) {
   EXPECT_EQ(m.batch_size, 1);
   EXPECT_FALSE(m.shuffle);
   EXPECT_EQ(m.seed, UINT64_MAX);
-  EXPECT_EQ(parameter_count(m), 784 * 400 + 400 + 400 * 10);
+  EXPECT_FALSE(m.graph_form);
+  ASSERT_EQ(m.graph_inputs.size(), 1u);
+  EXPECT_EQ(m.graph_inputs[0].shape, std::vector<int64_t>{784});
+  EXPECT_EQ(m.layers[0].op, "dense");
+  EXPECT_EQ(m.layers[0].inputs, std::vector<std::string>{"features"});
+  EXPECT_EQ(m.layers[1].inputs, std::vector<std::string>{"dense0"});
+  EXPECT_EQ(m.outputs, std::vector<std::string>{"out"});
 }
 
 TEST(ModelFile, HashIgnoresWhitespaceButNotLayers) {
@@ -160,7 +166,7 @@ TEST(ModelFile, UnitsRange) {
 }
 
 TEST(ModelFile, UnknownKeys) {
-  EXPECT_ERROR(layer(R"({"units": 3, "unit": 3})"), "layers[0].unit: unknown key; expected one of: name, units");
+  EXPECT_ERROR(layer(R"({"units": 3, "unit": 3})"), "layers[0].unit: unknown key; expected one of: name, op, units");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "trianing": {}})",
                "trianing: unknown key");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "training": {"epoch": 2}})",
@@ -189,10 +195,6 @@ TEST(ModelFile, ActivationsAgainstPlugins) {
   const std::string hyper = error_of(
       R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": {"name": "sgd", "momentom": 1}})", true);
   EXPECT_NE(hyper.find("optimizer: unknown parameter 'momentom'"), std::string::npos) << hyper;
-}
-
-TEST(ModelFile, FullGraphFormIsReportedAsUnsupported) {
-  EXPECT_ERROR(R"({"graph": {"inputs": []}})", "graph: the full graph form is not supported yet");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // graphrun eval: loss, accuracy, per-class accuracy and the confusion matrix of saved weights.
+#include <memory>
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -9,6 +10,8 @@
 #include "train/checkpoint.h"
 
 namespace graphrun::tool {
+
+namespace {
 
 int run_eval(const EvalArgs& a) {
   io::Scaler from_weights;
@@ -48,6 +51,24 @@ int run_eval(const EvalArgs& a) {
     fmt::print("\n");
   }
   return 0;
+}
+
+}  // namespace
+
+Command eval_command() {
+  auto a = std::make_shared<EvalArgs>();
+  return {"eval", "Loss, accuracy, per-class accuracy and confusion matrix of saved weights",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--weights", a->weights, "Weights or checkpoint (safetensors)").required();
+            o.add("--data", a->data,
+                  "One CSV file, or two IDX files: images then labels (default: the model file's test set)")
+                .count(1, 2);
+            o.add("--limit", a->limit, "Use only the first N samples").non_negative();
+            o.add("--batch-size", a->batch_size, "Samples per forward pass").show_default().range(1, 1000000);
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_eval(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -2,6 +2,7 @@
 // browser shows. `plot` draws a history.csv's loss and accuracy, train and validation, per
 // epoch; `plot-activations` draws each activation plugin's f(x) and f'(x) over [-6, 6],
 // computed by the plugin's own forward and backward kernels (f' = backward with d_dst = 1).
+#include <memory>
 #include <algorithm>
 #include <cstdint>
 #include <cmath>
@@ -189,8 +190,6 @@ bool any_finite(const std::vector<double>& v) {
   return std::any_of(v.begin(), v.end(), [](double d) { return std::isfinite(d); });
 }
 
-}  // namespace
-
 int run_plot(const PlotArgs& a) {
   require_file(a.history, "history");
   const std::vector<train::HistoryRow> rows = train::read_history_csv(a.history);
@@ -262,6 +261,29 @@ int run_plot_activations(const PlotActivationsArgs& a) {
   }
   write_svg(a.output, svg_document(pw * columns, ph * rows, "activations and their derivatives", body));
   return 0;
+}
+
+}  // namespace
+
+Command plot_command() {
+  auto a = std::make_shared<PlotArgs>();
+  return {"plot", "SVG of a history.csv: loss and accuracy per epoch, train and validation",
+          [a](Options& o) {
+            o.add("history", a->history, "history.csv (written by train --out)").required();
+            o.add("--output,-o", a->output, "SVG file to write").show_default();
+          },
+          [a] { return run_plot(*a); }};
+}
+
+Command plot_activations_command() {
+  auto a = std::make_shared<PlotActivationsArgs>();
+  return {"plot-activations", "SVG of activations and their derivatives over [-6, 6]",
+          [a](Options& o) {
+            o.add("names", a->names, "Activation names (default: every elementwise one)");
+            o.add("--output,-o", a->output, "SVG file to write").show_default();
+            add_common_options(o, a->common, false);
+          },
+          [a] { return run_plot_activations(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -1,4 +1,5 @@
 // graphrun plugins: every activation and optimizer the search path provides.
+#include <memory>
 #include <fmt/format.h>
 
 #include "core/plugin_host.h"
@@ -17,8 +18,6 @@ std::string param_list(const graphrun_param* p, uint32_t n) {
   }
   return s;
 }
-
-}  // namespace
 
 int run_plugins(const PluginsArgs& a) {
   PluginRegistry& r = load_plugins(a.common);
@@ -46,6 +45,14 @@ int run_plugins(const PluginsArgs& a) {
                GRAPHRUN_PLUGIN_ABI_VERSION);
   }
   return 0;
+}
+
+}  // namespace
+
+Command plugins_command() {
+  auto a = std::make_shared<PluginsArgs>();
+  return {"plugins", "List the activation and optimizer plugins found",
+          [a](Options& o) { add_common_options(o, a->common, false); }, [a] { return run_plugins(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -1,4 +1,5 @@
 // graphrun predict: the class and the class probabilities of every input row, as CSV.
+#include <memory>
 #include <cstdio>
 #include <fmt/format.h>
 
@@ -10,6 +11,8 @@
 #include "train/checkpoint.h"
 
 namespace graphrun::tool {
+
+namespace {
 
 int run_predict(const PredictArgs& a) {
   io::Scaler from_weights;
@@ -43,6 +46,22 @@ int run_predict(const PredictArgs& a) {
     fmt::print("wrote {} predictions to {}\n", n, a.output);
   }
   return 0;
+}
+
+}  // namespace
+
+Command predict_command() {
+  auto a = std::make_shared<PredictArgs>();
+  return {"predict", "Class and class probabilities for every row of an input file",
+          [a](Options& o) {
+            o.add("model", a->model, "Model file (JSON)").required();
+            o.add("--weights", a->weights, "Weights or checkpoint (safetensors)").required();
+            o.add("--input", a->input, "CSV of features (no label column) or IDX images").required();
+            o.add("--output", a->output, "Write the CSV here (default: standard output)");
+            o.flag("--header", a->header, "The input CSV starts with a header line");
+            add_common_options(o, a->common, true);
+          },
+          [a] { return run_predict(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -1,7 +1,6 @@
-// The graphrun tool's subcommands: one option struct and one run_* function each, one file
-// each (cmd_<name>.cc). main.cc parses the command line (CLI11 lives there only) and turns
+// The graphrun tool's subcommands: one argument struct each, filled by the options the
+// subcommand declares (its Command in cmd_<name>.cc, command_line.h). main.cc parses and turns
 // errors into exit codes: 0 success, 2 bad input or usage, 1 any other failure.
-// Each run_* returns the exit code and throws graphrun::Error for failures.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/graphrun/command_line.h"
 #include "train/trainer.h"
 
 namespace graphrun::tool {
@@ -26,6 +26,7 @@ struct TrainArgs {
   std::optional<double> learning_rate;
   std::optional<uint64_t> seed;
   std::string out_dir, resume, metrics_out;
+  bool out_from_resume = false;               // out_dir defaulted to the --resume checkpoint's folder
   int64_t checkpoint_every = 0;               // 0: checkpoints at epoch ends only
   std::string max_memory;                     // "512M", "2G"; empty: MemAvailable
   int64_t limit_train = -1, limit_test = -1;  // < 0: all rows
@@ -84,13 +85,16 @@ struct TuneArgs {
   uint64_t seed = 0;  // of the random sample
 };
 
-int run_train(const TrainArgs& args);
-int run_eval(const EvalArgs& args);
-int run_predict(const PredictArgs& args);
-int run_inspect(const InspectArgs& args);
-int run_plugins(const PluginsArgs& args);
-int run_plot(const PlotArgs& args);
-int run_tune(const TuneArgs& args);
-int run_plot_activations(const PlotActivationsArgs& args);
+// --plugin-dir, and with `compute` also --backend and --threads.
+inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
+  o.add("--plugin-dir", c.plugin_dirs, "Extra folder to load plugins from (searched first; repeatable)");
+  if (!compute) return;
+  o.add("--backend", c.backend,
+        "Backend tried first for every node: highway, onednn or reference. With onednn, run with "
+        "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
+        "~15 ms per GEMM on a busy machine)")
+      .show_default();
+  o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)").range(0, 4096).show_default();
+}
 
 }  // namespace graphrun::tool

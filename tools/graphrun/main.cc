@@ -1,25 +1,39 @@
 // graphrun: train, evaluate, run and inspect model files from the command line.
 //
-// The only file that includes CLI11 (it costs seconds per translation unit). It parses, then
-// calls the subcommand's run_* (commands.h) and maps failures to exit codes: 2 for usage and
-// bad input (graphrun::Error::is_bad_input, CLI11 parse errors), 1 for anything else, each with
-// exactly one line "graphrun: <message>" on stderr.
+// The only file that includes CLI11 (it costs seconds per translation unit): it implements
+// Options (command_line.h) over CLI11, lets every subcommand declare itself, parses, runs the
+// parsed one and maps failures to exit codes: 2 for usage and bad input
+// (graphrun::Error::is_bad_input, CLI11 parse errors), 1 for anything else, each with exactly
+// one line "graphrun: <message>" on stderr.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <fmt/format.h>
 #include <exception>
 #include <new>
 #include <string>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
-#include "tools/graphrun/commands.h"
+#include "tools/graphrun/command_line.h"
+#ifdef GRAPHRUN_WITH_ONNX
+#include "tools/graphrun/onnx_commands.h"
+#endif
 
 #ifndef GRAPHRUN_VERSION
 #define GRAPHRUN_VERSION "unknown"
 #endif
 
+namespace graphrun::tool {
 namespace {
 
-using namespace graphrun::tool;
+CLI::Option* cli(void* impl) { return static_cast<CLI::Option*>(impl); }
+CLI::App* app(void* impl) { return static_cast<CLI::App*>(impl); }
+
+template <typename T>
+Option add_optional(void* impl, const std::string& name, std::optional<T>& value, const std::string& help) {
+  return Option(app(impl)->add_option_function<T>(name, [&value](const T& v) { value = v; }, help));
+}
 
 int fail(int code, std::string message) {
   for (char& c : message) {
@@ -30,143 +44,103 @@ int fail(int code, std::string message) {
   return code;
 }
 
-void add_common(CLI::App* sub, CommonArgs& c, bool compute) {
-  sub->add_option("--plugin-dir", c.plugin_dirs, "Extra folder to load plugins from (searched first; repeatable)");
-  if (!compute) return;
-  sub->add_option("--backend", c.backend, "Backend tried first for every node: highway, onednn or reference")
-      ->capture_default_str();
-  sub->add_option("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)")->check(CLI::Range(0, 4096))->capture_default_str();
+// "; did you mean ...?" for a misspelt flag of the subcommand given.
+std::string flag_suggestion(CLI::App& app, const CLI::ParseError& ex) {
+  const std::string what = ex.what();
+  const size_t dashes = what.find("--");
+  if (dynamic_cast<const CLI::ExtrasError*>(&ex) == nullptr || dashes == std::string::npos) return {};
+  const std::string flag = what.substr(dashes, what.find_first_of(" =", dashes) - dashes);
+  std::vector<std::string> flags;
+  for (CLI::App* sub : app.get_subcommands()) {
+    for (const CLI::Option* o : sub->get_options()) {
+      for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
+    }
+  }
+  return graphrun::did_you_mean(flag, flags);
 }
 
 }  // namespace
 
+Option& Option::required() { return cli(impl_)->required(), *this; }
+Option& Option::range(int min, int max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
+Option& Option::range(int64_t min, int64_t max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
+Option& Option::range(double min, double max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
+Option& Option::one_of(std::vector<std::string> values) { return cli(impl_)->check(CLI::IsMember(std::move(values))), *this; }
+Option& Option::positive() { return cli(impl_)->check(CLI::PositiveNumber), *this; }
+Option& Option::non_negative() { return cli(impl_)->check(CLI::NonNegativeNumber), *this; }
+Option& Option::show_default() { return cli(impl_)->capture_default_str(), *this; }
+Option& Option::count(int min, int max) { return cli(impl_)->expected(min, max), *this; }
+
+Option Options::add(const std::string& name, std::string& value, const std::string& help) {
+  return Option(app(impl_)->add_option(name, value, help));
+}
+Option Options::add(const std::string& name, int& value, const std::string& help) {
+  return Option(app(impl_)->add_option(name, value, help));
+}
+Option Options::add(const std::string& name, int64_t& value, const std::string& help) {
+  return Option(app(impl_)->add_option(name, value, help));
+}
+Option Options::add(const std::string& name, uint64_t& value, const std::string& help) {
+  return Option(app(impl_)->add_option(name, value, help));
+}
+Option Options::add(const std::string& name, std::vector<std::string>& values, const std::string& help) {
+  return Option(app(impl_)->add_option(name, values, help));
+}
+Option Options::add(const std::string& name, std::optional<int64_t>& value, const std::string& help) {
+  return add_optional(impl_, name, value, help);
+}
+Option Options::add(const std::string& name, std::optional<uint64_t>& value, const std::string& help) {
+  return add_optional(impl_, name, value, help);
+}
+Option Options::add(const std::string& name, std::optional<double>& value, const std::string& help) {
+  return add_optional(impl_, name, value, help);
+}
+Option Options::add(const std::string& name, std::optional<std::string>& value, const std::string& help) {
+  return add_optional(impl_, name, value, help);
+}
+void Options::flag(const std::string& name, bool& value, const std::string& help) { app(impl_)->add_flag(name, value, help); }
+void Options::footer(const std::string& text) { app(impl_)->footer(text); }
+
+}  // namespace graphrun::tool
+
 int main(int argc, char** argv) {
+  using namespace graphrun::tool;
   CLI::App app{"graphrun " GRAPHRUN_VERSION ": train, evaluate, run and inspect neural-network model files"};
   app.set_version_flag("--version", "graphrun " GRAPHRUN_VERSION);
   app.require_subcommand(0, 1);
+  const Command commands[] = {
+      train_command(), eval_command(), predict_command(), inspect_command(), plugins_command(), plot_command(),
+      plot_activations_command(), tune_command(),
+#ifdef GRAPHRUN_WITH_ONNX
+      import_command(), export_command(), run_command(),
+#endif
+  };
+  std::string names;
+  for (const Command& c : commands) {
+    Options options(app.add_subcommand(c.name, c.summary));
+    c.setup(options);
+    names += names.empty() ? c.name : std::string(", ") + c.name;
+  }
 
-  TrainArgs train;
-  int64_t epochs = 0, batch = 0;
-  double lr = 0;
-  uint64_t seed = 0;
-  CLI::App* t = app.add_subcommand("train", "Train a model file's network on its data, then evaluate on its test set");
-  t->add_option("model", train.model, "Model file (JSON)")->required();
-  CLI::Option* o_epochs = t->add_option("--epochs", epochs, "Epochs (overrides the model file)")->check(CLI::Range(0, 1000000));
-  CLI::Option* o_batch =
-      t->add_option("--batch-size", batch, "Samples per batch (overrides the model file)")->check(CLI::Range(1, 1000000));
-  CLI::Option* o_lr = t->add_option("--lr", lr, "Learning rate (overrides the model file)")->check(CLI::PositiveNumber);
-  CLI::Option* o_seed = t->add_option("--seed", seed, "Seed of initialisation and shuffling");
-  t->add_option("--out", train.out_dir, "Folder for weights.safetensors and checkpoint.safetensors (per epoch)");
-  t->add_option("--resume", train.resume, "Continue from this checkpoint (exactly as if never stopped)");
-  t->add_option("--checkpoint-every", train.checkpoint_every,
-                "Also write the checkpoint every N optimizer steps (needs --out)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
-  t->add_option("--max-memory", train.max_memory,
-                "Refuse a model whose memory plan exceeds this many bytes, e.g. 512M, 2G (default: MemAvailable)");
-  t->add_option("--metrics-out", train.metrics_out, "Write the run's metrics as JSON to this file");
-  t->add_option("--limit-train", train.limit_train, "Use only the first N training samples")->check(CLI::NonNegativeNumber);
-  t->add_option("--limit-test", train.limit_test, "Use only the first N test samples")->check(CLI::NonNegativeNumber);
-  double val_split = 0;
-  int64_t patience = 0, warmup = 0;
-  std::string monitor, schedule;
-  CLI::Option* o_val = t->add_option("--validation-split", val_split, "Fraction of the training set held out for validation")
-                           ->check(CLI::Range(0.0, 0.9));
-  CLI::Option* o_patience =
-      t->add_option("--patience", patience, "Early stopping: stop after N epochs without improvement")->check(CLI::Range(1, 1000000));
-  CLI::Option* o_monitor = t->add_option("--monitor", monitor, "Early stopping's monitor: val_loss, val_accuracy or loss")
-                               ->check(CLI::IsMember({"val_loss", "val_accuracy", "loss"}));
-  CLI::Option* o_schedule = t->add_option("--schedule", schedule, "Learning-rate schedule: constant, step, exponential, cosine")
-                                ->check(CLI::IsMember({"constant", "step", "exponential", "cosine"}));
-  CLI::Option* o_warmup = t->add_option("--warmup-steps", warmup, "Linear learning-rate warmup over N steps")
-                              ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
-  add_common(t, train.common, true);
-
-  EvalArgs eval;
-  CLI::App* e = app.add_subcommand("eval", "Loss, accuracy, per-class accuracy and confusion matrix of saved weights");
-  e->add_option("model", eval.model, "Model file (JSON)")->required();
-  e->add_option("--weights", eval.weights, "Weights or checkpoint (safetensors)")->required();
-  e->add_option("--data", eval.data, "One CSV file, or IDX images and labels (default: the model file's test set)")
-      ->expected(1, 2);
-  e->add_option("--limit", eval.limit, "Use only the first N samples")->check(CLI::NonNegativeNumber);
-  e->add_option("--batch-size", eval.batch_size, "Samples per forward pass")->capture_default_str()->check(CLI::Range(1, 1000000));
-  add_common(e, eval.common, true);
-
-  PredictArgs predict;
-  CLI::App* p = app.add_subcommand("predict", "Class and class probabilities for every row of an input file");
-  p->add_option("model", predict.model, "Model file (JSON)")->required();
-  p->add_option("--weights", predict.weights, "Weights or checkpoint (safetensors)")->required();
-  p->add_option("--input", predict.input, "CSV of features (no label column) or IDX images")->required();
-  p->add_option("--output", predict.output, "Write the CSV here (default: standard output)");
-  p->add_flag("--header", predict.header, "The input CSV starts with a header line");
-  add_common(p, predict.common, true);
-
-  InspectArgs inspect;
-  int64_t inspect_batch = 0;
-  CLI::App* i = app.add_subcommand("inspect", "Nodes, shapes, backends, parameters, FLOPs and memory plan of a model");
-  i->add_option("model", inspect.model, "Model file (JSON)")->required();
-  CLI::Option* o_ibatch =
-      i->add_option("--batch-size", inspect_batch, "Batch size to compile for")->check(CLI::Range(1, 1000000));
-  add_common(i, inspect.common, true);
-
-  PluginsArgs plugins;
-  CLI::App* pl = app.add_subcommand("plugins", "List the activation and optimizer plugins found");
-  add_common(pl, plugins.common, false);
-
-  PlotArgs plot;
-  CLI::App* pt = app.add_subcommand("plot", "SVG of a history.csv: loss and accuracy per epoch, train and validation");
-  pt->add_option("history", plot.history, "history.csv (written by train --out)")->required();
-  pt->add_option("--output,-o", plot.output, "SVG file to write")->capture_default_str();
-
-  PlotActivationsArgs plot_act;
-  CLI::App* pa = app.add_subcommand("plot-activations", "SVG of activations and their derivatives over [-6, 6]");
-  pa->add_option("names", plot_act.names, "Activation names (default: every elementwise one)");
-  pa->add_option("--output,-o", plot_act.output, "SVG file to write")->capture_default_str();
-  add_common(pa, plot_act.common, false);
-
-  TuneArgs tune;
-  int64_t tune_epochs = 0;
-  CLI::App* tu = app.add_subcommand("tune", "Hyperparameter search: train a grid of variants, rank them, keep the best");
-  tu->add_option("model", tune.model, "Model file (JSON)")->required();
-  tu->add_option("--grid", tune.grid, "Values to try, e.g. 'lr=0.1,0.01 batch_size=16,32 units=200,400'")->required();
-  tu->add_option("--random", tune.random, "Try a seeded random sample of N combinations")->check(CLI::NonNegativeNumber);
-  tu->add_option("--jobs", tune.jobs, "Trials at once (separate processes)")->check(CLI::Range(1, 256))->capture_default_str();
-  tu->add_option("--metric", tune.metric, "Rank by val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss")
-      ->capture_default_str();
-  CLI::Option* o_tepochs = tu->add_option("--epochs", tune_epochs, "Epochs per trial")->check(CLI::Range(1, 1000000));
-  tu->add_option("--limit-train", tune.limit_train, "Use only the first N training samples")->check(CLI::NonNegativeNumber);
-  tu->add_option("--limit-test", tune.limit_test, "Use only the first N test samples")->check(CLI::NonNegativeNumber);
-  tu->add_option("--out", tune.out_dir, "Folder for trials, results.csv and the best weights")->capture_default_str();
-  tu->add_option("--seed", tune.seed, "Seed of the --random sample");
-  add_common(tu, tune.common, true);
-
+  std::vector<std::string> command_names;
+  for (const Command& c : commands) command_names.emplace_back(c.name);
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::find(command_names.begin(), command_names.end(), argv[1]) == command_names.end()) {
+    return fail(2, fmt::format("unknown command \"{}\"{}; commands: {} (see graphrun --help)", argv[1],
+                               graphrun::did_you_mean(argv[1], command_names), names));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& ex) {
     if (ex.get_exit_code() == 0) return app.exit(ex);  // --help, --version
-    return fail(2, std::string(ex.what()) + " (see graphrun --help)");
+    return fail(2, std::string(ex.what()) + flag_suggestion(app, ex) + " (see graphrun --help)");
   }
 
   try {
-    if (o_epochs->count()) train.epochs = epochs;
-    if (o_batch->count()) train.batch_size = batch;
-    if (o_lr->count()) train.learning_rate = lr;
-    if (o_seed->count()) train.seed = seed;
-    if (o_val->count()) train.validation_split = val_split;
-    if (o_patience->count()) train.patience = patience;
-    if (o_monitor->count()) train.monitor = monitor;
-    if (o_schedule->count()) train.schedule = schedule;
-    if (o_warmup->count()) train.warmup_steps = warmup;
-    if (o_ibatch->count()) inspect.batch_size = inspect_batch;
-    if (t->parsed()) return run_train(train);
-    if (e->parsed()) return run_eval(eval);
-    if (p->parsed()) return run_predict(predict);
-    if (i->parsed()) return run_inspect(inspect);
-    if (pl->parsed()) return run_plugins(plugins);
-    if (pt->parsed()) return run_plot(plot);
-    if (o_tepochs->count()) tune.epochs = tune_epochs;
-    if (tu->parsed()) return run_tune(tune);
-    if (pa->parsed()) return run_plot_activations(plot_act);
-    return fail(2, "a command is required: train, eval, predict, inspect, plugins, plot, plot-activations or tune (see graphrun --help)");
+    for (const Command& c : commands) {
+      if (app.got_subcommand(c.name)) return c.run();
+    }
+    return fail(2, "a command is required: " + names + " (see graphrun --help)");
   } catch (const graphrun::Error& ex) {
     std::fflush(stdout);
     return fail(ex.is_bad_input() ? 2 : 1, ex.what());

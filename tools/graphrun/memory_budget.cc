@@ -45,16 +45,16 @@ uint64_t available_memory() {
   return 0;
 }
 
-int64_t check_parameter_memory(const io::ModelFile& m, const LoadedOptimizer& optimizer, uint64_t limit,
-                               const std::string& limit_source) {
-  const uint64_t params = static_cast<uint64_t>(io::parameter_count(m));
+int64_t check_parameter_memory(const std::string& model, int64_t parameters, const LoadedOptimizer& optimizer,
+                               uint64_t limit, const std::string& limit_source) {
+  const uint64_t params = static_cast<uint64_t>(parameters);
   const uint64_t slots = optimizer.entry->n_state_slots;
   const uint64_t need = params * 4 * (1 + slots);  // the loader caps the count far below overflow
   if (need > limit) {
     throw Error(ErrorKind::Runtime,
                 fmt::format("{}: {} parameters with {} optimizer state slot(s) each ({}) need {} bytes, more than {} of {} "
                             "bytes",
-                            m.path, params, slots, optimizer.entry->name, need, limit_source, limit));
+                            model, params, slots, optimizer.entry->name, need, limit_source, limit));
   }
   return static_cast<int64_t>(limit - need);
 }

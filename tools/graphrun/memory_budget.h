@@ -8,7 +8,6 @@
 #include <string>
 
 #include "core/plugin_host.h"
-#include "io/model_file.h"
 
 namespace graphrun::tool {
 
@@ -19,10 +18,10 @@ uint64_t parse_bytes(const std::string& text, const std::string& option);
 // MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read (then nothing is checked).
 uint64_t available_memory();
 
-// Parameters (4 bytes each) and the optimizer's state slots (4 bytes per parameter each) of
-// the model file; Error(Runtime) naming the model file, the figure and the limit when they
-// exceed `limit`. Returns what remains for a program's arena.
-int64_t check_parameter_memory(const io::ModelFile& m, const LoadedOptimizer& optimizer, uint64_t limit,
-                               const std::string& limit_source);
+// `parameters` (4 bytes each) and the optimizer's state slots (4 bytes per parameter each) of
+// the model file `model`; Error(Runtime) naming the model file, the figure and the limit when
+// they exceed `limit`. Returns what remains for a program's arena.
+int64_t check_parameter_memory(const std::string& model, int64_t parameters, const LoadedOptimizer& optimizer,
+                               uint64_t limit, const std::string& limit_source);
 
 }  // namespace graphrun::tool

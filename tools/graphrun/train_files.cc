@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "tools/graphrun/interrupt.h"
+#include "tools/graphrun/out_folder.h"
 
 namespace graphrun::tool {
 namespace {
@@ -25,10 +26,13 @@ std::string first_non_finite(const std::vector<std::pair<std::string, const Tens
 }  // namespace
 
 TrainFiles::TrainFiles(const std::string& out_dir, int64_t checkpoint_every, train::TrainingState identity,
-                       uint64_t resume_step, train::Trainer& trainer, const ParameterStore& params,
-                       const io::Scaler& scaler, const train::FitState& fit)
+                       uint64_t resume_step, bool replace_earlier, train::Trainer& trainer,
+                       const ParameterStore& params, const io::Scaler& scaler, const train::FitState& fit)
     : identity_(std::move(identity)),
       every_(checkpoint_every),
+      resume_step_(resume_step),
+      replace_earlier_(replace_earlier),
+      dir_(out_dir),
       trainer_(trainer),
       params_(params),
       scaler_(scaler),
@@ -38,10 +42,16 @@ TrainFiles::TrainFiles(const std::string& out_dir, int64_t checkpoint_every, tra
   checkpoint_ = (dir / "checkpoint.safetensors").string();
   history_csv_ = (dir / "history.csv").string();
   history_json_ = (dir / "history.json").string();
-  log_ = std::make_unique<train::StepLog>((dir / "steps.csv").string(), resume_step);
+}
+
+void TrainFiles::start_writing() {
+  if (log_ || dir_.empty()) return;
+  if (replace_earlier_) remove_earlier_run(dir_);
+  log_ = std::make_unique<train::StepLog>((std::filesystem::path(dir_) / "steps.csv").string(), resume_step_);
 }
 
 void TrainFiles::after_step(int64_t done, int64_t total) {
+  start_writing();
   const train::EpochProgress& p = trainer_.progress();
   const uint64_t step = trainer_.optimizer().steps();
   if (log_) log_->append(step, trainer_.epoch() + 1, p.batch, p.last_loss);
@@ -53,6 +63,7 @@ void TrainFiles::after_step(int64_t done, int64_t total) {
 }
 
 void TrainFiles::after_epoch(const std::vector<train::HistoryRow>& history) {
+  start_writing();
   if (log_) {
     train::write_history_csv(history_csv_, history);
     train::write_history_json(history_json_, history);
@@ -92,7 +103,7 @@ void TrainFiles::save(bool mid_epoch) {
 void TrainFiles::stop_if_interrupted(bool mid_epoch) {
   const int sig = pending_interrupt();
   if (!sig) return;
-  const std::string what = log_ ? fmt::format("wrote {} (continue with --resume {})", checkpoint_, checkpoint_)
+  const std::string what = !dir_.empty() ? fmt::format("wrote {} (continue with --resume {})", checkpoint_, checkpoint_)
                                 : std::string("nothing saved (no --out)");
   const std::string where = mid_epoch ? fmt::format("epoch {}, batch {}", trainer_.epoch() + 1, trainer_.progress().batch)
                                       : fmt::format("the end of epoch {}", trainer_.epoch());

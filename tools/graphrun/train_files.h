@@ -1,12 +1,15 @@
 // What `graphrun train` keeps on disk while it trains, and its clean stop on a signal.
 //
-// With --out DIR: DIR/steps.csv (train/step_log.h, one line per optimizer step),
+// With --out DIR (locked by the caller, out_folder.h): DIR/steps.csv (train/step_log.h, one line per optimizer step),
 // DIR/history.csv and .json (per epoch), and DIR/checkpoint.safetensors at every epoch end and
 // every --checkpoint-every optimizer steps. A checkpoint is written last, after the log and the
 // history it covers are on disk, so a resumed run never misses an entry (it cuts the extra
 // ones). Parameters or optimizer state that are no longer finite are never written: that is
 // Error(Runtime), and the previous checkpoint stays. After SIGINT/SIGTERM (interrupt.h) the
 // next step boundary writes a checkpoint and throws Interrupted.
+// Nothing is written before the first optimizer step: a run that fails before it leaves the
+// folder as it was. A run that replaces an earlier one removes that run's files at that moment,
+// so the folder never mixes two runs.
 #pragma once
 
 #include <cstdint>
@@ -28,10 +31,14 @@ class TrainFiles {
   // out_dir empty: nothing is written (signals still stop training). `identity` supplies the
   // checkpoint's seed, optimizer and model hash; resume_step is the resumed checkpoint's step
   // (0 for a new run); `fit` is fit()'s epoch-end state (FitHooks::state), saved as it is.
+  // replace_earlier: the folder's results are an earlier run's, removed at the first step.
   TrainFiles(const std::string& out_dir, int64_t checkpoint_every, train::TrainingState identity, uint64_t resume_step,
-             train::Trainer& trainer, const ParameterStore& params, const io::Scaler& scaler,
+             bool replace_earlier, train::Trainer& trainer, const ParameterStore& params, const io::Scaler& scaler,
              const train::FitState& fit);
 
+  // Before this run's first file: replaces the earlier run's, opens the step log. after_step
+  // and after_epoch call it; call it before writing any other file into the folder.
+  void start_writing();
   // After every optimizer step: (batches done in the epoch, batches in the epoch).
   void after_step(int64_t done, int64_t total);
   // After an epoch's history row (history: every epoch so far).
@@ -47,6 +54,9 @@ class TrainFiles {
 
   train::TrainingState identity_;
   int64_t every_;
+  uint64_t resume_step_;
+  bool replace_earlier_;
+  std::string dir_;
   train::Trainer& trainer_;
   const ParameterStore& params_;
   const io::Scaler& scaler_;

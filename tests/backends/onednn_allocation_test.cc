@@ -5,7 +5,8 @@
 // kernel (6-7 on average here), and a program that runs no oneDNN kernel allocates nothing.
 #include <gtest/gtest.h>
 
-#include "tests/onednn/onednn_test_util.h"
+#include "backends/registry.h"
+#include "tests/backends/consistency.h"
 #include "tests/support/allocation_counter.h"  // defines the counting malloc: this file only
 #include "tests/support/test_activations.h"
 
@@ -33,7 +34,7 @@ TEST(OnednnAllocations, AStepAllocatesTheSameFewBlocksEveryTime) {
   ParameterStore params = ParameterStore::initialize(net.g, 1);
   ThreadPool pool(2);
   std::vector<NodeId> outputs{net.loss, net.grads[0], net.grads[1], net.grads[2]};
-  auto p = testing::compile_on(net.g, params, "onednn", outputs, pool, 32);
+  auto p = testing::compile_on(net.g, params, backends::chain("onednn"), outputs, pool, 32);
   testing::fill_inputs(*p, 3, 0.0f, 1.0f);
   int64_t native = 0;
   for (const ScheduledNode& s : p->schedule()) native += s.backend == "onednn";
@@ -57,7 +58,7 @@ TEST(OnednnAllocations, ProgramsWithoutOnednnKernelsAllocateNothing) {
   NodeId loss = ops::mean_squared_error(g, a, t);
   ParameterStore params = ParameterStore::initialize(g, 1);
   ThreadPool pool(2);
-  auto p = testing::compile_on(g, params, "onednn", {loss}, pool);
+  auto p = testing::compile_on(g, params, backends::chain("onednn"), {loss}, pool);
   for (const ScheduledNode& s : p->schedule()) EXPECT_NE(s.backend, "onednn");
   p->run();
   testing::AllocationCount count;

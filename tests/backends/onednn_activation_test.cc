@@ -8,7 +8,7 @@
 
 #include "core/plugin_host.h"
 #include "graphrun/plugin.h"
-#include "tests/onednn/onednn_test_util.h"
+#include "tests/backends/onednn_test_util.h"
 
 namespace graphrun {
 namespace {
@@ -91,14 +91,13 @@ std::vector<std::vector<double>> param_sets(const graphrun_activation& fn) {
 
 TEST(OnednnActivations, DeclaredEquivalentsMatchTheirKernelsForwardAndBackward) {
   for (const graphrun_activation& fn : kEntries) {
+    const graphrun_activation* f = &fn;
     for (const auto& params : param_sets(fn)) {
-      for (int64_t n : testing::kEdgeSizes) {
+      for (int64_t n : {1, 3, 17, 31, 33, 63, 65, 127, 129, 784}) {
         const std::string what = std::string(fn.name) + (params.empty() ? "" : " p=" + std::to_string(params[0])) +
                                  " [" + std::to_string(n) + ",17]";
-        auto c = testing::check_op(
-            what, {Shape{n, 17}},
-            [&](Graph& g, const std::vector<NodeId>& in) { return ops::activation(g, in[0], &fn, params); }, 2e-5,
-            2e-5, -5.0f, 5.0f);
+        auto c = testing::on_onednn(what, {testing::in({n, 17})}, BUILD(ops::activation(g, x[0], f, params)), 2e-5,
+                                    2e-5, -5.0, 5.0);
         const ScheduledNode* f = c.scheduled(OpKind::Activation);
         const ScheduledNode* b = c.scheduled(OpKind::ActivationGrad);
         ASSERT_TRUE(f && b);
@@ -112,15 +111,15 @@ TEST(OnednnActivations, DeclaredEquivalentsMatchTheirKernelsForwardAndBackward) 
 
 TEST(OnednnActivations, AModelMixingNativeAndFallbackActivationsMatchesTheReference) {
   // x[32,20] -> matmul w -> + b -> sigmoid (native) -> matmul v -> cube (no equivalent) -> mean
-  auto c = testing::check_op(
-      "mixed model", {Shape{32, 20}, Shape{20, 16}, Shape{16}, Shape{16, 8}},
-      [](Graph& g, const std::vector<NodeId>& in) {
-        NodeId h = ops::activation(g, ops::add(g, ops::matmul(g, in[0], in[1]), in[2]), &kEntries[0], {});
-        return ops::mean(g, ops::activation(g, ops::matmul(g, h, in[3]), &kCube, {}));
+  auto c = testing::on_onednn(
+      "mixed model", {testing::in({32, 20}), testing::in({20, 16}), testing::in({16}), testing::in({16, 8})},
+      [](Graph& g, const testing::Inputs& x) {
+        NodeId h = ops::activation(g, ops::add(g, ops::matmul(g, x[0], x[1]), x[2]), &kEntries[0], {});
+        return ops::mean(g, ops::activation(g, ops::matmul(g, h, x[3]), &kCube, {}));
       },
       1e-5, 1e-4);
   int checked = 0;
-  for (const ScheduledNode& s : c.onednn->schedule()) {
+  for (const ScheduledNode& s : c.program->schedule()) {
     const Node& n = c.g->node(s.node);
     if (n.op != OpKind::Activation && n.op != OpKind::ActivationGrad) continue;
     ++checked;
@@ -139,8 +138,8 @@ TEST(OnednnActivations, RowWiseActivationsAreDeclined) {
   static const graphrun_activation rowwise = {sizeof(graphrun_activation), "t_rowwise", "row-wise for tests",
                                               GRAPHRUN_ACTIVATION_ROWWISE, nullptr, 0, fwd<cube_f>, bwd<cube_d>,
                                               nullptr, nullptr, equivalent<GRAPHRUN_ONEDNN_TANH, false>};
-  auto c = testing::check_op("rowwise", {Shape{4, 6}}, [](Graph& g, const std::vector<NodeId>& in) {
-    return ops::activation(g, in[0], &rowwise, {});
+  auto c = testing::on_onednn("rowwise", {testing::in({4, 6})}, [](Graph& g, const testing::Inputs& x) {
+    return ops::activation(g, x[0], &rowwise, {});
   });
   const ScheduledNode* f = c.scheduled(OpKind::Activation);
   ASSERT_NE(f, nullptr);
@@ -164,10 +163,10 @@ TEST(OnednnActivations, BuiltPluginsDeclaredEquivalentsMatchTheirOwnKernels) {
     if (fn.onednn_equivalent(params.data(), &alpha, &beta) == GRAPHRUN_ONEDNN_NONE) continue;
     ++native;
     for (int64_t n : {int64_t{1}, int64_t{33}, int64_t{784}}) {
-      auto c = testing::check_op(
-          std::string(fn.name) + " plugin [" + std::to_string(n) + ",17]", {Shape{n, 17}},
-          [&](Graph& g, const std::vector<NodeId>& in) { return ops::activation(g, in[0], &fn, params); }, 2e-5, 2e-5,
-          -6.0f, 6.0f);
+      const graphrun_activation* f = &fn;
+      auto c = testing::on_onednn(std::string(fn.name) + " plugin [" + std::to_string(n) + ",17]",
+                                  {testing::in({n, 17})}, BUILD(ops::activation(g, x[0], f, params)), 2e-5, 2e-5, -6.0,
+                                  6.0);
       EXPECT_EQ(c.scheduled(OpKind::Activation)->backend, "onednn") << fn.name;
       EXPECT_EQ(c.scheduled(OpKind::ActivationGrad)->backend, "onednn") << fn.name;
     }
