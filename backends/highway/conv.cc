@@ -142,9 +142,11 @@ void col2im(const WindowGeometry& g, float* col, float* dx) {
   }
 }
 
-// Threads for work over `items` (samples or row blocks) of `macs` multiply-adds in total.
+// Threads for work over `items` (samples or row blocks) of `macs` multiply-adds in total: the
+// count core/partition.h's cost model chooses for the FLOPs (a convolution reuses each input
+// many times, so its bytes are left out).
 int64_t tasks_for(int64_t items, int64_t macs, ThreadPool& pool) {
-  return std::max<int64_t>(1, std::min(items, threads_for(macs, pool.size())));
+  return std::max<int64_t>(1, std::min(items, graphrun::tasks_for(2.0 * static_cast<double>(macs), 0.0, pool.size())));
 }
 
 // The weight gradient's parts: a fixed count (not the thread count, so the sums do not depend
