@@ -20,18 +20,21 @@ constexpr int kSpinIterations = 20000;
 constexpr uint64_t kTaskBits = 32;
 constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
 uint64_t generation_of(uint64_t v) { return v >> kTaskBits; }
+constexpr uint64_t kTaken = uint64_t{1} << 63;
 
 }  // namespace
 
-// The job word packs (generation << 32 | next task index). A thread claims a task with a CAS
-// that also checks the generation, so a worker that wakes late can never run a task of a job
+// The job word packs (generation << 32 | next task index past the offered ones). A thread
+// claims such a task with a CAS that also checks the generation, and an offered task with a
+// CAS on its offer that expects the generation still open, so a worker that wakes late can never run a task of a job
 // that has ended, and the caller never waits for workers that did not take part: it waits
 // only for the tasks to be done. A job's fields (function, task count) are written before its
 // generation is published and read only under a claim that validates it.
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = usable_cpus();
+  offers_ = std::make_unique<Offer[]>(static_cast<size_t>(threads));
   workers_.reserve(static_cast<size_t>(threads - 1));
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -64,6 +67,17 @@ bool ThreadPool::run_one_task(uint64_t generation) {
   }
 }
 
+// A claim succeeds only while the offer is open, i.e. while its job has not finished (a job
+// finishes when all its tasks are done), so the job's function read after it is this job's.
+void ThreadPool::run_offered(int64_t w, uint64_t generation) {
+  uint64_t open = generation;
+  if (offers_[static_cast<size_t>(w)].generation.compare_exchange_strong(open, generation | kTaken, std::memory_order_acq_rel,
+                                                                         std::memory_order_relaxed)) {
+    (*job_fn_.load(std::memory_order_relaxed))(w);
+    tasks_done_.fetch_add(1, std::memory_order_release);
+  }
+}
+
 void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   if (tasks <= 0) return;
   usage_.most_tasks = std::max(usage_.most_tasks, tasks);
@@ -76,16 +90,19 @@ void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   job_fn_.store(&fn, std::memory_order_relaxed);
   job_tasks_.store(tasks, std::memory_order_relaxed);
   tasks_done_.store(0, std::memory_order_relaxed);
-  // Published with task 0 already taken by the caller: task 0 always runs on the calling thread
-  // and, with one worker, task 1 on the worker (unless it is late). Kernels that split a weight
-  // matrix by rows then find each part in the cache of the core that used it last step.
-  job_.store(generation << kTaskBits | 1, std::memory_order_seq_cst);  // publishes the job
+  // Task 0 runs on the calling thread and task w is offered to worker w; only tasks past the
+  // pool's size go to whoever comes first. Kernels that split a weight matrix by rows then find
+  // each part in the cache of the core that used it last step, on any number of cores.
+  const int64_t offered = std::min<int64_t>(tasks, size());
+  for (int64_t w = 1; w < offered; ++w) offers_[static_cast<size_t>(w)].generation.store(generation, std::memory_order_relaxed);
+  job_.store(generation << kTaskBits | static_cast<uint64_t>(offered), std::memory_order_seq_cst);  // publishes the job
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
   fn(0);
   tasks_done_.fetch_add(1, std::memory_order_release);
+  for (int64_t w = 1; w < offered; ++w) run_offered(w, generation);  // a late worker's task
   while (run_one_task(generation)) {
   }
   while (tasks_done_.load(std::memory_order_acquire) != tasks) cpu_relax();
@@ -115,7 +132,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t
   run(chunks, [&](int64_t t) { fn(n * t / chunks, n * (t + 1) / chunks); });
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;  // the generation at construction: no job posted yet
   for (;;) {
     int spins = 0;
@@ -137,6 +154,7 @@ void ThreadPool::worker_loop() {
       broadcast_pending_.fetch_sub(1, std::memory_order_release);
       continue;
     }
+    run_offered(index, seen);
     while (run_one_task(seen)) {
     }
   }

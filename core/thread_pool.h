@@ -1,9 +1,11 @@
 // ThreadPool: one persistent pool serving every kernel; no thread is created per step.
 //
 // run(tasks, fn) calls fn(task) for task in [0, tasks) spread over the pool's threads and the
-// caller, and returns when all are done. The caller runs task 0; the rest are claimed
-// dynamically, so when a worker is descheduled (a busy machine) the caller runs its share
-// instead of waiting for it. Workers
+// caller, and returns when all are done. The caller runs task 0 and worker w task w (w <
+// size()), so a kernel's part t stays on one core job after job; workers past the job's task
+// count do not touch it. A task nobody has claimed when the caller is done with its own is run
+// by the caller (a descheduled worker delays nothing); tasks past size() are claimed
+// dynamically. Workers
 // spin briefly before sleeping, so back-to-back kernels of a training step hand work over in
 // well under a microsecond. Tasks must not throw. Not re-entrant: a task
 // must not call run() on the same pool. One caller at a time (a Program runs on one thread).
@@ -12,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,11 +59,19 @@ class ThreadPool {
   static ThreadPool& global();
 
  private:
-  void worker_loop();
-  // Claims and runs one task of the job of this generation; false when none is left.
+  void worker_loop(int index);
+  // Claims and runs one task past size() of the job of this generation; false when none is left.
   bool run_one_task(uint64_t generation);
+  // Runs task w of the job of this generation unless someone has claimed it.
+  void run_offered(int64_t w, uint64_t generation);
+
+  // Task w of a job is offered to worker w: its generation, | kTaken once claimed.
+  struct alignas(64) Offer {
+    std::atomic<uint64_t> generation{0};
+  };
 
   std::vector<std::thread> workers_;
+  std::unique_ptr<Offer[]> offers_;  // [size()], entry 0 unused (the caller's)
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<uint64_t> job_{0};  // generation << 32 | next task

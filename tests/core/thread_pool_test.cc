@@ -39,6 +39,24 @@ TEST(ThreadPool, TheCallerRunsTaskZero) {
   }
 }
 
+// Task w is offered to worker w only: a job of fewer tasks than threads involves only the
+// caller and the workers of its task numbers (task 1 runs on worker 1, or on the caller when
+// worker 1 is late), so a kernel's parts stay on the same cores whatever the pool's size.
+TEST(ThreadPool, TaskWStaysWithWorkerW) {
+  ThreadPool pool(4);
+  std::mutex m;
+  std::vector<std::thread::id> ran_one;
+  for (int rep = 0; rep < 2000; ++rep) {
+    pool.run(2, [&](int64_t t) {
+      if (t != 1) return;
+      std::lock_guard<std::mutex> lock(m);
+      if (std::find(ran_one.begin(), ran_one.end(), std::this_thread::get_id()) == ran_one.end())
+        ran_one.push_back(std::this_thread::get_id());
+    });
+  }
+  EXPECT_LE(ran_one.size(), 2u) << "task 1 ran on a worker other than worker 1";
+}
+
 TEST(ThreadPool, ParallelForCoversTheRangeOnce) {
   ThreadPool pool(3);
   for (int64_t n : {1, 2, 5, 17, 1000, 100003}) {

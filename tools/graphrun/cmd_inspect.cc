@@ -51,8 +51,9 @@ void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch,
     op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
   }
   const double b = static_cast<double>(batch);
-  fmt::print("\n{} program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread)\n", mode,
-             p.schedule().size(), batch);
+  fmt::print("\n{} program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread, own: the "
+             "backend's threads)\n",
+             mode, p.schedule().size(), batch);
   fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
              "FLOP/sample", "tasks", "backend", "notes (mode, declined by earlier backends, fusion)");
   for (size_t i = 0; i < p.schedule().size(); ++i) {
