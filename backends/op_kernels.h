@@ -136,8 +136,10 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
     case OpKind::Conv2dGradWeight: {
       const ops::WindowGeometry g = ops::window_geometry(c.inputs[0].shape, c.inputs[1].shape, node.window);
       K::reserve_conv_scratch(g);
+      // The per-part sums of dW, shared by the pool's threads: the kernel owns them.
+      auto partials = std::make_shared<std::vector<float>>(static_cast<size_t>(K::conv2d_weight_partials(g)));
       const float *x = in(0), *dy = in(1);
-      return make_kernel([=] { K::conv2d_backward_weight(g, x, dy, y, *pool); });
+      return make_kernel([=] { K::conv2d_backward_weight(g, x, dy, y, partials->data(), *pool); });
     }
     case OpKind::AddChannels:
     case OpKind::SumChannels: {

@@ -46,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 INFER_PASSES = 3
 MODELS = ["models/fashion_sigmoid_sgd1.json", "models/fashion_sigmoid_batch32.json", "models/fashion_relu_deep.json",
-          "models/fashion_cnn.json"]
+          "models/fashion_wide.json", "models/fashion_cnn.json"]
 
 FMA_LOOP = r"""
 #include <immintrin.h>
@@ -214,6 +214,8 @@ def torch_worker(args):
             torch.nn.init.xavier_uniform_(t)
         elif kind == "he_uniform":  # sqrt(6 / fan_in), fan_in = C/groups*kh*kw or the inputs
             torch.nn.init.kaiming_uniform_(t, nonlinearity="relu")
+        elif kind == "he_normal":  # std sqrt(2 / fan_in), as graphrun's he_normal
+            torch.nn.init.kaiming_normal_(t, nonlinearity="relu")
         elif kind == "zeros":
             t.zero_()
         elif kind == "normal":
@@ -355,9 +357,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=1, choices=[1, 2, 3])
     ap.add_argument("--limit-train-sgd1", type=int, default=10000,
-                    help="training samples for the batch-1 model (0: all 60000); the others use all")
+                    help="training samples for the batch-1 model (0: all 60000)")
     ap.add_argument("--limit-train-cnn", type=int, default=0,
                     help="training samples for the convolutional models (0: all 60000)")
+    ap.add_argument("--limit-train-wide", type=int, default=16384,
+                    help="training samples for fashion_wide.json (120 MFLOP per sample; 0: all 60000); the others use all")
     ap.add_argument("--backend", default="highway")
     ap.add_argument("--graphrun", default=None, help="the graphrun binary (default: build/perf, build, PATH)")
     ap.add_argument("--models", nargs="*", default=MODELS)
@@ -386,7 +390,9 @@ def main():
     for model in args.models:
         mf = load_model(os.path.join(ROOT, model))
         convolutional = any(l.get("op") == "conv2d" for l in mf["layers"])
-        limit = args.limit_train_sgd1 if mf["training"]["batch_size"] == 1 else args.limit_train_cnn if convolutional else 0
+        limit = (args.limit_train_sgd1 if mf["training"]["batch_size"] == 1
+                 else args.limit_train_wide if os.path.basename(model) == "fashion_wide.json"
+                 else args.limit_train_cnn if convolutional else 0)
         fps = train_flops_per_sample(mf)
         res = {"torch": run_torch(model, args, limit), "graphrun": run_graphrun(model, args, limit)}
         row = {"model": os.path.basename(model), "batch": mf["training"]["batch_size"], "threads": args.threads}

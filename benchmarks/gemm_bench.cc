@@ -3,6 +3,9 @@
 // benchmark checks its result against the reference once before timing. Counter: GFLOP/s
 // (2 M N K flops per call).
 #include <benchmark/benchmark.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -121,8 +124,11 @@ void register_all() {
         ->Unit(benchmark::kMicrosecond);
   }
   // The backward GEMMs of a 784 -> 500 dense layer at batch 32: dX = dY W^T (B transposed)
-  // and dW = X^T dY (A transposed).
-  const int64_t backward[][5] = {{32, 784, 500, 0, 1}, {784, 500, 32, 1, 0}};
+  // and dW = X^T dY (A transposed); the wide network's (batch 256) forward, dX and dW.
+  const int64_t backward[][5] = {{32, 784, 500, 0, 1},    {784, 500, 32, 1, 0},    {256, 4096, 784, 0, 0},
+                                 {256, 784, 4096, 0, 1},  {784, 4096, 256, 1, 0},  {256, 4096, 4096, 0, 0},
+                                 {256, 4096, 4096, 0, 1}, {4096, 4096, 256, 1, 0}, {256, 10, 4096, 0, 0},
+                                 {256, 4096, 10, 0, 1},   {4096, 10, 256, 1, 0}};
   for (const auto& s : backward) {
     for (int threads : {1, 2}) {
       benchmark::RegisterBenchmark("gemm/highway_transposed", BM_GemmHighway)
@@ -133,6 +139,60 @@ void register_all() {
     }
   }
 }
+
+// The FMA-loop peak of this run, the denominator of "% of peak": 12 independent accumulators
+// of the widest vectors (AVX-512, else AVX2), 2 flops per lane per FMA, on `threads` threads.
+#if defined(__x86_64__)
+// 12 independent FMA chains (more than latency x throughput: 4 x 2 on Zen 5), unrolled by hand.
+#define GRAPHRUN_FMA12(fma, acc, a, b) \
+  acc##0 = fma(acc##0, a, b), acc##1 = fma(acc##1, a, b), acc##2 = fma(acc##2, a, b), acc##3 = fma(acc##3, a, b), \
+  acc##4 = fma(acc##4, a, b), acc##5 = fma(acc##5, a, b), acc##6 = fma(acc##6, a, b), acc##7 = fma(acc##7, a, b), \
+  acc##8 = fma(acc##8, a, b), acc##9 = fma(acc##9, a, b), acc##10 = fma(acc##10, a, b), acc##11 = fma(acc##11, a, b)
+__attribute__((target("avx512f"))) float fma_avx512(int64_t n) {
+  const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.001f);
+  // Distinct starting values, so the compiler cannot merge the chains.
+  __m512 c0 = _mm512_set1_ps(0), c1 = _mm512_set1_ps(1), c2 = _mm512_set1_ps(2), c3 = _mm512_set1_ps(3), c4 = _mm512_set1_ps(4), c5 = _mm512_set1_ps(5),
+         c6 = _mm512_set1_ps(6), c7 = _mm512_set1_ps(7), c8 = _mm512_set1_ps(8), c9 = _mm512_set1_ps(9), c10 = _mm512_set1_ps(10), c11 = _mm512_set1_ps(11);
+  for (int64_t i = 0; i < n; ++i) GRAPHRUN_FMA12(_mm512_fmadd_ps, c, a, b);
+  const __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                                 _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)),
+                                               _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11))));
+  float out[16];
+  _mm512_storeu_ps(out, s);
+  return out[0];
+}
+__attribute__((target("avx2,fma"))) float fma_avx2(int64_t n) {
+  const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
+  // Distinct starting values, so the compiler cannot merge the chains.
+  __m256 c0 = _mm256_set1_ps(0), c1 = _mm256_set1_ps(1), c2 = _mm256_set1_ps(2), c3 = _mm256_set1_ps(3), c4 = _mm256_set1_ps(4), c5 = _mm256_set1_ps(5),
+         c6 = _mm256_set1_ps(6), c7 = _mm256_set1_ps(7), c8 = _mm256_set1_ps(8), c9 = _mm256_set1_ps(9), c10 = _mm256_set1_ps(10), c11 = _mm256_set1_ps(11);
+  for (int64_t i = 0; i < n; ++i) GRAPHRUN_FMA12(_mm256_fmadd_ps, c, a, b);
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                                 _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)),
+                                               _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11))));
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+#undef GRAPHRUN_FMA12
+
+void BM_FmaPeak(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  ThreadPool& pool = pool_of(threads);
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  constexpr int64_t kIters = 1 << 16;
+  std::vector<float> sink(static_cast<size_t>(threads));
+  for (auto _ : state) {
+    pool.run(threads, [&](int64_t t) { sink[static_cast<size_t>(t)] = avx512 ? fma_avx512(kIters) : fma_avx2(kIters); });
+    benchmark::DoNotOptimize(sink.data());
+  }
+  const double flops_per_call = 2.0 * 12 * (avx512 ? 16 : 8) * kIters * threads;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops_per_call * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
+  state.SetLabel(avx512 ? "avx512" : "avx2");
+}
+BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+#endif
 
 const bool registered = (register_all(), true);
 

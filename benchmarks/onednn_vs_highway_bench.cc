@@ -26,7 +26,12 @@ namespace {
 struct Shape3 {
   int64_t m, k, n;
 };
-constexpr Shape3 kShapes[] = {{32, 784, 500}, {32, 500, 300}, {32, 300, 100}, {256, 784, 500}, {1024, 1024, 1024}};
+// The seed models' layers at M (batch) 1, 32, 256 and 1024, 1024^3, and the wide network's
+// forward shapes (models/fashion_wide.json, batch 256).
+constexpr Shape3 kShapes[] = {{1, 784, 500},    {1, 500, 300},      {1, 300, 100},       {32, 784, 500},
+                              {32, 500, 300},   {32, 300, 100},     {256, 784, 500},     {256, 500, 300},
+                              {256, 300, 100},  {1024, 784, 500},   {1024, 500, 300},    {1024, 300, 100},
+                              {1024, 1024, 1024}, {256, 784, 4096}, {256, 4096, 4096},   {256, 4096, 10}};
 
 ThreadPool& pool_of(int threads) {
   static ThreadPool one(1), two(2);

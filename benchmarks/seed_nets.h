@@ -3,6 +3,7 @@
 //
 //   sigmoid: 784 -> 400 sigmoid -> 10 softmax, with biases (seed models 1 and 2)
 //   relu:    784 -> 500 -> 300 -> 100 relu -> 10 softmax (seed model 3)
+//   wide:    784 -> 4096 -> 4096 relu -> 10 softmax (models/fashion_wide.json, compute-bound)
 #pragma once
 
 #include <cstdint>
@@ -13,9 +14,16 @@
 
 namespace graphrun::bench {
 
-enum class Net { Sigmoid, Relu };
+enum class Net { Sigmoid, Relu, Wide };
 
-inline const char* net_name(Net net) { return net == Net::Sigmoid ? "sigmoid_784_400_10" : "relu_784_500_300_100_10"; }
+inline const char* net_name(Net net) {
+  switch (net) {
+    case Net::Sigmoid: return "sigmoid_784_400_10";
+    case Net::Relu: return "relu_784_500_300_100_10";
+    case Net::Wide: return "wide_784_4096_4096_10";
+  }
+  return "";
+}
 
 inline train::SequentialSpec spec_of(Net net) {
   train::SequentialSpec s;
@@ -30,6 +38,8 @@ inline train::SequentialSpec spec_of(Net net) {
   };
   if (net == Net::Sigmoid) {
     s.layers = {dense("hidden", 400, "sigmoid"), dense("output", 10, "softmax")};
+  } else if (net == Net::Wide) {
+    s.layers = {dense("wide", 4096, "relu"), dense("wide_1", 4096, "relu"), dense("output", 10, "softmax")};
   } else {
     s.layers = {dense("dense", 500, "relu"), dense("dense_1", 300, "relu"), dense("dense_2", 100, "relu"),
                 dense("dense_3", 10, "softmax")};

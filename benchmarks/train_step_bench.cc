@@ -135,8 +135,9 @@ void BM_Inference(benchmark::State& state, Net net, std::string backend, int64_t
 
 // train/sigmoid_784_400_10/batch:32/highway/threads:2, ...: backends side by side.
 const int kRegistered = [] {
-  for (Net net : {Net::Sigmoid, Net::Relu}) {
+  for (Net net : {Net::Sigmoid, Net::Relu, Net::Wide}) {
     for (int64_t batch : {1, 32, 256}) {
+      if (net == Net::Wide && batch != 256) continue;  // the wide network's workload is batch 256
       for (int threads : {1, 2}) {
         for (const char* backend : {"highway", "onednn"}) {
           const std::string name = std::string("train/") + net_name(net) + "/batch:" + std::to_string(batch) + "/" +

@@ -51,6 +51,8 @@ class Backend {
   // Called once after all nodes of a Program are prepared, with the same thread pool; lets a
   // backend set its own runtime's thread count. Default: nothing.
   virtual void configure_threads(int threads) { (void)threads; }
+  // Whether its kernels run on the Program's thread pool (false: a runtime of its own).
+  virtual bool runs_on_pool() const { return true; }
   // Called once on every thread of the Program's pool after compilation: allocate per-thread
   // scratch here, so that no step allocates. Default: nothing.
   virtual void prepare_thread() {}

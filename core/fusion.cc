@@ -4,9 +4,12 @@
 
 namespace graphrun {
 
-FusionPlan plan_fusion(const Graph& g, const std::vector<bool>& needed, const std::vector<bool>& is_output,
-                       const std::map<std::string, std::string>& pinned, FunctionRef<bool(const Node&)> fuses,
-                       std::vector<int32_t>& step, std::vector<NodeId>& root) {
+FusionPlan plan_fusion(const Graph& g, Schedule& s, const std::map<std::string, std::string>& pinned,
+                       FunctionRef<bool(const Node&)> fuses) {
+  const std::vector<bool>& needed = s.needed;
+  const std::vector<bool>& is_output = s.is_output;
+  std::vector<int32_t>& step = s.step;
+  std::vector<NodeId>& root = s.root;
   const size_t n = static_cast<size_t>(g.size());
   FusionPlan plan{std::vector<NodeId>(n, kNoNode), std::vector<FusedNodes>(n)};
   std::vector<int32_t> uses(n, 0);

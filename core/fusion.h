@@ -1,4 +1,4 @@
-// Epilogue fusion for Program::compile: the nodes that read a MatMul's result and that its
+// Compile stage 2, epilogue fusion: the nodes that read a MatMul's result and that its
 // kernel can compute on the way out (core/epilogue.h), so they run no kernel of their own.
 //
 //   forward:  MatMul -> bias Add [-> elementwise Activation]. The MatMul's result is read by the
@@ -19,6 +19,7 @@
 
 #include "core/function_ref.h"
 #include "core/graph.h"
+#include "core/schedule.h"
 
 namespace graphrun {
 
@@ -34,11 +35,10 @@ struct FusionPlan {
   std::vector<FusedNodes> of;      // by node: what a MatMul computes besides its product
 };
 
-// step[i]: node i's position in the schedule (-1: not a step); root[i]: the node whose buffer
-// holds node i's value. Both are updated: a fused node's step becomes its MatMul's (when its
-// value is written) and the nodes of a chain that share a buffer get that buffer's root.
-FusionPlan plan_fusion(const Graph& g, const std::vector<bool>& needed, const std::vector<bool>& is_output,
-                       const std::map<std::string, std::string>& pinned, FunctionRef<bool(const Node&)> fuses,
-                       std::vector<int32_t>& step, std::vector<NodeId>& root);
+// Updates s: a fused node's step becomes its MatMul's (when its value is written) and the
+// nodes of a chain that share a buffer get that buffer's root. fuses(matmul): whether the
+// backend the MatMul would run on fuses epilogues.
+FusionPlan plan_fusion(const Graph& g, Schedule& s, const std::map<std::string, std::string>& pinned,
+                       FunctionRef<bool(const Node&)> fuses);
 
 }  // namespace graphrun

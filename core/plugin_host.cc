@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
 
 // The staging area one module registers into during its init; committed to the registry only
@@ -211,15 +212,15 @@ std::vector<std::string> split_path_list(const char* s) {
   return out;
 }
 
+// "; known: a, b, c; did you mean ...?" after an unknown name, and where other plugins come from.
 template <class Map>
-std::string known_names(const Map& m) {
-  if (m.empty()) return "none (no plugin loaded: check --plugin-dir and GRAPHRUN_PLUGIN_PATH)";
-  std::string s;
-  for (const auto& [name, _] : m) {
-    if (!s.empty()) s += ", ";
-    s += name;
-  }
-  return s;
+std::string known_names(const Map& m, std::string_view unknown) {
+  if (m.empty()) return "; known: none (no plugin loaded: check --plugin-dir and GRAPHRUN_PLUGIN_PATH)";
+  std::vector<std::string> names;
+  for (const auto& [name, _] : m) names.emplace_back(name);
+  std::string s = "; known: ";
+  for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+  return s + did_you_mean(unknown, names) + " (another plugin's? load its folder with --plugin-dir or GRAPHRUN_PLUGIN_PATH)";
 }
 
 }  // namespace
@@ -382,12 +383,12 @@ const LoadedOptimizer* PluginRegistry::find_optimizer(std::string_view name) con
 
 const LoadedActivation& PluginRegistry::activation(std::string_view name) const {
   if (const LoadedActivation* a = find_activation(name)) return *a;
-  throw Error(ErrorKind::BadInput, fmt::format("unknown activation '{}'; known: {}", name, known_names(impl_->activations)));
+  throw Error(ErrorKind::BadInput, fmt::format("unknown activation '{}'{}", name, known_names(impl_->activations, name)));
 }
 
 const LoadedOptimizer& PluginRegistry::optimizer(std::string_view name) const {
   if (const LoadedOptimizer* o = find_optimizer(name)) return *o;
-  throw Error(ErrorKind::BadInput, fmt::format("unknown optimizer '{}'; known: {}", name, known_names(impl_->optimizers)));
+  throw Error(ErrorKind::BadInput, fmt::format("unknown optimizer '{}'{}", name, known_names(impl_->optimizers, name)));
 }
 
 std::vector<const LoadedActivation*> PluginRegistry::activations() const {
@@ -429,11 +430,12 @@ std::vector<double> resolve_params(const graphrun_param* params, uint32_t n,
     uint32_t i = 0;
     while (i < n && name != params[i].name) ++i;
     if (i == n) {
-      std::string known;
-      for (uint32_t k = 0; k < n; ++k) known += (k ? ", " : "") + std::string(params[k].name);
+      std::vector<std::string> known;
+      for (uint32_t k = 0; k < n; ++k) known.emplace_back(params[k].name);
       throw Error(ErrorKind::BadInput,
                   n == 0 ? fmt::format("{}: unknown parameter '{}': it takes no parameters", context, name)
-                         : fmt::format("{}: unknown parameter '{}'; known: {}", context, name, known));
+                         : fmt::format("{}: unknown parameter '{}'; known: {}{}", context, name,
+                                       fmt::join(known, ", "), did_you_mean(name, known)));
     }
     if (set[i]) throw Error(ErrorKind::BadInput, fmt::format("{}: parameter '{}' is given twice", context, name));
     const graphrun_param& p = params[i];

@@ -1,9 +1,11 @@
 // Program: a graph compiled for one concrete batch size.
 //
-// compile() schedules the nodes the requested outputs need (the graph's own topological
-// order), plans their memory (one arena; buffers whose lifetimes do not overlap share bytes;
-// reshape is a view), binds every node to a kernel of the first backend in the chain that
-// accepts it, and allocates. run() then executes the kernels in order and allocates nothing.
+// compile() runs the stages, one file each (core/README.md): the schedule (schedule.h: which
+// nodes the requested outputs need, in the graph's own topological order), epilogue fusion
+// (fusion.h), the memory plan (memory_plan.h: one arena; buffers whose lifetimes do not
+// overlap share bytes; reshape is a view), kernel binding (kernel_binding.h: every node to the
+// first backend in its chain that accepts it). run() then executes the kernels in order and
+// allocates nothing.
 //
 // Thread safety: one thread runs a Program at a time; kernels use the options' thread pool.
 #pragma once
@@ -16,51 +18,15 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/compile_options.h"
 #include "core/function_ref.h"
 #include "core/graph.h"
+#include "core/kernel_binding.h"
+#include "core/memory_plan.h"
 #include "core/parameters.h"
 #include "core/thread_pool.h"
 
 namespace graphrun {
-
-struct CompileOptions {
-  // Backends to try for each node, best first. The last should run every op (reference).
-  std::vector<Backend*> backends;
-  // Node name -> backend name: try that backend first for that node.
-  std::map<std::string, std::string> pinned;
-  ThreadPool* pool = nullptr;  // nullptr: ThreadPool::global()
-  // Nodes whose values stay readable after run() (losses, gradients, predictions). Inputs
-  // and parameters always are.
-  std::vector<NodeId> outputs;
-  // > 0: a memory plan whose arena is larger is refused (Error Runtime, with both figures)
-  // before the arena is allocated.
-  int64_t max_arena_bytes = 0;
-  // Fuse a bias add, and an elementwise activation when nothing else reads its input, into
-  // the MatMul before them (Epilogue in core/epilogue.h), where the MatMul's backend can.
-  bool fuse_epilogues = true;
-  // Training mode: batch norm normalises with the batch's statistics and updates its running
-  // statistics, dropout drops. Inference mode (false): batch norm uses the running statistics,
-  // dropout is the identity (a view). Graphs without those ops run the same in both.
-  bool training = false;
-  // The seed and step the kernels read when they run; nullptr: the Program's own (run_state()).
-  RunState* run_state = nullptr;
-};
-
-// Where a value lives in the arena and for which steps it must stay intact.
-struct BufferPlan {
-  NodeId node;
-  int64_t offset;
-  int64_t bytes;
-  int32_t first_step;  // the step that writes it (-1: written before run, an input)
-  int32_t last_step;   // the last step that reads it (INT32_MAX: readable after run)
-};
-
-struct ScheduledNode {
-  NodeId node;
-  std::string backend;   // which backend runs it
-  std::string declined;  // why earlier backends in the chain declined ("" if none did)
-  NodeId fused_into = kNoNode;  // the MatMul whose kernel computes this node too (its own does nothing)
-};
 
 class Program {
  public:
@@ -77,6 +43,9 @@ class Program {
   // run(), adding each step's wall time in seconds to seconds[i] (one entry per schedule()
   // item): the per-node profile `graphrun inspect --profile` prints.
   void run_timed(std::span<double> seconds);
+  // run(), recording in uses[i] what schedule() item i asked of `pool` (the Program's pool):
+  // the most tasks of one of its jobs (1: it ran on the calling thread) and its joins.
+  void run_counting_tasks(ThreadPool& pool, std::span<ThreadPool::Usage> uses);
 
   // The seed and step this Program's kernels read (the options' run_state, or its own).
   RunState& run_state() { return *run_state_; }
@@ -92,9 +61,6 @@ class Program {
   Program(const Graph& g, int64_t batch) : graph_(g), batch_(batch) {}
   const Graph& graph_;
   int64_t batch_;
-  bool training_ = false;
-  RunState own_run_state_;
-  RunState* run_state_ = &own_run_state_;
   AlignedFloats arena_;
   int64_t arena_bytes_ = 0;
   std::vector<TensorView> views_;  // by node id; data == nullptr when not computed
@@ -102,6 +68,9 @@ class Program {
   std::vector<BufferPlan> buffers_;
   std::vector<ScheduledNode> schedule_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
+  bool training_ = false;
+  RunState own_run_state_;
+  RunState* run_state_ = &own_run_state_;
 };
 
 // Programs for one graph and one mode (the options'), compiled on first use for each batch

@@ -66,10 +66,12 @@ bool ThreadPool::run_one_task(uint64_t generation) {
 
 void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   if (tasks <= 0) return;
+  usage_.most_tasks = std::max(usage_.most_tasks, tasks);
   if (tasks == 1 || workers_.empty()) {
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
   }
+  ++usage_.joins;
   const uint64_t generation = generation_of(job_.load(std::memory_order_relaxed)) + 1;
   job_fn_.store(&fn, std::memory_order_relaxed);
   job_tasks_.store(tasks, std::memory_order_relaxed);

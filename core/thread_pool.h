@@ -42,6 +42,16 @@ class ThreadPool {
   // calls fn(begin, end) for each.
   void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
 
+  // What the jobs since reset_usage() asked for: the most tasks of one job (1: the caller ran
+  // it alone) and the joins (jobs handed to workers). For `graphrun inspect` and the scaling
+  // model (docs/performance.md); kept by the calling thread, no atomics.
+  struct Usage {
+    int64_t most_tasks = 0;
+    int64_t joins = 0;
+  };
+  Usage usage() const { return usage_; }
+  void reset_usage() { usage_ = {}; }
+
   // The default pool (one thread per usable CPU), created on first use.
   static ThreadPool& global();
 
@@ -63,6 +73,7 @@ class ThreadPool {
   std::atomic<FunctionRef<void()>*> broadcast_fn_{nullptr};
   std::atomic<int> broadcast_pending_{0};
   std::atomic<bool> stop_{false};
+  Usage usage_;
 };
 
 }  // namespace graphrun

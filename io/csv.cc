@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/detail/text.h"
+#include "io/gzip.h"
 
 namespace graphrun::io {
 namespace {
@@ -63,6 +64,15 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
     throw Error(ErrorKind::BadInput, fmt::format("{}: label column {} is invalid, expected -1 (none) or a column index",
                                                  file, options.label_column));
   }
+  if (options.skip_lines < 0) {
+    throw Error(ErrorKind::BadInput, fmt::format("{}: skip_lines {} is invalid, expected 0 or more", file, options.skip_lines));
+  }
+  if (!options.target_columns.empty() && options.label_column >= 0) {
+    throw Error(ErrorKind::BadInput, fmt::format("{}: give a label column or target columns, not both", file));
+  }
+  for (int t : options.target_columns) {
+    if (t < 0) throw Error(ErrorKind::BadInput, fmt::format("{}: target column {} is invalid, expected 0 or more", file, t));
+  }
   if (options.delimiter == '\n' || options.delimiter == '\r') {
     throw Error(ErrorKind::BadInput, fmt::format("{}: the delimiter cannot be a line break", file));
   }
@@ -77,7 +87,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
 
   CsvTable table;
   Splitter splitter{options.delimiter, {}};
-  std::vector<float> values;
+  std::vector<float> values, targets;
+  // Per column: -1 a feature, -2 the label, else the index among the targets.
+  std::vector<int> role;
+  const size_t target_count = options.target_columns.size();
+  size_t skip = static_cast<size_t>(options.skip_lines);
   size_t columns = 0;         // 0 until the first row (or header) fixes it
   size_t columns_line = 0;    // the line that fixed it
   size_t rows = 0;
@@ -93,6 +107,10 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
     if (line.size() > kCsvMaxLineBytes) {
       bad(line_no, fmt::format("line is {} bytes, longer than the limit of {}", line.size(), kCsvMaxLineBytes));
     }
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
     if (line.ends_with('\r')) line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
 
@@ -107,6 +125,19 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
       if (label != SIZE_MAX && columns == 1) {
         bad(line_no, "the only column is the label column, expected at least one feature column");
       }
+      role.assign(columns, -1);
+      if (label != SIZE_MAX) role[label] = -2;
+      for (size_t t = 0; t < target_count; ++t) {
+        const size_t col = static_cast<size_t>(options.target_columns[t]);
+        if (col >= columns) {
+          bad(line_no, fmt::format("target column {} does not exist: the line has {} columns", col, columns));
+        }
+        if (role[col] != -1) bad(line_no, fmt::format("target column {} is given twice", col));
+        role[col] = static_cast<int>(t);
+      }
+      if (target_count >= columns) {
+        bad(line_no, "every column is a target column, expected at least one feature column");
+      }
     } else if (cells.size() != columns) {
       bad(line_no, fmt::format("expected {} columns (as on line {}), got {}", columns, columns_line, cells.size()));
     }
@@ -115,6 +146,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
       for (const Cell& c : cells) table.columns.emplace_back(c.text);
       continue;
     }
+    const size_t tbase = targets.size();  // this row's targets, in the order of target_columns
+    targets.resize(tbase + target_count);
     for (size_t i = 0; i < cells.size(); ++i) {
       const Cell& c = cells[i];
       double v = 0;
@@ -124,7 +157,19 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
           bad_cell(line_no, c.column,
                    fmt::format("label {} is not a non-negative integer class index", quote_text(c.text, 40)));
         }
+        if (options.classes > 0 && v >= static_cast<double>(options.classes)) {
+          bad_cell(line_no, c.column,
+                   fmt::format("label {} is outside the model's {} classes (0 to {})", quote_text(c.text, 40),
+                               options.classes, options.classes - 1));
+        }
         table.labels.push_back(static_cast<int32_t>(v));
+        continue;
+      }
+      if (role[i] >= 0) {
+        if (!problem.empty()) {
+          bad_cell(line_no, c.column, fmt::format("target column {} value {} {}", i, quote_text(c.text, 40), problem));
+        }
+        targets[tbase + static_cast<size_t>(role[i])] = static_cast<float>(v);
         continue;
       }
       if (!problem.empty()) {
@@ -141,13 +186,15 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
     throw Error(ErrorKind::BadInput,
                 fmt::format("{}: no data rows{}", file, options.header ? " after the header" : ""));
   }
-  const size_t features = columns - (label != SIZE_MAX ? 1 : 0);
+  const size_t features = columns - (label != SIZE_MAX ? 1 : 0) - target_count;
   table.features = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(features)}, values);
+  if (target_count > 0) table.targets = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(target_count)}, targets);
   return table;
 }
 
 CsvTable read_csv(const std::string& path, const CsvOptions& options) {
   std::vector<std::byte> bytes = read_file(path, kCsvMaxFileBytes);
+  if (is_gzip(bytes)) return parse_csv(gunzip_text(bytes, path, kCsvMaxFileBytes), path, options);
   return parse_csv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path, options);
 }
 

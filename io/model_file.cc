@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
 #include "core/plugin_host.h"
 #include "io/atomic_file.h"
@@ -143,18 +144,66 @@ class Parser : public JsonFields {
       d.test_labels = path(v, where, "test_labels", d.test_images.size() > 0);
       if (d.test_labels.size() && d.test_images.empty()) fail(where, "\"test_labels\" given without \"test_images\"");
     } else {
-      check_keys(v, where, {"format", "scaling", "train", "test", "label_column", "header"});
-      d.train_csv = path(v, where, "train", true);
-      d.test_csv = path(v, where, "test", false);
-      if (v.contains("label_column")) {
-        d.label_column = static_cast<int>(integer(v.at("label_column"), join(where, "label_column"), 0, 1'000'000));
-      }
-      if (v.contains("header")) d.header = boolean(v.at("header"), join(where, "header"));
+      check_keys(v, where, {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter",
+                            "target_columns", "train_targets", "test_targets", "test_split", "split_seed",
+                            "class_names"});
+      csv_data(v, where, d);
     }
     if (v.contains("scaling")) {
       d.scaling = one_of(v.at("scaling"), join(where, "scaling"), {"none", "minmax", "minmax_global", "standardize"});
     }
     return d;
+  }
+
+  // The tabular keys of a CSV data section (docs/model-format.md, "Tabular data").
+  void csv_data(const Json& v, const std::string& where, DataSpec& d) const {
+    d.train_csv = path(v, where, "train", true);
+    d.test_csv = path(v, where, "test", false);
+    d.train_targets = path(v, where, "train_targets", false);
+    d.test_targets = path(v, where, "test_targets", false);
+    if (v.contains("label_column")) {
+      d.label_column = static_cast<int>(integer(v.at("label_column"), join(where, "label_column"), 0, 1'000'000));
+    }
+    if (v.contains("header")) d.header = boolean(v.at("header"), join(where, "header"));
+    if (v.contains("skip_lines")) d.skip_lines = static_cast<int>(integer(v.at("skip_lines"), join(where, "skip_lines"), 0, 1'000'000));
+    if (v.contains("delimiter")) {
+      const Json& s = v.at("delimiter");
+      if (!s.is_string() || s.get_ref<const std::string&>().size() != 1 || s.get<std::string>() == "\n" ||
+          s.get<std::string>() == "\r" || s.get<std::string>() == "\"") {
+        expected(join(where, "delimiter"), "one character such as \",\", \";\", \" \" or \"\\t\"", s);
+      }
+      d.delimiter = s.get<std::string>()[0];
+    }
+    if (v.contains("target_columns")) {
+      const Json& t = v.at("target_columns");
+      const std::string w = join(where, "target_columns");
+      if (!t.is_array() || t.empty() || t.size() > 100'000) expected(w, "an array of 1 to 100000 column indices", t);
+      for (size_t i = 0; i < t.size(); ++i) d.target_columns.push_back(static_cast<int>(integer(t[i], index(w, i), 0, 1'000'000)));
+      if (v.contains("label_column")) fail(w, "given with \"label_column\": give one of them");
+      if (v.contains("train_targets")) fail(w, "given with \"train_targets\": the targets are in one place");
+    }
+    if (d.test_targets.size() && d.test_csv.empty()) fail(join(where, "test_targets"), "given without \"test\"");
+    if (d.test_csv.size() && d.train_targets.size() && d.test_targets.empty()) {
+      fail(where, "expected \"test_targets\" beside \"test\" (the training targets are in \"train_targets\")");
+    }
+    if (v.contains("test_split")) {
+      const std::string w = join(where, "test_split");
+      d.test_split = number(v.at("test_split"), w, "a fraction greater than 0 and less than 1");
+      if (!(d.test_split > 0 && d.test_split < 1)) expected(w, "a fraction greater than 0 and less than 1", v.at("test_split"));
+      if (v.contains("test")) fail(w, "given with \"test\": the test set is a file or a split, not both");
+    }
+    if (v.contains("split_seed")) {
+      const Json& s = v.at("split_seed");
+      if (!s.is_number_unsigned()) expected(join(where, "split_seed"), "an integer from 0 to 18446744073709551615", s);
+      if (!v.contains("test_split")) fail(join(where, "split_seed"), "given without \"test_split\"");
+      d.split_seed = s.get<uint64_t>();
+    }
+    if (v.contains("class_names")) {
+      const Json& c = v.at("class_names");
+      const std::string w = join(where, "class_names");
+      if (!c.is_array() || c.empty() || c.size() > 1'000'000) expected(w, "an array of class names", c);
+      for (size_t i = 0; i < c.size(); ++i) d.class_names.push_back(string(c[i], index(w, i), "a class name"));
+    }
   }
 
   std::string path(const Json& obj, const std::string& where, const char* key, bool required) const {
@@ -182,16 +231,16 @@ class Parser : public JsonFields {
     }
     read_network(*this, root, m);
 
-    if (root.contains("loss")) {
-      const std::string loss = one_of(root.at("loss"), "loss",
-                                      {"cross_entropy", "sparse_categorical_crossentropy", "categorical_crossentropy",
-                                       "mse", "mean_squared_error"});
-      m.loss = (loss == "mse" || loss == "mean_squared_error") ? "mse" : "cross_entropy";
-    }
-    if (const LayerSpec& out = output_layer(m); m.loss == "cross_entropy" && out.activation != "softmax") {
-      expected(join(out.where, "activation"),
-               fmt::format("\"softmax\" on the {} with the cross_entropy loss", m.graph_form ? "output node" : "last layer"),
+    if (root.contains("loss")) loss(root.at("loss"), m);
+    const LayerSpec& out = output_layer(m);
+    const char* where = m.graph_form ? "output node" : "last layer";
+    if (m.loss == "cross_entropy" && out.activation != "softmax") {
+      expected(join(out.where, "activation"), fmt::format("\"softmax\" on the {} with the cross_entropy loss", where),
                Json(out.activation));
+    }
+    if (m.loss == "binary_cross_entropy" && out.activation != "sigmoid") {
+      expected(join(out.where, "activation"),
+               fmt::format("\"sigmoid\" on the {} with the binary_cross_entropy loss", where), Json(out.activation));
     }
 
     if (root.contains("optimizer")) optimizer(root.at("optimizer"), m);
@@ -201,12 +250,19 @@ class Parser : public JsonFields {
         std::vector<std::string> known;
         for (const LoadedOptimizer* k : plugins()->optimizers()) known.emplace_back(k->entry->name);
         const bool named = root.contains("optimizer") && root.at("optimizer").is_object();
-        expected(named ? "optimizer.name" : "optimizer", "an optimizer, one of " + join_names(known), Json(m.optimizer));
+        fail(named ? "optimizer.name" : "optimizer",
+             fmt::format("expected an optimizer, one of {}, got {}{} (another plugin's? load its folder with "
+                         "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
+                         join_names(known), describe(Json(m.optimizer)), did_you_mean(m.optimizer, known)));
       }
       resolve_params(o->entry->hyper, o->entry->n_hyper, m.optimizer_params, fmt::format("{}: optimizer", file()));
     }
 
     if (root.contains("data")) m.data = data(root.at("data"), "data");
+    if (m.data && !m.data->class_names.empty() && m.data->class_names.size() != static_cast<size_t>(output_layer(m).units)) {
+      fail("data.class_names", fmt::format("{} names for the last layer's {} units, expected one per unit",
+                                           m.data->class_names.size(), output_layer(m).units));
+    }
 
     if (root.contains("training")) {
       const Json& t = root.at("training");
@@ -235,6 +291,32 @@ class Parser : public JsonFields {
     for (unsigned char c : canonical.dump()) h = (h ^ c) * 0x100000001b3ull;
     m.model_hash = h;
     return m;
+  }
+
+  // "loss": a name, or {"name": "huber", "delta": 1.0}.
+  void loss(const Json& v, ModelFile& m) const {
+    static const std::vector<std::string> names = {
+        "cross_entropy", "sparse_categorical_crossentropy", "categorical_crossentropy", "mse", "mean_squared_error",
+        "mae", "mean_absolute_error", "huber", "binary_cross_entropy", "binary_crossentropy"};
+    const Json* name = &v;
+    std::string where = "loss";
+    if (v.is_object()) {
+      check_keys(v, "loss", {"name", "delta"});
+      if (!v.contains("name")) fail("loss", "expected \"name\" (a loss name)");
+      name = &v.at("name");
+      where = "loss.name";
+    }
+    const std::string n = one_of(*name, where, names);
+    m.loss = n == "mean_squared_error"                                        ? "mse"
+             : n == "mean_absolute_error"                                     ? "mae"
+             : n == "binary_crossentropy"                                     ? "binary_cross_entropy"
+             : n == "sparse_categorical_crossentropy" || n == "categorical_crossentropy" ? "cross_entropy"
+                                                                                          : n;
+    if (v.is_object() && v.contains("delta")) {
+      if (m.loss != "huber") fail("loss.delta", "given for a loss other than \"huber\"");
+      m.huber_delta = number(v.at("delta"), "loss.delta", "a finite number > 0");
+      if (!(m.huber_delta > 0)) expected("loss.delta", "a finite number > 0", v.at("delta"));
+    }
   }
 
   void optimizer(const Json& v, ModelFile& m) const {

@@ -88,8 +88,15 @@ struct DataSpec {
   std::string train_csv, test_csv;
   int label_column = 0;
   bool header = false;
+  int skip_lines = 0;               // lines dropped before the header (a data set's own preamble)
+  char delimiter = ',';
+  std::vector<int> target_columns;  // float targets (regression, binary, multi-label losses)
+  std::string train_targets, test_targets;  // targets in their own files, every column a target
+  double test_split = 0;            // > 0: this fraction of "train" is the test set (no "test")
+  uint64_t split_seed = 0;
+  std::vector<std::string> class_names;  // empty: "0", "1", ...
   std::string scaling = "minmax_global";  // none, minmax, minmax_global, standardize
-  bool has_test() const { return !test_images.empty() || !test_csv.empty(); }
+  bool has_test() const { return !test_images.empty() || !test_csv.empty() || test_split > 0; }
 };
 
 struct ModelFile {
@@ -101,7 +108,9 @@ struct ModelFile {
   std::vector<InputSpec> graph_inputs;
   std::vector<LayerSpec> layers;
   std::vector<std::string> outputs;  // the loss applies to the first
-  std::string loss = "cross_entropy";  // canonical: "cross_entropy" or "mse"
+  // canonical: "cross_entropy", "mse", "mae", "huber" or "binary_cross_entropy"
+  std::string loss = "cross_entropy";
+  double huber_delta = 1.0;
   std::string optimizer = "sgd";
   std::vector<std::pair<std::string, double>> optimizer_params;
   double learning_rate = -1;  // < 0: the optimizer's default

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "onnx/import_context.h"
+#include "ops/conv.h"
 #include "ops/ops.h"
 
 namespace graphrun::onnx_io {
@@ -308,12 +309,140 @@ void reshape(Ctx& c) {
   c.set_output(0, ops::reshape(c.g, x, out, out_name(c)));
 }
 
+// The window of Conv and the pools: kernel_shape (or the weight's), strides, dilations, pads
+// [top, left, bottom, right] or auto_pad. 2-D (NCHW) only.
+Node::Window window(Ctx& c, const Shape& x, int64_t kh, int64_t kw, bool dilations) {
+  if (x.rank() != 4) c.unsupported(fmt::format("{} of rank {} (graphrun's image ops are 2-D, NCHW)", c.node->op_type(), x.rank()));
+  Node::Window w;
+  const std::vector<int64_t> kernel = c.attr_ints("kernel_shape");
+  if (!kernel.empty() && (kernel.size() != 2 || (kh > 0 && (kernel[0] != kh || kernel[1] != kw)))) {
+    c.fail("kernel_shape does not match the weight's");
+  }
+  const int64_t k0 = kernel.empty() ? kh : kernel[0], k1 = kernel.empty() ? kw : kernel[1];
+  const auto pair = [&](const char* name, int64_t fallback, int32_t out[2]) {
+    std::vector<int64_t> v = c.attr_ints(name);
+    if (v.empty()) v = {fallback, fallback};
+    if (v.size() != 2) c.fail(fmt::format("{} needs 2 values", name));
+    for (int i = 0; i < 2; ++i) {
+      if (v[i] < 1 || v[i] > 65536) c.fail(fmt::format("{}[{}] = {} is outside 1..65536", name, i, v[i]));
+      out[i] = static_cast<int32_t>(v[i]);
+    }
+  };
+  if (k0 < 1 || k1 < 1 || k0 > 65536 || k1 > 65536) c.fail("kernel_shape is missing or outside 1..65536");
+  w.kernel[0] = static_cast<int32_t>(k0);
+  w.kernel[1] = static_cast<int32_t>(k1);
+  pair("strides", 1, w.stride);
+  if (dilations) pair("dilations", 1, w.dilation);
+  else if (c.has_attr("dilations") && c.attr_ints("dilations") != std::vector<int64_t>{1, 1}) {
+    c.unsupported(fmt::format("{} with dilations", c.node->op_type()));
+  }
+  const std::string auto_pad = c.attr_string("auto_pad", "NOTSET");
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    for (int d = 0; d < 2; ++d) {
+      const int64_t in = x[2 + d], s = w.stride[d];
+      const int64_t out = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s + (w.kernel[d] - 1) * w.dilation[d] + 1 - in);
+      const int64_t small = total / 2, large = total - small;
+      w.pad[d] = static_cast<int32_t>(auto_pad == "SAME_UPPER" ? small : large);
+      w.pad[d + 2] = static_cast<int32_t>(auto_pad == "SAME_UPPER" ? large : small);
+    }
+  } else if (auto_pad == "NOTSET") {
+    const std::vector<int64_t> pads = c.attr_ints("pads");
+    if (!pads.empty()) {
+      if (pads.size() != 4) c.fail("pads needs 4 values");
+      for (int i = 0; i < 4; ++i) {
+        if (pads[i] < 0 || pads[i] > 65536) c.fail(fmt::format("pads[{}] = {} is outside 0..65536", i, pads[i]));
+        w.pad[i] = static_cast<int32_t>(pads[i]);
+      }
+    }
+  } else if (auto_pad != "VALID") {
+    c.fail("auto_pad '" + auto_pad + "' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID");
+  }
+  return w;
+}
+
+void conv(Ctx& c) {
+  const NodeId x = c.input(0), w = c.input(1);
+  const Shape sx = c.g.shape(x), sw = c.g.shape(w);
+  if (sw.rank() != 4) c.unsupported(fmt::format("Conv with a weight of rank {} (graphrun's is 2-D)", sw.rank()));
+  Node::Window win = window(c, sx, sw[2], sw[3], true);
+  const int64_t groups = c.attr_int("group", 1);
+  if (groups < 1 || groups > 65536) c.fail(fmt::format("group {} is outside 1..65536", groups));
+  win.groups = static_cast<int32_t>(groups);
+  const std::string name = out_name(c);
+  const bool bias = c.has_input(2);
+  NodeId y = ops::conv2d(c.g, x, w, win, bias ? name + "/conv" : name);
+  if (bias) y = ops::add_channels(c.g, y, c.input(2), name);
+  c.set_output(0, y);
+}
+
+void pool(Ctx& c, bool max) {
+  const NodeId x = c.input(0);
+  Node::Window win = window(c, c.g.shape(x), 0, 0, false);
+  if (c.attr_int("ceil_mode", 0) != 0) c.unsupported(fmt::format("{} with ceil_mode", c.node->op_type()));
+  if (max && c.output_used(1)) c.unsupported("MaxPool's Indices output");
+  win.count_include_pad = !max && c.attr_int("count_include_pad", 0) != 0;
+  c.set_output(0, max ? ops::max_pool2d(c.g, x, win, out_name(c)) : ops::avg_pool2d(c.g, x, win, out_name(c)));
+}
+void max_pool(Ctx& c) { pool(c, true); }
+void average_pool(Ctx& c) { pool(c, false); }
+
+void global_average_pool(Ctx& c) {
+  const NodeId x = c.input(0);
+  if (c.g.shape(x).rank() != 4) c.unsupported(fmt::format("GlobalAveragePool of rank {} (graphrun's is 2-D)", c.g.shape(x).rank()));
+  c.set_output(0, ops::global_avg_pool(c.g, x, out_name(c)));
+}
+
+// BatchNormalization in inference: y = x * s + t per channel, s = scale / sqrt(var + eps),
+// t = B - mean * s, computed at load time from the known tensors; applied as a depthwise 1x1
+// convolution by s (one product per element) and a channel bias, or for [N, C] as a matmul by
+// diag(s) and a bias.
+void batch_normalization(Ctx& c) {
+  if (c.attr_int("training_mode", 0) != 0) c.unsupported("BatchNormalization in training mode");
+  for (int i = 1; i < 5; ++i) {
+    if (c.output_used(i)) c.unsupported("BatchNormalization's running-statistics outputs");
+  }
+  const NodeId x = c.input(0);
+  const Shape sx = c.g.shape(x);
+  if (sx.rank() != 4 && sx.rank() != 2) c.unsupported(fmt::format("BatchNormalization of rank {}", sx.rank()));
+  const int64_t ch = sx[1];
+  std::vector<const OnnxTensor*> k(5);
+  for (int i = 1; i < 5; ++i) {
+    k[i] = c.known_input(i);
+    if (!k[i]) c.unsupported(fmt::format("BatchNormalization with input {} computed at run time", i));
+    if (!k[i]->is_float() || k[i]->numel() != static_cast<uint64_t>(ch)) {
+      c.fail(fmt::format("input {} must be {} floats (one per channel)", i, ch));
+    }
+  }
+  const float eps = c.attr_float("epsilon", 1e-5f);
+  const std::string name = out_name(c);
+  Tensor scale(sx.rank() == 4 ? Shape{ch, 1, 1, 1} : Shape{ch, ch}), shift(Shape{ch});
+  for (int64_t i = 0; i < ch; ++i) {
+    const size_t u = static_cast<size_t>(i);
+    const float s = k[1]->floats[u] / std::sqrt(k[4]->floats[u] + eps);
+    scale[sx.rank() == 4 ? i : i * ch + i] = s;
+    shift[i] = k[2]->floats[u] - k[3]->floats[u] * s;
+  }
+  const NodeId sn = c.g.constant(name + "/scale", std::move(scale));
+  const NodeId tn = c.g.constant(name + "/shift", std::move(shift));
+  if (sx.rank() == 2) {
+    c.set_output(0, ops::add(c.g, ops::matmul(c.g, x, sn, false, false, name + "/scaled"), tn, name));
+    return;
+  }
+  Node::Window depthwise;
+  depthwise.groups = static_cast<int32_t>(ch);
+  c.set_output(0, ops::add_channels(c.g, ops::conv2d(c.g, x, sn, depthwise, name + "/scaled"), tn, name));
+}
+
 struct OpEntry {
   const char* name;
   OpHandler handler;
 };
 constexpr OpEntry kOps[] = {
-    {"Add", add},         {"Constant", constant},  {"Div", div},
+    {"Add", add},         {"AveragePool", average_pool}, {"BatchNormalization", batch_normalization},
+    {"Constant", constant},
+    {"Conv", conv},       {"Div", div},            {"GlobalAveragePool", global_average_pool},
+    {"MaxPool", max_pool},
     {"Dropout", dropout}, {"Elu", elu},            {"Flatten", flatten},
     {"Gemm", gemm},       {"Identity", identity},  {"LeakyRelu", leaky_relu},
     {"LogSoftmax", log_softmax}, {"MatMul", matmul}, {"Mul", mul},

@@ -51,6 +51,14 @@ class Writer {
     for (NodeId id = 0; id < g_.size(); ++id) visit(id);
     Json outputs = Json::array();
     for (NodeId o : m_.outputs) outputs.push_back(name_of(o));
+    // A classifier exported with logits out: the model file's cross-entropy loss fuses the
+    // softmax of its first output, so that dense node says "softmax" (same argmax, and the
+    // model trains and evaluates as one of graphrun's own).
+    for (Json& n : nodes_) {
+      if (!outputs.empty() && n["name"] == outputs[0] && n["op"] == "dense" && !n.contains("activation")) {
+        n["activation"] = "softmax";
+      }
+    }
     Json doc;
     doc["graph"] = Json{{"inputs", inputs}, {"nodes", nodes_}, {"outputs", outputs}};
     ModelFileText out;
@@ -151,9 +159,70 @@ class Writer {
         nodes_.push_back(j);
         return;
       }
+      case OpKind::Conv2d: conv(id); return;
+      case OpKind::MaxPool2d:
+      case OpKind::AvgPool2d: {
+        const Node::Window& w = n.window;
+        if (n.op == OpKind::AvgPool2d && w.count_include_pad && (w.pad[0] || w.pad[1] || w.pad[2] || w.pad[3])) {
+          fail(id, "an average pool that counts its padding");
+        }
+        Json j{{"name", unique(clean(n.name))}, {"op", n.op == OpKind::MaxPool2d ? "max_pool2d" : "avg_pool2d"},
+               {"inputs", Json::array({name_of(n.inputs[0])})}, {"pool_size", {w.kernel[0], w.kernel[1]}},
+               {"strides", {w.stride[0], w.stride[1]}}, {"padding", {w.pad[0], w.pad[1], w.pad[2], w.pad[3]}}};
+        names_[id] = j["name"];
+        nodes_.push_back(j);
+        return;
+      }
+      case OpKind::GlobalAvgPool: {
+        Json j{{"name", unique(clean(n.name))}, {"op", "global_avg_pool"}, {"inputs", Json::array({name_of(n.inputs[0])})}};
+        names_[id] = j["name"];
+        nodes_.push_back(j);
+        return;
+      }
       default:
         fail(id, "an op the model-file graph has no node for");
     }
+  }
+
+  // conv2d(x, W) [+ b per channel] [activation] as one conv2d node (weights as they are:
+  // [O, C/groups, kh, kw] is PyTorch's layout and the model file's).
+  void conv(NodeId id) {
+    const Node& cv = g_.node(id);
+    const NodeId w = cv.inputs[1];
+    if (!is_param(w)) fail(id, "a convolution that is not by a weight parameter");
+    const Shape& ws = g_.shape(w);
+    std::string base = strip_suffix(g_.node(w).name, ".weight");
+    base = unique(clean(base.empty() ? cv.name : base));
+    const Node::Window& win = cv.window;
+    Json j{{"name", base}, {"op", "conv2d"}, {"inputs", Json::array({name_of(cv.inputs[0])})}, {"filters", ws[0]},
+           {"kernel_size", {ws[2], ws[3]}}, {"strides", {win.stride[0], win.stride[1]}},
+           {"padding", {win.pad[0], win.pad[1], win.pad[2], win.pad[3]}},
+           {"dilation", {win.dilation[0], win.dilation[1]}}, {"groups", win.groups}};
+    weights_.emplace_back(base + ".weight", param(w));
+    done_[id] = true;
+    NodeId last = id;
+    const NodeId add = sole_consumer(id, OpKind::AddChannels);
+    if (add != kNoNode && g_.node(add).inputs[0] == id && is_param(g_.node(add).inputs[1])) {
+      weights_.emplace_back(base + ".bias", param(g_.node(add).inputs[1]));
+      last = add;
+      done_[add] = true;
+    } else {
+      j["bias"] = false;
+    }
+    fuse_activation(j, last);
+    nodes_.push_back(j);
+    for (auto& [k, v] : done_) {
+      if (k >= id && !names_.count(k)) names_[k] = base;
+    }
+  }
+
+  void fuse_activation(Json& j, NodeId& last) {
+    NodeId act = sole_consumer(last, OpKind::Activation);
+    if (act == kNoNode) act = sole_consumer(last, OpKind::Softmax);
+    if (act == kNoNode) return;
+    activation_keys(j, g_.node(act));
+    done_[act] = true;
+    last = act;
   }
 
   // matmul(x, W) [+ b] [activation] as one dense node.
@@ -182,13 +251,7 @@ class Writer {
     } else {
       j["bias"] = false;
     }
-    NodeId act = sole_consumer(last, OpKind::Activation);
-    if (act == kNoNode) act = sole_consumer(last, OpKind::Softmax);
-    if (act != kNoNode) {
-      activation_keys(j, g_.node(act));
-      done_[act] = true;
-      last = act;
-    }
+    fuse_activation(j, last);
     for (NodeId k = id; k <= last; ++k) {
       if (done_.count(k)) names_[k] = base;
     }

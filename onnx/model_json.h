@@ -4,9 +4,11 @@
 // The graph's nodes are matched back to the model file's layers: a matmul by a parameter, its
 // bias add and an activation only it feeds become one "dense" node (weights [in, units],
 // PyTorch's [units, in] transposed; parameters "<name>.weight", "<name>.bias", the name taken
-// from PyTorch's "<name>.weight" initializer when there is one); activations and softmax,
+// from PyTorch's "<name>.weight" initializer when there is one), a conv2d with its channel bias
+// and activation likewise (weights as they are); pools; activations and softmax,
 // reshapes (flatten), and adds of two computed values map one to one. A graph input's first
-// dimension is the batch. Anything else has no model-file form: Error(BadInput) naming the
+// dimension is the batch. A first output that is a dense node without activation (logits) gets
+// "softmax", the model file's classifier output (the same argmax). Anything else has no model-file form: Error(BadInput) naming the
 // node, and nothing is written.
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "train/fit.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -78,6 +79,31 @@ void write_history_json(const std::string& path, const std::vector<HistoryRow>& 
   write_text(path, j.dump(2) + "\n");
 }
 
+std::vector<HistoryRow> read_history_json(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error(ErrorKind::BadInput, path + ": cannot open the history file");
+  const nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+  if (!j.is_array()) throw Error(ErrorKind::BadInput, path + ": expected a JSON array of epochs");
+  std::vector<HistoryRow> rows;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& e = j[i];
+    if (!e.is_object() || !e.contains("epoch") || !e["epoch"].is_number_integer()) {
+      throw Error(ErrorKind::BadInput, fmt::format("{}: [{}]: expected an object with an integer \"epoch\"", path, i));
+    }
+    auto num = [&](const char* k) { return e.contains(k) && e[k].is_number() ? e[k].get<double>() : kNaN; };
+    HistoryRow r;
+    r.epoch = e["epoch"].get<int64_t>();
+    r.loss = num("loss");
+    r.accuracy = num("accuracy");
+    r.val_loss = num("val_loss");
+    r.val_accuracy = num("val_accuracy");
+    r.lr = num("lr");
+    r.seconds = num("seconds");
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 std::vector<HistoryRow> read_history_csv(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error(ErrorKind::BadInput, path + ": cannot open the history file");
@@ -88,6 +114,14 @@ std::vector<HistoryRow> read_history_csv(const std::string& path) {
     std::stringstream ss(line);
     std::string c;
     while (std::getline(ss, c, ',')) cols.push_back(c);
+  }
+  for (const char* required : {"epoch", "loss"}) {
+    if (std::find(cols.begin(), cols.end(), required) == cols.end()) {
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("{}:1: not a history file: the header has no \"{}\" column (expected "
+                              "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds), got \"{}\"",
+                              path, required, line.substr(0, 60)));
+    }
   }
   std::vector<HistoryRow> rows;
   int64_t line_no = 1;

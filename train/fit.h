@@ -38,6 +38,8 @@ struct HistoryRow {
 // Columns: epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds (NaN written as an empty cell).
 void write_history_csv(const std::string& path, const std::vector<HistoryRow>& rows);
 void write_history_json(const std::string& path, const std::vector<HistoryRow>& rows);
+// Reads what write_history_json wrote, every number as written (the CSV rounds to 6 digits).
+std::vector<HistoryRow> read_history_json(const std::string& path);
 // Reads what write_history_csv wrote (columns found by name; missing ones are NaN).
 std::vector<HistoryRow> read_history_csv(const std::string& path);
 

@@ -81,7 +81,7 @@ void Optimizer::step(std::span<const GradientRef> grads, ThreadPool& pool) {
     const int64_t rows = shape[0], cols = shape[1];
     const bool outer = g.data == nullptr && g.batch == 1 && step_outer_ != nullptr;
     GRAPHRUN_CHECK(g.data != nullptr || (g.x && g.dz && g.batch > 0 && (outer || (gemm_ && block_floats_ > 0))));
-    int64_t parts = threads_for(n * std::max<int64_t>(g.batch, 1), pool.size());
+    int64_t parts = gemm_tasks(std::max<int64_t>(g.batch, 1), cols, rows, pool.size());
     // No part of a product gradient may be a single row (see block_rows()).
     while (!g.data && parts > 1 && rows - split_rows(rows, parts, parts - 1) < 2) --parts;
     pool.run(parts, [&](int64_t t) {

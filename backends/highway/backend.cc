@@ -59,9 +59,10 @@ struct HighwayKernels {
                                     ThreadPool& p) {
     highway::conv2d_backward_input(g, dy, w, dx, p);
   }
+  static int64_t conv2d_weight_partials(const ops::WindowGeometry& g) { return highway::conv2d_weight_partials(g); }
   static void conv2d_backward_weight(const ops::WindowGeometry& g, const float* x, const float* dy, float* dw,
-                                     ThreadPool& p) {
-    highway::conv2d_backward_weight(g, x, dy, dw, p);
+                                     float* partials, ThreadPool& p) {
+    highway::conv2d_backward_weight(g, x, dy, dw, partials, p);
   }
   static void add_channels(const float* x, const float* b, float* y, int64_t n, int64_t c, int64_t pl, ThreadPool& p) {
     highway::add_channels(x, b, y, n, c, pl, p);

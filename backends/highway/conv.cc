@@ -6,8 +6,9 @@
 //   input grad    dcol (C*kh*kw x OHW) = W^T . dy[n], then col2im adds dcol into dx[n]
 //   weight grad   dW (O x C*kh*kw)   += dy[n] . col(x[n])^T, summed over n in order
 // A 1x1 kernel with stride 1 and no padding reads x[n] itself as col. Threads take whole
-// samples (forward, input gradient) or rows of dW (weight gradient: each thread sums its rows
-// over every sample in the same order), so results do not depend on the thread count.
+// samples: the forward and the input gradient one sample per output, the weight gradient a
+// fixed number of parts of the batch (each summed in order into its own buffer, then the parts
+// added in order), so results do not depend on the thread count.
 // Scratch: one col buffer per thread, sized at compile time (reserve_conv_scratch, then
 // prepare_thread_buffers on every pool thread), so no step allocates.
 #include <algorithm>
@@ -42,53 +43,100 @@ void valid_range(int64_t in, int64_t out, int64_t stride, int64_t pad, int64_t o
   *hi = std::clamp<int64_t>(ceil_div(in + pad - offset, stride), *lo, out);
 }
 
+// Stride 1 with the output as wide as the input ("same" padding, stride 1: the usual case):
+// each col row is then the input plane shifted by one offset, so its valid part is one
+// contiguous copy (one memcpy per kernel tap instead of one per output row), after which the
+// columns that wrapped around from the neighbouring row are zeroed.
+bool is_shifted_plane(const WindowGeometry& g) { return g.sh == 1 && g.sw == 1 && g.out_w == g.in_w; }
+
+// For kernel tap (i, j): output rows [*h0, *h1) and columns [*w0, *w1) read the input, at
+// plane offset *shift + oh * W + ow.
+struct TapRange {
+  int64_t h0, h1, w0, w1, shift;
+};
+TapRange tap_range(const WindowGeometry& g, int64_t i, int64_t j) {
+  TapRange t;
+  valid_range(g.in_h, g.out_h, g.sh, g.pad_top, i * g.dh, &t.h0, &t.h1);
+  valid_range(g.in_w, g.out_w, g.sw, g.pad_left, j * g.dw, &t.w0, &t.w1);
+  t.shift = (i * g.dh - g.pad_top) * g.in_w + j * g.dw - g.pad_left;
+  return t;
+}
+
 // col[(c*kh + i)*kw + j, oh*OW + ow] = x[c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] (0 outside),
 // for the C channels of one sample.
 void im2col(const WindowGeometry& g, const float* x, float* col) {
   const int64_t ohw = g.out_plane();
+  const bool shifted = is_shifted_plane(g);
   for (int64_t c = 0; c < g.channels; ++c) {
     const float* xc = x + c * g.in_plane();
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         float* row = col + ((c * g.kh + i) * g.kw + j) * ohw;
-        int64_t w0, w1;
-        valid_range(g.in_w, g.out_w, g.sw, g.pad_left, j * g.dw, &w0, &w1);
+        const TapRange t = tap_range(g, i, j);
+        if (t.h0 >= t.h1 || t.w0 >= t.w1) {
+          std::memset(row, 0, sizeof(float) * static_cast<size_t>(ohw));
+          continue;
+        }
+        if (shifted) {
+          const int64_t begin = t.h0 * g.out_w + t.w0, end = (t.h1 - 1) * g.out_w + t.w1;
+          std::fill(row, row + begin, 0.0f);
+          std::memcpy(row + begin, xc + t.shift + begin, sizeof(float) * static_cast<size_t>(end - begin));
+          std::fill(row + end, row + ohw, 0.0f);
+          for (int64_t oh = t.h0; oh < t.h1; ++oh) {
+            float* r = row + oh * g.out_w;
+            if (oh > t.h0) std::fill(r, r + t.w0, 0.0f);
+            if (oh + 1 < t.h1) std::fill(r + t.w1, r + g.out_w, 0.0f);
+          }
+          continue;
+        }
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
           float* r = row + oh * g.out_w;
-          const int64_t ih = oh * g.sh - g.pad_top + i * g.dh;
-          if (ih < 0 || ih >= g.in_h || w0 >= w1) {
+          if (oh < t.h0 || oh >= t.h1) {
             std::memset(r, 0, sizeof(float) * static_cast<size_t>(g.out_w));
             continue;
           }
-          std::fill(r, r + w0, 0.0f);
-          const float* src = xc + ih * g.in_w - g.pad_left + j * g.dw;
+          std::fill(r, r + t.w0, 0.0f);
+          const float* src = xc + (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
           if (g.sw == 1) {
-            std::memcpy(r + w0, src + w0, sizeof(float) * static_cast<size_t>(w1 - w0));
+            std::memcpy(r + t.w0, src + t.w0, sizeof(float) * static_cast<size_t>(t.w1 - t.w0));
           } else {
-            for (int64_t ow = w0; ow < w1; ++ow) r[ow] = src[ow * g.sw];
+            for (int64_t ow = t.w0; ow < t.w1; ++ow) r[ow] = src[ow * g.sw];
           }
-          std::fill(r + w1, r + g.out_w, 0.0f);
+          std::fill(r + t.w1, r + g.out_w, 0.0f);
         }
       }
   }
 }
 
-// dx[c, ...] += col[...]: im2col's adjoint; dx must be zeroed first.
-void col2im(const WindowGeometry& g, const float* col, float* dx) {
+// dx[c, ...] += col[...]: im2col's adjoint; dx must be zeroed first. In the shifted-plane case
+// the entries of col that im2col would have zeroed are zeroed here too (col is scratch), so
+// the rest is added in one contiguous pass.
+void col2im(const WindowGeometry& g, float* col, float* dx) {
   const int64_t ohw = g.out_plane();
+  const bool shifted = is_shifted_plane(g);
   for (int64_t c = 0; c < g.channels; ++c) {
     float* xc = dx + c * g.in_plane();
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        const float* row = col + ((c * g.kh + i) * g.kw + j) * ohw;
-        int64_t w0, w1;
-        valid_range(g.in_w, g.out_w, g.sw, g.pad_left, j * g.dw, &w0, &w1);
-        for (int64_t oh = 0; oh < g.out_h; ++oh) {
-          const int64_t ih = oh * g.sh - g.pad_top + i * g.dh;
-          if (ih < 0 || ih >= g.in_h) continue;
+        float* row = col + ((c * g.kh + i) * g.kw + j) * ohw;
+        const TapRange t = tap_range(g, i, j);
+        if (t.h0 >= t.h1 || t.w0 >= t.w1) continue;
+        if (shifted) {
+          for (int64_t oh = t.h0; oh < t.h1; ++oh) {
+            float* r = row + oh * g.out_w;
+            if (oh > t.h0) std::fill(r, r + t.w0, 0.0f);
+            if (oh + 1 < t.h1) std::fill(r + t.w1, r + g.out_w, 0.0f);
+          }
+          const int64_t begin = t.h0 * g.out_w + t.w0, end = (t.h1 - 1) * g.out_w + t.w1;
+          float* __restrict__ dst = xc + t.shift + begin;
+          const float* __restrict__ src = row + begin;
+          for (int64_t k = 0; k < end - begin; ++k) dst[k] += src[k];
+          continue;
+        }
+        for (int64_t oh = t.h0; oh < t.h1; ++oh) {
           const float* r = row + oh * g.out_w;
-          float* dst = xc + ih * g.in_w - g.pad_left + j * g.dw;
-          for (int64_t ow = w0; ow < w1; ++ow) dst[ow * g.sw] += r[ow];
+          float* dst = xc + (oh * g.sh - g.pad_top + i * g.dh) * g.in_w - g.pad_left + j * g.dw;
+          for (int64_t ow = t.w0; ow < t.w1; ++ow) dst[ow * g.sw] += r[ow];
         }
       }
   }
@@ -98,6 +146,11 @@ void col2im(const WindowGeometry& g, const float* col, float* dx) {
 int64_t tasks_for(int64_t items, int64_t macs, ThreadPool& pool) {
   return std::max<int64_t>(1, std::min(items, threads_for(macs, pool.size())));
 }
+
+// The weight gradient's parts: a fixed count (not the thread count, so the sums do not depend
+// on it), enough for 8 threads, each part at least kSamplesPerPart samples.
+constexpr int64_t kWeightParts = 8, kSamplesPerPart = 2;
+int64_t weight_parts(int64_t batch) { return std::clamp<int64_t>(batch / kSamplesPerPart, 1, kWeightParts); }
 
 int64_t conv_macs(const WindowGeometry& g) {
   return g.batch * g.out_channels * g.out_plane() * g.group_in() * g.kernel_area();
@@ -154,25 +207,39 @@ void conv2d_backward_input(const WindowGeometry& g, const float* dy, const float
   });
 }
 
-void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, ThreadPool& pool) {
+int64_t conv2d_weight_partials(const WindowGeometry& g) {
+  return (weight_parts(g.batch) - 1) * g.out_channels * g.group_in() * g.kernel_area();
+}
+
+void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, float* partials,
+                            ThreadPool& pool) {
   const int64_t kg = g.group_in() * g.kernel_area(), og = g.group_out(), ohw = g.out_plane();
+  const int64_t size = g.out_channels * kg;
   const bool pointwise = is_pointwise(g);
-  constexpr int64_t kRows = 8;  // rows of dW per task at least
-  const int64_t tasks = tasks_for((g.out_channels + kRows - 1) / kRows, conv_macs(g), pool);
-  pool.run(tasks, [&](int64_t t) {
-    const int64_t o0 = g.out_channels * t / tasks, o1 = g.out_channels * (t + 1) / tasks;
-    if (o0 >= o1) return;
+  const int64_t parts = weight_parts(g.batch);
+  // Part p sums samples [N p / P, N (p + 1) / P) into dw (part 0) or its partials slice.
+  pool.run(parts, [&](int64_t p) {
+    float* out = p == 0 ? dw : partials + (p - 1) * size;
     float* col = pointwise ? nullptr : col_buffer(g.channels * g.kernel_area() * ohw);
-    for (int64_t n = 0; n < g.batch; ++n) {
+    const int64_t n0 = g.batch * p / parts, n1 = g.batch * (p + 1) / parts;
+    for (int64_t n = n0; n < n1; ++n) {
       const float* xn = x + n * g.channels * g.in_plane();
       if (!pointwise) im2col(g, xn, col);
       const float* b = pointwise ? xn : col;
       const float* dyn = dy + n * g.out_channels * ohw;
-      for (int64_t k = o0 / og; k <= (o1 - 1) / og; ++k) {
-        const int64_t r0 = std::max(o0, k * og), r1 = std::min(o1, (k + 1) * og);
-        gemm_serial(false, true, r1 - r0, kg, ohw, dyn + r0 * ohw, ohw, b + k * kg * ohw, ohw, dw + r0 * kg, kg,
-                    n > 0);
+      for (int64_t k = 0; k < g.groups; ++k) {
+        gemm_serial(false, true, og, kg, ohw, dyn + k * og * ohw, ohw, b + k * kg * ohw, ohw, out + k * og * kg, kg,
+                    n > n0);
       }
+    }
+  });
+  if (parts == 1) return;
+  // dw += the parts in order, each thread a range of elements.
+  pool.parallel_for(size, 16 * 1024, [&](int64_t i0, int64_t i1) {
+    for (int64_t p = 1; p < parts; ++p) {
+      const float* __restrict__ src = partials + (p - 1) * size;
+      float* __restrict__ d = dw;
+      for (int64_t i = i0; i < i1; ++i) d[i] += src[i];
     }
   });
 }

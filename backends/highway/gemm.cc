@@ -16,14 +16,13 @@
 
 #include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
+#include "core/cpu_info.h"
 #include "core/partition.h"
 
 namespace graphrun::highway {
 
 namespace {
 
-// Room for partial products in one thread's B packing buffer (kKC x kNC floats).
-constexpr int64_t kPartialsCapacity = 256 * 512;
 constexpr int64_t kMaxParts = 64;
 
 // y (+)= x W with M == 1, split along K: each thread computes the partial products of its row
@@ -37,7 +36,9 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
   // Task t writes at t * per_task in its thread's buffer: a thread that runs two tasks (the
   // caller, when a worker is late) keeps both.
   const int64_t per_task = (blocks + parts - 1) / parts * N;
-  if (parts < 2 || parts * per_task > kPartialsCapacity) return false;
+  // Room for partial products in one thread's B packing buffer (kc x nc floats).
+  const GemmBlocking& blocking = gemm_blocking();
+  if (parts < 2 || parts * per_task > blocking.kc * blocking.nc) return false;
   const float* partials[kMaxParts];
   pool.run(parts, [&](int64_t t) {
     const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
@@ -70,7 +71,8 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
 bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
                 int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep, int64_t threads,
                 ThreadPool& pool) {
-  const int64_t kblocks = (K + kKC - 1) / kKC;
+  const int64_t kc = gemm_blocking().kc;
+  const int64_t kblocks = (K + kc - 1) / kc;
   if (kblocks < 2 || M < 2 || M > kSmallM || N < 2) return false;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;  // GemmSerial's balanced blocks
   const int64_t parts = std::min({threads, kblocks, kMaxParts});
@@ -138,7 +140,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     if (ep && M > 0 && N > 0) apply_epilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
-  const int64_t threads = threads_for(M * N * K, pool.size());
+  const int64_t threads = gemm_tasks(M, N, K, pool.size());
   if (threads == 1) {
     gemm_serial_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
     return;
@@ -173,8 +175,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // of at most kSmallM, which read B in place. Split by columns instead, every thread would
   // pack all of op(A) (measured at 256 x 784 x 500 on 2 threads: 328-338 GFLOP/s by row chunks,
   // 295-322 by columns); larger M reuses packed B panels over more rows (1024^3 is faster split
-  // by columns).
-  if (!trans_b && M > kSmallM && M <= 4 * kSmallM && N > 1) {
+  // by columns). Each thread then reads all of B, so only while B is small enough to come back
+  // from the shared cache (at most twice a core's L2): a wide layer's B (4096 x 4096, 64 MiB)
+  // would cross memory once per thread, where splitting columns reads it once.
+  const bool b_rereadable = 4 * K * N <= 2 * std::max<int64_t>(cache_sizes().l2, 256 * 1024);
+  if (!trans_b && M > kSmallM && M <= 4 * kSmallM && N > 1 && b_rereadable) {
     const int64_t blocks = count(M, kBlock);
     const int64_t parts = std::min(threads, blocks);
     pool.run(parts, [&](int64_t t) {

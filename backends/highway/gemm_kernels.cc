@@ -20,6 +20,7 @@
 
 #include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
+#include "core/cpu_info.h"
 #include "core/partition.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -48,8 +49,11 @@ constexpr int64_t kMR = 4;
 #else
 constexpr int64_t kMR = 6;
 #endif
-constexpr int64_t kNC = 512;   // column block: packed B (kKC x kNC = 512 KiB) stays in L2
-constexpr int64_t kMC = 144;   // row block: packed A (kMC x kKC = 144 KiB), multiple of kMR
+// This target's blocking from the caches the CPU reports (gemm_blocking.h).
+const GemmBlocking& Blocking() {
+  static const GemmBlocking b = blocking_for(cache_sizes(), kMR, 2 * static_cast<int64_t>(hn::Lanes(DF())));
+  return b;
+}
 // Per-thread packing buffers, allocated once on a thread's first GEMM and reused.
 struct PackBuffers {
   hwy::AlignedFreeUniquePtr<float[]> a;
@@ -60,8 +64,9 @@ struct PackBuffers {
 PackBuffers& ThreadBuffers() {
   thread_local PackBuffers buffers;
   if (!buffers.a) {
-    buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(kMC * kKC));
-    buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(kKC * kNC));
+    const GemmBlocking& b = Blocking();
+    buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(b.mc * b.kc));
+    buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(b.kc * b.nc));
     buffers.partials = hwy::AllocateAligned<float>(static_cast<size_t>(kSplitKCapacity));
   }
   return buffers;
@@ -342,7 +347,7 @@ void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const bool wide = M > lanes;
   const int64_t nr = (wide ? 2 : 1) * lanes;
-  const int64_t kblocks = (K + kKC - 1) / kKC;
+  const int64_t kblocks = (K + Blocking().kc - 1) / Blocking().kc;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;
   for (int64_t pc = 0; pc < K; pc += kc_max) {
     const int64_t kc = std::min(kc_max, K - pc);
@@ -469,12 +474,13 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     return;
   }
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
-  const int64_t kblocks = (K + kKC - 1) / kKC;
+  const GemmBlocking& blocking = Blocking();
+  const int64_t kblocks = (K + blocking.kc - 1) / blocking.kc;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;
-  const int64_t nblocks = (N + kNC - 1) / kNC;
-  const int64_t nc_max = std::min(kNC, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
-  const int64_t mblocks = (M + kMC - 1) / kMC;
-  const int64_t mc_max = std::min(kMC, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
+  const int64_t nblocks = (N + blocking.nc - 1) / blocking.nc;
+  const int64_t nc_max = std::min(blocking.nc, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
+  const int64_t mblocks = (M + blocking.mc - 1) / blocking.mc;
+  const int64_t mc_max = std::min(blocking.mc, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
   for (int64_t jc = 0; jc < N; jc += nc_max) {
     const int64_t nc = std::min(nc_max, N - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
@@ -486,7 +492,7 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         if (packed_from < mc) PackA(trans_a, A, lda, ic + packed_from, mc - packed_from, pc, kc, pa);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           // B panels are packed during the first row block, right before their first use, so
-          // the panel is still in L1 for every sliver of that block (all of M when M <= kMC).
+          // the panel is still in L1 for every sliver of that block (all of M when M <= mc).
           const int64_t n = std::min(nr, nc - jr);
           const float* panel = pb + jr * kc;
           int64_t ldp = nr;
@@ -537,6 +543,7 @@ float* PartialsBuffer() { return ThreadBuffers().b.get(); }
 float* SplitKBuffer() { return ThreadBuffers().partials.get(); }
 
 int64_t TargetValue() { return HWY_TARGET; }
+const GemmBlocking* TargetBlocking() { return &Blocking(); }
 
 void PrepareThread() { ThreadBuffers(); }
 
@@ -553,6 +560,7 @@ HWY_EXPORT(GemvBlockPartials);
 HWY_EXPORT(PartialsBuffer);
 HWY_EXPORT(SplitKBuffer);
 HWY_EXPORT(TargetValue);
+HWY_EXPORT(TargetBlocking);
 HWY_EXPORT(PrepareThread);
 
 void prepare_thread_buffers() { HWY_DYNAMIC_DISPATCH(PrepareThread)(); }
@@ -576,6 +584,8 @@ void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t l
                          int64_t n, int64_t b0, int64_t b1, float* out) {
   HWY_DYNAMIC_DISPATCH(GemvBlockPartials)(x, incx, W, ldw, kdim, n, b0, b1, out);
 }
+
+const GemmBlocking& gemm_blocking() { return *HWY_DYNAMIC_DISPATCH(TargetBlocking)(); }
 
 float* partials_buffer() { return HWY_DYNAMIC_DISPATCH(PartialsBuffer)(); }
 float* split_k_buffer() { return HWY_DYNAMIC_DISPATCH(SplitKBuffer)(); }

@@ -6,13 +6,13 @@
 
 #include <cstdint>
 
+#include "backends/highway/gemm_blocking.h"
 #include "core/epilogue.h"
 
 namespace graphrun::highway {
 
-constexpr int64_t kKC = 256;  // depth block: an A sliver (kKC x kMR) stays in L1
 // At most this many rows (a batch), B is read in place rather than packed (see GemmSerial).
-// Also bounds op(A)^T packed by GemmSmallMTransB: kKC x kSmallM <= kKC x kNC.
+// Also bounds op(A)^T packed by GemmSmallMTransB: kc x kSmallM <= kc x nc.
 constexpr int64_t kSmallM = 64;
 // Floats of one thread's buffer for the partial products of a GEMM split along K.
 constexpr int64_t kSplitKCapacity = 128 * 1024;
@@ -30,8 +30,10 @@ void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int
 // into out + (b - b0) * n.
 void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim,
                          int64_t n, int64_t b0, int64_t b1, float* out);
+// The dispatched target's blocking (gemm_blocking.h, from this machine's caches).
+const GemmBlocking& gemm_blocking();
 // The calling thread's buffers for the partials of a GEMV split along K (its B packing buffer,
-// kKC x kNC floats) and of a GEMM split along K (kSplitKCapacity floats).
+// kc x nc floats) and of a GEMM split along K (kSplitKCapacity floats).
 float* partials_buffer();
 float* split_k_buffer();
 

@@ -75,7 +75,12 @@ using ops::WindowGeometry;
 void reserve_conv_scratch(const WindowGeometry& g);
 void conv2d(const WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool& pool);
 void conv2d_backward_input(const WindowGeometry& g, const float* dy, const float* w, float* dx, ThreadPool& pool);
-void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, ThreadPool& pool);
+// The weight gradient sums the batch in a fixed number of parts (whatever the thread count),
+// each into its own slice of `partials` (conv2d_weight_partials(g) floats, owned by the
+// caller), and then adds the parts in order.
+int64_t conv2d_weight_partials(const WindowGeometry& g);
+void conv2d_backward_weight(const WindowGeometry& g, const float* x, const float* dy, float* dw, float* partials,
+                            ThreadPool& pool);
 // y[n,c,:] = x[n,c,:] + b[c]; y[c] = sum over n and the plane of x[n,c,:].
 void add_channels(const float* x, const float* b, float* y, int64_t batch, int64_t channels, int64_t plane,
                   ThreadPool& pool);

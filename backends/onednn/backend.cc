@@ -278,6 +278,7 @@ class OnednnBackend final : public Backend {
   }
   // oneDNN's OpenMP runtime gets the Program's thread count (set on this thread).
   void configure_threads(int threads) override { omp_set_num_threads(threads > 0 ? threads : 1); }
+  bool runs_on_pool() const override { return false; }
 };
 
 }  // namespace

@@ -206,17 +206,10 @@ std::unique_ptr<Kernel> prepare_channels(const NodeContext& c, std::string* why_
          {DNNL_ARG_SRC_1, wrap(b_md, c.inputs[1].data)},
          {DNNL_ARG_DST, wrap(x_md, c.output.data)}});
   }
-  if (n == 1 && plane == 1) {
-    *why_not = "sum_channels of a [1, C] tensor reduces nothing (a copy), which oneDNN's reduction refuses";
-    return nullptr;
-  }
-  return single(
-      named("reduction_sum_channels", key),
-      [&] {
-        return dnnl::primitive(
-            dnnl::reduction(dnnl::reduction::primitive_desc({algorithm::reduction_sum, x_md, b_md, 0.0f, 0.0f}, engine())));
-      },
-      {{DNNL_ARG_SRC, wrap(x_md, c.inputs[0].data)}, {DNNL_ARG_DST, wrap(b_md, c.output.data)}});
+  // sum_channels: oneDNN 2.6's reduction over dims 0 and 2 of [32, 32, 784] took 28 ms on 2
+  // threads (measured), Highway's sum 0.08 ms: decline.
+  *why_not = "oneDNN 2.6's reduction over the batch and the plane is slow (28 ms for [32,32,28,28]); Highway sums the channels";
+  return nullptr;
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ struct ReferenceKernels {
                                     ThreadPool&) {
     reference::conv2d_backward_input(g, dy, w, dx);
   }
-  static void conv2d_backward_weight(const ops::WindowGeometry& g, const float* x, const float* dy, float* dw,
+  static int64_t conv2d_weight_partials(const ops::WindowGeometry&) { return 0; }
+  static void conv2d_backward_weight(const ops::WindowGeometry& g, const float* x, const float* dy, float* dw, float*,
                                      ThreadPool&) {
     reference::conv2d_backward_weight(g, x, dy, dw);
   }

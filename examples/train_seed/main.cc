@@ -36,10 +36,12 @@ int main(int argc, char** argv) {
 
     train::SequentialSpec spec;
     spec.inputs = train.feature_count();
-    spec.layers = {
-        {"hidden", 400, "sigmoid", {}, Initializer::normal(0, 1), true, Initializer::normal(0, 1), true},
-        {"output", 10, "softmax", {}, Initializer::normal(0, 1), false, Initializer::zeros(), true},
-    };
+    train::Layer hidden = train::dense_layer("hidden", 400, "sigmoid");
+    hidden.init = hidden.bias_init = Initializer::normal(0, 1);
+    train::Layer output = train::dense_layer("output", 10, "softmax");
+    output.init = Initializer::normal(0, 1);
+    output.use_bias = false;
+    spec.layers = {hidden, output};
     train::Model model = train::build_sequential(spec, PluginRegistry::global());
     ParameterStore params = ParameterStore::initialize(model.graph, /*seed=*/0);
 

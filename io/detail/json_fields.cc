@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
 #include "core/plugin_host.h"
 #include "io/detail/text.h"
@@ -49,7 +50,8 @@ void JsonFields::check_keys(const Json& obj, const std::string& where, const std
     bool ok = false;
     for (const std::string& a : allowed) ok = ok || a == it.key();
     if (!ok) {
-      fail(join(where, it.key()), fmt::format("unknown key; expected one of: {}", join_names(allowed)));
+      fail(join(where, it.key()),
+           fmt::format("unknown key; expected one of: {}{}", join_names(allowed), did_you_mean(it.key(), allowed)));
     }
   }
 }
@@ -93,7 +95,7 @@ std::string JsonFields::one_of(const Json& v, const std::string& where, const st
   for (const std::string& n : names) {
     if (n == s) return s;
   }
-  expected(where, want, v);
+  fail(where, fmt::format("expected {}, got {}{}", want, describe(v), did_you_mean(s, names)));
 }
 
 Initializer JsonFields::initializer(const Json& v, const std::string& where) const {
@@ -164,7 +166,9 @@ void JsonFields::check_activation(const std::string& activation,
   if (!a) {
     std::vector<std::string> known = {"linear"};
     for (const LoadedActivation* k : plugins_->activations()) known.emplace_back(k->entry->name);
-    expected(w, "an activation, one of " + join_names(known), Json(activation));
+    fail(w, fmt::format("expected an activation, one of {}, got {}{} (another plugin's? load its folder with "
+                        "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
+                        join_names(known), describe(Json(activation)), did_you_mean(activation, known)));
   }
   resolve_params(a->entry->params, a->entry->n_params, params, fmt::format("{}: {}", file_, join(where, "activation_params")));
 }

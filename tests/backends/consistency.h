@@ -77,6 +77,8 @@ inline Operand soft_labels(Shape s) { return {std::move(s), Fill::kDistribution,
 
 // The table (consistency_cases.cc). Built once; rows of plugin activations need the built plugins.
 const std::vector<Case>& consistency_cases();
+// The image ops' rows (consistency_image_cases.cc).
+void image_rows(Table& t);
 
 // Rows small enough for finite differences (each checked element evaluates the graph twice).
 inline bool finite_difference_row(const Case& c) {

@@ -121,12 +121,14 @@ TEST_P(HighwayConv, Conv2dForwardAndGradientsMatchReference) {
     reference::conv2d_backward_input(g, dy.data(), w.data(), dx_ref.data());
     reference::conv2d_backward_weight(g, x.data(), dy.data(), dw_ref.data());
     highway::reserve_conv_scratch(g);
+    std::vector<float> dw1;
     for (int threads : {1, 2, 3}) {
       const std::string what = cat(c.name, " threads ", threads);
       std::vector<float> y(static_cast<size_t>(yn), NAN), dx(static_cast<size_t>(xn), NAN), dw(static_cast<size_t>(wn), NAN);
       highway::conv2d(g, x.data(), w.data(), y.data(), pool_of(threads));
       highway::conv2d_backward_input(g, dy.data(), w.data(), dx.data(), pool_of(threads));
-      highway::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), pool_of(threads));
+      std::vector<float> partials(static_cast<size_t>(highway::conv2d_weight_partials(g)), NAN);
+      highway::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), partials.data(), pool_of(threads));
       expect_close(y, y_ref, g.group_in() * g.kernel_area(), cat("conv2d ", what));
       expect_close(dx, dx_ref, g.group_out() * g.kernel_area(), cat("conv2d_backward_input ", what));
       expect_close(dw, dw_ref, g.batch * g.out_plane(), cat("conv2d_backward_weight ", what));

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
 #include "backends/reference/kernels.h"
 #include "core/thread_pool.h"
@@ -282,6 +283,41 @@ TEST_P(HighwayGemm, TargetName) {
   const char* name = highway::target_name();
   ASSERT_NE(name, nullptr);
   EXPECT_GT(std::string(name).size(), 0u);
+}
+
+}  // namespace
+}  // namespace graphrun
+
+namespace graphrun {
+namespace {
+
+// The blocking follows the caches the CPU reports: a larger L2 gives larger column and row
+// blocks, a smaller L1 a shorter depth block; Zen 5 with AVX-512 keeps the blocking it was
+// tuned with.
+TEST(GemmBlocking, FollowsTheCaches) {
+  using highway::blocking_for;
+  using highway::GemmBlocking;
+  const GemmBlocking zen5 = blocking_for({48 * 1024, 1024 * 1024, 32 << 20}, 8, 32);
+  EXPECT_EQ(zen5, (GemmBlocking{256, 144, 512}));
+  const GemmBlocking xeon = blocking_for({48 * 1024, 2048 * 1024, 105 << 20}, 8, 32);
+  EXPECT_EQ(xeon.kc, 256);
+  EXPECT_EQ(xeon.nc, 1024);
+  EXPECT_EQ(xeon.mc, 288);
+  const GemmBlocking small = blocking_for({32 * 1024, 256 * 1024, 0}, 6, 16);
+  EXPECT_NE(small, zen5);
+  EXPECT_EQ(small.kc, 336);
+  EXPECT_LT(small.nc, zen5.nc);
+  for (const GemmBlocking& b : {zen5, xeon, small}) {
+    EXPECT_EQ(b.kc % 16, 0);
+    EXPECT_GE(b.nc, 64);  // GemmSmallMTransB packs op(A)^T (kc x 64) into the B buffer
+  }
+  EXPECT_EQ(small.mc % 6, 0);
+  // Unknown caches (0): small common sizes, still a valid blocking.
+  const GemmBlocking unknown = blocking_for({}, 8, 32);
+  EXPECT_GE(unknown.kc, 64);
+  EXPECT_GE(unknown.mc, 8);
+  // This machine's, as the dispatched target uses it.
+  EXPECT_GE(highway::gemm_blocking().kc, 64);
 }
 
 }  // namespace

@@ -47,8 +47,9 @@ class OutFolder : public graphrun::testing::CliFixture {
            R"(-labels.idx", "test_images": "test-images.idx", "test_labels": "test-labels.idx"},
   "training": {"epochs": 2, "batch_size": 16, "seed": 7}})";
   }
-  std::vector<std::string> train(const std::string& model, const std::vector<std::string>& extra) const {
-    std::vector<std::string> a = {GRAPHRUN_CLI, "train", path(model), "--threads", "1", "--out", path("out")};
+  std::vector<std::string> train(const std::string& model, const std::vector<std::string>& extra,
+                                 const std::string& out = "out") const {
+    std::vector<std::string> a = {GRAPHRUN_CLI, "train", path(model), "--threads", "1", "--out", path(out)};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -83,6 +84,7 @@ TEST_F(OutFolder, SecondRunOnAFolderInUseIsRefusedAndTheFirstStaysConsistent) {
   EXPECT_EQ(second.out.find("training"), std::string::npos) << "refused before training: " << second.out;
   const int status = graphrun::testing::wait_for(first);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(path("first.log"));
+  EXPECT_FALSE(fs::exists(path("out/.graphrun.lock"))) << "the holder removes it as it ends";
 
   // Weights, checkpoint, history and step log all come from the first run: its model, 3 epochs
   // of 600 / 16 = 38 steps.
@@ -116,15 +118,18 @@ TEST_F(OutFolder, AKilledRunLeavesNoStaleLock) {
   ASSERT_EQ(::kill(killed, SIGKILL), 0);
   graphrun::testing::wait_for(killed);
   EXPECT_EQ(slurp(path("out/.graphrun.lock")), std::to_string(killed) + "\n") << "the file stays; its lock does not";
+  const std::string before = slurp(path("out/checkpoint.safetensors"));
   // At once: a resumed run (one more epoch), then a new one.
   const int64_t epoch = std::stoll(metadata("checkpoint.safetensors").at("epoch"));
   CliResult r = run("train " + path("a.json") + " --threads 1 --out " + path("out") + " --epochs " +
                     std::to_string(epoch + 1) + " --resume " + path("out/checkpoint.safetensors"));
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(metadata("checkpoint.safetensors").at("epoch"), std::to_string(epoch + 1));
+  EXPECT_TRUE(slurp(path("out/checkpoint.safetensors")) != before);
   r = run("train " + path("a.json") + " --threads 1 --out " + path("out") + " --epochs 1");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(metadata("checkpoint.safetensors").at("epoch"), "1");
+  EXPECT_FALSE(fs::exists(path("out/.graphrun.lock")));
 }
 
 TEST_F(OutFolder, ARerunSaysWhatItReplaces) {
@@ -140,6 +145,10 @@ TEST_F(OutFolder, ARerunSaysWhatItReplaces) {
   r = run("train " + path("missing.json") + " --threads 1 --out " + path("out"));
   EXPECT_EQ(r.code, 2) << r.err;
   for (const auto& [f, bytes] : before) EXPECT_TRUE(slurp(path("out/" + f)) == bytes) << f << " changed";
+  EXPECT_EQ(std::distance(fs::directory_iterator(path("out")), fs::directory_iterator()), 5) << "no file added";
+  r = run("train " + path("missing.json") + " --threads 1 --out " + path("new"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(path("new"))) << "a failed run leaves no folder behind";
 
   // Another model into the folder: one line, before training, naming both model hashes.
   r = run("train " + path("b.json") + " --threads 1 --out " + path("out") + " --epochs 1");
@@ -165,10 +174,24 @@ TEST_F(OutFolder, ARerunSaysWhatItReplaces) {
 }
 
 TEST_F(OutFolder, TuneLocksItsFolderAndEachTrialItsOwn) {
-  CliResult r = run("tune " + path("a.json") + " --grid 'lr=0.1,0.05' --jobs 2 --epochs 1 --threads 1 --metric loss --out " +
-                    path("tune"));
+  const pid_t holder = spawn(train("a.json", {"--epochs", "1"}, "tune"), path("holder.log"));
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(eventually([&] { return slurp(path("tune/.graphrun.lock")) == std::to_string(holder) + "\n"; }));
+  ASSERT_EQ(::kill(holder, SIGSTOP), 0);
+  const std::string tune = "tune " + path("a.json") + " --grid 'lr=0.1,0.05' --jobs 2 --epochs 1 --threads 1 --metric loss --out " +
+                           path("tune");
+  CliResult r = run(tune);
+  ::kill(holder, SIGCONT);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("in use by another graphrun run (process " + std::to_string(holder) + ")"), std::string::npos) << r.err;
+  graphrun::testing::wait_for(holder);
+  // Two trials at once, each locking its own folder.
+  r = run(tune);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  for (const char* d : {"tune", "tune/trial_1", "tune/trial_2"}) EXPECT_TRUE(fs::exists(path(d) + "/.graphrun.lock")) << d;
+  for (const char* d : {"tune/trial_1", "tune/trial_2"}) {
+    EXPECT_TRUE(fs::exists(path(d) + "/weights.safetensors")) << d;
+    EXPECT_FALSE(fs::exists(path(d) + "/.graphrun.lock")) << d;
+  }
 }
 
 }  // namespace

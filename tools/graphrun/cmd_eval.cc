@@ -61,7 +61,9 @@ Command eval_command() {
           [a](Options& o) {
             o.add("model", a->model, "Model file (JSON)").required();
             o.add("--weights", a->weights, "Weights or checkpoint (safetensors)").required();
-            o.add("--data", a->data, "One CSV file, or IDX images and labels (default: the model file's test set)").count(1, 2);
+            o.add("--data", a->data,
+                  "One CSV file, or two IDX files: images then labels (default: the model file's test set)")
+                .count(1, 2);
             o.add("--limit", a->limit, "Use only the first N samples").non_negative();
             o.add("--batch-size", a->batch_size, "Samples per forward pass").show_default().range(1, 1000000);
             add_common_options(o, a->common, true);

@@ -1,6 +1,7 @@
 // graphrun inspect: the compiled training graph of a model file, and its inference (evaluation)
 // program: nodes with shapes and the backend that runs each (and why earlier backends
-// declined), what a node does in that mode, parameters, FLOPs, memory plan.
+// declined), what a node does in that mode, the tasks each kernel chose, parameters, FLOPs,
+// memory plan.
 #include <algorithm>
 #include <memory>
 #include <fmt/format.h>
@@ -34,24 +35,42 @@ std::string mode_note(const Node& n, bool training) {
   return "";
 }
 
-void print_schedule(const Graph& g, const Program& p, const char* mode, int64_t batch, NodeId forward_nodes) {
+// One step on a zero batch, then the schedule with the tasks each kernel chose (core/partition.h).
+void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch, NodeId forward_nodes,
+                    const std::vector<Backend*>& chain, ThreadPool& pool) {
+  for (NodeId id : g.inputs()) {
+    const TensorView v = p.value(id);
+    std::fill(v.data, v.data + v.numel(), 0.0f);
+  }
+  std::vector<ThreadPool::Usage> uses(p.schedule().size());
+  p.run_counting_tasks(pool, uses);
+
   size_t name_w = 4, op_w = 2;
   for (const ScheduledNode& sn : p.schedule()) {
     name_w = std::max(name_w, g.node(sn.node).name.size());
     op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
   }
   const double b = static_cast<double>(batch);
-  fmt::print("\n{} program ({} nodes, batch {})\n", mode, p.schedule().size(), batch);
-  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
-             "FLOP/sample", "backend", "notes (mode, declined by earlier backends, fusion)");
-  for (const ScheduledNode& sn : p.schedule()) {
+  fmt::print("\n{} program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread)\n", mode,
+             p.schedule().size(), batch);
+  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
+             "FLOP/sample", "tasks", "backend", "notes (mode, declined by earlier backends, fusion)");
+  for (size_t i = 0; i < p.schedule().size(); ++i) {
+    const ScheduledNode& sn = p.schedule()[i];
     const Node& n = g.node(sn.node);
     std::string notes = mode_note(n, p.training());
     const std::string more =
         sn.fused_into == kNoNode ? sn.declined : fmt::format("fused into {}", g.node(sn.fused_into).name);
     if (!more.empty()) notes += (notes.empty() ? "" : "; ") + more;
-    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
-               n.shape.str(), human(ops::flops(g, sn.node, batch) / b), sn.backend, notes);
+    // A kernel that made no job ran on the calling thread, unless it is fused or its backend
+    // runs its own threads (oneDNN's OpenMP, with the pool's thread count).
+    const auto by = std::find_if(chain.begin(), chain.end(), [&](Backend* c) { return sn.backend == c->name(); });
+    const bool own_threads = by != chain.end() && !(*by)->runs_on_pool();
+    const std::string tasks = sn.fused_into != kNoNode ? std::string("-")
+                              : own_threads            ? std::string("own")
+                                                       : std::to_string(std::max<int64_t>(1, uses[i].most_tasks));
+    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
+               n.shape.str(), human(ops::flops(g, sn.node, batch) / b), tasks, sn.backend, notes);
   }
   // Views run no kernel: say so for the forward dropouts this mode made one.
   for (NodeId id = 0; id < forward_nodes; ++id) {
@@ -97,9 +116,20 @@ int run_inspect(const InspectArgs& a) {
     total += fl;
     if (sn.node < s->forward_nodes) forward += fl;
   }
+  // A weight gradient the optimizer computes inside its update (TrainingStep::fused) is not a
+  // node of the program, but it is work of the step all the same.
+  std::vector<bool> scheduled(g.size());
+  for (const ScheduledNode& sn : p.schedule()) scheduled[static_cast<size_t>(sn.node)] = true;
+  int fused = 0;
+  for (NodeId grad : s->model.gradients) {
+    if (scheduled[static_cast<size_t>(grad)]) continue;
+    total += ops::flops(g, grad, cfg.batch_size);
+    ++fused;
+  }
   const double b = static_cast<double>(cfg.batch_size);
-  fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward; the update not counted)\n",
-             human(forward / b), human(total / b));
+  fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward{}; the update not counted)\n",
+             human(forward / b), human(total / b),
+             fused > 0 ? fmt::format(", with {} weight gradients computed in the optimizer's update", fused) : "");
   fmt::print("memory plan at batch {}: arena {} bytes ({}B), {} bytes without buffer sharing\n", cfg.batch_size,
              p.arena_bytes(), human(static_cast<double>(p.arena_bytes())), p.unshared_bytes());
   fmt::print("backend chain: ");
@@ -107,10 +137,12 @@ int run_inspect(const InspectArgs& a) {
   for (size_t i = 0; i < chain.size(); ++i) fmt::print("{}{}", i ? " -> " : "", chain[i]->name());
   fmt::print(", {} threads\n", trainer.pool().size());
 
-  print_schedule(g, p, "training", cfg.batch_size, s->forward_nodes);
+  print_schedule(g, p, "training", cfg.batch_size, s->forward_nodes, chain, trainer.pool());
+  fmt::print("the optimizer step splits each weight matrix into the tasks of its forward MatMul\n");
   // Evaluation and prediction run the forward nodes in inference mode (batch norm with its
   // running statistics, dropout a view).
-  print_schedule(g, trainer.inference_program(cfg.batch_size), "inference", cfg.batch_size, s->forward_nodes);
+  print_schedule(g, trainer.inference_program(cfg.batch_size), "inference", cfg.batch_size, s->forward_nodes, chain,
+                 trainer.pool());
   return 0;
 }
 

@@ -5,7 +5,7 @@
 // the best trial's weights and model file to OUT/best_weights.safetensors / best_model.json.
 //
 // Grid keys: lr, batch_size, epochs, validation_split, units (the first layer's units),
-// units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta_1...).
+// units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta1...).
 #include <memory>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,8 +75,9 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
   if (file.data) {
     const io::DataSpec& d = *file.data;
     Json& data = m["data"];
+    // The paths are the model file's, joined to its folder: absolute, they hold from trial_N/ too.
     auto set = [&](const char* key, const std::string& value) {
-      if (!value.empty()) data[key] = value;
+      if (!value.empty()) data[key] = fs::absolute(value).lexically_normal().string();
     };
     set("train_images", d.train_images);
     set("train_labels", d.train_labels);
@@ -89,7 +90,9 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
   if (default_validation > 0 && !m["training"].contains("validation_split")) m["training"]["validation_split"] = default_validation;
   if (m["training"].contains("init_from")) {
     const fs::path w(m["training"]["init_from"]["weights"].get<std::string>());
-    if (w.is_relative()) m["training"]["init_from"]["weights"] = (fs::path(file.path).parent_path() / w).lexically_normal().string();
+    if (w.is_relative()) {
+      m["training"]["init_from"]["weights"] = fs::absolute(fs::path(file.path).parent_path() / w).lexically_normal().string();
+    }
   }
   if (!m.contains("optimizer") || m["optimizer"].is_string()) {
     m["optimizer"] = Json{{"name", m.contains("optimizer") ? m["optimizer"].get<std::string>() : std::string("sgd")}};
@@ -124,21 +127,16 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
 
 int64_t read_int(const Json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0; }
 
-int run_tune(const TuneArgs& a) {
-  PluginRegistry& plugins = load_plugins(a.common);
-  const io::ModelFile file = io::read_model_file(a.model, &plugins);
-  std::ifstream in(a.model);
-  std::stringstream text;
-  text << in.rdbuf();
-  const Json base = Json::parse(text.str());
-  const std::vector<Axis> axes = parse_grid(a.grid);
-  static const std::set<std::string> metrics = {"val_accuracy", "val_loss", "test_accuracy", "test_loss", "accuracy", "loss"};
-  if (!metrics.contains(a.metric)) {
-    throw Error(ErrorKind::BadInput, "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss");
-  }
-  const bool lower_better = a.metric.ends_with("loss");
+std::string cell(double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); }
 
-  // Every combination, in grid order; --random N keeps a seeded sample of N of them.
+std::string describe(const Trial& trial) {
+  std::string desc;
+  for (const auto& [k, v] : trial) desc += fmt::format("{}{}={}", desc.empty() ? "" : " ", k, v);
+  return desc;
+}
+
+// Every combination, in grid order; --random N keeps a seeded sample of N of them.
+std::vector<Trial> expand_grid(const std::vector<Axis>& axes, int64_t random, uint64_t seed) {
   std::vector<Trial> trials{{}};
   for (const Axis& axis : axes) {
     std::vector<Trial> next;
@@ -152,60 +150,81 @@ int run_tune(const TuneArgs& a) {
     trials = std::move(next);
     if (trials.size() > 10000) throw Error(ErrorKind::BadInput, "--grid: more than 10000 combinations; use fewer values");
   }
-  if (a.random > 0 && static_cast<size_t>(a.random) < trials.size()) {
-    std::mt19937_64 rng(a.seed);
+  if (random > 0 && static_cast<size_t>(random) < trials.size()) {
+    std::mt19937_64 rng(seed);
     std::shuffle(trials.begin(), trials.end(), rng);
-    trials.resize(static_cast<size_t>(a.random));
+    trials.resize(static_cast<size_t>(random));
   }
+  return trials;
+}
 
-  const OutFolderLock lock(a.out_dir, "--out");  // each trial's `train` locks its own folder
-  std::error_code ec;
+// OUT/trial_<i>/model.json for every trial; returns the trial folders.
+std::vector<std::string> write_trial_models(const TuneArgs& a, const io::ModelFile& file, const std::vector<Trial>& trials) {
+  std::ifstream in(a.model);
+  std::stringstream text;
+  text << in.rdbuf();
+  const Json base = Json::parse(text.str());
   const double default_validation = a.metric.starts_with("val_") ? 0.1 : 0.0;
-  const int jobs = std::max(1, a.jobs);
-  const int cores = usable_cpus();
-  const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
   std::vector<std::string> dirs;
   for (size_t i = 0; i < trials.size(); ++i) {
     const std::string dir = (fs::path(a.out_dir) / fmt::format("trial_{}", i + 1)).string();
+    std::error_code ec;
     fs::create_directories(dir, ec);
+    if (ec) throw Error(ErrorKind::Io, fmt::format("{}: cannot create the folder: {}", dir, ec.message()));
     const std::string json = trial_model(base, file, trials[i], default_validation).dump(2) + "\n";
     io::write_file_atomically(dir + "/model.json", std::as_bytes(std::span<const char>(json.data(), json.size())));
     dirs.push_back(dir);
   }
+  return dirs;
+}
+
+// The `graphrun train` command line of trial folder `dir`.
+std::vector<std::string> train_command_line(const TuneArgs& a, const std::string& self, const std::string& dir, int threads) {
+  std::vector<std::string> args = {self, "train", dir + "/model.json", "--out", dir, "--metrics-out", dir + "/metrics.json",
+                                   "--threads", std::to_string(threads), "--backend", a.common.backend};
+  if (a.epochs) args.insert(args.end(), {"--epochs", std::to_string(*a.epochs)});
+  if (a.limit_train >= 0) args.insert(args.end(), {"--limit-train", std::to_string(a.limit_train)});
+  if (a.limit_test >= 0) args.insert(args.end(), {"--limit-test", std::to_string(a.limit_test)});
+  for (const std::string& d : a.common.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
+  return args;
+}
+
+// Starts `args` (this binary) with its output in log; returns the child's PID.
+pid_t launch(std::vector<std::string> args, const std::string& log) {
+  std::fflush(stdout);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(ErrorKind::Runtime, "tune: fork failed");
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "w", stdout);
+    if (f) ::dup2(::fileno(stdout), 2);
+    std::vector<char*> argv;
+    for (std::string& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    ::execv(args[0].c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Runs every trial's `train`, up to --jobs at once, printing each as it ends; returns their
+// exit codes.
+std::vector<int> run_trials(const TuneArgs& a, const std::vector<Trial>& trials, const std::vector<std::string>& dirs) {
+  const int jobs = std::max(1, a.jobs);
+  const int cores = usable_cpus();
+  const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
   fmt::print("tuning {}: {} trials, {} at a time, {} threads each, metric {}\n", a.model, trials.size(), jobs, threads, a.metric);
   std::fflush(stdout);
-
-  // Children: this binary's `train`, output to the trial's train.log.
-  std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  std::error_code ec;
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   if (ec) throw Error(ErrorKind::Io, "tune: cannot find this program's path (/proc/self/exe)");
   std::map<pid_t, size_t> running;
   std::vector<int> status(trials.size(), -1);
   size_t next = 0, done = 0;
-  auto launch = [&](size_t i) {
-    std::vector<std::string> args = {self, "train", dirs[i] + "/model.json", "--out", dirs[i], "--metrics-out",
-                                     dirs[i] + "/metrics.json", "--threads", std::to_string(threads),
-                                     "--backend", a.common.backend};
-    if (a.epochs) args.insert(args.end(), {"--epochs", std::to_string(*a.epochs)});
-    if (a.limit_train >= 0) args.insert(args.end(), {"--limit-train", std::to_string(a.limit_train)});
-    if (a.limit_test >= 0) args.insert(args.end(), {"--limit-test", std::to_string(a.limit_test)});
-    for (const std::string& d : a.common.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
-    std::fflush(stdout);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw Error(ErrorKind::Runtime, "tune: fork failed");
-    if (pid == 0) {
-      const std::string log = dirs[i] + "/train.log";
-      FILE* f = std::freopen(log.c_str(), "w", stdout);
-      if (f) ::dup2(::fileno(stdout), 2);
-      std::vector<char*> argv;
-      for (std::string& s : args) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      ::execv(self.c_str(), argv.data());
-      ::_exit(127);
-    }
-    running[pid] = i;
-  };
   while (done < trials.size()) {
-    while (running.size() < static_cast<size_t>(jobs) && next < trials.size()) launch(next++);
+    while (running.size() < static_cast<size_t>(jobs) && next < trials.size()) {
+      running[launch(train_command_line(a, self, dirs[next], threads), dirs[next] + "/train.log")] = next;
+      ++next;
+    }
     int st = 0;
     const pid_t pid = ::waitpid(-1, &st, 0);
     if (pid < 0) break;
@@ -215,69 +234,93 @@ int run_tune(const TuneArgs& a) {
     running.erase(it);
     status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
     ++done;
-    std::string desc;
-    for (const auto& [k, v] : trials[i]) desc += fmt::format("{}{}={}", desc.empty() ? "" : " ", k, v);
-    fmt::print("trial {}/{} ({}) {}\n", i + 1, trials.size(), desc, status[i] == 0 ? "done" : fmt::format("failed (exit {}, see {}/train.log)", status[i], dirs[i]));
+    fmt::print("trial {}/{} ({}) {}\n", i + 1, trials.size(), describe(trials[i]),
+               status[i] == 0 ? "done" : fmt::format("failed (exit {}, see {}/train.log)", status[i], dirs[i]));
     std::fflush(stdout);
   }
+  return status;
+}
 
-  // Results: the metric at the best epoch (the weights kept with restore_best_weights) or the last.
-  struct Row {
-    size_t trial;
-    double metric = NAN, val_loss = NAN, val_accuracy = NAN, test_accuracy = NAN, seconds = 0;
-    int64_t epochs = 0;
-  };
-  std::vector<Row> rows;
-  for (size_t i = 0; i < trials.size(); ++i) {
-    Row r{i};
-    if (status[i] == 0 && fs::exists(dirs[i] + "/metrics.json")) {
-      std::ifstream mf(dirs[i] + "/metrics.json");
-      const Json m = Json::parse(mf);
-      const Json& ep = m["epochs"];
-      r.epochs = static_cast<int64_t>(ep.size());
-      const int64_t best = read_int(m, "best_epoch");
-      const Json& e = ep.empty() ? Json::object() : ep[static_cast<size_t>(best > 0 ? best - 1 : r.epochs - 1)];
-      auto num = [](const Json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; };
-      r.val_loss = num(e, "val_loss");
-      r.val_accuracy = num(e, "val_accuracy");
-      r.test_accuracy = num(m, "test_accuracy");
-      r.seconds = num(m, "seconds");
-      r.metric = a.metric.starts_with("test_") ? num(m, a.metric.c_str()) : num(e, a.metric.c_str());
-    }
-    rows.push_back(r);
-  }
-  std::stable_sort(rows.begin(), rows.end(), [&](const Row& x, const Row& y) {
+struct Result {
+  size_t trial;
+  double metric = NAN, val_loss = NAN, val_accuracy = NAN, test_accuracy = NAN, seconds = 0;
+  int64_t epochs = 0;
+};
+
+// A trial's figures from its metrics.json: the metric at the best epoch (the weights kept with
+// restore_best_weights) or the last. NaN for a failed trial.
+Result read_result(const TuneArgs& a, size_t trial, int status, const std::string& dir) {
+  Result r{trial};
+  if (status != 0 || !fs::exists(dir + "/metrics.json")) return r;
+  std::ifstream mf(dir + "/metrics.json");
+  const Json m = Json::parse(mf);
+  const Json& ep = m["epochs"];
+  r.epochs = static_cast<int64_t>(ep.size());
+  const int64_t best = read_int(m, "best_epoch");
+  const Json& e = ep.empty() ? Json::object() : ep[static_cast<size_t>(best > 0 ? best - 1 : r.epochs - 1)];
+  auto num = [](const Json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; };
+  r.val_loss = num(e, "val_loss");
+  r.val_accuracy = num(e, "val_accuracy");
+  r.test_accuracy = num(m, "test_accuracy");
+  r.seconds = num(m, "seconds");
+  r.metric = a.metric.starts_with("test_") ? num(m, a.metric.c_str()) : num(e, a.metric.c_str());
+  return r;
+}
+
+// The trials best first (failed ones last), printed as a table and written to OUT/results.csv.
+std::vector<Result> rank_trials(const TuneArgs& a, const std::vector<Axis>& axes, const std::vector<Trial>& trials,
+                                const std::vector<std::string>& dirs, const std::vector<int>& status) {
+  std::vector<Result> rows;
+  for (size_t i = 0; i < trials.size(); ++i) rows.push_back(read_result(a, i, status[i], dirs[i]));
+  const bool lower_better = a.metric.ends_with("loss");
+  std::stable_sort(rows.begin(), rows.end(), [&](const Result& x, const Result& y) {
     if (std::isnan(x.metric) != std::isnan(y.metric)) return !std::isnan(x.metric);
     return lower_better ? x.metric < y.metric : x.metric > y.metric;
   });
   std::string csv = "rank,trial";
   for (const Axis& axis : axes) csv += "," + axis.key;
   csv += ",metric,val_loss,val_accuracy,test_accuracy,epochs,seconds,status\n";  // metric: --metric's value
-  auto cell = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
   fmt::print("\n{:>4}  {:>5}  {:<40} {:>12} {:>13} {:>7} {:>8}\n", "rank", "trial", "values", a.metric, "test_accuracy",
              "epochs", "seconds");
   for (size_t k = 0; k < rows.size(); ++k) {
-    const Row& r = rows[k];
-    std::string desc;
+    const Result& r = rows[k];
     csv += fmt::format("{},{}", k + 1, r.trial + 1);
-    for (const auto& [key, v] : trials[r.trial]) {
-      csv += "," + v;
-      desc += fmt::format("{}{}={}", desc.empty() ? "" : " ", key, v);
-    }
+    for (const auto& [key, v] : trials[r.trial]) csv += "," + v;
     csv += fmt::format(",{},{},{},{},{},{:.2f},{}\n", cell(r.metric), cell(r.val_loss), cell(r.val_accuracy),
                        cell(r.test_accuracy), r.epochs, r.seconds, status[r.trial] == 0 ? "ok" : "failed");
-    fmt::print("{:>4}  {:>5}  {:<40} {:>12} {:>13} {:>7} {:>8.1f}\n", k + 1, r.trial + 1, desc, cell(r.metric),
-               cell(r.test_accuracy), r.epochs, r.seconds);
+    fmt::print("{:>4}  {:>5}  {:<40} {:>12} {:>13} {:>7} {:>8.1f}\n", k + 1, r.trial + 1, describe(trials[r.trial]),
+               cell(r.metric), cell(r.test_accuracy), r.epochs, r.seconds);
   }
   const std::string results = (fs::path(a.out_dir) / "results.csv").string();
   io::write_file_atomically(results, std::as_bytes(std::span<const char>(csv.data(), csv.size())));
   fmt::print("wrote {}\n", results);
-  if (rows.empty() || std::isnan(rows[0].metric)) throw Error(ErrorKind::Runtime, "tune: every trial failed");
-  const std::string& best = dirs[rows[0].trial];
-  fs::copy_file(best + "/weights.safetensors", fs::path(a.out_dir) / "best_weights.safetensors", fs::copy_options::overwrite_existing);
-  fs::copy_file(best + "/model.json", fs::path(a.out_dir) / "best_model.json", fs::copy_options::overwrite_existing);
-  fmt::print("best: trial {} ({} {}); wrote {}/best_weights.safetensors and best_model.json\n", rows[0].trial + 1, a.metric,
-             cell(rows[0].metric), a.out_dir);
+  return rows;
+}
+
+// OUT/best_weights.safetensors and OUT/best_model.json from the best trial.
+void keep_best(const TuneArgs& a, const Result& best, const std::string& dir) {
+  fs::copy_file(dir + "/weights.safetensors", fs::path(a.out_dir) / "best_weights.safetensors",
+                fs::copy_options::overwrite_existing);
+  fs::copy_file(dir + "/model.json", fs::path(a.out_dir) / "best_model.json", fs::copy_options::overwrite_existing);
+  fmt::print("best: trial {} ({} {}); wrote {}/best_weights.safetensors and best_model.json\n", best.trial + 1, a.metric,
+             cell(best.metric), a.out_dir);
+}
+
+int run_tune(const TuneArgs& a) {
+  PluginRegistry& plugins = load_plugins(a.common);
+  const io::ModelFile file = io::read_model_file(a.model, &plugins);
+  const std::vector<Axis> axes = parse_grid(a.grid);
+  static const std::set<std::string> metrics = {"val_accuracy", "val_loss", "test_accuracy", "test_loss", "accuracy", "loss"};
+  if (!metrics.contains(a.metric)) {
+    throw Error(ErrorKind::BadInput, "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss");
+  }
+  const std::vector<Trial> trials = expand_grid(axes, a.random, a.seed);
+  const OutFolderLock lock(a.out_dir, "--out");  // each trial's `train` locks its own folder
+  const std::vector<std::string> dirs = write_trial_models(a, file, trials);
+  const std::vector<int> status = run_trials(a, trials, dirs);
+  const std::vector<Result> ranked = rank_trials(a, axes, trials, dirs, status);
+  if (ranked.empty() || std::isnan(ranked[0].metric)) throw Error(ErrorKind::Runtime, "tune: every trial failed");
+  keep_best(a, ranked[0], dirs[ranked[0].trial]);
   return 0;
 }
 

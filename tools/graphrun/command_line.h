@@ -26,7 +26,9 @@ class Option {
  public:
   explicit Option(void* impl) : impl_(impl) {}
   Option& required();
-  Option& range(double min, double max);      // inclusive
+  Option& range(int min, int max);  // inclusive
+  Option& range(int64_t min, int64_t max);
+  Option& range(double min, double max);
   Option& one_of(std::vector<std::string> values);
   Option& positive();                         // > 0
   Option& non_negative();                     // >= 0

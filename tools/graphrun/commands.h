@@ -26,6 +26,7 @@ struct TrainArgs {
   std::optional<double> learning_rate;
   std::optional<uint64_t> seed;
   std::string out_dir, resume, metrics_out;
+  bool out_from_resume = false;               // out_dir defaulted to the --resume checkpoint's folder
   int64_t checkpoint_every = 0;               // 0: checkpoints at epoch ends only
   std::string max_memory;                     // "512M", "2G"; empty: MemAvailable
   int64_t limit_train = -1, limit_test = -1;  // < 0: all rows
@@ -88,7 +89,11 @@ struct TuneArgs {
 inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
   o.add("--plugin-dir", c.plugin_dirs, "Extra folder to load plugins from (searched first; repeatable)");
   if (!compute) return;
-  o.add("--backend", c.backend, "Backend tried first for every node: highway, onednn or reference").show_default();
+  o.add("--backend", c.backend,
+        "Backend tried first for every node: highway, onednn or reference. With onednn, run with "
+        "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
+        "~15 ms per GEMM on a busy machine)")
+      .show_default();
   o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)").range(0, 4096).show_default();
 }
 

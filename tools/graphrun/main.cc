@@ -6,11 +6,14 @@
 // (graphrun::Error::is_bad_input, CLI11 parse errors), 1 for anything else, each with exactly
 // one line "graphrun: <message>" on stderr.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <fmt/format.h>
 #include <exception>
 #include <new>
 #include <string>
 
+#include "core/did_you_mean.h"
 #include "core/error.h"
 #include "tools/graphrun/command_line.h"
 #ifdef GRAPHRUN_WITH_ONNX
@@ -41,9 +44,26 @@ int fail(int code, std::string message) {
   return code;
 }
 
+// "; did you mean ...?" for a misspelt flag of the subcommand given.
+std::string flag_suggestion(CLI::App& app, const CLI::ParseError& ex) {
+  const std::string what = ex.what();
+  const size_t dashes = what.find("--");
+  if (dynamic_cast<const CLI::ExtrasError*>(&ex) == nullptr || dashes == std::string::npos) return {};
+  const std::string flag = what.substr(dashes, what.find_first_of(" =", dashes) - dashes);
+  std::vector<std::string> flags;
+  for (CLI::App* sub : app.get_subcommands()) {
+    for (const CLI::Option* o : sub->get_options()) {
+      for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
+    }
+  }
+  return graphrun::did_you_mean(flag, flags);
+}
+
 }  // namespace
 
 Option& Option::required() { return cli(impl_)->required(), *this; }
+Option& Option::range(int min, int max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
+Option& Option::range(int64_t min, int64_t max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
 Option& Option::range(double min, double max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
 Option& Option::one_of(std::vector<std::string> values) { return cli(impl_)->check(CLI::IsMember(std::move(values))), *this; }
 Option& Option::positive() { return cli(impl_)->check(CLI::PositiveNumber), *this; }
@@ -102,11 +122,18 @@ int main(int argc, char** argv) {
     names += names.empty() ? c.name : std::string(", ") + c.name;
   }
 
+  std::vector<std::string> command_names;
+  for (const Command& c : commands) command_names.emplace_back(c.name);
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::find(command_names.begin(), command_names.end(), argv[1]) == command_names.end()) {
+    return fail(2, fmt::format("unknown command \"{}\"{}; commands: {} (see graphrun --help)", argv[1],
+                               graphrun::did_you_mean(argv[1], command_names), names));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& ex) {
     if (ex.get_exit_code() == 0) return app.exit(ex);  // --help, --version
-    return fail(2, std::string(ex.what()) + " (see graphrun --help)");
+    return fail(2, std::string(ex.what()) + flag_suggestion(app, ex) + " (see graphrun --help)");
   }
 
   try {

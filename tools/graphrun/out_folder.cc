@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -52,33 +53,49 @@ std::string read_pid(int fd) {
 
 OutFolderLock::OutFolderLock(const std::string& dir, const std::string& option) {
   std::error_code ec;
+  created_dir_ = !fs::exists(dir, ec);
   fs::create_directories(dir, ec);
   if (ec) throw Error(ErrorKind::Io, fmt::format("{} {}: cannot create the folder: {}", option, dir, ec.message()));
-  const std::string path = (fs::path(dir) / kLockFileName).string();
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(ErrorKind::Io, fmt::format("{}: cannot open the lock file: {}", path, std::strerror(errno)));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    const std::string pid = read_pid(fd_);
+  dir_ = dir;
+  path_ = (fs::path(dir) / kLockFileName).string();
+  // The holder removes the file before it lets go, so a run that locked a file no longer at the
+  // path (removed meanwhile) tries again with the path's current file.
+  for (;;) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail(fmt::format("{}: cannot open the lock file: {}", path_, std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      const std::string pid = read_pid(fd_);
+      if (err != EWOULDBLOCK) fail(fmt::format("{}: cannot lock: {}", path_, std::strerror(err)));
+      fail(fmt::format("{} {}: in use by another graphrun run ({}); wait for it to end or choose another folder", option,
+                       dir, pid.empty() ? std::string("process starting") : "process " + pid),
+           ErrorKind::BadInput);
+    }
+    struct stat held, now;
+    if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev) {
+      break;
+    }
     ::close(fd_);
-    fd_ = -1;
-    if (err != EWOULDBLOCK) throw Error(ErrorKind::Io, fmt::format("{}: cannot lock: {}", path, std::strerror(err)));
-    throw Error(ErrorKind::BadInput,
-                fmt::format("{} {}: in use by another graphrun run ({}); wait for it to end or choose another folder",
-                            option, dir, pid.empty() ? std::string("process starting") : "process " + pid));
   }
   // Only the holder writes, so a refused run reads a whole PID (or, very early, none).
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    const int err = errno;
-    ::close(fd_);
-    fd_ = -1;
-    throw Error(ErrorKind::Io, fmt::format("{}: cannot write: {}", path, std::strerror(err)));
+    fail(fmt::format("{}: cannot write: {}", path_, std::strerror(errno)));
   }
 }
 
+void OutFolderLock::fail(const std::string& message, ErrorKind kind) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (created_dir_) ::rmdir(dir_.c_str());
+  throw Error(kind, message);
+}
+
 OutFolderLock::~OutFolderLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+  ::unlink(path_.c_str());  // while still holding the lock (see the constructor)
+  ::close(fd_);
+  if (created_dir_) ::rmdir(dir_.c_str());  // only when the run left it empty
 }
 
 std::string describe_earlier_run(const std::string& dir, uint64_t model_hash) {

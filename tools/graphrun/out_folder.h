@@ -1,14 +1,17 @@
 // One output folder, one run: the lock a run holds on its --out folder, and what an earlier run
 // left there.
 //
-// The lock is an advisory flock on OUT/.graphrun.lock, held for the lock object's life. The
-// kernel releases it when the process ends in any way (SIGKILL included), so no stale lock is
-// ever left behind; the file stays and holds the PID of the last process that locked it. The
-// descriptor is close-on-exec, so a child process (tune's trials) does not inherit the lock.
+// The lock is an advisory flock on OUT/.graphrun.lock, which holds the holder's PID, for the
+// lock object's life; the holder removes the file when it lets go (and a folder it created and
+// left empty), so a run that fails leaves the folder as it was. The kernel releases the lock when
+// the process ends in any way: after a SIGKILL the file stays, but no stale lock (the next run
+// takes it over). The descriptor is close-on-exec: tune's trials do not inherit the lock.
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "core/error.h"
 
 namespace graphrun::tool {
 
@@ -25,7 +28,11 @@ class OutFolderLock {
   OutFolderLock& operator=(const OutFolderLock&) = delete;
 
  private:
+  [[noreturn]] void fail(const std::string& message, ErrorKind kind = ErrorKind::Io);
+
   int fd_ = -1;
+  bool created_dir_ = false;
+  std::string dir_, path_;
 };
 
 // The files a training run writes in its --out folder (besides the lock file).

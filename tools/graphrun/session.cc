@@ -11,6 +11,10 @@
 #include "backends/registry.h"
 #include "train/checkpoint.h"
 #include "train/model_file.h"
+#ifdef GRAPHRUN_WITH_ONNX
+#include "onnx/import.h"
+#include "onnx/model_json.h"
+#endif
 
 namespace graphrun::tool {
 namespace {
@@ -18,6 +22,8 @@ namespace {
 [[noreturn]] void bad(const std::string& what) { throw Error(ErrorKind::BadInput, what); }
 
 }  // namespace
+
+bool is_onnx(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
 
 void require_file(const std::string& path, const std::string& where) {
   std::error_code ec;
@@ -87,6 +93,20 @@ PluginRegistry& load_plugins(const CommonArgs& common) {
 
 std::unique_ptr<Session> open_model(const std::string& path, const PluginRegistry& plugins, uint64_t seed) {
   auto s = std::make_unique<Session>();
+#ifdef GRAPHRUN_WITH_ONNX
+  // An ONNX model: the model file `graphrun import` would write, with the file's weights.
+  if (is_onnx(path)) {
+    require_file(path, "model");
+    const onnx_io::ModelFileText text = onnx_io::to_model_file(onnx_io::import_onnx(path, plugins), path);
+    s->file = io::parse_model_file(text.json, path, &plugins);
+    s->model = train::build_network(train::to_network_spec(s->file), plugins);
+    s->params = ParameterStore::initialize(s->model.graph, seed);
+    for (const auto& [name, t] : text.weights) s->params.assign(name, t, path);
+    s->classes = s->model.graph.shape(s->model.output)[1];
+    s->forward_nodes = s->model.graph.size();
+    return s;
+  }
+#endif
   s->file = io::read_model_file(path, &plugins);
   s->model = train::build_network(train::to_network_spec(s->file), plugins);
   s->params = ParameterStore::initialize(s->model.graph, seed);
@@ -124,6 +144,12 @@ io::Dataset load_data_files(const Session& s, const std::vector<std::string>& fi
                             int64_t limit) {
   io::Dataset ds;
   if (files.size() == 1) {
+    require_file(files[0], option);
+    if (looks_like_idx(files[0])) {
+      bad(fmt::format("{} {}: an IDX file (gzip or IDX magic); IDX data are two files, images then labels: "
+                      "{} IMAGES LABELS",
+                      option, files[0], option));
+    }
     ds = load_csv(s, files[0], option);
   } else if (files.size() == 2) {
     ds = load_idx_pair(files[0], files[1], option, option);
@@ -213,6 +239,7 @@ std::unique_ptr<Session> open_with_weights(const CommonArgs& common, const std::
   PluginRegistry& plugins = load_plugins(common);
   backends::by_name(common.backend);
   std::unique_ptr<Session> s = open_model(model, plugins, 0);
+  if (is_onnx(model) && weights == model) return s;  // the ONNX file's own weights, already loaded
   require_file(weights, "--weights");
   *had_scaler = train::load_weights(weights, s->params, from_weights);
   check_weights_scaler(*s, *had_scaler, *from_weights, weights);

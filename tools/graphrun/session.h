@@ -18,6 +18,10 @@
 
 namespace graphrun::tool {
 
+// A model path naming an ONNX file (".onnx"): open_model imports it (with GRAPHRUN_WITH_ONNX),
+// and open_with_weights takes `--weights` equal to it as "the file's own weights".
+bool is_onnx(const std::string& path);
+
 // A missing file the user named is bad input (exit 2), not an I/O failure.
 void require_file(const std::string& path, const std::string& where);
 

@@ -1,20 +1,17 @@
-// conv2d, add_channels and the pools: shape rules, bad-input messages, and every gradient
-// against central finite differences in double. The cases are rows of one table each (shapes
-// and window), so they move into the backend consistency table as they are.
+// conv2d, add_channels and the pools: hand-computed values, "same" padding, and the bad-input
+// messages. Their gradients are checked against finite differences, and every backend against
+// the reference, by the rows of tests/backends/consistency_image_cases.cc.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <functional>
 
+#include "backends/reference/evaluate.h"
 #include "core/error.h"
 #include "ops/conv.h"
-#include "tests/support/gradient_check.h"
 
 namespace graphrun {
 namespace {
-
-using testing::check_gradients;
-using testing::random_tensor;
 
 Node::Window window(int kh, int kw, int sh = 1, int sw = 1, std::array<int, 4> pad = {0, 0, 0, 0}, int dh = 1,
                     int dw = 1, int groups = 1) {
@@ -27,45 +24,7 @@ Node::Window window(int kh, int kw, int sh = 1, int sw = 1, std::array<int, 4> p
   return w;
 }
 
-struct ConvCase {
-  const char* name;
-  Shape x, w;  // x [N,C,H,W] (N concrete), w [O, C/groups, kh, kw]
-  Node::Window window;
-  Shape expected;  // the output shape
-};
-
-const ConvCase kConvCases[] = {
-    {"valid_stride1", {2, 3, 7, 5}, {4, 3, 3, 3}, window(3, 3), {2, 4, 5, 3}},
-    {"same_stride2", {2, 3, 7, 6}, {4, 3, 3, 3}, ops::same_padding(7, 6, window(3, 3, 2, 2)), {2, 4, 4, 3}},
-    {"explicit_pad_stride3x2", {1, 2, 9, 8}, {3, 2, 3, 2}, window(3, 2, 3, 2, {1, 0, 2, 1}), {1, 3, 4, 4}},
-    {"dilation2", {2, 2, 9, 7}, {2, 2, 3, 3}, window(3, 3, 1, 1, {2, 2, 2, 2}, 2, 2), {2, 2, 9, 7}},
-    {"groups2", {2, 4, 6, 5}, {6, 2, 3, 3}, window(3, 3, 1, 1, {1, 1, 1, 1}, 1, 1, 2), {2, 6, 6, 5}},
-    {"depthwise_stride2", {2, 3, 6, 7}, {3, 1, 3, 3}, window(3, 3, 2, 2, {1, 1, 1, 1}, 1, 1, 3), {2, 3, 3, 4}},
-    {"pointwise", {2, 3, 4, 5}, {5, 3, 1, 1}, window(1, 1), {2, 5, 4, 5}},
-    {"kernel_equals_input", {3, 2, 3, 4}, {1, 2, 3, 4}, window(3, 4), {3, 1, 1, 1}},
-};
-
-TEST(ConvGradient, EveryCaseWithBias) {
-  for (const ConvCase& c : kConvCases) {
-    SCOPED_TRACE(c.name);
-    std::mt19937_64 rng(17);
-    Graph g;
-    Shape xs = c.x;
-    xs[0] = Shape::kBatch;
-    NodeId x = g.input("x", xs);
-    NodeId w = g.parameter("w", c.w, Initializer::zeros());
-    NodeId b = g.parameter("b", {c.w[0]}, Initializer::zeros());
-    NodeId y = ops::add_channels(g, ops::conv2d(g, x, w, c.window, "conv"), b);
-    Shape expected = c.expected;
-    expected[0] = Shape::kBatch;
-    EXPECT_EQ(g.shape(y), expected);
-    check_gradients(g, y, c.x[0],
-                    {{"x", random_tensor(c.x, rng)}, {"w", random_tensor(c.w, rng)}, {"b", random_tensor({c.w[0]}, rng)}},
-                    {"x", "w", "b"});
-  }
-}
-
-TEST(ConvGradient, ForwardMatchesAHandComputedValue) {
+TEST(ConvForward, HandComputedValue) {
   // x = 1..9 in a 3x3 plane, w = the 2x2 kernel [[1, 0], [0, -1]], stride 1, no padding:
   // y[i,j] = x[i,j] - x[i+1,j+1] = -4 everywhere.
   Graph g;
@@ -77,47 +36,9 @@ TEST(ConvGradient, ForwardMatchesAHandComputedValue) {
   EXPECT_EQ(v[static_cast<size_t>(y)].values, (std::vector<double>{-4, -4, -4, -4}));
 }
 
-struct PoolCase {
-  const char* name;
-  OpKind op;
-  Shape x;
-  Node::Window window;
-  Shape expected;
-};
-
 Node::Window include_pad(Node::Window w) {
   w.count_include_pad = true;
   return w;
-}
-
-const PoolCase kPoolCases[] = {
-    {"max_2x2_stride2_odd", OpKind::MaxPool2d, {2, 3, 7, 5}, window(2, 2, 2, 2), {2, 3, 3, 2}},
-    {"max_3x3_stride1_pad1", OpKind::MaxPool2d, {1, 2, 5, 6}, window(3, 3, 1, 1, {1, 1, 1, 1}), {1, 2, 5, 6}},
-    {"max_3x2_stride3x1_asym", OpKind::MaxPool2d, {2, 1, 8, 5}, window(3, 2, 3, 1, {1, 0, 2, 1}), {2, 1, 3, 5}},
-    {"avg_2x2_stride2", OpKind::AvgPool2d, {2, 3, 6, 7}, window(2, 2, 2, 2), {2, 3, 3, 3}},
-    {"avg_3x3_pad1_excl", OpKind::AvgPool2d, {1, 2, 5, 4}, window(3, 3, 2, 1, {1, 1, 1, 1}), {1, 2, 3, 4}},
-    {"avg_3x3_pad1_incl", OpKind::AvgPool2d, {1, 2, 5, 4}, include_pad(window(3, 3, 2, 1, {1, 1, 1, 1})), {1, 2, 3, 4}},
-};
-
-TEST(PoolGradient, EveryCase) {
-  for (const PoolCase& c : kPoolCases) {
-    SCOPED_TRACE(c.name);
-    std::mt19937_64 rng(19);
-    Graph g;
-    NodeId x = g.input("x", c.x);
-    NodeId y = c.op == OpKind::MaxPool2d ? ops::max_pool2d(g, x, c.window) : ops::avg_pool2d(g, x, c.window);
-    EXPECT_EQ(g.shape(y), c.expected);
-    check_gradients(g, y, c.x[0], {{"x", random_tensor(c.x, rng)}}, {"x"});
-  }
-}
-
-TEST(PoolGradient, GlobalAvgPool) {
-  std::mt19937_64 rng(23);
-  Graph g;
-  NodeId x = g.input("x", {Shape::kBatch, 3, 5, 7});
-  NodeId y = ops::global_avg_pool(g, x);
-  EXPECT_EQ(g.shape(y), (Shape{Shape::kBatch, 3, 1, 1}));
-  check_gradients(g, y, 2, {{"x", random_tensor({2, 3, 5, 7}, rng)}}, {"x"});
 }
 
 TEST(PoolForward, HandComputedValues) {
