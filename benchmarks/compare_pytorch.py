@@ -9,15 +9,17 @@ seconds per epoch, samples/s, achieved GFLOP/s and the fraction of the machine's
 accuracy, for each side, and the ratio graphrun / PyTorch.
 
 FLOPs are the model's, the same for both sides: per sample, 2 per multiply-add of the forward
-matmuls, as many for the weight gradients, as many again for the input gradients of every
-layer but the first (nobody needs d loss / d pixels); bias, activation and loss are left out.
+matmuls and convolutions, as many for the weight gradients, as many again for the input
+gradients of every layer but the first (nobody needs d loss / d pixels); bias, activation,
+pooling and loss are left out. The CNN (models/fashion_cnn.json: conv2d, max_pool2d, flatten,
+dropout, dense; Adam) is built layer for layer in torch.nn with the same initializers.
 Peak fp32 FLOP/s is measured once with a small FMA loop (C++, compiled here with g++ -O2, 12
 independent 8-lane AVX2 accumulators per thread, and 16 16-lane AVX-512 ones when the CPU has
 AVX-512): "% of peak" is against the faster of the two (on Zen 5 and Intel server cores, 512-bit
 FMAs run at full rate and double the 256-bit figure), "% of AVX2 peak" against the 256-bit loop.
 
-Then inference (`--infer-model`, default the 500-300-100 relu network, batch `--infer-batch`
-256): the logits, loss and predicted class of all 60000 training samples, `graphrun eval
+Then inference (`--infer-model`, default the 500-300-100 relu network and the CNN, batch
+`--infer-batch` 256): the logits, loss and predicted class of all 60000 training samples, `graphrun eval
 --batch-size` (weights from a few training steps; its timing line excludes loading and
 compiling) against `torch.no_grad()`, best of 3 passes, FLOPs 2 per multiply-add.
 
@@ -44,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 INFER_PASSES = 3
 MODELS = ["models/fashion_sigmoid_sgd1.json", "models/fashion_sigmoid_batch32.json", "models/fashion_relu_deep.json",
-          "models/fashion_wide.json"]
+          "models/fashion_wide.json", "models/fashion_cnn.json"]
 
 FMA_LOOP = r"""
 #include <immintrin.h>
@@ -131,24 +133,51 @@ def load_model(path):
         return json.load(f)
 
 
-def dims(model):
-    """[(in, out, activation, has_bias, init, bias_init)] of the model file's dense layers."""
-    out, n = [], model["inputs"]
+def pair(v):
+    return list(v) if isinstance(v, list) else [v, v]
+
+
+def plan(model):
+    """The model file's sequential layers with per-sample shapes: [(layer, in_shape, out_shape, macs)]."""
+    shape = model["inputs"] if isinstance(model["inputs"], list) else [model["inputs"]]
+    out = []
     for layer in model["layers"]:
-        out.append((n, layer["units"], layer.get("activation", "linear"), layer.get("bias", True),
-                    layer.get("init", "glorot_uniform"), layer.get("bias_init", "zeros")))
-        n = layer["units"]
+        op, macs, new = layer.get("op", "dense"), 0, shape
+        if op == "dense":
+            new = [layer["units"]]
+            macs = shape[0] * layer["units"]
+        elif op in ("conv2d", "max_pool2d", "avg_pool2d"):
+            k = pair(layer.get("kernel_size", layer.get("pool_size")))
+            st = pair(layer.get("strides", 1 if op == "conv2d" else layer.get("pool_size")))
+            pad = layer.get("padding", "valid")
+            if pad == "same":
+                hw = [-(-shape[1 + d] // st[d]) for d in range(2)]
+            elif pad == "valid":
+                hw = [(shape[1 + d] - k[d]) // st[d] + 1 for d in range(2)]
+            else:
+                raise SystemExit(f"padding {pad} not mapped")
+            c = layer["filters"] if op == "conv2d" else shape[0]
+            new = [c] + hw
+            if op == "conv2d":
+                macs = c * hw[0] * hw[1] * shape[0] // layer.get("groups", 1) * k[0] * k[1]
+        elif op == "flatten":
+            new = [1]
+            for d in shape:
+                new[0] *= d
+        elif op != "dropout":
+            raise SystemExit(f"layer op {op} not mapped")
+        out.append((layer, shape, new, macs))
+        shape = new
     return out
 
 
 def train_flops_per_sample(model):
-    layers = dims(model)
-    macs = sum(i * o for i, o, *_ in layers)
-    return 2 * macs + 2 * macs + 2 * (macs - layers[0][0] * layers[0][1])
+    macs = [m for *_, m in plan(model) if m]
+    return 2 * sum(macs) + 2 * sum(macs) + 2 * (sum(macs) - macs[0])
 
 
 def infer_flops_per_sample(model):
-    return 2 * sum(i * o for i, o, *_ in dims(model))
+    return 2 * sum(m for *_, m in plan(model))
 
 
 # ---- the PyTorch side (a child process: its thread settings must precede importing torch) ----
@@ -170,43 +199,68 @@ def torch_worker(args):
     torch.manual_seed(0)
     model_file = load_model(args.torch_worker)
     data = model_file["data"]
-    xtr = read_idx(data["train_images"]).reshape(-1, 784).astype(np.float32) / 255.0
+    shape = [-1] + (model_file["inputs"] if isinstance(model_file["inputs"], list) else [model_file["inputs"]])
+    xtr = read_idx(data["train_images"]).reshape(shape).astype(np.float32) / 255.0
     ytr = read_idx(data["train_labels"]).astype(np.int64)
-    xte = read_idx(data["test_images"]).reshape(-1, 784).astype(np.float32) / 255.0
+    xte = read_idx(data["test_images"]).reshape(shape).astype(np.float32) / 255.0
     yte = read_idx(data["test_labels"]).astype(np.int64)
     if args.limit_train > 0:
         xtr, ytr = xtr[: args.limit_train], ytr[: args.limit_train]
     xtr, ytr, xte, yte = map(torch.from_numpy, (xtr, ytr, xte, yte))
 
+    def init(t, spec):
+        kind = spec if isinstance(spec, str) else spec["kind"]
+        if kind == "glorot_uniform":
+            torch.nn.init.xavier_uniform_(t)
+        elif kind == "he_uniform":  # sqrt(6 / fan_in), fan_in = C/groups*kh*kw or the inputs
+            torch.nn.init.kaiming_uniform_(t, nonlinearity="relu")
+        elif kind == "he_normal":  # std sqrt(2 / fan_in), as graphrun's he_normal
+            torch.nn.init.kaiming_normal_(t, nonlinearity="relu")
+        elif kind == "zeros":
+            t.zero_()
+        elif kind == "normal":
+            t.normal_(spec.get("mean", 0.0), spec.get("std", 1.0))
+        else:
+            raise SystemExit(f"{args.torch_worker}: initializer {kind} not mapped")
+
     layers = []
-    for i, o, act, bias, init, bias_init in dims(model_file):
-        lin = torch.nn.Linear(i, o, bias=bool(bias))
-        with torch.no_grad():
-            for t, spec in ((lin.weight, init), (lin.bias, bias_init)):
-                if t is None:
-                    continue
-                kind = spec if isinstance(spec, str) else spec["kind"]
-                if kind == "glorot_uniform":
-                    torch.nn.init.xavier_uniform_(t) if t.dim() == 2 else t.zero_()
-                elif kind == "he_normal":  # std sqrt(2 / fan_in), as graphrun's he_normal
-                    torch.nn.init.kaiming_normal_(t, nonlinearity="relu") if t.dim() == 2 else t.zero_()
-                elif kind == "zeros":
-                    t.zero_()
-                elif kind == "normal":
-                    t.normal_(spec.get("mean", 0.0), spec.get("std", 1.0))
-                else:
-                    raise SystemExit(f"{args.torch_worker}: initializer {kind} not mapped")
-        layers.append(lin)
-        if act == "sigmoid":
-            layers.append(torch.nn.Sigmoid())
-        elif act == "relu":
-            layers.append(torch.nn.ReLU())
-        elif act not in ("softmax", "linear"):
-            raise SystemExit(f"{args.torch_worker}: activation {act} not mapped")
+    for layer, shape, out, _ in plan(model_file):
+        op = layer.get("op", "dense")
+        if op in ("dense", "conv2d"):
+            bias = bool(layer.get("bias", True))
+            if op == "dense":
+                mod = torch.nn.Linear(shape[0], out[0], bias=bias)
+            else:
+                k = pair(layer["kernel_size"])
+                pad = layer.get("padding", "valid")
+                mod = torch.nn.Conv2d(shape[0], out[0], k, stride=pair(layer.get("strides", 1)), bias=bias,
+                                      padding=[k[0] // 2, k[1] // 2] if pad == "same" else 0,
+                                      groups=layer.get("groups", 1))
+            with torch.no_grad():
+                init(mod.weight, layer.get("init", "glorot_uniform" if op == "dense" else "he_uniform"))
+                if bias:
+                    init(mod.bias, layer.get("bias_init", "zeros"))
+            layers.append(mod)
+            act = layer.get("activation", "linear")
+            if act == "sigmoid":
+                layers.append(torch.nn.Sigmoid())
+            elif act == "relu":
+                layers.append(torch.nn.ReLU())
+            elif act not in ("softmax", "linear"):
+                raise SystemExit(f"{args.torch_worker}: activation {act} not mapped")
+        elif op == "max_pool2d":
+            layers.append(torch.nn.MaxPool2d(pair(layer["pool_size"]), stride=pair(layer.get("strides", layer["pool_size"]))))
+        elif op == "flatten":
+            layers.append(torch.nn.Flatten())
+        elif op == "dropout":
+            layers.append(torch.nn.Dropout(layer["rate"]))
+        else:
+            raise SystemExit(f"{args.torch_worker}: layer op {op} not mapped")
     net = torch.nn.Sequential(*layers)  # logits: the softmax is in the loss, as in graphrun
     if args.infer_batch:
         # Inference as `graphrun eval` does it: logits, loss and predicted class of every sample.
         seconds = []
+        net.eval()
         with torch.no_grad():
             for _ in range(INFER_PASSES):
                 t0 = time.perf_counter()
@@ -217,8 +271,14 @@ def torch_worker(args):
                 seconds.append(time.perf_counter() - t0)
         print(json.dumps({"seconds": seconds, "samples": len(xtr)}))
         return
-    lr = model_file.get("optimizer", {}).get("learning_rate", 0.01)
-    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    optimizer = model_file.get("optimizer", {"name": "sgd"})
+    optimizer = {"name": optimizer} if isinstance(optimizer, str) else optimizer
+    if optimizer["name"] == "adam":  # graphrun's adam plugin: beta1 0.9, beta2 0.999, eps 1e-8 (PyTorch's)
+        opt = torch.optim.Adam(net.parameters(), lr=optimizer.get("learning_rate", 0.001))
+    elif optimizer["name"] == "sgd" and set(optimizer) <= {"name", "learning_rate"}:
+        opt = torch.optim.SGD(net.parameters(), lr=optimizer.get("learning_rate", 0.01))
+    else:
+        raise SystemExit(f"{args.torch_worker}: optimizer {optimizer} not mapped")
     loss_fn = torch.nn.CrossEntropyLoss()
     bs = args.batch_size or model_file["training"]["batch_size"]
     n = xtr.shape[0]
@@ -234,6 +294,7 @@ def torch_worker(args):
             loss.backward()
             opt.step()
         epoch_seconds.append(time.perf_counter() - t0)
+    net.eval()
     with torch.no_grad():
         correct = sum(int((net(xte[s: s + 500]).argmax(1) == yte[s: s + 500]).sum()) for s in range(0, len(yte), 500))
     print(json.dumps({"seconds": epoch_seconds, "train_samples": n, "test_accuracy": correct / len(yte),
@@ -297,14 +358,16 @@ def main():
     ap.add_argument("--epochs", type=int, default=1, choices=[1, 2, 3])
     ap.add_argument("--limit-train-sgd1", type=int, default=10000,
                     help="training samples for the batch-1 model (0: all 60000)")
+    ap.add_argument("--limit-train-cnn", type=int, default=0,
+                    help="training samples for the convolutional models (0: all 60000)")
     ap.add_argument("--limit-train-wide", type=int, default=16384,
                     help="training samples for fashion_wide.json (120 MFLOP per sample; 0: all 60000); the others use all")
     ap.add_argument("--backend", default="highway")
     ap.add_argument("--graphrun", default=None, help="the graphrun binary (default: build/perf, build, PATH)")
     ap.add_argument("--models", nargs="*", default=MODELS)
     ap.add_argument("--json", default=None, help="also write the rows as JSON here")
-    ap.add_argument("--infer-model", default="models/fashion_relu_deep.json",
-                    help="model whose inference (graphrun eval) is timed on the training set")
+    ap.add_argument("--infer-model", nargs="*", default=["models/fashion_relu_deep.json", "models/fashion_cnn.json"],
+                    help="models whose inference (graphrun eval) is timed on the training set")
     ap.add_argument("--infer-batch", type=int, default=256, help="inference batch size (0: skip inference)")
     # internal: the PyTorch child process
     ap.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
@@ -326,8 +389,10 @@ def main():
     rows = []
     for model in args.models:
         mf = load_model(os.path.join(ROOT, model))
+        convolutional = any(l.get("op") == "conv2d" for l in mf["layers"])
         limit = (args.limit_train_sgd1 if mf["training"]["batch_size"] == 1
-                 else args.limit_train_wide if os.path.basename(model) == "fashion_wide.json" else 0)
+                 else args.limit_train_wide if os.path.basename(model) == "fashion_wide.json"
+                 else args.limit_train_cnn if convolutional else 0)
         fps = train_flops_per_sample(mf)
         res = {"torch": run_torch(model, args, limit), "graphrun": run_graphrun(model, args, limit)}
         row = {"model": os.path.basename(model), "batch": mf["training"]["batch_size"], "threads": args.threads}
@@ -354,24 +419,26 @@ def main():
                   f"| {v['s_per_epoch']:.2f} | {v['samples_per_s']:,.0f} | {v['gflops']:.1f} | "
                   f"{100 * v['peak_fraction']:.1f} % | {100 * v['avx2_peak_fraction']:.1f} % | "
                   f"{v['test_accuracy']:.4f} | {ratio} |")
-    infer = None
-    if args.infer_batch:
-        fps = infer_flops_per_sample(load_model(os.path.join(ROOT, args.infer_model)))
-        infer = {"model": os.path.basename(args.infer_model), "batch": args.infer_batch, "threads": args.threads}
-        for side, r in (("torch", run_torch(args.infer_model, args, 0, args.infer_batch)),
-                        ("graphrun", run_graphrun_infer(args.infer_model, args))):
+    infer = []
+    for model in args.infer_model if args.infer_batch else []:
+        fps = infer_flops_per_sample(load_model(os.path.join(ROOT, model)))
+        row = {"model": os.path.basename(model), "batch": args.infer_batch, "threads": args.threads}
+        for side, r in (("torch", run_torch(model, args, 0, args.infer_batch)), ("graphrun", run_graphrun_infer(model, args))):
             s = min(r["seconds"])
             sps = r["samples"] / s
-            infer[side] = {"s_per_pass": s, "samples_per_s": sps, "gflops": sps * fps * 1e-9,
-                           "peak_fraction": sps * fps * 1e-9 / peak, "samples": r["samples"]}
-        infer["ratio"] = infer["graphrun"]["samples_per_s"] / infer["torch"]["samples_per_s"]
+            row[side] = {"s_per_pass": s, "samples_per_s": sps, "gflops": sps * fps * 1e-9,
+                         "peak_fraction": sps * fps * 1e-9 / peak, "samples": r["samples"]}
+        row["ratio"] = row["graphrun"]["samples_per_s"] / row["torch"]["samples_per_s"]
+        infer.append(row)
+    if infer:
         print(f"\ninference (logits, loss and predicted class; best of {INFER_PASSES} passes over the training set)\n")
         print("| model | batch | samples | side | s/pass | samples/s | GFLOP/s | % of peak | graphrun/PyTorch |")
         print("|" + "---|" * 9)
+    for row in infer:
         for side in ("torch", "graphrun"):
-            v = infer[side]
-            ratio = f"{infer['ratio']:.2f}x" if side == "graphrun" else ""
-            print(f"| {infer['model']} | {infer['batch']} | {v['samples']} | {'PyTorch' if side == 'torch' else 'graphrun'} "
+            v = row[side]
+            ratio = f"{row['ratio']:.2f}x" if side == "graphrun" else ""
+            print(f"| {row['model']} | {row['batch']} | {v['samples']} | {'PyTorch' if side == 'torch' else 'graphrun'} "
                   f"| {v['s_per_pass']:.3f} | {v['samples_per_s']:,.0f} | {v['gflops']:.1f} | "
                   f"{100 * v['peak_fraction']:.1f} % | {ratio} |")
     if args.json:

@@ -7,6 +7,11 @@
 //    "optimizer": {"name": "sgd", "learning_rate": 0.01},
 //    "training": {"epochs": 3, "batch_size": 32}}
 //
+// The network is that sequential form ("inputs" a count or a per-sample shape such as
+// [1, 28, 28]; layers with an optional "op", default "dense") or the graph form
+// ("graph": {"inputs": [{"name", "shape"}], "nodes": [{"name", "op", "inputs", ...}],
+// "outputs": [...]}); both become the same list of LayerSpec, in a topological order.
+//
 // read_model_file validates everything it can without building a graph: every error is one
 // Error(BadInput) line "<file>: <json.path>: expected ..., got ..." (e.g.
 // "m.json: layers[2].units: expected an integer from 1 to 1000000, got -3"); a JSON syntax
@@ -15,7 +20,8 @@
 // Data paths are resolved relative to the model file's folder (absolute paths are kept).
 //
 // This layer knows nothing of train/: it produces plain specs; train/model_file.h turns them
-// into a train::SequentialSpec and a train::TrainConfig.
+// into a train::NetworkSpec (built by train::build_network, which checks shapes) and a
+// train::TrainConfig.
 #pragma once
 
 #include <cstdint>

@@ -300,7 +300,7 @@ int64_t load_layers(const std::string& weights_path, const std::vector<std::stri
   int64_t copied = 0;
   for (const std::string& layer : layers) {
     bool any = false;
-    for (const char* suffix : {".weight", ".bias"}) {
+    for (const char* suffix : {".weight", ".bias", ".gamma", ".beta", ".running_mean", ".running_var"}) {
       const std::string name = layer + suffix;
       if (!params.contains(name)) continue;
       any = true;

@@ -94,7 +94,8 @@ struct FitHooks {
 FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train, const io::Dataset& val,
               const FitHooks& hooks = {}, int64_t start_batch = 0);
 
-// Copies "<layer>.weight" and "<layer>.bias" (when the model has them) of each named layer
+// Copies "<layer>.weight", "<layer>.bias" and a normalisation layer's "<layer>.gamma", ".beta",
+// ".running_mean", ".running_var" (those the model has) of each named layer
 // from a safetensors weights file into params. A layer the model lacks, a tensor the file
 // lacks, or a shape mismatch is Error(BadInput/Shape) naming the file and tensor. Returns the
 // number of tensors copied.

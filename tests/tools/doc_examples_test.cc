@@ -99,7 +99,7 @@ TEST_F(DocExamples, EveryModelFileExampleRuns) {
   for (const Example& e : examples) {
     SCOPED_TRACE(e.where);
     const Json parsed = Json::parse(e.text, nullptr, false);
-    const bool is_model = parsed.is_object() && parsed.contains("inputs");
+    const bool is_model = parsed.is_object() && (parsed.contains("inputs") || parsed.contains("graph"));
     const std::string file = path("example.json");
     if (is_model) {
       write_file(file, e.text);
