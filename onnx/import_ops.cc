@@ -280,6 +280,10 @@ void reshape(Ctx& c) {
     if (d == 0 && !allowzero) {
       if (static_cast<int>(i) >= s.rank()) c.fail(fmt::format("shape[{}] = 0 copies a dimension the input lacks", i));
       d = s[static_cast<int>(i)];
+      if (d == Shape::kBatch) {  // the copied batch dimension stays symbolic
+        out.push_back(d);
+        continue;
+      }
     }
     if (d == -1) {
       if (infer >= 0) c.fail("more than one -1 in the shape");

@@ -62,6 +62,12 @@ def main():
     good = mlp()
     onnx.checker.check_model(good, full_check=True)
     case("good_mlp.onnx", good, 0, command="import {file} --out {out}/imported")
+    reshape = mlp(nodes=[helper.make_node("Reshape", ["x", "s"], ["y"], name="flat")],
+                  inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 3])],
+                  outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
+                  inits=[numpy_helper.from_array(np.array([0, -1], np.int64), "s")])
+    onnx.checker.check_model(reshape, full_check=True)
+    case("good_reshape_keeps_batch.onnx", reshape, 0, command="import {file} --out {out}/imported")
     case("not_protobuf.onnx", b"this is not a protobuf\n", 2, "does not parse")
     case("no_graph.onnx", onnx.ModelProto(ir_version=8).SerializeToString(), 2, "no graph")
     case("old_opset.onnx", mlp(opset=3), 2, "unsupported opset 3")
