@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/activation_kernels.h"
 #include "core/backend.h"
@@ -170,6 +172,82 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
       const float* x = in(0);
       if (node.op == OpKind::GlobalAvgPool) return make_kernel([=] { K::global_avg_pool(x, y, rows, plane, *pool); });
       return make_kernel([=] { K::global_avg_pool_backward(x, y, rows, plane, *pool); });
+    }
+    case OpKind::BatchNorm:
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams: {
+      // x [N, C, S]; training normalises with the batch's statistics (and the forward updates
+      // the running ones in place: inputs 3 and 4 are the state parameters' storage).
+      const Shape& sx = c.inputs[0].shape;
+      const int64_t batch = sx[0], channels = sx[1], inner = sx.numel() / (batch * channels);
+      const float eps = node.epsilon, momentum = node.momentum;
+      const bool training = c.training;
+      const float* x = in(0);
+      if (node.op == OpKind::BatchNorm) {
+        const float *gamma = in(1), *beta = in(2);
+        float *mean = c.inputs[3].data, *var = c.inputs[4].data;
+        return make_kernel([=] {
+          K::batch_norm_forward(x, gamma, beta, mean, var, y, batch, channels, inner, eps, training, momentum, *pool);
+        });
+      }
+      if (node.op == OpKind::BatchNormGrad) {
+        const float *gamma = in(1), *mean = in(2), *var = in(3), *dy = in(4);
+        return make_kernel(
+            [=] { K::batch_norm_backward(x, gamma, mean, var, dy, y, batch, channels, inner, eps, training, *pool); });
+      }
+      const float *mean = in(1), *var = in(2), *dy = in(3);
+      return make_kernel(
+          [=] { K::batch_norm_param_grads(x, mean, var, dy, y, batch, channels, inner, eps, training, *pool); });
+    }
+    case OpKind::LayerNorm:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams: {
+      const Shape& sx = c.inputs[0].shape;
+      int64_t rows = 1;
+      for (int i = 0; i < node.axis; ++i) rows *= sx[i];
+      const int64_t cols = sx.numel() / rows;
+      const float eps = node.epsilon;
+      const float* x = in(0);
+      if (node.op == OpKind::LayerNorm) {
+        const float *gamma = in(1), *beta = in(2);
+        return make_kernel([=] { K::layer_norm_forward(x, gamma, beta, y, rows, cols, eps, *pool); });
+      }
+      if (node.op == OpKind::LayerNormGrad) {
+        const float *gamma = in(1), *dy = in(2);
+        return make_kernel([=] { K::layer_norm_backward(x, gamma, dy, y, rows, cols, eps, *pool); });
+      }
+      const float* dy = in(1);
+      return make_kernel([=] { K::layer_norm_param_grads(x, dy, y, rows, cols, eps, *pool); });
+    }
+    case OpKind::Dropout: {
+      if (!c.training || node.rate == 0.0f) return nullptr;  // the identity: the Program makes it a view
+      const float* x = in(0);
+      const float rate = node.rate;
+      const uint64_t stream = node.stream;
+      const RunState* run = c.run;
+      return make_kernel([=] { K::dropout(x, y, n, rate, dropout_key(run->seed, run->step, stream), *pool); });
+    }
+    case OpKind::Concat:
+    case OpKind::Slice: {
+      // Both copy [outer, cols] blocks between row strides: outer = the dims before the axis.
+      const int axis = node.axis;
+      int64_t outer = 1;
+      for (int i = 0; i < axis; ++i) outer *= c.output.shape[i];
+      const int64_t ld_out = c.output.numel() / outer;
+      if (node.op == OpKind::Slice) {
+        const int64_t ld_in = c.inputs[0].numel() / outer;
+        const float* x = in(0) + node.offset * (ld_out / c.output.shape[axis]);
+        return make_kernel([=] { K::copy_rows(x, ld_in, y, ld_out, outer, ld_out, *pool); });
+      }
+      std::vector<std::pair<const float*, int64_t>> parts;  // (input, its row length)
+      for (size_t i = 0; i < c.inputs.size(); ++i) parts.emplace_back(in(i), c.inputs[i].numel() / outer);
+      return make_kernel([=, parts = std::move(parts)] {
+        int64_t col = 0;
+        for (const auto& [x, cols] : parts) {
+          K::copy_rows(x, cols, y + col, ld_out, outer, cols, *pool);
+          col += cols;
+        }
+      });
     }
   }
   return nullptr;

@@ -13,6 +13,7 @@
 
 #include "core/epilogue.h"
 #include "core/graph.h"
+#include "core/run_state.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 
@@ -34,6 +35,9 @@ struct NodeContext {
   TensorView output;
   ThreadPool& pool;
   const Epilogue* epilogue = nullptr;  // MatMul only: work fused into its kernel
+  // The Program's mode (CompileOptions::training): batch norm and dropout differ.
+  bool training = false;
+  const RunState* run = nullptr;  // read when the kernel runs (dropout's seed and step)
 };
 
 class Backend {

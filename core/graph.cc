@@ -31,7 +31,8 @@ NodeId Graph::append(Node node) {
   if (find(node.name) != kNoNode) {
     throw Error(ErrorKind::BadInput, "graph: two nodes are named '" + node.name + "'");
   }
-  GRAPHRUN_CHECK(static_cast<int>(node.inputs.size()) == op_input_count(node.op));
+  const int inputs = op_input_count(node.op);
+  GRAPHRUN_CHECK(inputs < 0 ? !node.inputs.empty() : static_cast<int>(node.inputs.size()) == inputs);
   for (NodeId in : node.inputs) GRAPHRUN_CHECK(in >= 0 && in < size());
   nodes_.push_back(std::move(node));
   return size() - 1;

@@ -40,7 +40,7 @@ inline constexpr int kOpCount = 0
 #undef GRAPHRUN_OP
     ;
 const char* op_name(OpKind op);
-int op_input_count(OpKind op);
+int op_input_count(OpKind op);  // -1: one or more (Concat)
 
 using NodeId = int32_t;
 inline constexpr NodeId kNoNode = -1;
@@ -77,6 +77,7 @@ struct Node {
   float epsilon = 1e-5f;             // BatchNorm, LayerNorm
   float momentum = 0.9f;             // BatchNorm: running = momentum * running + (1 - momentum) * batch
   float rate = 0.0f;                 // Dropout: probability of zeroing an element
+  uint64_t stream = 0;               // Dropout: the mask's key (a gradient uses its forward node's)
 };
 
 class Graph {

@@ -66,6 +66,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
   if (batch <= 0) throw Error(ErrorKind::BadInput, "compile: batch size must be positive, got " + std::to_string(batch));
   if (options.backends.empty()) throw Error(ErrorKind::Internal, "compile: no backend given");
   std::unique_ptr<Program> p(new Program(g, batch));
+  p->training_ = options.training;
+  if (options.run_state) p->run_state_ = options.run_state;
   const size_t n = static_cast<size_t>(g.size());
   ThreadPool& pool = options.pool ? *options.pool : ThreadPool::global();
 
@@ -96,16 +98,20 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     for (NodeId in : g.node(static_cast<NodeId>(i)).inputs) needed[static_cast<size_t>(in)] = true;
   }
 
-  // 2. Schedule (index order is topological) and storage roots (a reshape views its input).
+  // 2. Schedule (index order is topological) and storage roots (a view shares its input's:
+  // a reshape, and a dropout that drops nothing in this mode).
+  auto is_view = [&](const Node& node) {
+    return node.op == OpKind::Reshape || (node.op == OpKind::Dropout && (!options.training || node.rate == 0.0f));
+  };
   std::vector<int32_t> step(n, -1);
   std::vector<NodeId> root(n);
   std::vector<NodeId> order;
   for (size_t i = 0; i < n; ++i) {
     const Node& node = g.node(static_cast<NodeId>(i));
-    root[i] = node.op == OpKind::Reshape ? root[static_cast<size_t>(node.inputs[0])] : static_cast<NodeId>(i);
+    root[i] = is_view(node) ? root[static_cast<size_t>(node.inputs[0])] : static_cast<NodeId>(i);
     if (!needed[i]) continue;
     if (node.op == OpKind::Input || node.op == OpKind::Parameter || node.op == OpKind::Constant) continue;
-    if (node.op != OpKind::Reshape) {
+    if (!is_view(node)) {
       step[i] = static_cast<int32_t>(order.size());
       order.push_back(static_cast<NodeId>(i));
     }
@@ -126,7 +132,7 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
     const NodeId r = root[i];
     if (is_output[i] || node.op == OpKind::Input) last[static_cast<size_t>(r)] = INT32_MAX;
     int32_t s = step[i];
-    if (node.op == OpKind::Reshape) continue;
+    if (is_view(node)) continue;
     for (NodeId in : node.inputs) {
       size_t ri = static_cast<size_t>(root[static_cast<size_t>(in)]);
       last[ri] = std::max(last[ri], s);
@@ -191,7 +197,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
       p->schedule_.push_back({id, p->schedule_[static_cast<size_t>(step[static_cast<size_t>(head)])].backend, "", head});
       continue;
     }
-    NodeContext ctx{g, id, node, in_views, p->views_[static_cast<size_t>(id)], pool};
+    NodeContext ctx{g, id, node, in_views, p->views_[static_cast<size_t>(id)], pool, nullptr, options.training,
+                    p->run_state_};
     std::vector<Backend*> chain = chain_for(node);
     Epilogue epilogue;
     if (bind_epilogue(g, fusion.of[static_cast<size_t>(id)], p->views_, epilogue)) {

@@ -38,6 +38,12 @@ struct CompileOptions {
   // Fuse a bias add, and an elementwise activation when nothing else reads its input, into
   // the MatMul before them (Epilogue in core/epilogue.h), where the MatMul's backend can.
   bool fuse_epilogues = true;
+  // Training mode: batch norm normalises with the batch's statistics and updates its running
+  // statistics, dropout drops. Inference mode (false): batch norm uses the running statistics,
+  // dropout is the identity (a view). Graphs without those ops run the same in both.
+  bool training = false;
+  // The seed and step the kernels read when they run; nullptr: the Program's own (run_state()).
+  RunState* run_state = nullptr;
 };
 
 // Where a value lives in the arena and for which steps it must stay intact.
@@ -72,6 +78,9 @@ class Program {
   // item): the per-node profile `graphrun inspect --profile` prints.
   void run_timed(std::span<double> seconds);
 
+  // The seed and step this Program's kernels read (the options' run_state, or its own).
+  RunState& run_state() { return *run_state_; }
+  bool training() const { return training_; }
   const Graph& graph() const { return graph_; }
   const std::vector<ScheduledNode>& schedule() const { return schedule_; }
   const std::vector<BufferPlan>& buffers() const { return buffers_; }
@@ -83,6 +92,9 @@ class Program {
   Program(const Graph& g, int64_t batch) : graph_(g), batch_(batch) {}
   const Graph& graph_;
   int64_t batch_;
+  bool training_ = false;
+  RunState own_run_state_;
+  RunState* run_state_ = &own_run_state_;
   AlignedFloats arena_;
   int64_t arena_bytes_ = 0;
   std::vector<TensorView> views_;  // by node id; data == nullptr when not computed
@@ -92,7 +104,8 @@ class Program {
   std::vector<std::unique_ptr<Kernel>> kernels_;
 };
 
-// Programs for one graph, compiled on first use for each batch size and kept.
+// Programs for one graph and one mode (the options'), compiled on first use for each batch
+// size and kept.
 class ProgramCache {
  public:
   ProgramCache(const Graph& g, ParameterStore& params, CompileOptions options)

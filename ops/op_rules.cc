@@ -25,6 +25,10 @@ void add_channels_gradient(GradientBuilder&, NodeId, NodeId);
 void max_pool2d_gradient(GradientBuilder&, NodeId, NodeId);
 void avg_pool2d_gradient(GradientBuilder&, NodeId, NodeId);
 void global_avg_pool_gradient(GradientBuilder&, NodeId, NodeId);
+void batch_norm_gradient(GradientBuilder&, NodeId, NodeId);
+void layer_norm_gradient(GradientBuilder&, NodeId, NodeId);
+void dropout_gradient(GradientBuilder&, NodeId, NodeId);
+void concat_gradient(GradientBuilder&, NodeId, NodeId);
 double matmul_flops(const Graph&, NodeId, int64_t);
 double conv2d_flops(const Graph&, NodeId, int64_t);
 double pool_flops(const Graph&, NodeId, int64_t);
@@ -67,6 +71,10 @@ void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
     case OpKind::MaxPool2d: return max_pool2d_gradient(gb, id, dy);
     case OpKind::AvgPool2d: return avg_pool2d_gradient(gb, id, dy);
     case OpKind::GlobalAvgPool: return global_avg_pool_gradient(gb, id, dy);
+    case OpKind::BatchNorm: return batch_norm_gradient(gb, id, dy);
+    case OpKind::LayerNorm: return layer_norm_gradient(gb, id, dy);
+    case OpKind::Dropout: return dropout_gradient(gb, id, dy);
+    case OpKind::Concat: return concat_gradient(gb, id, dy);
     // Gradient ops have no gradient of their own: graphrun differentiates once.
     case OpKind::ActivationGrad:
     case OpKind::SoftmaxGrad:
@@ -79,6 +87,11 @@ void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
     case OpKind::MaxPool2dGrad:
     case OpKind::AvgPool2dGrad:
     case OpKind::GlobalAvgPoolGrad: break;
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Slice: break;  // concat's gradient; a pad would be its own
   }
   throw Error(ErrorKind::BadInput, std::string("op '") + op_name(op) + "' (node '" + gb.graph.node(id).name +
                                        "') has no gradient rule");
@@ -120,6 +133,17 @@ double flops(const Graph& g, NodeId id, int64_t batch) {
     case OpKind::MaxPool2dGrad:
     case OpKind::AvgPool2d:
     case OpKind::AvgPool2dGrad: return pool_flops(g, id, batch);
+    // Normalisation: statistics (3 per element), normalise and scale (4); the gradients read
+    // x and dy for the sums (5) and combine them (5).
+    case OpKind::BatchNorm:
+    case OpKind::LayerNorm: return 7.0 * out;
+    case OpKind::BatchNormGrad:
+    case OpKind::LayerNormGrad: return 10.0 * out;
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNormGradParams: return 5.0 * in;
+    case OpKind::Dropout: return 2.0 * out;  // a hash and a multiply (0 when it is a view)
+    case OpKind::Concat:
+    case OpKind::Slice: return 0.0;  // copies
   }
   return 0.0;
 }

@@ -64,9 +64,17 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
   }();
   optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
 
-  eval_programs_ = std::make_unique<ProgramCache>(
-      model.graph, params,
-      CompileOptions{backends::chain(config.backend), {}, pool_.get(), {model.loss, model.output}, config.max_arena_bytes});
+  run_state_.seed = config.seed;
+  eval_programs_ = std::make_unique<ProgramCache>(model.graph, params, options({model.loss, model.output}, false));
+}
+
+// Training steps run in training mode and read run_state_ (set before each step); evaluation
+// and prediction run in inference mode.
+CompileOptions Trainer::options(std::vector<NodeId> outputs, bool training) {
+  CompileOptions o{backends::chain(config_.backend), {}, pool_.get(), std::move(outputs), config_.max_arena_bytes};
+  o.training = training;
+  o.run_state = &run_state_;
+  return o;
 }
 
 Trainer::~Trainer() = default;
@@ -108,8 +116,7 @@ TrainingStep& Trainer::training_step(int64_t batch) {
       outputs.push_back(grads_[i]);
     }
   }
-  step.program = Program::compile(
-      g, params_, batch, CompileOptions{backends::chain(config_.backend), {}, pool_.get(), outputs, config_.max_arena_bytes});
+  step.program = Program::compile(g, params_, batch, options(outputs, true));
   for (size_t i = 0; i < grads_.size(); ++i) {
     GradientRef r;
     if (fused[i]) {
@@ -185,6 +192,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
       step = &training_step(shard.count);
       Program& p = *step->program;
       load_batch(p, data, rows, shard.count);
+      run_state_.step = optimizer_->steps();  // dropout's mask: (seed, step), also after a resume
       if (dp_) dp_->run(p, shard.count, count);
       else p.run();
       totals.loss_sum = static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(shard.count);
@@ -273,8 +281,9 @@ void Trainer::predict(const Tensor& features, Tensor& out, int64_t batch_size) {
                                       std::to_string(model_.graph.shape(model_.features)[1]) + " features, the input has " +
                                       std::to_string(d));
   }
-  ProgramCache predict_programs(model_.graph, params_,
-                                CompileOptions{backends::chain(config_.backend), {}, pool_.get(), {model_.output}});
+  CompileOptions predict_options = options({model_.output}, false);
+  predict_options.max_arena_bytes = 0;
+  ProgramCache predict_programs(model_.graph, params_, predict_options);
   const int64_t c = model_.graph.shape(model_.output)[1];
   out = Tensor(Shape{n, c});
   for (int64_t start = 0; start < n; start += batch_size) {

@@ -124,9 +124,13 @@ class Trainer {
   ThreadPool& pool() { return *pool_; }
   const TrainConfig& config() const { return config_; }
   void set_step_hook(StepHook hook) { step_hook_ = std::move(hook); }
-  // The compiled step for a batch size (compiled on first use and kept).
+  // The compiled step for a batch size (compiled on first use and kept), in training mode:
+  // batch norm uses and updates batch statistics, dropout drops (keyed by the seed and the
+  // optimizer step, RunState). evaluate() and predict() compile inference-mode programs.
   TrainingStep& training_step(int64_t batch);
   Program& training_program(int64_t batch) { return *training_step(batch).program; }
+  // evaluate()'s program for a batch size (inference mode; compiled on first use and kept).
+  Program& inference_program(int64_t batch) { return eval_programs_->get(batch); }
   // One optimizer step (the step hook first) from a step's gradients, after its run().
   void apply_gradients(std::span<const GradientRef> gradients);
   // Whether steps leave weight gradients to the optimizer's update (TrainingStep; default on).
@@ -141,6 +145,7 @@ class Trainer {
 
  private:
   void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
+  CompileOptions options(std::vector<NodeId> outputs, bool training);
 
   Model& model_;
   ParameterStore& params_;
@@ -148,9 +153,10 @@ class Trainer {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<NodeId> grads_;
-  std::map<int64_t, TrainingStep> train_steps_;
+  std::map<int64_t, TrainingStep> train_steps_;  // training mode, by batch size
+  RunState run_state_;
   bool fuse_weight_gradients_ = true;
-  std::unique_ptr<ProgramCache> eval_programs_;
+  std::unique_ptr<ProgramCache> eval_programs_;  // inference mode, by batch size
   std::vector<int64_t> order_;
   int64_t epoch_ = 0;
   StepHook step_hook_;

@@ -51,6 +51,14 @@ struct HighwayKernels {
                                           ThreadPool& p) {
     highway::mean_squared_error_backward(pr, t, n, dloss, dp, p);
   }
+  static constexpr auto batch_norm_forward = &highway::batch_norm_forward;
+  static constexpr auto batch_norm_backward = &highway::batch_norm_backward;
+  static constexpr auto batch_norm_param_grads = &highway::batch_norm_param_grads;
+  static constexpr auto layer_norm_forward = &highway::layer_norm_forward;
+  static constexpr auto layer_norm_backward = &highway::layer_norm_backward;
+  static constexpr auto layer_norm_param_grads = &highway::layer_norm_param_grads;
+  static constexpr auto dropout = &highway::dropout;
+  static constexpr auto copy_rows = &highway::copy_rows;
   static void reserve_conv_scratch(const ops::WindowGeometry& g) { highway::reserve_conv_scratch(g); }
   static void conv2d(const ops::WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool& p) {
     highway::conv2d(g, x, w, y, p);

@@ -67,6 +67,27 @@ float mean_squared_error(const float* pred, const float* target, int64_t n, Thre
 void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
                                  float* dpred, ThreadPool& pool);
 
+// Batch norm of x [n, c, s] per channel, layer norm of [rows, cols] per row, their gradients,
+// dropout and row copies: as backends/reference/layer_kernels.h (statistics two-pass, sums in
+// float vectors totalled in double). batch_norm_forward in training mode updates mean/var
+// (the running statistics) in place.
+void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* mean, float* var, float* y,
+                        int64_t n, int64_t c, int64_t s, float eps, bool training, float momentum, ThreadPool& pool);
+void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
+                         float* dx, int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out,
+                            int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, int64_t rows, int64_t cols,
+                        float eps, ThreadPool& pool);
+void layer_norm_backward(const float* x, const float* gamma, const float* dy, float* dx, int64_t rows, int64_t cols,
+                         float eps, ThreadPool& pool);
+void layer_norm_param_grads(const float* x, const float* dy, float* out, int64_t rows, int64_t cols, float eps,
+                            ThreadPool& pool);
+// y = x * mask / (1 - rate), the mask of core/run_state.h for this key (bit-identical to the
+// reference's).
+void dropout(const float* x, float* y, int64_t n, float rate, uint64_t key, ThreadPool& pool);
+// y[r, 0:cols] = x[r, 0:cols], row strides ldx and ldy.
+void copy_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t rows, int64_t cols, ThreadPool& pool);
 // Image ops, NCHW (ops/window.h; conv.cc, pool.cc): the reference's conv2d_* and pool
 // kernels. conv2d runs im2col + the GEMM per sample; reserve_conv_scratch(g), called at
 // compile time for each conv node, sizes the per-thread col buffer prepare_thread_buffers

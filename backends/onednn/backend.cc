@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/onednn/conv.h"
+#include "backends/onednn/layers.h"
 #include "backends/onednn/primitives.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
@@ -250,6 +251,15 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::AvgPool2dGrad:
     case OpKind::GlobalAvgPool:
     case OpKind::GlobalAvgPoolGrad: return prepare_image_op(c, why_not);
+    case OpKind::BatchNorm:
+    case OpKind::BatchNormGrad:
+    case OpKind::BatchNormGradParams:
+    case OpKind::LayerNorm:
+    case OpKind::LayerNormGrad:
+    case OpKind::LayerNormGradParams:
+    case OpKind::Concat:
+    case OpKind::Slice:
+    case OpKind::Dropout: return prepare_layer_op(c, why_not);
   }
   return no_primitive();
 }

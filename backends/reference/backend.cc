@@ -5,6 +5,7 @@
 #include "backends/op_kernels.h"
 #include "backends/reference/conv_kernels.h"
 #include "backends/reference/kernels.h"
+#include "backends/reference/layer_kernels.h"
 
 namespace graphrun::reference {
 namespace {
@@ -96,6 +97,39 @@ struct ReferenceKernels {
   static void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool&) {
     reference::global_avg_pool_backward(dy, dx, rows, plane);
   }
+  static void batch_norm_forward(const float* x, const float* gamma, const float* beta, float* mean, float* var,
+                                 float* y, int64_t n, int64_t c, int64_t s, float eps, bool training, float momentum,
+                                 ThreadPool&) {
+    reference::batch_norm_forward(x, gamma, beta, mean, var, y, n, c, s, eps, training, training ? mean : nullptr,
+                                  training ? var : nullptr, momentum);
+  }
+  static void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var,
+                                  const float* dy, float* dx, int64_t n, int64_t c, int64_t s, float eps, bool training,
+                                  ThreadPool&) {
+    reference::batch_norm_backward(x, gamma, mean, var, dy, dx, n, c, s, eps, training);
+  }
+  static void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out,
+                                     int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool&) {
+    reference::batch_norm_param_grads(x, mean, var, dy, out, n, c, s, eps, training);
+  }
+  static void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, int64_t r, int64_t c,
+                                 float eps, ThreadPool&) {
+    reference::layer_norm_forward(x, gamma, beta, y, r, c, eps);
+  }
+  static void layer_norm_backward(const float* x, const float* gamma, const float* dy, float* dx, int64_t r, int64_t c,
+                                  float eps, ThreadPool&) {
+    reference::layer_norm_backward(x, gamma, dy, dx, r, c, eps);
+  }
+  static void layer_norm_param_grads(const float* x, const float* dy, float* out, int64_t r, int64_t c, float eps,
+                                     ThreadPool&) {
+    reference::layer_norm_param_grads(x, dy, out, r, c, eps);
+  }
+  static void dropout(const float* x, float* y, int64_t n, float rate, uint64_t key, ThreadPool&) {
+    reference::dropout(x, y, n, rate, key);
+  }
+  static void copy_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t r, int64_t c, ThreadPool&) {
+    reference::copy_rows(x, ldx, y, ldy, r, c);
+  }
 };
 
 class ReferenceBackend final : public Backend {
@@ -105,7 +139,7 @@ class ReferenceBackend final : public Backend {
   std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
     // Single-threaded on purpose: the oracle's results must not depend on thread count.
     static ThreadPool single(1);
-    NodeContext one{ctx.graph, ctx.id, ctx.node, ctx.inputs, ctx.output, single, ctx.epilogue};
+    NodeContext one{ctx.graph, ctx.id, ctx.node, ctx.inputs, ctx.output, single, ctx.epilogue, ctx.training, ctx.run};
     auto k = backends::prepare_standard<ReferenceKernels>(one);
     if (!k) *why_not = std::string("op '") + op_name(ctx.node.op) + "' is not a kernel";
     return k;

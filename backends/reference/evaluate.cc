@@ -2,12 +2,14 @@
 
 #include "backends/reference/conv_kernels.h"
 #include "backends/reference/kernels.h"
+#include "backends/reference/layer_kernels.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
 
 namespace graphrun::reference {
 
-std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std::map<std::string, DoubleTensor>& values) {
+std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std::map<std::string, DoubleTensor>& values,
+                                       bool training, RunState run) {
   std::vector<DoubleTensor> v(static_cast<size_t>(g.size()));
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node& node = g.node(id);
@@ -112,6 +114,54 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
       case OpKind::GlobalAvgPoolGrad:
         global_avg_pool_backward<double>(x(0), y, out.shape[0] * out.shape[1], out.shape[2] * out.shape[3]);
         break;
+      case OpKind::BatchNorm:
+      case OpKind::BatchNormGrad:
+      case OpKind::BatchNormGradParams: {
+        const Shape& sx = in(0).shape;
+        const int64_t nb = sx[0], c = sx[1], s = sx.numel() / (nb * c);
+        if (node.op == OpKind::BatchNorm) {
+          batch_norm_forward<double>(x(0), x(1), x(2), x(3), x(4), y, nb, c, s, node.epsilon, training, nullptr,
+                                     nullptr, node.momentum);
+        } else if (node.op == OpKind::BatchNormGrad) {
+          batch_norm_backward<double>(x(0), x(1), x(2), x(3), x(4), y, nb, c, s, node.epsilon, training);
+        } else {
+          batch_norm_param_grads<double>(x(0), x(1), x(2), x(3), y, nb, c, s, node.epsilon, training);
+        }
+        break;
+      }
+      case OpKind::LayerNorm:
+      case OpKind::LayerNormGrad:
+      case OpKind::LayerNormGradParams: {
+        int64_t rows = 1;
+        for (int i = 0; i < node.axis; ++i) rows *= in(0).shape[i];
+        const int64_t cols = in(0).shape.numel() / rows;
+        if (node.op == OpKind::LayerNorm) layer_norm_forward<double>(x(0), x(1), x(2), y, rows, cols, node.epsilon);
+        else if (node.op == OpKind::LayerNormGrad) layer_norm_backward<double>(x(0), x(1), x(2), y, rows, cols, node.epsilon);
+        else layer_norm_param_grads<double>(x(0), x(1), y, rows, cols, node.epsilon);
+        break;
+      }
+      case OpKind::Dropout:
+        if (training) dropout<double>(x(0), y, n, node.rate, dropout_key(run.seed, run.step, node.stream));
+        else out.values = in(0).values;
+        break;
+      case OpKind::Concat:
+      case OpKind::Slice: {
+        int64_t outer = 1;
+        for (int i = 0; i < node.axis; ++i) outer *= out.shape[i];
+        const int64_t ld_out = n / outer;
+        if (node.op == OpKind::Slice) {
+          copy_rows<double>(x(0) + node.offset * (ld_out / out.shape[node.axis]), in(0).shape.numel() / outer, y, ld_out,
+                            outer, ld_out);
+          break;
+        }
+        int64_t col = 0;
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+          const int64_t cols = in(i).shape.numel() / outer;
+          copy_rows<double>(x(i), cols, y + col, ld_out, outer, cols);
+          col += cols;
+        }
+        break;
+      }
     }
   }
   return v;

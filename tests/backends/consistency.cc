@@ -34,6 +34,16 @@ void feed(Program& p, const std::map<std::string, reference::DoubleTensor>& valu
   }
 }
 
+// The row's parameters with their values from row_values.
+ParameterStore parameters(const Graph& g, const std::map<std::string, reference::DoubleTensor>& values) {
+  ParameterStore store = ParameterStore::initialize(g, 1);
+  for (NodeId id : g.parameters()) {
+    const auto& v = values.at(g.node(id).name).values;
+    for (size_t i = 0; i < v.size(); ++i) store.at(g.node(id).name)[static_cast<int64_t>(i)] = static_cast<float>(v[i]);
+  }
+  return store;
+}
+
 void expect_close(const Case& c, const std::string& backend, const Run& run, NodeId id, const std::string& what) {
   TensorView a = run.program->value(id), b = run.reference->value(id);
   ASSERT_EQ(a.shape, b.shape) << c.name << " " << what;
@@ -67,10 +77,12 @@ Run run_case(const Case& c, const std::string& backend) {
     run.grads = ops::gradients(g, loss, r.wrt);
     outputs.insert(outputs.end(), run.grads.begin(), run.grads.end());
   }
-  run.params = std::make_unique<ParameterStore>(ParameterStore::initialize(g, 1));
-  run.program = compile_on(g, *run.params, backends::chain(backend), outputs, consistency_pool(), c.batch);
-  run.reference = compile_on(g, *run.params, {&backends::by_name("reference")}, outputs, consistency_pool(), c.batch);
   const auto values = row_values(c, g);
+  run.params = std::make_unique<ParameterStore>(parameters(g, values));
+  run.reference_params = std::make_unique<ParameterStore>(parameters(g, values));
+  run.program = compile_on(g, *run.params, backends::chain(backend), outputs, consistency_pool(), c.batch, c.training);
+  run.reference = compile_on(g, *run.reference_params, {&backends::by_name("reference")}, outputs, consistency_pool(),
+                             c.batch, c.training);
   feed(*run.program, values);
   feed(*run.reference, values);
   run.program->run();
@@ -79,6 +91,7 @@ Run run_case(const Case& c, const std::string& backend) {
   for (size_t i = 0; i < run.grads.size(); ++i) {
     expect_close(c, backend, run, run.grads[i], "d " + g.node(r.wrt[i]).name);
   }
+  for (NodeId id : g.parameters()) expect_close(c, backend, run, id, "parameter after the run");
   run.g = std::move(r.g);
   return run;
 }
@@ -89,7 +102,7 @@ void check_row_gradients(const Case& c) {
   if (r.wrt.empty()) return;
   std::vector<std::string> wrt;
   for (NodeId id : r.wrt) wrt.push_back(r.g->node(id).name);
-  check_gradients(*r.g, r.out, c.batch, row_values(c, *r.g), wrt, 1, c.fd_tolerance);
+  check_gradients(*r.g, r.out, c.batch, row_values(c, *r.g), wrt, 1, c.fd_tolerance, c.training);
 }
 
 }  // namespace graphrun::testing

@@ -49,11 +49,13 @@ struct Case {
   double lo = -1.0, hi = 1.0;       // the input domain of kUniform operands
   int64_t batch = 1;                // for shapes with a batch dimension
   double fd_tolerance = 1e-6;       // autodiff vs finite differences, relative to max(1, |values|)
+  bool training = false;            // compile (and evaluate) in training mode (CompileOptions)
 
   Case& tolerance(double abs, double rel) { atol = abs, rtol = rel; return *this; }
   Case& domain(double low, double high) { lo = low, hi = high; return *this; }
   Case& with_batch(int64_t b) { batch = b; return *this; }
   Case& fd(double tol) { fd_tolerance = tol; return *this; }
+  Case& in_training() { training = true; return *this; }
 };
 
 // Rows are added with t.add(name, inputs, BUILD(expression over g and x)).
@@ -77,6 +79,8 @@ inline Operand soft_labels(Shape s) { return {std::move(s), Fill::kDistribution,
 
 // The table (consistency_cases.cc). Built once; rows of plugin activations need the built plugins.
 const std::vector<Case>& consistency_cases();
+// The rows of batch norm, layer norm, dropout, concat and slice (consistency_layers.cc).
+void layers_rows(Table& t);
 
 // Rows small enough for finite differences (each checked element evaluates the graph twice).
 inline bool finite_difference_row(const Case& c) {
@@ -91,6 +95,8 @@ inline std::string input_name(size_t i) {
 }
 
 // The row's input values in double: the same for every backend and for the gradient check.
+// Parameters the row's builder made (a batch norm's state, a layer's gamma) get values in
+// [0.5, 1.5): positive, as a variance must be.
 inline std::map<std::string, reference::DoubleTensor> row_values(const Case& c, const Graph& g, uint64_t seed = 7) {
   std::mt19937_64 rng(seed);
   std::map<std::string, reference::DoubleTensor> values;
@@ -118,6 +124,11 @@ inline std::map<std::string, reference::DoubleTensor> row_values(const Case& c, 
     }
     values[input_name(i)] = {s, std::move(v)};
   }
+  for (NodeId id : g.parameters()) {
+    std::vector<double> v(static_cast<size_t>(g.shape(id).numel()));
+    for (double& e : v) e = uniform(0.5, 1.5);
+    values[g.node(id).name] = {g.shape(id), std::move(v)};
+  }
   if (NodeId r = g.find("upstream_r"); r != kNoNode) {
     const Shape s = g.shape(r).resolved(c.batch);
     std::vector<double> v(static_cast<size_t>(s.numel()));
@@ -128,8 +139,10 @@ inline std::map<std::string, reference::DoubleTensor> row_values(const Case& c, 
 }
 
 inline std::unique_ptr<Program> compile_on(const Graph& g, ParameterStore& params, const std::vector<Backend*>& chain,
-                                           const std::vector<NodeId>& outputs, ThreadPool& pool, int64_t batch = 1) {
+                                           const std::vector<NodeId>& outputs, ThreadPool& pool, int64_t batch = 1,
+                                           bool training = false) {
   CompileOptions opt{chain, {}, &pool, outputs};
+  opt.training = training;
   return Program::compile(g, params, batch, opt);
 }
 
@@ -146,7 +159,7 @@ inline void fill_inputs(Program& p, uint64_t seed, float lo = -1.0f, float hi = 
 // reference) and on the reference alone.
 struct Run {
   std::unique_ptr<Graph> g;
-  std::unique_ptr<ParameterStore> params;
+  std::unique_ptr<ParameterStore> params, reference_params;  // each program's (a training run updates state)
   std::unique_ptr<Program> program, reference;
   NodeId out = kNoNode;
   std::vector<NodeId> grads;

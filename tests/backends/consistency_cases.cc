@@ -175,6 +175,7 @@ const std::vector<Case>& consistency_cases() {
     softmax_and_loss_rows(t);
     reduction_and_shape_rows(t);
     composite_rows(t);
+    layers_rows(t);
     return std::move(t.rows);
   }();
   return rows;

@@ -26,9 +26,12 @@ inline reference::DoubleTensor random_tensor(const Shape& s, std::mt19937_64& rn
 
 // Checks d loss / d w for every named input or parameter in wrt. `out` may be any shape: when
 // it is not a scalar, the loss is sum(out * r) with r a random input, so every output element
-// gets a different upstream gradient. values must hold every input and parameter.
+// gets a different upstream gradient. values must hold every input and parameter. training:
+// the mode the graph is evaluated in (batch norm's batch statistics, dropout's mask for seed 0,
+// step 0).
 inline void check_gradients(Graph& g, NodeId out, int64_t batch, std::map<std::string, reference::DoubleTensor> values,
-                            const std::vector<std::string>& wrt, uint64_t seed = 1, double tolerance = 1e-6) {
+                            const std::vector<std::string>& wrt, uint64_t seed = 1, double tolerance = 1e-6,
+                            bool training = false) {
   std::mt19937_64 rng(seed);
   NodeId loss = out;
   if (g.shape(out).rank() != 0) {
@@ -39,7 +42,7 @@ inline void check_gradients(Graph& g, NodeId out, int64_t batch, std::map<std::s
   std::vector<NodeId> wrt_ids;
   for (const auto& name : wrt) wrt_ids.push_back(g.at(name));
   const std::vector<NodeId> grads = ops::gradients(g, loss, wrt_ids);
-  const auto base = reference::evaluate_f64(g, batch, values);
+  const auto base = reference::evaluate_f64(g, batch, values, training);
 
   for (size_t w = 0; w < wrt.size(); ++w) {
     const auto& analytic = base[static_cast<size_t>(grads[w])].values;
@@ -51,9 +54,9 @@ inline void check_gradients(Graph& g, NodeId out, int64_t batch, std::map<std::s
       const double h = 1e-6 * std::max(1.0, std::abs(x[i]));
       const double saved = x[i];
       x[i] = saved + h;
-      const double up = reference::evaluate_f64(g, batch, values)[static_cast<size_t>(loss)].values[0];
+      const double up = reference::evaluate_f64(g, batch, values, training)[static_cast<size_t>(loss)].values[0];
       x[i] = saved - h;
-      const double down = reference::evaluate_f64(g, batch, values)[static_cast<size_t>(loss)].values[0];
+      const double down = reference::evaluate_f64(g, batch, values, training)[static_cast<size_t>(loss)].values[0];
       x[i] = saved;
       const double numeric = (up - down) / (2 * h);
       const double scale = std::max({1.0, std::abs(numeric), std::abs(analytic[i])});

@@ -1,5 +1,6 @@
-// graphrun inspect: the compiled training graph of a model file: nodes with shapes and the
-// backend that runs each (and why earlier backends declined), parameters, FLOPs, memory plan.
+// graphrun inspect: the compiled training graph of a model file, and its inference (evaluation)
+// program: nodes with shapes and the backend that runs each (and why earlier backends
+// declined), what a node does in that mode, parameters, FLOPs, memory plan.
 #include <memory>
 #include <algorithm>
 #include <fmt/format.h>
@@ -19,6 +20,47 @@ std::string human(double v) {
   if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
   if (v >= 1e3) return fmt::format("{:.2f} k", v / 1e3);
   return fmt::format("{:.0f} ", v);
+}
+
+// What a node does differently in the program's mode ("" for most nodes).
+std::string mode_note(const Node& n, bool training) {
+  if (n.op == OpKind::BatchNorm) {
+    return training ? "batch statistics; updates the running ones" : "running statistics";
+  }
+  if (n.op == OpKind::BatchNormGrad || n.op == OpKind::BatchNormGradParams) {
+    return training ? "through the batch statistics" : "running statistics";
+  }
+  if (n.op == OpKind::Dropout) return training ? fmt::format("drops {:g}", n.rate) : "identity";
+  return "";
+}
+
+void print_schedule(const Graph& g, const Program& p, const char* mode, int64_t batch, NodeId forward_nodes) {
+  size_t name_w = 4, op_w = 2;
+  for (const ScheduledNode& sn : p.schedule()) {
+    name_w = std::max(name_w, g.node(sn.node).name.size());
+    op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
+  }
+  const double b = static_cast<double>(batch);
+  fmt::print("\n{} program ({} nodes, batch {})\n", mode, p.schedule().size(), batch);
+  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
+             "FLOP/sample", "backend", "notes (mode, declined by earlier backends, fusion)");
+  for (const ScheduledNode& sn : p.schedule()) {
+    const Node& n = g.node(sn.node);
+    std::string notes = mode_note(n, p.training());
+    const std::string more =
+        sn.fused_into == kNoNode ? sn.declined : fmt::format("fused into {}", g.node(sn.fused_into).name);
+    if (!more.empty()) notes += (notes.empty() ? "" : "; ") + more;
+    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
+               n.shape.str(), human(ops::flops(g, sn.node, batch) / b), sn.backend, notes);
+  }
+  // Views run no kernel: say so for the forward dropouts this mode made one.
+  for (NodeId id = 0; id < forward_nodes; ++id) {
+    const Node& n = g.node(id);
+    if (n.op == OpKind::Dropout && (!p.training() || n.rate == 0.0f)) {
+      fmt::print("  {:>4}  {:<{}}  {:<{}}  identity in {} mode: a view, no kernel\n", id, n.name, name_w, op_name(n.op),
+                 op_w, mode);
+    }
+  }
 }
 
 int run_inspect(const InspectArgs& a) {
@@ -50,13 +92,10 @@ int run_inspect(const InspectArgs& a) {
   train::Trainer trainer(s->model, s->params, cfg, plugins);
   Program& p = trainer.training_program(cfg.batch_size);
   double forward = 0, total = 0;
-  size_t name_w = 4, op_w = 2;
   for (const ScheduledNode& sn : p.schedule()) {
     const double fl = ops::flops(g, sn.node, cfg.batch_size);
     total += fl;
     if (sn.node < s->forward_nodes) forward += fl;
-    name_w = std::max(name_w, g.node(sn.node).name.size());
-    op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
   }
   const double b = static_cast<double>(cfg.batch_size);
   fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward; the update not counted)\n",
@@ -68,16 +107,10 @@ int run_inspect(const InspectArgs& a) {
   for (size_t i = 0; i < chain.size(); ++i) fmt::print("{}{}", i ? " -> " : "", chain[i]->name());
   fmt::print(", {} threads\n", trainer.pool().size());
 
-  fmt::print("\ntraining program ({} nodes, batch {})\n", p.schedule().size(), cfg.batch_size);
-  fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
-             "FLOP/sample", "backend", "notes (declined by earlier backends, fusion)");
-  for (const ScheduledNode& sn : p.schedule()) {
-    const Node& n = g.node(sn.node);
-    const std::string notes =
-        sn.fused_into == kNoNode ? sn.declined : fmt::format("fused into {}", g.node(sn.fused_into).name);
-    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
-               n.shape.str(), human(ops::flops(g, sn.node, cfg.batch_size) / b), sn.backend, notes);
-  }
+  print_schedule(g, p, "training", cfg.batch_size, s->forward_nodes);
+  // Evaluation and prediction run the forward nodes in inference mode (batch norm with its
+  // running statistics, dropout a view).
+  print_schedule(g, trainer.inference_program(cfg.batch_size), "inference", cfg.batch_size, s->forward_nodes);
   return 0;
 }
 
