@@ -94,6 +94,12 @@ def main():
     del huge.dims[:]
     huge.dims.extend([1 << 40, 1 << 40])
     case("huge_dims.onnx", mlp(inits=[huge, tensor("fc.bias", [3])]), 2, "initializer 'fc.weight'", "more than")
+    # Found by fuzz_onnx_import: a Constant declaring 2^30 floats and holding none was allocated
+    # (and zero-filled) before its data length was checked.
+    empty = TensorProto(name="big", data_type=TensorProto.FLOAT, dims=[1 << 30])
+    case("constant_declares_huge.onnx", mlp(nodes=[helper.make_node("Constant", [], ["c"], name="const", value=empty),
+                                                   helper.make_node("Relu", ["x"], ["y"], name="relu")], inits=[]),
+         2, "node 'const'", "holds 0 values", "needs 1073741824")
     neg = tensor("fc.weight", [3, 4])
     neg.dims[0] = -3
     case("negative_dim.onnx", mlp(inits=[neg, tensor("fc.bias", [3])]), 2, "dimension -3 is negative")
