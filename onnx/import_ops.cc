@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "onnx/import_context.h"
 #include "ops/conv.h"
+#include "ops/layers.h"
 #include "ops/ops.h"
 
 namespace graphrun::onnx_io {
@@ -280,6 +281,10 @@ void reshape(Ctx& c) {
     if (d == 0 && !allowzero) {
       if (static_cast<int>(i) >= s.rank()) c.fail(fmt::format("shape[{}] = 0 copies a dimension the input lacks", i));
       d = s[static_cast<int>(i)];
+      if (d == Shape::kBatch) {  // the copied batch dimension stays symbolic
+        out.push_back(d);
+        continue;
+      }
     }
     if (d == -1) {
       if (infer >= 0) c.fail("more than one -1 in the shape");
@@ -393,45 +398,55 @@ void global_average_pool(Ctx& c) {
   c.set_output(0, ops::global_avg_pool(c.g, x, out_name(c)));
 }
 
-// BatchNormalization in inference: y = x * s + t per channel, s = scale / sqrt(var + eps),
-// t = B - mean * s, computed at load time from the known tensors; applied as a depthwise 1x1
-// convolution by s (one product per element) and a channel bias, or for [N, C] as a matmul by
-// diag(s) and a bias.
+// BatchNormalization (inference, ONNX's default): graphrun's batch_norm with the file's scale,
+// B (trainable) and running mean and variance (state parameters, not trained). ONNX's momentum
+// is the same convention as graphrun's.
 void batch_normalization(Ctx& c) {
   if (c.attr_int("training_mode", 0) != 0) c.unsupported("BatchNormalization in training mode");
   for (int i = 1; i < 5; ++i) {
     if (c.output_used(i)) c.unsupported("BatchNormalization's running-statistics outputs");
   }
   const NodeId x = c.input(0);
-  const Shape sx = c.g.shape(x);
-  if (sx.rank() != 4 && sx.rank() != 2) c.unsupported(fmt::format("BatchNormalization of rank {}", sx.rank()));
-  const int64_t ch = sx[1];
-  std::vector<const OnnxTensor*> k(5);
+  NodeId in[5] = {x};
   for (int i = 1; i < 5; ++i) {
-    k[i] = c.known_input(i);
-    if (!k[i]) c.unsupported(fmt::format("BatchNormalization with input {} computed at run time", i));
-    if (!k[i]->is_float() || k[i]->numel() != static_cast<uint64_t>(ch)) {
-      c.fail(fmt::format("input {} must be {} floats (one per channel)", i, ch));
+    in[i] = c.input(i);
+    if (c.g.node(in[i]).op != OpKind::Parameter) {
+      c.unsupported(fmt::format("BatchNormalization with input {} that is not an initializer", i));
     }
   }
-  const float eps = c.attr_float("epsilon", 1e-5f);
-  const std::string name = out_name(c);
-  Tensor scale(sx.rank() == 4 ? Shape{ch, 1, 1, 1} : Shape{ch, ch}), shift(Shape{ch});
-  for (int64_t i = 0; i < ch; ++i) {
-    const size_t u = static_cast<size_t>(i);
-    const float s = k[1]->floats[u] / std::sqrt(k[4]->floats[u] + eps);
-    scale[sx.rank() == 4 ? i : i * ch + i] = s;
-    shift[i] = k[2]->floats[u] - k[3]->floats[u] * s;
+  for (int i = 3; i < 5; ++i) c.g.mutable_node(in[i]).trainable = false;
+  c.set_output(0, ops::batch_norm(c.g, x, in[1], in[2], in[3], in[4], c.attr_float("momentum", 0.9f),
+                                  c.attr_float("epsilon", 1e-5f), out_name(c)));
+}
+
+void layer_normalization(Ctx& c) {
+  if (c.output_used(1) || c.output_used(2)) c.unsupported("LayerNormalization's Mean and InvStdDev outputs");
+  const NodeId x = c.input(0);
+  const int rank = c.g.shape(x).rank();
+  const int axis = norm_axis(c, c.attr_int("axis", -1), std::max(rank, 1));
+  if (axis == 0) c.unsupported("LayerNormalization over axis 0 (graphrun normalises within a sample)");
+  NodeId beta = kNoNode;
+  if (c.has_input(2)) {
+    beta = c.input(2);
+  } else {  // no B: a zero one
+    Shape s;
+    for (int i = axis; i < rank; ++i) s.push_back(c.g.shape(x)[i]);
+    beta = c.g.constant(out_name(c) + "/beta", Tensor(s));
   }
-  const NodeId sn = c.g.constant(name + "/scale", std::move(scale));
-  const NodeId tn = c.g.constant(name + "/shift", std::move(shift));
-  if (sx.rank() == 2) {
-    c.set_output(0, ops::add(c.g, ops::matmul(c.g, x, sn, false, false, name + "/scaled"), tn, name));
+  c.set_output(0, ops::layer_norm(c.g, x, c.input(1), beta, axis, c.attr_float("epsilon", 1e-5f), out_name(c)));
+}
+
+void concat(Ctx& c) {
+  std::vector<NodeId> inputs;
+  for (int i = 0; i < c.input_count(); ++i) inputs.push_back(c.input(i));
+  if (inputs.empty()) c.fail("no inputs");
+  if (!c.has_attr("axis")) c.fail("the axis attribute is required");
+  const int axis = norm_axis(c, c.attr_int("axis", 1), std::max(c.g.shape(inputs[0]).rank(), 1));
+  if (inputs.size() == 1) {
+    c.set_output(0, inputs[0]);
     return;
   }
-  Node::Window depthwise;
-  depthwise.groups = static_cast<int32_t>(ch);
-  c.set_output(0, ops::add_channels(c.g, ops::conv2d(c.g, x, sn, depthwise, name + "/scaled"), tn, name));
+  c.set_output(0, ops::concat(c.g, inputs, axis, out_name(c)));
 }
 
 struct OpEntry {
@@ -440,11 +455,12 @@ struct OpEntry {
 };
 constexpr OpEntry kOps[] = {
     {"Add", add},         {"AveragePool", average_pool}, {"BatchNormalization", batch_normalization},
-    {"Constant", constant},
+    {"Concat", concat},   {"Constant", constant},
     {"Conv", conv},       {"Div", div},            {"GlobalAveragePool", global_average_pool},
     {"MaxPool", max_pool},
     {"Dropout", dropout}, {"Elu", elu},            {"Flatten", flatten},
     {"Gemm", gemm},       {"Identity", identity},  {"LeakyRelu", leaky_relu},
+    {"LayerNormalization", layer_normalization},
     {"LogSoftmax", log_softmax}, {"MatMul", matmul}, {"Mul", mul},
     {"Relu", relu},       {"Reshape", reshape},    {"Selu", selu},
     {"Sigmoid", sigmoid}, {"Softmax", softmax},    {"Softplus", softplus},

@@ -124,6 +124,7 @@ class Writer {
     switch (n.op) {
       case OpKind::Input:
       case OpKind::Parameter:
+      case OpKind::Constant:  // read by the node that uses it (a layer norm's zero beta), else name_of fails
         return;
       case OpKind::MatMul: dense(id); return;
       case OpKind::Activation:
@@ -160,6 +161,16 @@ class Writer {
         return;
       }
       case OpKind::Conv2d: conv(id); return;
+      case OpKind::BatchNorm:
+      case OpKind::LayerNorm: norm(id); return;
+      case OpKind::Concat: {
+        Json ins = Json::array();
+        for (NodeId in : n.inputs) ins.push_back(name_of(in));
+        Json j{{"name", unique(clean(n.name))}, {"op", "concat"}, {"inputs", ins}, {"axis", n.axis}};
+        names_[id] = j["name"];
+        nodes_.push_back(j);
+        return;
+      }
       case OpKind::MaxPool2d:
       case OpKind::AvgPool2d: {
         const Node::Window& w = n.window;
@@ -214,6 +225,27 @@ class Writer {
     for (auto& [k, v] : done_) {
       if (k >= id && !names_.count(k)) names_[k] = base;
     }
+  }
+
+  // batch_norm (gamma, beta, running_mean, running_var) and layer_norm (gamma, beta), the
+  // parameters named "<name>.gamma", ... as the model file's; name from PyTorch's "<name>.weight".
+  void norm(NodeId id) {
+    const Node& n = g_.node(id);
+    const bool batch = n.op == OpKind::BatchNorm;
+    std::string base = strip_suffix(g_.node(n.inputs[1]).name, ".weight");
+    base = unique(clean(base.empty() ? n.name : base));
+    Json j{{"name", base}, {"op", batch ? "batch_norm" : "layer_norm"}, {"inputs", Json::array({name_of(n.inputs[0])})},
+           {"epsilon", n.epsilon}};
+    if (batch) j["momentum"] = n.momentum;
+    else j["axis"] = n.axis - n.shape.rank();  // negative: counted from the end, as the model file's default
+    const char* names[] = {"gamma", "beta", "running_mean", "running_var"};
+    for (size_t k = 1; k < n.inputs.size(); ++k) {
+      const Node& p = g_.node(n.inputs[k]);
+      if (p.op != OpKind::Parameter && p.op != OpKind::Constant) fail(id, "a normalisation parameter computed at run time");
+      weights_.emplace_back(base + "." + names[k - 1], p.op == OpKind::Parameter ? param(n.inputs[k]) : p.value);
+    }
+    names_[id] = base;
+    nodes_.push_back(j);
   }
 
   void fuse_activation(Json& j, NodeId& last) {

@@ -5,7 +5,8 @@
 // bias add and an activation only it feeds become one "dense" node (weights [in, units],
 // PyTorch's [units, in] transposed; parameters "<name>.weight", "<name>.bias", the name taken
 // from PyTorch's "<name>.weight" initializer when there is one), a conv2d with its channel bias
-// and activation likewise (weights as they are); pools; activations and softmax,
+// and activation likewise (weights as they are); batch_norm and layer_norm with their
+// parameters; pools; concat; activations and softmax,
 // reshapes (flatten), and adds of two computed values map one to one. A graph input's first
 // dimension is the batch. A first output that is a dense node without activation (logits) gets
 // "softmax", the model file's classifier output (the same argmax). Anything else has no model-file form: Error(BadInput) naming the

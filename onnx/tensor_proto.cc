@@ -143,17 +143,22 @@ OnnxTensor decode_tensor(const TensorProto& t, const std::string& model_dir, con
   const std::optional<uint64_t> n = io::checked_product(udims, kOnnxMaxElements);
   if (!n) bad(where, fmt::format("more than {} elements", kOnnxMaxElements));
   const bool is_float = out.is_float();
-  if (is_float) out.floats.resize(*n);
-  else out.ints.resize(*n);
+  // Nothing is allocated from the declared shape before the data present is known to match it
+  // (a Constant may declare 2^31 elements and hold none).
+  const auto allocate = [&] {
+    if (is_float) out.floats.resize(*n);
+    else out.ints.resize(*n);
+  };
 
   const bool external = t.data_location() == TensorProto::EXTERNAL;
   if (external || !t.raw_data().empty()) {
     const uint64_t want = *n * esize;
+    if (!external && t.raw_data().size() != want) {
+      bad(where, fmt::format("raw data has {} bytes, the shape and type need {}", t.raw_data().size(), want));
+    }
     const std::string ext = external ? read_external(t, model_dir, want, where) : std::string();
     const std::string& raw = external ? ext : t.raw_data();
-    if (raw.size() != want) {
-      bad(where, fmt::format("raw data has {} bytes, the shape and type need {}", raw.size(), want));
-    }
+    allocate();
     std::vector<float>* f = is_float ? &out.floats : nullptr;
     std::vector<int64_t>* i = is_float ? nullptr : &out.ints;
     switch (out.elem_type) {
@@ -166,6 +171,7 @@ OnnxTensor decode_tensor(const TensorProto& t, const std::string& model_dir, con
   }
   const auto check = [&](uint64_t have) {
     if (have != *n) bad(where, fmt::format("holds {} values, its shape {} needs {}", have, fmt::join(out.dims, "x"), *n));
+    allocate();
   };
   switch (out.elem_type) {
     case TensorProto::FLOAT:

@@ -2,6 +2,7 @@
 # Runs one libFuzzer target for a while, seeded with the corpus files of its format.
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
 #   TARGET: fuzz_safetensors fuzz_safetensors_roundtrip fuzz_idx fuzz_csv fuzz_model_file fuzz_checkpoint
+#           fuzz_onnx_import (with ONNX)
 # Configures build/fuzz with the fuzz preset (clang, ASan + UBSan + libFuzzer coverage) on first
 # use and builds only the target. New inputs go to build/fuzz/corpus/TARGET; a crash is written
 # to build/fuzz/findings/ (add it to scripts/make_corpus.py as a corpus case once fixed).
@@ -26,6 +27,7 @@ case $target in
   fuzz_idx) seeds=("$corpus/idx" "$corpus/load" "$corpus/ok") ;;
   fuzz_csv) seeds=("$corpus/csv" "$corpus/load" "$corpus/ok") ;;
   fuzz_model_file) seeds=("$corpus/model" "$corpus/ok" "$root/models") ;;
+  fuzz_onnx_import) seeds=("$corpus/onnx") ;;
   *) echo "fuzz.sh: unknown target $target" >&2; exit 2 ;;
 esac
 work=$build/corpus/$target

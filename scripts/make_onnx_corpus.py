@@ -62,6 +62,12 @@ def main():
     good = mlp()
     onnx.checker.check_model(good, full_check=True)
     case("good_mlp.onnx", good, 0, command="import {file} --out {out}/imported")
+    reshape = mlp(nodes=[helper.make_node("Reshape", ["x", "s"], ["y"], name="flat")],
+                  inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 3])],
+                  outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])],
+                  inits=[numpy_helper.from_array(np.array([0, -1], np.int64), "s")])
+    onnx.checker.check_model(reshape, full_check=True)
+    case("good_reshape_keeps_batch.onnx", reshape, 0, command="import {file} --out {out}/imported")
     case("not_protobuf.onnx", b"this is not a protobuf\n", 2, "does not parse")
     case("no_graph.onnx", onnx.ModelProto(ir_version=8).SerializeToString(), 2, "no graph")
     case("old_opset.onnx", mlp(opset=3), 2, "unsupported opset 3")
@@ -88,6 +94,12 @@ def main():
     del huge.dims[:]
     huge.dims.extend([1 << 40, 1 << 40])
     case("huge_dims.onnx", mlp(inits=[huge, tensor("fc.bias", [3])]), 2, "initializer 'fc.weight'", "more than")
+    # Found by fuzz_onnx_import: a Constant declaring 2^30 floats and holding none was allocated
+    # (and zero-filled) before its data length was checked.
+    empty = TensorProto(name="big", data_type=TensorProto.FLOAT, dims=[1 << 30])
+    case("constant_declares_huge.onnx", mlp(nodes=[helper.make_node("Constant", [], ["c"], name="const", value=empty),
+                                                   helper.make_node("Relu", ["x"], ["y"], name="relu")], inits=[]),
+         2, "node 'const'", "holds 0 values", "needs 1073741824")
     neg = tensor("fc.weight", [3, 4])
     neg.dims[0] = -3
     case("negative_dim.onnx", mlp(inits=[neg, tensor("fc.bias", [3])]), 2, "dimension -3 is negative")

@@ -6,7 +6,7 @@
 Trains a small model in PyTorch for 200 (MLP) or 60 (CNN) Adam steps (seeded), puts it in eval mode,
 exports it with torch.onnx.export (dynamic batch, opset 13), runs `graphrun run` on the 10,000
 test images and compares the logits: max |graphrun - torch| / max |torch| <= 1e-4 and class
-agreement >= 99.9 %. For the MLP, `graphrun import` must also write model.json and weights.
+agreement >= 99.9 %. `graphrun import` must also write model.json and weights.safetensors.
 Prints the figures; exit 77 (skip) without torch, onnx or the data set.
 """
 import gzip
@@ -82,11 +82,10 @@ def main():
     agree = float(np.mean(got.argmax(1) == want.argmax(1)))
     print("%s: %d test images, max |graphrun - torch| / max |torch| = %.3g, class agreement %.4f %%"
           % (kind, len(want), rel, 100 * agree))
-    if kind == "mlp":  # the CNN's batch norm has no model-file node yet (it imports for `run` only)
-        out_dir = os.path.join(work, kind + "_imported")
-        subprocess.run([graphrun, "import", onnx_path, "--out", out_dir], check=True, stdout=subprocess.DEVNULL)
-        for f in ("model.json", "weights.safetensors"):
-            assert os.path.getsize(os.path.join(out_dir, f)) > 0, f
+    out_dir = os.path.join(work, kind + "_imported")
+    subprocess.run([graphrun, "import", onnx_path, "--out", out_dir], check=True, stdout=subprocess.DEVNULL)
+    for f in ("model.json", "weights.safetensors"):
+        assert os.path.getsize(os.path.join(out_dir, f)) > 0, f
     if rel > 1e-4 or agree < 0.999:
         print("FAILED: expected relative difference <= 1e-4 and agreement >= 99.9 %")
         return 1
