@@ -4,6 +4,7 @@
 #   scripts/setup.sh          build + test dependencies and the Fashion-MNIST data set
 #   scripts/setup.sh --bench  also what the PyTorch comparison needs (python3-torch, OpenBLAS)
 #   scripts/setup.sh --fuzz   also clang and libFuzzer for the fuzzers (scripts/fuzz.sh)
+#   scripts/setup.sh --test   also the peers the tests compare with (python3-torch, python3-sklearn)
 # Flags combine: scripts/setup.sh --fuzz --bench.
 set -euo pipefail
 
@@ -23,7 +24,10 @@ for flag in "$@"; do
     # libopenblas0-openmp: PyTorch's BLAS as a user who cares about speed would have it.
     --bench) packages+=(python3-torch libopenblas0-openmp linux-perf) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer, ASan and UBSan runtimes; OpenMP for clang 14
-    *) echo "setup.sh: unknown flag $flag (expected --bench, --fuzz)" >&2; exit 2 ;;
+    # The peers the tests compare against: PyTorch (the ONNX round trip) and scikit-learn's
+    # data sets (the tabular tests); without them those tests skip.
+    --test) packages+=(python3-torch libopenblas0-openmp python3-sklearn) ;;
+    *) echo "setup.sh: unknown flag $flag (expected --bench, --fuzz, --test)" >&2; exit 2 ;;
   esac
 done
 
