@@ -34,8 +34,9 @@ Shape trailing(const Shape& s, int32_t axis) {
   return out;
 }
 
-// Rows 0 and 1 of a [2, ...] params gradient, each reshaped to `shape`.
-NodeId param_row(Graph& g, NodeId both, int64_t row, const Shape& shape) {
+// Rows 0 and 1 of a [2, ...] params gradient, each reshaped to `shape`. `shape` is a copy: the
+// caller's is a node's, and appending the slice may move the graph's nodes.
+NodeId param_row(Graph& g, NodeId both, int64_t row, Shape shape) {
   return reshape(g, slice(g, both, 0, row, 1), shape);
 }
 
