@@ -29,8 +29,10 @@ Backend& by_name(std::string_view name) {
   std::string known;
   for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
   if (name == "onednn")
-    throw Error(ErrorKind::BadInput, "backend 'onednn' is not in this build (configured with GRAPHRUN_WITH_ONEDNN=OFF); built: " + known);
-  throw Error(ErrorKind::BadInput, "unknown backend '" + std::string(name) + "'; known: " + known + did_you_mean(name, names()));
+    throw Error(ErrorKind::BadInput,
+                "backend 'onednn' is not in this build (configured with GRAPHRUN_WITH_ONEDNN=OFF); built: " + known);
+  throw Error(ErrorKind::BadInput,
+              "unknown backend '" + std::string(name) + "'; known: " + known + did_you_mean(name, names()));
 }
 
 std::vector<Backend*> chain(std::string_view preferred) {

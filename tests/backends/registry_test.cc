@@ -51,7 +51,8 @@ TEST(Registry, AnUnknownNameGetsTheBuiltNamesAndASuggestion) {
 TEST(Registry, OneDnnWhenNotBuiltSaysSo) {
   if (built("onednn")) GTEST_SKIP() << "oneDNN is built here (GRAPHRUN_WITH_ONEDNN=ON): nothing to refuse";
   const std::string m = bad_input_message("onednn");
-  EXPECT_NE(m.find("backend 'onednn' is not in this build (configured with GRAPHRUN_WITH_ONEDNN=OFF)"), std::string::npos)
+  EXPECT_NE(m.find("backend 'onednn' is not in this build (configured with GRAPHRUN_WITH_ONEDNN=OFF)"),
+            std::string::npos)
       << m;
   EXPECT_NE(m.find("; built: highway, reference"), std::string::npos) << m;
 }
