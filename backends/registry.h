@@ -9,9 +9,11 @@
 
 namespace graphrun::backends {
 
-// The names a user may pick, best first: "highway", "onednn", "reference".
+// The backends this build holds, by the name a user picks: "highway", "onednn" (only when
+// built with GRAPHRUN_WITH_ONEDNN), "reference".
 std::vector<std::string> names();
-// The backend with that name; throws BadInput listing the known names.
+// The backend with that name; throws BadInput listing the built names (for "onednn" in a
+// build without it: that it was not built).
 Backend& by_name(std::string_view name);
 // preferred first, then Highway, then the reference (each once): every op finds a kernel.
 std::vector<Backend*> chain(std::string_view preferred);

@@ -1,5 +1,5 @@
-// conv2d throughput, Highway against oneDNN, side by side, on the Fashion-MNIST CNN's two
-// convolutions (28x28x1 -> 32 filters 3x3 "same"; after a 2x2 pool, 14x14x32 -> 64 filters
+// conv2d throughput, Highway against oneDNN (when built) side by side, on the Fashion-MNIST
+// CNN's two convolutions (28x28x1 -> 32 filters 3x3 "same"; after a 2x2 pool, 14x14x32 -> 64 filters
 // 3x3 "same") at batch 32 and 256, forward, input gradient and weight gradient, 1 and 2
 // threads. Each benchmark runs a one-node Program compiled for one backend (oneDNN runs the
 // primitive its backend prepared), with seeded inputs, after checking its result against the
@@ -241,8 +241,9 @@ int register_all() {
                                  (nhwc ? "/nhwc" : "/nchw");
         benchmark::RegisterBenchmark(name.c_str(), BM_Layout, s, batch, nhwc)->Unit(benchmark::kMicrosecond);
       }
-  for (const char* backend : {"highway", "onednn"})
+  for (const std::string& backend : backends::names())
     for (int threads : {1, 2}) {
+      if (backend == "reference") continue;  // the oracle results are checked against, not a contender
       const std::string suffix = "/threads:" + std::to_string(threads) + "/" + backend;
       benchmark::RegisterBenchmark(("BM_CnnStep/train/batch:32" + suffix).c_str(), BM_CnnStep, backend, 32, threads, true)
           ->Unit(benchmark::kMillisecond)
@@ -256,7 +257,8 @@ int register_all() {
     for (Pass pass : {Pass::Forward, Pass::GradInput, Pass::GradWeight})
       for (int64_t batch : {32, 256})
         for (int threads : {1, 2})
-          for (const char* backend : {"highway", "onednn"}) {
+          for (const std::string& backend : backends::names()) {
+            if (backend == "reference") continue;
             if (s.channels == 1 && pass == Pass::GradInput) continue;  // the image needs no gradient
             const std::string name = std::string("BM_Conv/") + s.name + "/" + pass_name(pass) + "/batch:" +
                                      std::to_string(batch) + "/threads:" + std::to_string(threads) + "/" + backend;

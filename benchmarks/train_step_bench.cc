@@ -133,13 +133,14 @@ void BM_Inference(benchmark::State& state, Net net, std::string backend, int64_t
   state.counters["maxrss_MiB"] = maxrss_mib();
 }
 
-// train/sigmoid_784_400_10/batch:32/highway/threads:2, ...: backends side by side.
+// train/sigmoid_784_400_10/batch:32/highway/threads:2, ...: the built backends side by side.
 const int kRegistered = [] {
   for (Net net : {Net::Sigmoid, Net::Relu, Net::Wide}) {
     for (int64_t batch : {1, 32, 256}) {
       if (net == Net::Wide && batch != 256) continue;  // the wide network's workload is batch 256
       for (int threads : {1, 2}) {
-        for (const char* backend : {"highway", "onednn"}) {
+        for (const std::string& backend : backends::names()) {
+          if (backend == "reference") continue;  // the oracle each step is checked against, not a contender
           const std::string name = std::string("train/") + net_name(net) + "/batch:" + std::to_string(batch) + "/" +
                                    backend + "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(name.c_str(), BM_TrainStep, net, std::string(backend), batch, threads)
@@ -148,7 +149,8 @@ const int kRegistered = [] {
       }
     }
     for (int threads : {1, 2}) {
-      for (const char* backend : {"highway", "onednn"}) {
+      for (const std::string& backend : backends::names()) {
+        if (backend == "reference") continue;
         const std::string name = std::string("infer/") + net_name(net) + "/batch:256/" + backend +
                                  "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(name.c_str(), BM_Inference, net, std::string(backend), int64_t{256}, threads)

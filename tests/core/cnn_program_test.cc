@@ -1,7 +1,7 @@
 // A small CNN compiled on every backend (conv2d + bias + activation, max pool, strided conv,
 // avg pool, global avg pool, dense, softmax cross-entropy; forward and backward): each
 // backend's loss and gradients against the reference backend's, and a step that allocates
-// nothing (oneDNN: a constant count per step, see tests/onednn).
+// nothing (oneDNN, when built: a constant count per step, see tests/backends/onednn_allocation_test.cc).
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "backends/reference/evaluate.h"
@@ -129,9 +130,11 @@ TEST(Program, FusesBiasAndActivationIntoTheMatMul) {
     const TensorView z = keep_a1->value(a1), z_want = separate_a1->value(a1);
     for (int64_t i = 0; i < z.numel(); ++i) EXPECT_EQ(z.data[i], z_want.data[i]) << i;
   }
-  // oneDNN fuses nothing; a pinned Add is left to its backend.
-  auto onednn = run("onednn", {out}, true);
-  for (const ScheduledNode& s : onednn->schedule()) EXPECT_EQ(s.fused_into, kNoNode) << g.node(s.node).name;
+  // oneDNN (when built) fuses nothing; a pinned Add is left to its backend.
+  if (std::ranges::count(backends::names(), "onednn") > 0) {
+    auto onednn = run("onednn", {out}, true);
+    for (const ScheduledNode& s : onednn->schedule()) EXPECT_EQ(s.fused_into, kNoNode) << g.node(s.node).name;
+  }
   CompileOptions pinned{backends::chain("highway"), {{g.node(a1).name, "reference"}}, nullptr, {out}};
   auto p = Program::compile(g, params, 3, pinned);
   EXPECT_EQ(fused_into(*p, a1), kNoNode);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/registry.h"
 #include "tools/graphrun/command_line.h"
 #include "train/trainer.h"
 
@@ -89,8 +90,10 @@ struct TuneArgs {
 inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
   o.add("--plugin-dir", c.plugin_dirs, "Extra folder to load plugins from (searched first; repeatable)");
   if (!compute) return;
+  std::string built;  // the backends this build holds
+  for (const std::string& name : backends::names()) built += (built.empty() ? "" : ", ") + name;
   o.add("--backend", c.backend,
-        "Backend tried first for every node: highway, onednn or reference. With onednn, run with "
+        "Backend tried first for every node: " + built + ". With onednn, run with "
         "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
         "~15 ms per GEMM on a busy machine)")
       .show_default();
