@@ -16,14 +16,21 @@ Loss parse_loss(std::string_view name, std::string_view context) {
     return Loss::CrossEntropy;
   }
   if (name == "mse" || name == "mean_squared_error") return Loss::MeanSquaredError;
+  if (name == "mae" || name == "mean_absolute_error") return Loss::MeanAbsoluteError;
+  if (name == "huber") return Loss::Huber;
+  if (name == "binary_cross_entropy" || name == "binary_crossentropy") return Loss::BinaryCrossEntropy;
   throw Error(ErrorKind::BadInput, std::string(context) + ": unknown loss '" + std::string(name) +
-                                       "'; known: cross_entropy (sparse_categorical_crossentropy), mse");
+                                       "'; known: cross_entropy (sparse_categorical_crossentropy), mse, mae, huber, "
+                                       "binary_cross_entropy");
 }
 
 const char* to_string(Loss loss) {
   switch (loss) {
     case Loss::CrossEntropy: return "cross_entropy";
     case Loss::MeanSquaredError: return "mse";
+    case Loss::MeanAbsoluteError: return "mae";
+    case Loss::Huber: return "huber";
+    case Loss::BinaryCrossEntropy: return "binary_cross_entropy";
   }
   return "?";
 }
@@ -90,19 +97,26 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
     }
     const bool output = l.name == spec.outputs[0];
     const bool fuse_softmax = output && spec.loss == Loss::CrossEntropy;
+    const bool fuse_sigmoid = output && spec.loss == Loss::BinaryCrossEntropy;
     if (fuse_softmax && l.activation != "softmax" && l.activation != "linear") {
       throw Error(ErrorKind::BadInput, fmt::format("{}: activation: cross-entropy needs a softmax (or linear) output, got '{}'",
                                                    where, l.activation));
     }
+    if (fuse_sigmoid && l.activation != "sigmoid" && l.activation != "linear") {
+      throw Error(ErrorKind::BadInput, fmt::format(
+                                           "{}: activation: binary_cross_entropy needs a sigmoid (or linear) output, got '{}'",
+                                           where, l.activation));
+    }
     try {
-      NodeId y = build_layer(ctx, l, ins, fuse_softmax);
-      if (fuse_softmax) {
+      NodeId y = build_layer(ctx, l, ins, fuse_softmax || fuse_sigmoid);
+      if (fuse_softmax || fuse_sigmoid) {
         if (g.shape(y).rank() != 2) {
           throw Error(ErrorKind::Shape, fmt::format("gives {} per sample; expected a vector of class scores (flatten it)",
                                                     sample_shape(g, y)));
         }
         logits = y;
-        y = ops::softmax(g, y, l.name + ".softmax");
+        y = fuse_softmax ? ops::softmax(g, y, l.name + ".softmax")
+                         : ops::activation(g, y, plugins.activation("sigmoid").entry, {}, l.name + ".sigmoid");
       }
       values[l.name] = y;
     } catch (const Error& e) {
@@ -115,14 +129,21 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
                                               spec.outputs[0], sample_shape(g, m.output)));
   }
   const int64_t classes = g.shape(m.output)[1];
+  m.logits = logits;
   if (spec.loss == Loss::CrossEntropy) {
     m.sparse_labels = true;
     m.labels = g.input("labels", {Shape::kBatch});
     m.loss = ops::softmax_cross_entropy(g, logits, m.labels, true, "loss");
-  } else {
-    m.sparse_labels = false;
-    m.labels = g.input("targets", {Shape::kBatch, classes});
-    m.loss = ops::mean_squared_error(g, m.output, m.labels, "loss");
+    return m;
+  }
+  m.sparse_labels = false;
+  m.labels = g.input("targets", {Shape::kBatch, classes});
+  switch (spec.loss) {
+    case Loss::CrossEntropy:
+    case Loss::MeanSquaredError: m.loss = ops::mean_squared_error(g, m.output, m.labels, "loss"); break;
+    case Loss::MeanAbsoluteError: m.loss = ops::mean_absolute_error(g, m.output, m.labels, "loss"); break;
+    case Loss::Huber: m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, "loss"); break;
+    case Loss::BinaryCrossEntropy: m.loss = ops::binary_cross_entropy(g, logits, m.labels, "loss"); break;
   }
   return m;
 }
@@ -133,6 +154,7 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   NetworkSpec net;
   net.inputs = {{"features", {spec.inputs}}};
   net.loss = spec.loss;
+  net.huber_delta = spec.huber_delta;
   net.context = spec.context;
   std::string previous = "features";
   for (size_t i = 0; i < spec.layers.size(); ++i) {

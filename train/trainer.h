@@ -19,6 +19,7 @@
 #include "core/plugin_host.h"
 #include "core/program.h"
 #include "io/dataset.h"
+#include "train/metrics.h"
 #include "train/model.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -59,7 +60,7 @@ struct TrainConfig {
 struct EpochResult {
   int64_t epoch = 0;        // 0-based
   double loss = 0.0;        // mean over samples
-  double accuracy = 0.0;    // classifiers only
+  double accuracy = 0.0;    // classifiers only (NaN for regression)
   double seconds = 0.0;
   double samples_per_second = 0.0;
 };
@@ -71,7 +72,8 @@ struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
   int64_t samples = 0;
-  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
+  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]; a sigmoid output: 2 x 2
+  Metrics metrics;  // those that apply to the model's loss (train/metrics.h); not under data parallelism
   double seconds = 0.0;  // the batches' wall time (compiling the programs is not counted)
 };
 
@@ -145,6 +147,9 @@ class Trainer {
 
  private:
   void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
+  // The data fit the loss: class labels for cross_entropy, targets as wide as the outputs.
+  void check_data(const io::Dataset& data, const char* what) const;
+  void compute_metrics(const io::Dataset& data, const std::vector<float>& outputs, Evaluation& e) const;
   CompileOptions options(std::vector<NodeId> outputs, bool training);
 
   Model& model_;
