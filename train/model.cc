@@ -73,6 +73,25 @@ void build_inputs(const NetworkSpec& spec, Model& m, std::map<std::string, NodeI
   }
 }
 
+// The per-layer weight penalties (l1 sum |W| + l2 sum W^2 of "<layer>.weight"), summed; kNoNode
+// without any. |W| is relu(W) + relu(-W): its gradient is sign(W) with no new op.
+NodeId weight_penalty(const NetworkSpec& spec, Graph& g, const PluginRegistry& plugins) {
+  NodeId total = kNoNode;
+  for (const Layer& l : spec.nodes) {
+    if (l.l1 == 0 && l.l2 == 0) continue;
+    const NodeId w = g.find(l.name + ".weight");
+    if (w == kNoNode) continue;  // the reader allows l1/l2 only on layers with weights
+    auto add = [&](NodeId term) { total = total == kNoNode ? term : ops::add(g, total, term); };
+    if (l.l2 > 0) add(ops::scale(g, ops::sum(g, ops::mul(g, w, w)), static_cast<float>(l.l2), l.name + ".l2"));
+    if (l.l1 > 0) {
+      const graphrun_activation* relu = plugins.activation("relu").entry;
+      const NodeId abs = ops::add(g, ops::activation(g, w, relu, {}), ops::activation(g, ops::scale(g, w, -1.0f), relu, {}));
+      add(ops::scale(g, ops::sum(g, abs), static_cast<float>(l.l1), l.name + ".l1"));
+    }
+  }
+  return total;
+}
+
 }  // namespace
 
 Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
@@ -130,21 +149,27 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
   }
   const int64_t classes = g.shape(m.output)[1];
   m.logits = logits;
+  const NodeId penalty = weight_penalty(spec, g, plugins);
+  // The loss node is "loss"; with penalties that is their sum with the data term.
+  const std::string data_loss = penalty == kNoNode ? "loss" : "data_loss";
   if (spec.loss == Loss::CrossEntropy) {
-    m.sparse_labels = true;
-    m.labels = g.input("labels", {Shape::kBatch});
-    m.loss = ops::softmax_cross_entropy(g, logits, m.labels, true, "loss");
-    return m;
+    // Label smoothing needs dense targets: (1 - s) one-hot + s / C.
+    m.sparse_labels = spec.label_smoothing == 0;
+    m.label_smoothing = spec.label_smoothing;
+    m.labels = m.sparse_labels ? g.input("labels", {Shape::kBatch}) : g.input("labels", {Shape::kBatch, classes});
+    m.loss = ops::softmax_cross_entropy(g, logits, m.labels, m.sparse_labels, data_loss);
+  } else {
+    m.sparse_labels = false;
+    m.labels = g.input("targets", {Shape::kBatch, classes});
+    switch (spec.loss) {
+      case Loss::CrossEntropy:
+      case Loss::MeanSquaredError: m.loss = ops::mean_squared_error(g, m.output, m.labels, data_loss); break;
+      case Loss::MeanAbsoluteError: m.loss = ops::mean_absolute_error(g, m.output, m.labels, data_loss); break;
+      case Loss::Huber: m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, data_loss); break;
+      case Loss::BinaryCrossEntropy: m.loss = ops::binary_cross_entropy(g, logits, m.labels, data_loss); break;
+    }
   }
-  m.sparse_labels = false;
-  m.labels = g.input("targets", {Shape::kBatch, classes});
-  switch (spec.loss) {
-    case Loss::CrossEntropy:
-    case Loss::MeanSquaredError: m.loss = ops::mean_squared_error(g, m.output, m.labels, "loss"); break;
-    case Loss::MeanAbsoluteError: m.loss = ops::mean_absolute_error(g, m.output, m.labels, "loss"); break;
-    case Loss::Huber: m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, "loss"); break;
-    case Loss::BinaryCrossEntropy: m.loss = ops::binary_cross_entropy(g, logits, m.labels, "loss"); break;
-  }
+  if (penalty != kNoNode) m.loss = ops::add(g, m.loss, penalty, "loss");
   return m;
 }
 
@@ -155,6 +180,7 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   net.inputs = {{"features", {spec.inputs}}};
   net.loss = spec.loss;
   net.huber_delta = spec.huber_delta;
+  net.label_smoothing = spec.label_smoothing;
   net.context = spec.context;
   std::string previous = "features";
   for (size_t i = 0; i < spec.layers.size(); ++i) {

@@ -41,6 +41,7 @@ struct Model {
   NodeId logits = kNoNode;         // the output before its fused softmax / sigmoid (kNoNode otherwise)
   std::vector<NodeId> gradients;   // of the trainable parameters, once a Trainer added them
   bool sparse_labels = true;
+  float label_smoothing = 0.0f;    // cross_entropy with dense labels [N, C]: (1 - s) one-hot + s / C
   // Trainable parameters in graph order (frozen ones are left out).
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }
 };
@@ -57,6 +58,7 @@ struct SequentialSpec {
   std::vector<Layer> layers;  // each reads the previous one
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
+  float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
   std::string context = "model";  // names the source in error messages (file name)
 };
 
@@ -69,6 +71,7 @@ struct NetworkSpec {
   std::vector<std::string> outputs;  // the loss applies to the first
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
+  float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
   std::string context = "model";  // names the source in error messages (file name)
 };
 

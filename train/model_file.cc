@@ -77,6 +77,8 @@ class PracticeReader {
   }
 
   void read(const Json& t, TrainConfig& c) const {
+    if (t.contains("clip_norm")) c.clip_norm = number(t.at("clip_norm"), "clip_norm", 0, 1e9, true);
+    if (t.contains("clip_value")) c.clip_value = number(t.at("clip_value"), "clip_value", 0, 1e9, true);
     if (t.contains("validation_split")) c.validation_split = number(t.at("validation_split"), "validation_split", 0, 0.9);
     if (t.contains("early_stopping")) {
       const Json& v = t.at("early_stopping");
@@ -154,6 +156,7 @@ NetworkSpec to_network_spec(const io::ModelFile& m) {
   spec.outputs = m.outputs;
   spec.loss = parse_loss(m.loss, m.path + ": loss");
   spec.huber_delta = static_cast<float>(m.huber_delta);
+  spec.label_smoothing = static_cast<float>(m.label_smoothing);
   spec.context = m.path;
   return spec;
 }

@@ -102,6 +102,9 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
   optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
 
   run_state_.seed = config.seed;
+  for (NodeId id : trainable) grad_sizes_.push_back(model.graph.shape(id).numel());
+  // Clipping reads and rewrites every gradient: none may be left to the optimizer as a product.
+  if (config.clip_norm > 0 || config.clip_value > 0) fuse_weight_gradients_ = false;
   eval_programs_ = std::make_unique<ProgramCache>(model.graph, params, options({model.loss, model.output}, false));
 }
 
@@ -171,14 +174,44 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   return train_steps_.emplace(batch, std::move(step)).first->second;
 }
 
+void Trainer::clip_gradients(std::span<const GradientRef> gradients) const {
+  // The gradients live in the step's program (or the data-parallel sums): writable buffers the
+  // optimizer reads next.
+  auto each = [&](auto f) {
+    for (size_t i = 0; i < gradients.size(); ++i) {
+      if (gradients[i].data) f(const_cast<float*>(gradients[i].data), grad_sizes_[i]);
+    }
+  };
+  if (config_.clip_value > 0) {
+    const float v = static_cast<float>(config_.clip_value);
+    each([v](float* g, int64_t n) {
+      for (int64_t j = 0; j < n; ++j) g[j] = std::clamp(g[j], -v, v);
+    });
+  }
+  if (config_.clip_norm > 0) {
+    double sq = 0.0;
+    each([&sq](float* g, int64_t n) {
+      for (int64_t j = 0; j < n; ++j) sq += static_cast<double>(g[j]) * g[j];
+    });
+    const double norm = std::sqrt(sq);
+    if (norm > config_.clip_norm) {
+      const float f = static_cast<float>(config_.clip_norm / norm);
+      each([f](float* g, int64_t n) {
+        for (int64_t j = 0; j < n; ++j) g[j] *= f;
+      });
+    }
+  }
+}
+
 void Trainer::apply_gradients(std::span<const GradientRef> gradients) {
   if (step_hook_) step_hook_(optimizer_->steps(), *optimizer_);
+  if (config_.clip_norm > 0 || config_.clip_value > 0) clip_gradients(gradients);
   optimizer_->step(gradients, *pool_);
 }
 
 void Trainer::set_data_parallel(DataParallel* dp) {
   dp_ = dp;
-  fuse_weight_gradients_ = dp == nullptr;
+  fuse_weight_gradients_ = dp == nullptr && !(config_.clip_norm > 0 || config_.clip_value > 0);
   train_steps_.clear();  // compiled (if at all) for one process
   grad_pointers_.assign(grads_.size(), nullptr);
   summed_.assign(grads_.size(), GradientRef{});
@@ -196,6 +229,9 @@ void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* row
   } else {
     const int64_t c = p.value(model_.labels).shape.cols();
     for (int64_t i = 0; i < count; ++i) truth_row(data, rows[i], c, y + i * c);
+    if (const float s = model_.label_smoothing; s > 0) {
+      for (int64_t i = 0; i < count * c; ++i) y[i] = y[i] * (1.0f - s) + s / static_cast<float>(c);
+    }
   }
 }
 

@@ -42,6 +42,8 @@ struct TrainConfig {
   int64_t max_arena_bytes = 0;  // > 0: each compiled program's arena limit (CompileOptions)
 
   // Training practice (train/fit.h runs these; train_epoch alone ignores them).
+  double clip_norm = 0.0;   // > 0: gradients scaled so their global L2 norm is at most this
+  double clip_value = 0.0;  // > 0: each gradient element clamped to [-clip_value, clip_value] (before clip_norm)
   double validation_split = 0.0;  // fraction of the training set held out, after a seeded shuffle
   struct EarlyStopping {
     bool enabled = false;
@@ -150,6 +152,7 @@ class Trainer {
   // The data fit the loss: class labels for cross_entropy, targets as wide as the outputs.
   void check_data(const io::Dataset& data, const char* what) const;
   void compute_metrics(const io::Dataset& data, const std::vector<float>& outputs, Evaluation& e) const;
+  void clip_gradients(std::span<const GradientRef> gradients) const;
   CompileOptions options(std::vector<NodeId> outputs, bool training);
 
   Model& model_;
@@ -158,6 +161,7 @@ class Trainer {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<NodeId> grads_;
+  std::vector<int64_t> grad_sizes_;  // elements of each trainable parameter's gradient
   std::map<int64_t, TrainingStep> train_steps_;  // training mode, by batch size
   RunState run_state_;
   bool fuse_weight_gradients_ = true;
