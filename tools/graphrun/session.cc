@@ -52,14 +52,14 @@ void check_dataset(const Session& s, const io::Dataset& d, const std::string& wh
   if (d.has_targets()) {
     const std::string key = s.file.data && !s.file.data->train_targets.empty() ? "train_targets" : "target_columns";
     if (loss == train::Loss::CrossEntropy) {
-      bad(fmt::format("{}: float targets (data.{}) with the cross_entropy loss, which expects class indices "
+      bad(fmt::format("{}: data.{}: float targets ({}) with the cross_entropy loss, which expects class indices "
                       "(data.label_column); use mse, mae, huber or binary_cross_entropy",
-                      label_where, key));
+                      s.file.path, key, label_where));
     }
     const int64_t cols = d.targets.shape()[1];
     if (cols != s.classes) {
-      bad(fmt::format("{}: {} target columns (data.{}), the model has {} outputs (the last layer's units)", label_where,
-                      cols, key, s.classes));
+      bad(fmt::format("{}: data.{}: {} target columns ({}), the model has {} outputs (the last layer's units)",
+                      s.file.path, key, cols, label_where, s.classes));
     }
     const float* t = d.targets.data();
     for (int64_t i = 0; i < d.targets.numel(); ++i) {
