@@ -277,6 +277,20 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
     row.lr = last_lr;
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.history.push_back(row);
+    // A validation metric the loss does not give (val_r2 of a classifier, val_accuracy of a
+    // regression) is known only now.
+    auto require = [&](bool enabled, const std::string& monitor, const char* what) {
+      if (enabled && has_val && monitor.starts_with("val_") && std::isnan(monitored(row, monitor))) {
+        std::string given = "val_loss";
+        if (!std::isnan(row.val_accuracy)) given += ", val_accuracy";
+        for (const auto& [name, value] : row.val_metrics) given += prefixed(", val_", name);
+        throw Error(ErrorKind::BadInput, fmt::format("{}: {}.monitor \"{}\": this model's loss does not give it; expected "
+                                                     "one of {}",
+                                                     cfg.context, what, monitor, given));
+      }
+    };
+    require(cfg.early_stopping.enabled, cfg.early_stopping.monitor, "training.early_stopping");
+    require(cfg.schedule.plateau.enabled, cfg.schedule.plateau.monitor, "training.learning_rate_schedule.reduce_on_plateau");
     if (cfg.schedule.plateau.enabled) schedule.end_epoch(monitored(row, cfg.schedule.plateau.monitor));
     const bool stop = cfg.early_stopping.enabled &&
                       stopper.update(row.epoch, monitored(row, cfg.early_stopping.monitor), params);

@@ -116,6 +116,49 @@ TEST(BinaryCrossEntropy, MultiLabelTargets) {
   EXPECT_TRUE(e.confusion.empty());
 }
 
+TEST(Monitor, EarlyStoppingOnAValidationMetric) {
+  Net n = make_net(Loss::Huber, 2, "linear");
+  TrainConfig c = config(200);
+  c.early_stopping.enabled = true;
+  c.early_stopping.monitor = "val_r2";  // larger is better
+  c.early_stopping.patience = 3;
+  c.early_stopping.min_delta = 1e-3;
+  Trainer t(n.model, n.params, c, PluginRegistry::global());
+  const FitResult r = fit(t, n.params, linear_data(300, 2, 7), linear_data(100, 2, 8), {});
+  ASSERT_FALSE(r.history.empty());
+  EXPECT_TRUE(r.stopped_early) << "R² stops improving by 1e-3 long before 200 epochs";
+  double best = -1;
+  for (const HistoryRow& row : r.history) {
+    ASSERT_EQ(row.val_metrics.size(), 3u);  // mae, rmse, r2
+    EXPECT_EQ(row.val_metrics[2].first, "r2");
+    best = std::max(best, row.val_metrics[2].second);
+  }
+  // The best epoch is the last that improved by more than min_delta: within it of the maximum.
+  EXPECT_GE(r.history[static_cast<size_t>(r.best_epoch - 1)].val_metrics[2].second, best - 1e-3);
+  EXPECT_LT(r.best_epoch, static_cast<int64_t>(r.history.size()));
+}
+
+TEST(Monitor, AMetricTheLossDoesNotGiveIsRefused) {
+  SequentialSpec spec;
+  spec.inputs = 4;
+  spec.loss = Loss::BinaryCrossEntropy;
+  spec.layers = {dense_layer("out", 1, "sigmoid")};
+  Model m = build_sequential(spec, PluginRegistry::global());
+  ParameterStore p = ParameterStore::initialize(m.graph, 1);
+  TrainConfig c = config(3);
+  c.early_stopping.enabled = true;
+  c.early_stopping.monitor = "val_r2";
+  Trainer t(m, p, c, PluginRegistry::global());
+  try {
+    fit(t, p, label_data(40, 1, 1), label_data(20, 1, 2), {});
+    FAIL() << "monitored a metric binary_cross_entropy does not give";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("\"val_r2\": this model's loss does not give it"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("val_roc_auc"), std::string::npos) << e.what();
+  }
+}
+
 TEST(LossData, FloatTargetsForCrossEntropyAreRefused) {
   SequentialSpec spec;
   spec.inputs = 4;
