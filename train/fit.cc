@@ -54,17 +54,20 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) 
 }
 
 void write_history_csv(const std::string& path, const std::vector<HistoryRow>& rows) {
-  // The validation metrics of the first row name the extra columns (every row has the same).
-  std::string s = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds";
+  // The validation metrics of the first row name their columns (every row has the same), after
+  // val_accuracy; seconds stays the last column.
+  std::string s = "epoch,loss,accuracy,val_loss,val_accuracy";
   if (!rows.empty()) {
     for (const auto& [name, value] : rows[0].val_metrics) s += prefixed(",val_", name);
   }
-  s += '\n';
+  s += ",lr,seconds\n";
   for (const HistoryRow& r : rows) {
-    s += fmt::format("{},{},{},{},{},{},{}", r.epoch, cell(r.loss), cell(r.accuracy), cell(r.val_loss),
-                     cell(r.val_accuracy), cell(r.lr), cell(r.seconds));
-    for (const auto& [name, value] : r.val_metrics) { s += ','; s += cell(value); }
-    s += '\n';
+    s += fmt::format("{},{},{},{},{}", r.epoch, cell(r.loss), cell(r.accuracy), cell(r.val_loss), cell(r.val_accuracy));
+    for (const auto& [name, value] : r.val_metrics) {
+      s += ',';
+      s += cell(value);
+    }
+    s += fmt::format(",{},{}\n", cell(r.lr), cell(r.seconds));
   }
   write_text(path, s);
 }

@@ -37,8 +37,8 @@ struct HistoryRow {
   double samples_per_second = 0;  // training only (not in the history files)
   std::vector<std::pair<std::string, double>> val_metrics;  // metric_values() of the validation set
 };
-// Columns: epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds, then val_<metric> for each
-// validation metric (train/metrics.h) the loss gives (NaN written as an empty cell).
+// Columns: epoch,loss,accuracy,val_loss,val_accuracy, val_<metric> for each validation metric
+// (train/metrics.h) the loss gives, lr,seconds (NaN written as an empty cell).
 void write_history_csv(const std::string& path, const std::vector<HistoryRow>& rows);
 void write_history_json(const std::string& path, const std::vector<HistoryRow>& rows);
 // Reads what write_history_json wrote, every number as written (the CSV rounds to 6 digits).
