@@ -23,6 +23,9 @@ import struct
 import sys
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_tabular  # noqa: E402 (beside this script)
+
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                        os.path.join(os.path.dirname(__file__), '..', 'tests', 'corpus'))
 ROWS = []  # (file, command, exit, [fragments])
@@ -179,32 +182,7 @@ GRAPH = {
     "data": dict(MODEL_IDX["data"]),
     "training": {"epochs": 2, "batch_size": 4},
 }
-# Tabular models over the same 4-3-2 weights: two float targets (mse) and two 0/1 labels
-# (binary_cross_entropy), the targets in the last two columns.
-MODEL_REGRESSION = dict(MODEL, layers=[MODEL["layers"][0], {"name": "out", "units": 2, "activation": "linear"}],
-                        loss="mse", data={"format": "csv", "train": "regression.csv", "target_columns": [4, 5],
-                                          "scaling": "none"})
-MODEL_BINARY = dict(MODEL, layers=[MODEL["layers"][0], {"name": "out", "units": 2, "activation": "sigmoid"}],
-                    loss="binary_cross_entropy", data={"format": "csv", "train": "binary.csv",
-                                                       "target_columns": [4, 5], "scaling": "none"})
-
-
-def target_rows(n, binary, bad_row=None, bad_cell=None):
-    """n rows of 4 features and 2 targets; row bad_row's first target is bad_cell."""
-    lines = []
-    for i in range(n):
-        feats = ["%.2f" % (0.1 * ((i * 3 + j) % 7)) for j in range(4)]
-        t = [str(i % 2), str((i // 2) % 2)] if binary else ["%.2f" % (0.5 * i), "%.2f" % (1.0 - 0.1 * i)]
-        if i == bad_row:
-            t[0] = bad_cell
-        lines.append(",".join(feats + t))
-    return "\n".join(lines) + "\n"
-
-
-write("ok/regression.json", json.dumps(MODEL_REGRESSION, indent=1) + "\n")
-write("ok/binary.json", json.dumps(MODEL_BINARY, indent=1) + "\n")
-write("ok/regression.csv", target_rows(8, False))
-write("ok/binary.csv", target_rows(8, True))
+corpus_tabular.ok_models(write, MODEL)  # ok/regression.json, ok/binary.json and their data
 write("ok/train.csv", csv_rows(16))
 write("ok/test.csv", csv_rows(8))
 write("ok/images.idx", IMAGES)
@@ -528,31 +506,7 @@ case(M + "data_missing_file.json", model_with(data={"format": "csv", "train": "n
 case(M + "data_is_directory.json", model_with(data={"format": "csv", "train": "."}), TRAIN, 2, "data.train",
      "directory")
 
-# Tabular data (issue 19): targets that do not fit the loss, bad target cells, bad keys.
-EVAL_REGRESSION = ("eval {corpus}/ok/regression.json --threads 1 --weights {corpus}/ok/weights.safetensors "
-                   "--data {file}")
-EVAL_BINARY = "eval {corpus}/ok/binary.json --threads 1 --weights {corpus}/ok/weights.safetensors --data {file}"
-case("csv/target_nan.csv", target_rows(6, False, 3, "nan"), EVAL_REGRESSION, 2, ":4:21:", "target column 4", "not a finite number")
-case("csv/target_inf.csv", target_rows(6, False, 2, "-inf"), EVAL_REGRESSION, 2, ":3:21:", "target column 4", "not a finite number")
-case("csv/target_column_missing.csv", "\n".join(",".join(["0.5"] * 5) for _ in range(4)) + "\n", EVAL_REGRESSION, 2,
-     ":1:", "target column 5 does not exist", "5 columns")
-case("csv/binary_target_half.csv", target_rows(6, True, 4, "0.5"), EVAL_BINARY, 2, "sample 4, target column 0",
-     "expected 0 or 1")
-case(M + "cross_entropy_float_targets.json",
-     json.dumps(dict(MODEL, data=dict(MODEL_REGRESSION["data"], train="../ok/regression.csv")), indent=1), TRAIN, 2,
-     "data.target_columns", "float targets", "cross_entropy")
-case(M + "targets_outputs_mismatch.json",
-     json.dumps(dict(MODEL_REGRESSION, layers=[MODEL["layers"][0], {"name": "out", "units": 3}],
-                     data=dict(MODEL_REGRESSION["data"], train="../ok/regression.csv")), indent=1), TRAIN, 2,
-     "data.target_columns", "2 target columns", "3 outputs")
-case(M + "test_split_one.json", model_with(data={"format": "csv", "train": "x.csv", "test_split": 1}), INSPECT, 2,
-     "data.test_split", "a fraction greater than 0 and less than 1")
-case(M + "test_split_zero.json", model_with(data={"format": "csv", "train": "x.csv", "test_split": 0}), INSPECT, 2,
-     "data.test_split", "a fraction greater than 0 and less than 1")
-case(M + "l2_negative.json", layer_with(0, l2=-0.1), INSPECT, 2, "layers[0].l2", "a penalty factor >= 0")
-case(M + "huber_delta_zero.json", model_with(loss={"name": "huber", "delta": 0}), INSPECT, 2, "loss.delta",
-     "a finite number > 0")
-case(M + "clip_norm_zero.json", model_with(training={"clip_norm": 0}), INSPECT, 2, "clip_norm", "> 0")
+corpus_tabular.cases(case, MODEL, model_with, layer_with, M, INSPECT, TRAIN)
 
 # ---------------------------------------------------------------- IDX (eval --data images labels)
 
