@@ -216,9 +216,13 @@ std::unique_ptr<TrainFiles> open_train_files(const Run& r) {
 }
 
 void print_start(const Run& r) {
-  fmt::print("training {} on {} samples ({} features, {} classes), {} test samples; backend {}, {} threads, "
+  // Float targets are one per output ("targets"); binary_cross_entropy's outputs are labels.
+  const char* outputs = r.train_set.has_targets()
+                            ? (r.s->model.loss_kind == train::Loss::BinaryCrossEntropy ? "labels" : "targets")
+                            : "classes";
+  fmt::print("training {} on {} samples ({} features, {} {}), {} test samples; backend {}, {} threads, "
              "optimizer {} (lr {}), batch {}\n",
-             r.a.model, r.train_set.size(), r.train_set.feature_count(), r.s->classes,
+             r.a.model, r.train_set.size(), r.train_set.feature_count(), r.s->classes, outputs,
              r.val_set.size() > 0 ? fmt::format("{} validation samples, {}", r.val_set.size(), r.test_set.size())
                                   : fmt::format("{}", r.test_set.size()),
              r.cfg.backend, r.trainer->pool().size(), r.trainer->optimizer().name(), r.trainer->optimizer().learning_rate(),
