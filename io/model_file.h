@@ -119,6 +119,7 @@ struct ModelFile {
   std::string loss = "cross_entropy";
   double huber_delta = 1.0;
   double label_smoothing = 0.0;  // cross_entropy: {"name": "cross_entropy", "label_smoothing": s}
+  std::vector<double> class_weights;  // cross_entropy: one per class, scales each sample's loss by its class's
   std::string optimizer = "sgd";
   std::vector<std::pair<std::string, double>> optimizer_params;
   double learning_rate = -1;  // < 0: the optimizer's default

@@ -62,3 +62,7 @@ def cases(case, MODEL, model_with, layer_with, M, INSPECT, TRAIN):
     case(M + "huber_delta_zero.json", model_with(loss={"name": "huber", "delta": 0}), INSPECT, 2, "loss.delta",
          "a finite number > 0")
     case(M + "clip_norm_zero.json", model_with(training={"clip_norm": 0}), INSPECT, 2, "clip_norm", "> 0")
+    case(M + "class_weights_count.json", model_with(loss={"name": "cross_entropy", "class_weights": [1, 2, 3]}), INSPECT,
+         2, "loss.class_weights", "3 weights for the last layer's 2 units")
+    case(M + "class_weights_zero.json", model_with(loss={"name": "cross_entropy", "class_weights": [1, 0]}), INSPECT, 2,
+         "loss.class_weights[1]", "a finite number > 0")

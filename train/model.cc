@@ -153,9 +153,14 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
   // The loss node is "loss"; with penalties that is their sum with the data term.
   const std::string data_loss = penalty == kNoNode ? "loss" : "data_loss";
   if (spec.loss == Loss::CrossEntropy) {
-    // Label smoothing needs dense targets: (1 - s) one-hot + s / C.
-    m.sparse_labels = spec.label_smoothing == 0;
+    // Label smoothing and class weights need dense targets: w[label] ((1 - s) one-hot + s / C).
+    m.sparse_labels = spec.label_smoothing == 0 && spec.class_weights.empty();
     m.label_smoothing = spec.label_smoothing;
+    m.class_weights = spec.class_weights;
+    if (!m.class_weights.empty() && static_cast<int64_t>(m.class_weights.size()) != classes) {
+      throw Error(ErrorKind::BadInput, fmt::format("{}: loss.class_weights: {} weights for {} classes", spec.context,
+                                                   m.class_weights.size(), classes));
+    }
     m.labels = m.sparse_labels ? g.input("labels", {Shape::kBatch}) : g.input("labels", {Shape::kBatch, classes});
     m.loss = ops::softmax_cross_entropy(g, logits, m.labels, m.sparse_labels, data_loss);
   } else {
@@ -181,6 +186,7 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   net.loss = spec.loss;
   net.huber_delta = spec.huber_delta;
   net.label_smoothing = spec.label_smoothing;
+  net.class_weights = spec.class_weights;
   net.context = spec.context;
   std::string previous = "features";
   for (size_t i = 0; i < spec.layers.size(); ++i) {

@@ -42,6 +42,7 @@ struct Model {
   std::vector<NodeId> gradients;   // of the trainable parameters, once a Trainer added them
   bool sparse_labels = true;
   float label_smoothing = 0.0f;    // cross_entropy with dense labels [N, C]: (1 - s) one-hot + s / C
+  std::vector<float> class_weights;  // cross_entropy with dense labels: a row's targets times w[label]
   // Trainable parameters in graph order (frozen ones are left out).
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }
 };
@@ -59,6 +60,7 @@ struct SequentialSpec {
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
   float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
+  std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
   std::string context = "model";  // names the source in error messages (file name)
 };
 
@@ -72,6 +74,7 @@ struct NetworkSpec {
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
   float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
+  std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
   std::string context = "model";  // names the source in error messages (file name)
 };
 

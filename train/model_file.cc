@@ -157,6 +157,7 @@ NetworkSpec to_network_spec(const io::ModelFile& m) {
   spec.loss = parse_loss(m.loss, m.path + ": loss");
   spec.huber_delta = static_cast<float>(m.huber_delta);
   spec.label_smoothing = static_cast<float>(m.label_smoothing);
+  spec.class_weights.assign(m.class_weights.begin(), m.class_weights.end());
   spec.context = m.path;
   return spec;
 }

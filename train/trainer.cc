@@ -232,6 +232,12 @@ void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* row
     if (const float s = model_.label_smoothing; s > 0) {
       for (int64_t i = 0; i < count * c; ++i) y[i] = y[i] * (1.0f - s) + s / static_cast<float>(c);
     }
+    if (!model_.class_weights.empty()) {  // the row's loss (and gradient) times its class's weight
+      for (int64_t i = 0; i < count; ++i) {
+        const float w = model_.class_weights[static_cast<size_t>(data.labels[static_cast<size_t>(rows[i])])];
+        for (int64_t j = 0; j < c; ++j) y[i * c + j] *= w;
+      }
+    }
   }
 }
 

@@ -151,6 +151,13 @@ void softmax_and_loss_rows(Table& t) {
   t.add("softmax_cross_entropy sparse batch [N,5]", {in({Shape::kBatch, 5}), class_indices(Shape::kBatch, 5)},
         BUILD(ops::softmax_cross_entropy(g, x[0], x[1], true)))
       .with_batch(4);
+  // Targets that do not sum to one (class weights scale a row's one-hot): d/dx = p sum(t) - t.
+  t.add("softmax_cross_entropy weighted [9,5]", {in({9, 5}), soft_labels({9, 5})},
+        BUILD(ops::softmax_cross_entropy(g, x[0], ops::scale(g, x[1], 2.5f), false)))
+      .domain(-3, 3);
+  t.add("softmax_cross_entropy weighted [7,33]", {in({7, 33}), soft_labels({7, 33})},
+        BUILD(ops::softmax_cross_entropy(g, x[0], ops::scale(g, x[1], 0.4f), false)))
+      .domain(-3, 3);
   // Large logits: the stable form stays finite where log(sigmoid(z)) would not.
   t.add("binary_cross_entropy large logits [5,3]", {in({5, 3}), binary_labels({5, 3})},
         BUILD(ops::binary_cross_entropy(g, ops::scale(g, x[0], 40.0f), x[1])))

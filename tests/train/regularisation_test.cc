@@ -20,10 +20,11 @@ struct Net {
   ParameterStore params;
 };
 
-Net make_net(double l1, double l2, float smoothing = 0) {
+Net make_net(double l1, double l2, float smoothing = 0, std::vector<float> class_weights = {}) {
   SequentialSpec spec;
   spec.inputs = 8;
   spec.label_smoothing = smoothing;
+  spec.class_weights = std::move(class_weights);
   DenseLayer hidden = dense_layer("hidden", 5, "tanh"), out = dense_layer("out", 3, "softmax");
   hidden.l1 = l1;
   hidden.l2 = l2;
@@ -123,6 +124,37 @@ TEST(LabelSmoothing, IsTheSmoothedCrossEntropy) {
   const Evaluation e = t.evaluate(data);
   EXPECT_NEAR(e.loss, want / 30, 1e-5);
   EXPECT_GE(e.accuracy, 0.0);
+}
+
+TEST(ClassWeights, ScaleEachSamplesLossByItsClass) {
+  const io::Dataset data = make_tiny_dataset(30, 6);
+  const std::vector<float> w = {0.5f, 1.0f, 3.0f};
+  Net n = make_net(0, 0, 0, w);
+  Trainer t(n.model, n.params, config(), PluginRegistry::global());
+  Tensor probs;
+  t.predict(data.features, probs);
+  double want = 0;
+  for (int64_t i = 0; i < 30; ++i) {
+    const int32_t y = data.labels[static_cast<size_t>(i)];
+    want -= w[static_cast<size_t>(y)] * std::log(double(probs.data()[i * 3 + y]));
+  }
+  EXPECT_NEAR(t.evaluate(data).loss, want / 30, 1e-5);
+}
+
+TEST(ClassWeights, DoubleWeightsAreADoubleGradient) {
+  // SGD: weights of 2 with lr 0.5 take the step of no weights with lr 1.
+  const io::Dataset data = make_tiny_dataset(30, 7);
+  Net plain = make_net(0, 0), doubled = make_net(0, 0, 0, {2.0f, 2.0f, 2.0f});
+  TrainConfig half = config();
+  half.learning_rate = 0.5;
+  Trainer a(plain.model, plain.params, config(), PluginRegistry::global());
+  Trainer b(doubled.model, doubled.params, half, PluginRegistry::global());
+  a.train_epoch(data);
+  b.train_epoch(data);
+  for (const char* name : {"hidden.weight", "out.weight", "out.bias"}) {
+    const Tensor &x = plain.params.at(name), &y = doubled.params.at(name);
+    for (int64_t i = 0; i < x.numel(); ++i) ASSERT_NEAR(x.data()[i], y.data()[i], 1e-6) << name << "[" << i << "]";
+  }
 }
 
 }  // namespace
