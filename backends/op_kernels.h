@@ -109,6 +109,23 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
       const float *p = in(0), *t = in(1), *dloss = in(2);
       return make_kernel([=] { K::mean_squared_error_backward(p, t, n, *dloss, y, *pool); });
     }
+    case OpKind::MeanAbsoluteError:
+    case OpKind::Huber:
+    case OpKind::BinaryCrossEntropy: {
+      const float *p = in(0), *t = in(1);
+      const int64_t count = c.inputs[0].numel();
+      const OpKind op = node.op;
+      const float delta = node.alpha;
+      return make_kernel([=] { *y = K::elementwise_loss(op, p, t, count, delta, *pool); });
+    }
+    case OpKind::MeanAbsoluteErrorGrad:
+    case OpKind::HuberGrad:
+    case OpKind::BinaryCrossEntropyGrad: {
+      const float *p = in(0), *t = in(1), *dloss = in(2);
+      const OpKind op = node.op;
+      const float delta = node.alpha;
+      return make_kernel([=] { K::elementwise_loss_backward(op, p, t, n, delta, *dloss, y, *pool); });
+    }
     case OpKind::SumRows: {
       const float* x = in(0);
       const int64_t rows = c.inputs[0].numel() / n;

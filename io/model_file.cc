@@ -258,6 +258,10 @@ class Parser : public JsonFields {
     }
 
     if (root.contains("data")) m.data = data(root.at("data"), "data");
+    if (!m.class_weights.empty() && m.class_weights.size() != static_cast<size_t>(output_layer(m).units)) {
+      fail("loss.class_weights", fmt::format("{} weights for the last layer's {} units, expected one per class",
+                                             m.class_weights.size(), output_layer(m).units));
+    }
     if (m.data && !m.data->class_names.empty() && m.data->class_names.size() != static_cast<size_t>(output_layer(m).units)) {
       fail("data.class_names", fmt::format("{} names for the last layer's {} units, expected one per unit",
                                            m.data->class_names.size(), output_layer(m).units));
@@ -266,9 +270,9 @@ class Parser : public JsonFields {
     if (root.contains("training")) {
       const Json& t = root.at("training");
       check_keys(t, "training", {"epochs", "batch_size", "shuffle", "seed", "validation_split", "early_stopping",
-                                 "learning_rate_schedule", "init_from"});
+                                 "learning_rate_schedule", "init_from", "clip_norm", "clip_value"});
       Json practice = Json::object();
-      for (const char* k : {"validation_split", "early_stopping", "learning_rate_schedule", "init_from"}) {
+      for (const char* k : {"validation_split", "early_stopping", "learning_rate_schedule", "init_from", "clip_norm", "clip_value"}) {
         if (t.contains(k)) practice[k] = t.at(k);
       }
       m.training_practice = practice.dump();
@@ -300,7 +304,7 @@ class Parser : public JsonFields {
     const Json* name = &v;
     std::string where = "loss";
     if (v.is_object()) {
-      check_keys(v, "loss", {"name", "delta"});
+      check_keys(v, "loss", {"name", "delta", "label_smoothing", "class_weights"});
       if (!v.contains("name")) fail("loss", "expected \"name\" (a loss name)");
       name = &v.at("name");
       where = "loss.name";
@@ -311,6 +315,24 @@ class Parser : public JsonFields {
              : n == "binary_crossentropy"                                     ? "binary_cross_entropy"
              : n == "sparse_categorical_crossentropy" || n == "categorical_crossentropy" ? "cross_entropy"
                                                                                           : n;
+    if (v.is_object() && v.contains("label_smoothing")) {
+      if (m.loss != "cross_entropy") fail("loss.label_smoothing", "given for a loss other than \"cross_entropy\"");
+      m.label_smoothing = number(v.at("label_smoothing"), "loss.label_smoothing", "a number >= 0 and < 1");
+      if (!(m.label_smoothing >= 0 && m.label_smoothing < 1)) {
+        expected("loss.label_smoothing", "a number >= 0 and < 1", v.at("label_smoothing"));
+      }
+    }
+    if (v.is_object() && v.contains("class_weights")) {
+      const Json& w = v.at("class_weights");
+      if (m.loss != "cross_entropy") fail("loss.class_weights", "given for a loss other than \"cross_entropy\"");
+      if (!w.is_array() || w.empty() || w.size() > 1'000'000) expected("loss.class_weights", "an array of weights > 0, one per class", w);
+      for (size_t i = 0; i < w.size(); ++i) {
+        const std::string wi = "loss.class_weights[" + std::to_string(i) + "]";
+        const double x = number(w[i], wi, "a finite number > 0");
+        if (!(x > 0)) expected(wi, "a finite number > 0", w[i]);
+        m.class_weights.push_back(x);
+      }
+    }
     if (v.is_object() && v.contains("delta")) {
       if (m.loss != "huber") fail("loss.delta", "given for a loss other than \"huber\"");
       m.huber_delta = number(v.at("delta"), "loss.delta", "a finite number > 0");

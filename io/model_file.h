@@ -73,6 +73,7 @@ struct LayerSpec {
   bool use_bias = true;
   Initializer bias_init = Initializer::zeros();
   bool trainable = true;             // dense, conv2d, batch_norm, layer_norm
+  double l1 = 0, l2 = 0;             // dense, conv2d: l1 sum|W| + l2 sum W^2 added to the loss (not biases)
   double momentum = 0.9;             // batch_norm (Keras meaning)
   double epsilon = 1e-5;             // batch_norm, layer_norm
   int32_t axis = 1;                  // concat (1 = channels/features), layer_norm (-1 = last)
@@ -117,6 +118,8 @@ struct ModelFile {
   // canonical: "cross_entropy", "mse", "mae", "huber" or "binary_cross_entropy"
   std::string loss = "cross_entropy";
   double huber_delta = 1.0;
+  double label_smoothing = 0.0;  // cross_entropy: {"name": "cross_entropy", "label_smoothing": s}
+  std::vector<double> class_weights;  // cross_entropy: one per class, scales each sample's loss by its class's
   std::string optimizer = "sgd";
   std::vector<std::pair<std::string, double>> optimizer_params;
   double learning_rate = -1;  // < 0: the optimizer's default

@@ -21,10 +21,10 @@ bool valid_name(const std::string& s) {
 
 // The keys each op takes besides "name", "op" and (graph form) "inputs".
 std::vector<std::string> op_keys(const std::string& op) {
-  if (op == "dense") return {"units", "activation", "activation_params", "init", "bias", "bias_init", "trainable"};
+  if (op == "dense") return {"units", "activation", "activation_params", "init", "bias", "bias_init", "trainable", "l1", "l2"};
   if (op == "conv2d") {
-    return {"filters", "kernel_size", "strides",   "padding", "dilation", "groups", "activation", "activation_params",
-            "init",    "bias",        "bias_init", "trainable"};
+    return {"filters", "kernel_size", "strides",   "padding",   "dilation", "groups", "activation", "activation_params",
+            "init",    "bias",        "bias_init", "trainable", "l1",       "l2"};
   }
   if (op == "max_pool2d" || op == "avg_pool2d") return {"pool_size", "strides", "padding"};
   if (op == "batch_norm") return {"momentum", "epsilon", "trainable"};
@@ -291,6 +291,12 @@ class NetworkReader {
       l.bias_init = f_.initializer(v.at("bias_init"), join(where, "bias_init"));
     }
     if (v.contains("trainable")) l.trainable = f_.boolean(v.at("trainable"), join(where, "trainable"));
+    for (const char* k : {"l1", "l2"}) {
+      if (!v.contains(k)) continue;
+      const double x = f_.number(v.at(k), join(where, k), "a penalty factor >= 0");
+      if (!(x >= 0 && x <= 1e6)) f_.expected(join(where, k), "a penalty factor >= 0 and <= 1e6", v.at(k));
+      (k[1] == '1' ? l.l1 : l.l2) = x;
+    }
     f_.check_activation(l.activation, l.activation_params, where);
     return l;
   }

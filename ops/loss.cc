@@ -1,4 +1,8 @@
-// Losses: fused softmax-cross-entropy (sparse or one-hot labels) and mean-squared error.
+// Losses: fused softmax-cross-entropy (sparse or one-hot labels), mean-squared and mean-absolute
+// error, Huber, and binary cross-entropy with its sigmoid fused (from logits).
+#include <cmath>
+#include <string>
+
 #include "ops/ops.h"
 #include "ops/op_rules.h"
 #include "ops/shape_check.h"
@@ -54,6 +58,80 @@ void mean_squared_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   NodeId dpred = mean_squared_error_grad(g, pred, target, dy);
   if (gb.needs(pred)) gb.contribute(pred, dpred);
   if (gb.needs(target)) gb.contribute(target, scale(g, dpred, -1.0f));
+}
+
+namespace {
+
+// The elementwise losses compare two tensors of one shape: pred (or logits) and target.
+void check_same_shape(Graph& g, const char* op, NodeId pred, NodeId target) {
+  if (g.shape(pred) != g.shape(target)) {
+    shape_error(g, op, "needs equal shapes, got " + describe(g, pred) + " and " + describe(g, target));
+  }
+}
+
+// d loss / d pred for an elementwise loss whose gradient op is (pred, target, dloss); the
+// target's gradient is its negation (the loss depends on pred - target).
+template <class MakeGrad>
+void difference_loss_gradient(GradientBuilder& gb, NodeId id, NodeId dy, MakeGrad make_grad) {
+  Graph& g = gb.graph;
+  const NodeId pred = g.node(id).inputs[0], target = g.node(id).inputs[1];
+  const NodeId dpred = make_grad(g, pred, target, dy);
+  if (gb.needs(pred)) gb.contribute(pred, dpred);
+  if (gb.needs(target)) gb.contribute(target, scale(g, dpred, -1.0f));
+}
+
+}  // namespace
+
+NodeId mean_absolute_error(Graph& g, NodeId pred, NodeId target, std::string name) {
+  check_same_shape(g, "mean_absolute_error", pred, target);
+  return append_op(g, OpKind::MeanAbsoluteError, {pred, target}, Shape{}, std::move(name));
+}
+
+NodeId mean_absolute_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name) {
+  return append_op(g, OpKind::MeanAbsoluteErrorGrad, {pred, target, dloss}, g.shape(pred), std::move(name));
+}
+
+NodeId huber(Graph& g, NodeId pred, NodeId target, float delta, std::string name) {
+  check_same_shape(g, "huber", pred, target);
+  if (!(delta > 0.0f) || !std::isfinite(delta)) {
+    shape_error(g, "huber", "delta must be a finite number > 0, got " + std::to_string(delta));
+  }
+  NodeId id = append_op(g, OpKind::Huber, {pred, target}, Shape{}, std::move(name));
+  g.mutable_node(id).alpha = delta;
+  return id;
+}
+
+NodeId huber_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, float delta, std::string name) {
+  NodeId id = append_op(g, OpKind::HuberGrad, {pred, target, dloss}, g.shape(pred), std::move(name));
+  g.mutable_node(id).alpha = delta;
+  return id;
+}
+
+NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::string name) {
+  check_same_shape(g, "binary_cross_entropy", logits, targets);
+  return append_op(g, OpKind::BinaryCrossEntropy, {logits, targets}, Shape{}, std::move(name));
+}
+
+NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss, std::string name) {
+  return append_op(g, OpKind::BinaryCrossEntropyGrad, {logits, targets, dloss}, g.shape(logits), std::move(name));
+}
+
+void mean_absolute_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
+  difference_loss_gradient(gb, id, dy, [](Graph& g, NodeId p, NodeId t, NodeId d) { return mean_absolute_error_grad(g, p, t, d); });
+}
+
+void huber_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
+  const float delta = gb.graph.node(id).alpha;
+  difference_loss_gradient(gb, id, dy, [delta](Graph& g, NodeId p, NodeId t, NodeId d) { return huber_grad(g, p, t, d, delta); });
+}
+
+void binary_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
+  Graph& g = gb.graph;
+  const NodeId logits = g.node(id).inputs[0], targets = g.node(id).inputs[1];
+  if (gb.needs(targets)) {
+    throw Error(ErrorKind::BadInput, "binary_cross_entropy: no gradient with respect to the targets");
+  }
+  if (gb.needs(logits)) gb.contribute(logits, binary_cross_entropy_grad(g, logits, targets, dy));
 }
 
 }  // namespace graphrun::ops

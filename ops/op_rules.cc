@@ -16,6 +16,9 @@ void activation_gradient(GradientBuilder&, NodeId, NodeId);
 void softmax_gradient(GradientBuilder&, NodeId, NodeId);
 void softmax_cross_entropy_gradient(GradientBuilder&, NodeId, NodeId);
 void mean_squared_error_gradient(GradientBuilder&, NodeId, NodeId);
+void mean_absolute_error_gradient(GradientBuilder&, NodeId, NodeId);
+void huber_gradient(GradientBuilder&, NodeId, NodeId);
+void binary_cross_entropy_gradient(GradientBuilder&, NodeId, NodeId);
 void reshape_gradient(GradientBuilder&, NodeId, NodeId);
 void sum_rows_gradient(GradientBuilder&, NodeId, NodeId);
 void sum_gradient(GradientBuilder&, NodeId, NodeId);
@@ -62,6 +65,9 @@ void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
     case OpKind::Softmax: return softmax_gradient(gb, id, dy);
     case OpKind::SoftmaxCrossEntropy: return softmax_cross_entropy_gradient(gb, id, dy);
     case OpKind::MeanSquaredError: return mean_squared_error_gradient(gb, id, dy);
+    case OpKind::MeanAbsoluteError: return mean_absolute_error_gradient(gb, id, dy);
+    case OpKind::Huber: return huber_gradient(gb, id, dy);
+    case OpKind::BinaryCrossEntropy: return binary_cross_entropy_gradient(gb, id, dy);
     case OpKind::Reshape: return reshape_gradient(gb, id, dy);
     case OpKind::SumRows: return sum_rows_gradient(gb, id, dy);
     case OpKind::Sum: return sum_gradient(gb, id, dy);
@@ -80,6 +86,9 @@ void append_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
     case OpKind::SoftmaxGrad:
     case OpKind::SoftmaxCrossEntropyGrad:
     case OpKind::MeanSquaredErrorGrad:
+    case OpKind::MeanAbsoluteErrorGrad:
+    case OpKind::HuberGrad:
+    case OpKind::BinaryCrossEntropyGrad:
     case OpKind::BroadcastRows:
     case OpKind::Conv2dGradInput:
     case OpKind::Conv2dGradWeight:
@@ -118,7 +127,13 @@ double flops(const Graph& g, NodeId id, int64_t batch) {
     case OpKind::SoftmaxCrossEntropy:
     case OpKind::SoftmaxCrossEntropyGrad: return 5.0 * in;
     case OpKind::MeanSquaredError:
-    case OpKind::MeanSquaredErrorGrad: return 3.0 * in;
+    case OpKind::MeanSquaredErrorGrad:
+    case OpKind::MeanAbsoluteError:
+    case OpKind::MeanAbsoluteErrorGrad:
+    case OpKind::Huber:
+    case OpKind::HuberGrad: return 3.0 * in;
+    case OpKind::BinaryCrossEntropy:
+    case OpKind::BinaryCrossEntropyGrad: return 8.0 * in;  // exp and log1p counted as a few flops
     case OpKind::SumRows:
     case OpKind::Sum:
     case OpKind::Mean: return in;

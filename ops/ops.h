@@ -30,6 +30,16 @@ NodeId softmax_cross_entropy_grad(Graph& g, NodeId logits, NodeId labels, NodeId
                                   std::string name = {});
 NodeId mean_squared_error(Graph& g, NodeId pred, NodeId target, std::string name = {});
 NodeId mean_squared_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name = {});
+// Mean over all elements of |pred - target| (mae) and of the Huber loss with threshold delta:
+// d^2/2 where |d| <= delta, delta (|d| - delta/2) beyond (d = pred - target).
+NodeId mean_absolute_error(Graph& g, NodeId pred, NodeId target, std::string name = {});
+NodeId mean_absolute_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name = {});
+NodeId huber(Graph& g, NodeId pred, NodeId target, float delta = 1.0f, std::string name = {});
+NodeId huber_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, float delta, std::string name = {});
+// Mean over all elements of the cross-entropy between sigmoid(logits) and targets in [0, 1]
+// (binary and multi-label), computed stably from the logits: max(z,0) - z y + log1p(exp(-|z|)).
+NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::string name = {});
+NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss, std::string name = {});
 NodeId reshape(Graph& g, NodeId x, const Shape& shape, std::string name = {});
 NodeId flatten(Graph& g, NodeId x, std::string name = {});  // [N, ...] -> [N, inner]
 NodeId sum_rows(Graph& g, NodeId x, std::string name = {});

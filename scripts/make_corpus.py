@@ -23,6 +23,9 @@ import struct
 import sys
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_tabular  # noqa: E402 (beside this script)
+
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                        os.path.join(os.path.dirname(__file__), '..', 'tests', 'corpus'))
 ROWS = []  # (file, command, exit, [fragments])
@@ -179,6 +182,7 @@ GRAPH = {
     "data": dict(MODEL_IDX["data"]),
     "training": {"epochs": 2, "batch_size": 4},
 }
+corpus_tabular.ok_models(write, MODEL)  # ok/regression.json, ok/binary.json and their data
 write("ok/train.csv", csv_rows(16))
 write("ok/test.csv", csv_rows(8))
 write("ok/images.idx", IMAGES)
@@ -202,6 +206,8 @@ PLUGINS = "plugins --plugin-dir {file}"
 case("ok/weights.safetensors", None, EVAL, 0)
 case("ok/checkpoint.safetensors", None, RESUME, 0)
 case("ok/model_graph.json", json.dumps(GRAPH, indent=1) + "\n", TRAIN, 0)
+case("ok/regression.json", None, TRAIN, 0)
+case("ok/binary.json", None, TRAIN, 0)
 case("load/weights_unpadded_no_metadata.safetensors", st(params(), pad=False), EVAL, 0)
 case("load/weights_reordered.safetensors", st(list(reversed(params()))), EVAL, 0)
 case("load/empty_tensor.safetensors", st([("empty", [0], [])]), "@safetensors {file}", 0)
@@ -499,6 +505,8 @@ case(M + "data_missing_file.json", model_with(data={"format": "csv", "train": "n
      "data.train", "no such file")
 case(M + "data_is_directory.json", model_with(data={"format": "csv", "train": "."}), TRAIN, 2, "data.train",
      "directory")
+
+corpus_tabular.cases(case, MODEL, model_with, layer_with, M, INSPECT, TRAIN)
 
 # ---------------------------------------------------------------- IDX (eval --data images labels)
 

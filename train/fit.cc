@@ -26,14 +26,13 @@ void write_text(const std::string& path, const std::string& text) {
 
 std::string cell(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; }
 
-bool higher_is_better(const std::string& monitor) { return monitor == "val_accuracy" || monitor == "accuracy"; }
 
 }  // namespace
 
 io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) {
   io::Dataset val;
   if (fraction == 0) return val;
-  const int64_t n = data.size(), d = data.feature_count();
+  const int64_t n = data.size();
   const int64_t nv = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n)));
   if (!(fraction > 0 && fraction < 1) || nv < 1 || nv >= n) {
     throw Error(ErrorKind::BadInput, fmt::format("validation_split {} of {} samples leaves {} for validation and {} for "
@@ -44,16 +43,10 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) 
   for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
   std::mt19937_64 rng(seed_for(seed, "validation split"));
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  // take_rows keeps labels and float targets with their rows.
   auto take = [&](int64_t begin, int64_t end) {
-    io::Dataset out;
-    out.features = Tensor::for_overwrite(Shape{end - begin, d});
-    out.num_classes = data.num_classes;
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t row = order[static_cast<size_t>(i)];
-      std::memcpy(out.features.data() + (i - begin) * d, data.features.data() + row * d, static_cast<size_t>(d) * sizeof(float));
-      if (!data.labels.empty()) out.labels.push_back(data.labels[static_cast<size_t>(row)]);
-    }
-    return out;
+    return io::take_rows(data, std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)),
+                         "the validation split");
   };
   val = take(n - nv, n);
   data = take(0, n - nv);
@@ -61,10 +54,20 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) 
 }
 
 void write_history_csv(const std::string& path, const std::vector<HistoryRow>& rows) {
-  std::string s = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n";
+  // The validation metrics of the first row name their columns (every row has the same), after
+  // val_accuracy; seconds stays the last column.
+  std::string s = "epoch,loss,accuracy,val_loss,val_accuracy";
+  if (!rows.empty()) {
+    for (const auto& [name, value] : rows[0].val_metrics) s += prefixed(",val_", name);
+  }
+  s += ",lr,seconds\n";
   for (const HistoryRow& r : rows) {
-    s += fmt::format("{},{},{},{},{},{},{}\n", r.epoch, cell(r.loss), cell(r.accuracy), cell(r.val_loss),
-                     cell(r.val_accuracy), cell(r.lr), cell(r.seconds));
+    s += fmt::format("{},{},{},{},{}", r.epoch, cell(r.loss), cell(r.accuracy), cell(r.val_loss), cell(r.val_accuracy));
+    for (const auto& [name, value] : r.val_metrics) {
+      s += ',';
+      s += cell(value);
+    }
+    s += fmt::format(",{},{}\n", cell(r.lr), cell(r.seconds));
   }
   write_text(path, s);
 }
@@ -73,8 +76,11 @@ void write_history_json(const std::string& path, const std::vector<HistoryRow>& 
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
   for (const HistoryRow& r : rows) {
-    j.push_back({{"epoch", r.epoch}, {"loss", num(r.loss)}, {"accuracy", num(r.accuracy)}, {"val_loss", num(r.val_loss)},
-                 {"val_accuracy", num(r.val_accuracy)}, {"lr", num(r.lr)}, {"seconds", num(r.seconds)}});
+    nlohmann::ordered_json row = {{"epoch", r.epoch}, {"loss", num(r.loss)}, {"accuracy", num(r.accuracy)},
+                                  {"val_loss", num(r.val_loss)}, {"val_accuracy", num(r.val_accuracy)},
+                                  {"lr", num(r.lr)}, {"seconds", num(r.seconds)}};
+    for (const auto& [name, value] : r.val_metrics) row[prefixed("val_", name)] = num(value);
+    j.push_back(std::move(row));
   }
   write_text(path, j.dump(2) + "\n");
 }
@@ -160,7 +166,11 @@ double monitored(const HistoryRow& row, const std::string& monitor) {
   if (monitor == "accuracy") return row.accuracy;
   if (monitor == "val_loss") return row.val_loss;
   if (monitor == "val_accuracy") return row.val_accuracy;
-  throw Error(ErrorKind::BadInput, "unknown monitor \"" + monitor + "\"; expected val_loss, val_accuracy, loss or accuracy");
+  for (const auto& [name, value] : row.val_metrics) {
+    if (monitor == prefixed("val_", name)) return value;
+  }
+  if (monitor.starts_with("val_")) return kNaN;  // a metric this model's loss does not give (or no validation set)
+  throw Error(ErrorKind::BadInput, "unknown monitor \"" + monitor + "\"; expected val_loss, val_accuracy, loss, accuracy or val_<metric>");
 }
 
 EarlyStopper::EarlyStopper(TrainConfig::EarlyStopping config) : c_(std::move(config)) {}
@@ -265,10 +275,25 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
       const Evaluation ev = trainer.evaluate(val);
       row.val_loss = ev.loss;
       row.val_accuracy = ev.accuracy;
+      row.val_metrics = metric_values(ev.metrics);
     }
     row.lr = last_lr;
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.history.push_back(row);
+    // A validation metric the loss does not give (val_r2 of a classifier, val_accuracy of a
+    // regression) is known only now.
+    auto require = [&](bool enabled, const std::string& monitor, const char* what) {
+      if (enabled && has_val && monitor.starts_with("val_") && std::isnan(monitored(row, monitor))) {
+        std::string given = "val_loss";
+        if (!std::isnan(row.val_accuracy)) given += ", val_accuracy";
+        for (const auto& [name, value] : row.val_metrics) given += prefixed(", val_", name);
+        throw Error(ErrorKind::BadInput, fmt::format("{}: {}.monitor \"{}\": this model's loss does not give it; expected "
+                                                     "one of {}",
+                                                     cfg.context, what, monitor, given));
+      }
+    };
+    require(cfg.early_stopping.enabled, cfg.early_stopping.monitor, "training.early_stopping");
+    require(cfg.schedule.plateau.enabled, cfg.schedule.plateau.monitor, "training.learning_rate_schedule.reduce_on_plateau");
     if (cfg.schedule.plateau.enabled) schedule.end_epoch(monitored(row, cfg.schedule.plateau.monitor));
     const bool stop = cfg.early_stopping.enabled &&
                       stopper.update(row.epoch, monitored(row, cfg.early_stopping.monitor), params);

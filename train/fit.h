@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/parameters.h"
@@ -34,8 +35,10 @@ struct HistoryRow {
   int64_t epoch = 0;  // 1-based
   double loss = 0, accuracy = 0, val_loss = 0, val_accuracy = 0, lr = 0, seconds = 0;
   double samples_per_second = 0;  // training only (not in the history files)
+  std::vector<std::pair<std::string, double>> val_metrics;  // metric_values() of the validation set
 };
-// Columns: epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds (NaN written as an empty cell).
+// Columns: epoch,loss,accuracy,val_loss,val_accuracy, val_<metric> for each validation metric
+// (train/metrics.h) the loss gives, lr,seconds (NaN written as an empty cell).
 void write_history_csv(const std::string& path, const std::vector<HistoryRow>& rows);
 void write_history_json(const std::string& path, const std::vector<HistoryRow>& rows);
 // Reads what write_history_json wrote, every number as written (the CSV rounds to 6 digits).

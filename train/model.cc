@@ -16,14 +16,21 @@ Loss parse_loss(std::string_view name, std::string_view context) {
     return Loss::CrossEntropy;
   }
   if (name == "mse" || name == "mean_squared_error") return Loss::MeanSquaredError;
+  if (name == "mae" || name == "mean_absolute_error") return Loss::MeanAbsoluteError;
+  if (name == "huber") return Loss::Huber;
+  if (name == "binary_cross_entropy" || name == "binary_crossentropy") return Loss::BinaryCrossEntropy;
   throw Error(ErrorKind::BadInput, std::string(context) + ": unknown loss '" + std::string(name) +
-                                       "'; known: cross_entropy (sparse_categorical_crossentropy), mse");
+                                       "'; known: cross_entropy (sparse_categorical_crossentropy), mse, mae, huber, "
+                                       "binary_cross_entropy");
 }
 
 const char* to_string(Loss loss) {
   switch (loss) {
     case Loss::CrossEntropy: return "cross_entropy";
     case Loss::MeanSquaredError: return "mse";
+    case Loss::MeanAbsoluteError: return "mae";
+    case Loss::Huber: return "huber";
+    case Loss::BinaryCrossEntropy: return "binary_cross_entropy";
   }
   return "?";
 }
@@ -66,6 +73,25 @@ void build_inputs(const NetworkSpec& spec, Model& m, std::map<std::string, NodeI
   }
 }
 
+// The per-layer weight penalties (l1 sum |W| + l2 sum W^2 of "<layer>.weight"), summed; kNoNode
+// without any. |W| is relu(W) + relu(-W): its gradient is sign(W) with no new op.
+NodeId weight_penalty(const NetworkSpec& spec, Graph& g, const PluginRegistry& plugins) {
+  NodeId total = kNoNode;
+  for (const Layer& l : spec.nodes) {
+    if (l.l1 == 0 && l.l2 == 0) continue;
+    const NodeId w = g.find(l.name + ".weight");
+    if (w == kNoNode) continue;  // the reader allows l1/l2 only on layers with weights
+    auto add = [&](NodeId term) { total = total == kNoNode ? term : ops::add(g, total, term); };
+    if (l.l2 > 0) add(ops::scale(g, ops::sum(g, ops::mul(g, w, w)), static_cast<float>(l.l2), l.name + ".l2"));
+    if (l.l1 > 0) {
+      const graphrun_activation* relu = plugins.activation("relu").entry;
+      const NodeId abs = ops::add(g, ops::activation(g, w, relu, {}), ops::activation(g, ops::scale(g, w, -1.0f), relu, {}));
+      add(ops::scale(g, ops::sum(g, abs), static_cast<float>(l.l1), l.name + ".l1"));
+    }
+  }
+  return total;
+}
+
 }  // namespace
 
 Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
@@ -90,19 +116,26 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
     }
     const bool output = l.name == spec.outputs[0];
     const bool fuse_softmax = output && spec.loss == Loss::CrossEntropy;
+    const bool fuse_sigmoid = output && spec.loss == Loss::BinaryCrossEntropy;
     if (fuse_softmax && l.activation != "softmax" && l.activation != "linear") {
       throw Error(ErrorKind::BadInput, fmt::format("{}: activation: cross-entropy needs a softmax (or linear) output, got '{}'",
                                                    where, l.activation));
     }
+    if (fuse_sigmoid && l.activation != "sigmoid" && l.activation != "linear") {
+      throw Error(ErrorKind::BadInput, fmt::format(
+                                           "{}: activation: binary_cross_entropy needs a sigmoid (or linear) output, got '{}'",
+                                           where, l.activation));
+    }
     try {
-      NodeId y = build_layer(ctx, l, ins, fuse_softmax);
-      if (fuse_softmax) {
+      NodeId y = build_layer(ctx, l, ins, fuse_softmax || fuse_sigmoid);
+      if (fuse_softmax || fuse_sigmoid) {
         if (g.shape(y).rank() != 2) {
           throw Error(ErrorKind::Shape, fmt::format("gives {} per sample; expected a vector of class scores (flatten it)",
                                                     sample_shape(g, y)));
         }
         logits = y;
-        y = ops::softmax(g, y, l.name + ".softmax");
+        y = fuse_softmax ? ops::softmax(g, y, l.name + ".softmax")
+                         : ops::activation(g, y, plugins.activation("sigmoid").entry, {}, l.name + ".sigmoid");
       }
       values[l.name] = y;
     } catch (const Error& e) {
@@ -115,15 +148,33 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
                                               spec.outputs[0], sample_shape(g, m.output)));
   }
   const int64_t classes = g.shape(m.output)[1];
+  m.logits = logits;
+  const NodeId penalty = weight_penalty(spec, g, plugins);
+  // The loss node is "loss"; with penalties that is their sum with the data term.
+  const std::string data_loss = penalty == kNoNode ? "loss" : "data_loss";
   if (spec.loss == Loss::CrossEntropy) {
-    m.sparse_labels = true;
-    m.labels = g.input("labels", {Shape::kBatch});
-    m.loss = ops::softmax_cross_entropy(g, logits, m.labels, true, "loss");
+    // Label smoothing and class weights need dense targets: w[label] ((1 - s) one-hot + s / C).
+    m.sparse_labels = spec.label_smoothing == 0 && spec.class_weights.empty();
+    m.label_smoothing = spec.label_smoothing;
+    m.class_weights = spec.class_weights;
+    if (!m.class_weights.empty() && static_cast<int64_t>(m.class_weights.size()) != classes) {
+      throw Error(ErrorKind::BadInput, fmt::format("{}: loss.class_weights: {} weights for {} classes", spec.context,
+                                                   m.class_weights.size(), classes));
+    }
+    m.labels = m.sparse_labels ? g.input("labels", {Shape::kBatch}) : g.input("labels", {Shape::kBatch, classes});
+    m.loss = ops::softmax_cross_entropy(g, logits, m.labels, m.sparse_labels, data_loss);
   } else {
     m.sparse_labels = false;
     m.labels = g.input("targets", {Shape::kBatch, classes});
-    m.loss = ops::mean_squared_error(g, m.output, m.labels, "loss");
+    switch (spec.loss) {
+      case Loss::CrossEntropy:
+      case Loss::MeanSquaredError: m.loss = ops::mean_squared_error(g, m.output, m.labels, data_loss); break;
+      case Loss::MeanAbsoluteError: m.loss = ops::mean_absolute_error(g, m.output, m.labels, data_loss); break;
+      case Loss::Huber: m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, data_loss); break;
+      case Loss::BinaryCrossEntropy: m.loss = ops::binary_cross_entropy(g, logits, m.labels, data_loss); break;
+    }
   }
+  if (penalty != kNoNode) m.loss = ops::add(g, m.loss, penalty, "loss");
   return m;
 }
 
@@ -133,6 +184,9 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   NetworkSpec net;
   net.inputs = {{"features", {spec.inputs}}};
   net.loss = spec.loss;
+  net.huber_delta = spec.huber_delta;
+  net.label_smoothing = spec.label_smoothing;
+  net.class_weights = spec.class_weights;
   net.context = spec.context;
   std::string previous = "features";
   for (size_t i = 0; i < spec.layers.size(); ++i) {

@@ -19,9 +19,17 @@
 
 namespace graphrun::train {
 
-enum class Loss { CrossEntropy, MeanSquaredError };
-Loss parse_loss(std::string_view name, std::string_view context);  // "cross_entropy", "mse", and Keras's names
+// cross_entropy: softmax output, class-index labels. mse, mae, huber: float targets, any
+// output activation (regression). binary_cross_entropy: sigmoid output fused into the loss,
+// 0/1 targets, one column (binary) or several (multi-label).
+enum class Loss { CrossEntropy, MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossEntropy };
+// "cross_entropy", "mse", "mae", "huber", "binary_cross_entropy" and Keras's names.
+Loss parse_loss(std::string_view name, std::string_view context);
 const char* to_string(Loss loss);
+// What the outputs mean, for metrics and predict: classes, real values, or label probabilities.
+inline bool is_regression(Loss loss) {
+  return loss == Loss::MeanSquaredError || loss == Loss::MeanAbsoluteError || loss == Loss::Huber;
+}
 
 struct Model {
   Graph graph;
@@ -30,8 +38,11 @@ struct Model {
   NodeId output = kNoNode;         // [N, C] what predict returns (probabilities for a classifier)
   NodeId loss = kNoNode;           // scalar
   Loss loss_kind = Loss::CrossEntropy;
+  NodeId logits = kNoNode;         // the output before its fused softmax / sigmoid (kNoNode otherwise)
   std::vector<NodeId> gradients;   // of the trainable parameters, once a Trainer added them
   bool sparse_labels = true;
+  float label_smoothing = 0.0f;    // cross_entropy with dense labels [N, C]: (1 - s) one-hot + s / C
+  std::vector<float> class_weights;  // cross_entropy with dense labels: a row's targets times w[label]
   // Trainable parameters in graph order (frozen ones are left out).
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }
 };
@@ -47,6 +58,9 @@ struct SequentialSpec {
   int64_t inputs = 0;  // features per sample
   std::vector<Layer> layers;  // each reads the previous one
   Loss loss = Loss::CrossEntropy;
+  float huber_delta = 1.0f;
+  float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
+  std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
   std::string context = "model";  // names the source in error messages (file name)
 };
 
@@ -58,12 +72,16 @@ struct NetworkSpec {
   std::vector<Layer> nodes;
   std::vector<std::string> outputs;  // the loss applies to the first
   Loss loss = Loss::CrossEntropy;
+  float huber_delta = 1.0f;
+  float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
+  std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
   std::string context = "model";  // names the source in error messages (file name)
 };
 
 // Builds the graph: parameters "<node>.weight", "<node>.bias", "<node>.gamma", ... With
 // cross-entropy the output node's softmax is fused into the loss (softmax_cross_entropy on the
-// logits; output = softmax(logits)); an output with another activation is an error. Errors
+// logits; output = softmax(logits)); an output with another activation is an error. With
+// binary_cross_entropy the sigmoid is fused the same way (output = sigmoid(logits)). Errors
 // (shapes that do not fit, a kernel larger than its padded input, too many parameters) are one
 // line: "<context>: <node's JSON path> (\"<name>\"): <op>: ... expected ...".
 Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "train/metrics.h"
 
 namespace graphrun::train {
 namespace {
@@ -51,10 +52,13 @@ class PracticeReader {
     return i;
   }
   std::string one_of(const Json& v, const std::string& where, std::initializer_list<const char*> names) const {
+    return one_of(v, where, std::vector<std::string>(names.begin(), names.end()));
+  }
+  std::string one_of(const Json& v, const std::string& where, const std::vector<std::string>& names) const {
     std::string list;
-    for (const char* n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
     if (v.is_string()) {
-      for (const char* n : names) {
+      for (const std::string& n : names) {
         if (v.get<std::string>() == n) return n;
       }
     }
@@ -65,14 +69,23 @@ class PracticeReader {
     return v.get<bool>();
   }
 
+  // val_loss, val_accuracy, loss and every validation metric (train/metrics.h) as val_<name>.
+  static std::vector<std::string> monitors() {
+    std::vector<std::string> m = {"val_loss", "val_accuracy", "loss"};
+    for (const std::string& name : metric_names()) m.push_back(prefixed("val_", name));
+    return m;
+  }
+
   void read(const Json& t, TrainConfig& c) const {
+    if (t.contains("clip_norm")) c.clip_norm = number(t.at("clip_norm"), "clip_norm", 0, 1e9, true);
+    if (t.contains("clip_value")) c.clip_value = number(t.at("clip_value"), "clip_value", 0, 1e9, true);
     if (t.contains("validation_split")) c.validation_split = number(t.at("validation_split"), "validation_split", 0, 0.9);
     if (t.contains("early_stopping")) {
       const Json& v = t.at("early_stopping");
       const std::string w = "early_stopping";
       keys(v, w, {"monitor", "patience", "min_delta", "restore_best_weights"});
       c.early_stopping.enabled = true;
-      if (v.contains("monitor")) c.early_stopping.monitor = one_of(v.at("monitor"), w + ".monitor", {"val_loss", "val_accuracy", "loss"});
+      if (v.contains("monitor")) c.early_stopping.monitor = one_of(v.at("monitor"), w + ".monitor", monitors());
       if (v.contains("patience")) c.early_stopping.patience = integer(v.at("patience"), w + ".patience", 1, 1'000'000);
       if (v.contains("min_delta")) c.early_stopping.min_delta = number(v.at("min_delta"), w + ".min_delta", 0, 1e9);
       if (v.contains("restore_best_weights")) {
@@ -100,7 +113,7 @@ class PracticeReader {
         const std::string pw = w + ".reduce_on_plateau";
         keys(p, pw, {"monitor", "factor", "patience", "min_delta", "min_lr"});
         s.plateau.enabled = true;
-        if (p.contains("monitor")) s.plateau.monitor = one_of(p.at("monitor"), pw + ".monitor", {"val_loss", "val_accuracy", "loss"});
+        if (p.contains("monitor")) s.plateau.monitor = one_of(p.at("monitor"), pw + ".monitor", monitors());
         if (p.contains("factor")) {
           s.plateau.factor = number(p.at("factor"), pw + ".factor", 0, 1, true);
           if (s.plateau.factor >= 1) expected(pw + ".factor", "a number > 0 and < 1", p.at("factor"));
@@ -142,6 +155,9 @@ NetworkSpec to_network_spec(const io::ModelFile& m) {
   spec.nodes = m.layers;
   spec.outputs = m.outputs;
   spec.loss = parse_loss(m.loss, m.path + ": loss");
+  spec.huber_delta = static_cast<float>(m.huber_delta);
+  spec.label_smoothing = static_cast<float>(m.label_smoothing);
+  spec.class_weights.assign(m.class_weights.begin(), m.class_weights.end());
   spec.context = m.path;
   return spec;
 }

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "core/error.h"
+#include "train/metrics.h"
 
 namespace graphrun::train {
 
@@ -74,8 +75,7 @@ void LrSchedule::restore(const FitState& s) {
 
 bool LrSchedule::end_epoch(double monitored) {
   if (!c_.plateau.enabled || !std::isfinite(monitored)) return false;
-  const bool higher_is_better = c_.plateau.monitor == "val_accuracy";
-  const double value = higher_is_better ? -monitored : monitored;
+  const double value = higher_is_better(c_.plateau.monitor) ? -monitored : monitored;
   if (!have_best_ || value < best_ - c_.plateau.min_delta) {
     best_ = value;
     have_best_ = true;

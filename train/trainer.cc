@@ -38,6 +38,44 @@ int64_t argmax(const float* row, int64_t n) {
 // The largest batch whose weight gradients the optimizer makes block by block (see product()).
 constexpr int64_t kMaxFusedBatch = 64;
 
+// The truth of row r as the loss's targets [c]: the float targets when the data have them,
+// else the class label one-hot (one output: the label itself, 0 or 1).
+void truth_row(const io::Dataset& data, int64_t r, int64_t c, float* y) {
+  if (data.has_targets()) {
+    std::memcpy(y, data.targets.data() + r * c, static_cast<size_t>(c) * sizeof(float));
+    return;
+  }
+  const int32_t label = data.labels[static_cast<size_t>(r)];
+  if (c == 1) {
+    y[0] = static_cast<float>(label);
+    return;
+  }
+  std::fill(y, y + c, 0.0f);
+  y[label] = 1.0f;
+}
+
+// Whether the output row of sample r is right: the label is the row's argmax (cross-entropy),
+// or every label's probability is on its side of 0.5 (binary_cross_entropy). Regression has
+// no accuracy.
+bool correct_row(const Model& m, const io::Dataset& data, int64_t r, const float* out, int64_t c) {
+  if (m.loss_kind == Loss::CrossEntropy || (m.loss_kind == Loss::MeanSquaredError && !data.has_targets())) {
+    return argmax(out, c) == data.labels[static_cast<size_t>(r)];
+  }
+  if (m.loss_kind != Loss::BinaryCrossEntropy) return false;
+  for (int64_t j = 0; j < c; ++j) {
+    const bool truth = data.has_targets() ? data.targets.data()[r * c + j] >= 0.5f
+                                          : (c == 1 ? data.labels[static_cast<size_t>(r)] == 1
+                                                    : data.labels[static_cast<size_t>(r)] == j);
+    if ((out[j] >= 0.5f) != truth) return false;
+  }
+  return true;
+}
+
+// Regression losses have no accuracy (NaN); MSE on class labels keeps its argmax accuracy.
+bool has_accuracy(const Model& m, const io::Dataset& data) {
+  return !(is_regression(m.loss_kind) && data.has_targets());
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -64,6 +102,9 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
   optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
 
   run_state_.seed = config.seed;
+  for (NodeId id : trainable) grad_sizes_.push_back(model.graph.shape(id).numel());
+  // Clipping reads and rewrites every gradient: none may be left to the optimizer as a product.
+  if (config.clip_norm > 0 || config.clip_value > 0) fuse_weight_gradients_ = false;
   eval_programs_ = std::make_unique<ProgramCache>(model.graph, params, options({model.loss, model.output}, false));
 }
 
@@ -133,14 +174,44 @@ TrainingStep& Trainer::training_step(int64_t batch) {
   return train_steps_.emplace(batch, std::move(step)).first->second;
 }
 
+void Trainer::clip_gradients(std::span<const GradientRef> gradients) const {
+  // The gradients live in the step's program (or the data-parallel sums): writable buffers the
+  // optimizer reads next.
+  auto each = [&](auto f) {
+    for (size_t i = 0; i < gradients.size(); ++i) {
+      if (gradients[i].data) f(const_cast<float*>(gradients[i].data), grad_sizes_[i]);
+    }
+  };
+  if (config_.clip_value > 0) {
+    const float v = static_cast<float>(config_.clip_value);
+    each([v](float* g, int64_t n) {
+      for (int64_t j = 0; j < n; ++j) g[j] = std::clamp(g[j], -v, v);
+    });
+  }
+  if (config_.clip_norm > 0) {
+    double sq = 0.0;
+    each([&sq](float* g, int64_t n) {
+      for (int64_t j = 0; j < n; ++j) sq += static_cast<double>(g[j]) * g[j];
+    });
+    const double norm = std::sqrt(sq);
+    if (norm > config_.clip_norm) {
+      const float f = static_cast<float>(config_.clip_norm / norm);
+      each([f](float* g, int64_t n) {
+        for (int64_t j = 0; j < n; ++j) g[j] *= f;
+      });
+    }
+  }
+}
+
 void Trainer::apply_gradients(std::span<const GradientRef> gradients) {
   if (step_hook_) step_hook_(optimizer_->steps(), *optimizer_);
+  if (config_.clip_norm > 0 || config_.clip_value > 0) clip_gradients(gradients);
   optimizer_->step(gradients, *pool_);
 }
 
 void Trainer::set_data_parallel(DataParallel* dp) {
   dp_ = dp;
-  fuse_weight_gradients_ = dp == nullptr;
+  fuse_weight_gradients_ = dp == nullptr && !(config_.clip_norm > 0 || config_.clip_value > 0);
   train_steps_.clear();  // compiled (if at all) for one process
   grad_pointers_.assign(grads_.size(), nullptr);
   summed_.assign(grads_.size(), GradientRef{});
@@ -157,15 +228,44 @@ void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* row
     for (int64_t i = 0; i < count; ++i) y[i] = static_cast<float>(data.labels[static_cast<size_t>(rows[i])]);
   } else {
     const int64_t c = p.value(model_.labels).shape.cols();
-    std::fill(y, y + count * c, 0.0f);
-    for (int64_t i = 0; i < count; ++i) y[i * c + data.labels[static_cast<size_t>(rows[i])]] = 1.0f;
+    for (int64_t i = 0; i < count; ++i) truth_row(data, rows[i], c, y + i * c);
+    if (const float s = model_.label_smoothing; s > 0) {
+      for (int64_t i = 0; i < count * c; ++i) y[i] = y[i] * (1.0f - s) + s / static_cast<float>(c);
+    }
+    if (!model_.class_weights.empty()) {  // the row's loss (and gradient) times its class's weight
+      for (int64_t i = 0; i < count; ++i) {
+        const float w = model_.class_weights[static_cast<size_t>(data.labels[static_cast<size_t>(rows[i])])];
+        for (int64_t j = 0; j < c; ++j) y[i * c + j] *= w;
+      }
+    }
   }
+}
+
+void Trainer::check_data(const io::Dataset& data, const char* what) const {
+  const int64_t n = data.size(), c = model_.graph.shape(model_.output).cols();
+  const std::string where = config_.context + ": the " + what + " data";
+  if (model_.loss_kind == Loss::CrossEntropy) {
+    if (data.labels.size() != static_cast<size_t>(n)) {
+      throw Error(ErrorKind::BadInput, where + (data.has_targets() ? " have float targets; the cross_entropy loss expects "
+                                                                     "class labels (label_column)"
+                                                                   : " have no labels"));
+    }
+    return;
+  }
+  if (data.has_targets()) {
+    if (data.targets.shape()[1] != c) {
+      throw Error(ErrorKind::BadInput, where + " have " + std::to_string(data.targets.shape()[1]) +
+                                           " target columns, the model has " + std::to_string(c) + " outputs");
+    }
+    return;
+  }
+  if (data.labels.size() != static_cast<size_t>(n)) throw Error(ErrorKind::BadInput, where + " have no labels or targets");
 }
 
 EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, const BatchCallback& on_batch) {
   const int64_t n = data.size(), bs = config_.batch_size;
   if (n == 0) throw Error(ErrorKind::BadInput, config_.context + ": the training data is empty");
-  if (data.labels.size() != static_cast<size_t>(n)) throw Error(ErrorKind::BadInput, config_.context + ": the training data has no labels");
+  check_data(data, "training");
   const int64_t batches = (n + bs - 1) / bs;
   order_.resize(static_cast<size_t>(n));
   epoch_order(order_, config_.seed, epoch_, config_.shuffle);
@@ -181,6 +281,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   const int64_t seen_before = progress_.seen;
   double& loss_sum = progress_.loss_sum;
   int64_t &correct = progress_.correct, &seen = progress_.seen;
+  const bool accuracy = has_accuracy(model_, data);
   for (int64_t b = start_batch; b < batches; ++b) {
     const int64_t count = std::min(bs, n - b * bs);
     // Data-parallel: this rank's slice of the batch; alone: the whole batch.
@@ -198,7 +299,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
       totals.loss_sum = static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(shard.count);
       const TensorView out = p.value(model_.output);
       const int64_t c = out.shape.cols();
-      for (int64_t i = 0; i < shard.count; ++i) totals.correct += argmax(out.data + i * c, c) == data.labels[static_cast<size_t>(rows[i])];
+      for (int64_t i = 0; i < shard.count; ++i) totals.correct += correct_row(model_, data, rows[i], out.data + i * c, c);
       totals.samples = shard.count;
     }
     std::span<const GradientRef> gradients = step ? std::span<const GradientRef>(step->gradients) : std::span<const GradientRef>();
@@ -221,13 +322,13 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
     seen += totals.samples;
     progress_.batch = b + 1;
     progress_.last_loss = static_cast<float>(loss);
-    if (on_batch) on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), double(correct) / double(seen));
+    if (on_batch) on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), accuracy ? double(correct) / double(seen) : NAN);
   }
   EpochResult r;
   r.epoch = epoch_;
   r.seconds = seconds_since(t0);
   r.loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
-  r.accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+  r.accuracy = !accuracy ? NAN : seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
   r.samples_per_second = r.seconds > 0 ? static_cast<double>(seen - seen_before) / r.seconds : 0.0;
   ++epoch_;
   return r;
@@ -237,12 +338,17 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
   const int64_t n = data.size();
   Evaluation e;
   if (n == 0) return e;
-  if (data.labels.size() != static_cast<size_t>(n)) throw Error(ErrorKind::BadInput, config_.context + ": the evaluation data has no labels");
+  check_data(data, "evaluation");
   std::vector<int64_t> rows(static_cast<size_t>(std::min(batch_size, n)));
   double loss_sum = 0.0;
   int64_t correct = 0;
   const int64_t classes = model_.graph.shape(model_.output).cols();
-  e.confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+  // A confusion matrix for classes: a single sigmoid output is two classes (threshold 0.5).
+  const bool classifier = model_.loss_kind == Loss::CrossEntropy || !data.has_targets() ||
+                          (model_.loss_kind == Loss::BinaryCrossEntropy && classes == 1);
+  const int64_t confusion_size = !classifier ? 0 : classes == 1 ? 2 : classes;
+  e.confusion.assign(static_cast<size_t>(confusion_size), std::vector<int64_t>(static_cast<size_t>(confusion_size), 0));
+  std::vector<float> outputs(dp_ ? 0 : static_cast<size_t>(n * classes));  // for the metrics
   // Data-parallel: each rank evaluates its slice, and the sums are added up.
   const Shard part = dp_ ? dp_->shard(n) : Shard{0, n};
   const int64_t end = part.offset + part.count;
@@ -259,19 +365,50 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
     loss_sum += static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(count);
     const TensorView out = p.value(model_.output);
     const int64_t c = out.shape.cols();
+    if (!outputs.empty()) std::memcpy(outputs.data() + start * c, out.data, static_cast<size_t>(count * c) * sizeof(float));
     for (int64_t i = 0; i < count; ++i) {
-      const int64_t predicted = argmax(out.data + i * c, c);
-      const int64_t truth = data.labels[static_cast<size_t>(start + i)];
-      correct += predicted == truth;
-      if (truth >= 0 && truth < c) ++e.confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
+      const float* row = out.data + i * c;
+      correct += correct_row(model_, data, start + i, row, c);
+      if (confusion_size == 0) continue;
+      float one[1];
+      if (c == 1) truth_row(data, start + i, 1, one);
+      const int64_t predicted = c == 1 ? row[0] >= 0.5f : argmax(row, c);
+      const int64_t truth = c == 1 ? one[0] >= 0.5f : data.labels[static_cast<size_t>(start + i)];
+      if (truth >= 0 && truth < confusion_size) ++e.confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
     }
   }
+  if (!outputs.empty()) compute_metrics(data, outputs, e);
   if (dp_) dp_->reduce_evaluation(loss_sum, correct, e.confusion);
   e.seconds = seconds_since(t0);
   e.samples = n;
   e.loss = loss_sum / static_cast<double>(n);
-  e.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  e.accuracy = has_accuracy(model_, data) ? static_cast<double>(correct) / static_cast<double>(n) : NAN;
+  if (confusion_size > 0) class_metrics(e.confusion, e.metrics);
   return e;
+}
+
+void Trainer::compute_metrics(const io::Dataset& data, const std::vector<float>& outputs, Evaluation& e) const {
+  const int64_t n = data.size(), c = model_.graph.shape(model_.output).cols();
+  std::vector<float> truth;
+  if (model_.loss_kind != Loss::CrossEntropy) {
+    truth.resize(static_cast<size_t>(n * c));
+    for (int64_t r = 0; r < n; ++r) truth_row(data, r, c, truth.data() + r * c);
+  }
+  if (is_regression(model_.loss_kind) && data.has_targets()) {
+    regression_metrics(outputs.data(), truth.data(), n, c, e.metrics);
+  } else if (model_.loss_kind == Loss::BinaryCrossEntropy) {
+    binary_metrics(outputs.data(), truth.data(), n * c, e.metrics);
+  } else if (c == 2) {  // a two-class softmax: class 1 is the positive one
+    std::vector<float> score(static_cast<size_t>(n)), positive(static_cast<size_t>(n));
+    for (int64_t r = 0; r < n; ++r) {
+      score[static_cast<size_t>(r)] = outputs[static_cast<size_t>(r * 2 + 1)];
+      positive[static_cast<size_t>(r)] = data.labels[static_cast<size_t>(r)] == 1 ? 1.0f : 0.0f;
+    }
+    binary_metrics(score.data(), positive.data(), n, e.metrics);
+  } else if (c > 2) {
+    e.metrics.top_k = c > 5 ? 3 : 2;
+    e.metrics.top_k_accuracy = top_k_accuracy(outputs.data(), data.labels.data(), n, c, e.metrics.top_k);
+  }
 }
 
 void Trainer::predict(const Tensor& features, Tensor& out, int64_t batch_size) {

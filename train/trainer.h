@@ -19,6 +19,7 @@
 #include "core/plugin_host.h"
 #include "core/program.h"
 #include "io/dataset.h"
+#include "train/metrics.h"
 #include "train/model.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -41,6 +42,8 @@ struct TrainConfig {
   int64_t max_arena_bytes = 0;  // > 0: each compiled program's arena limit (CompileOptions)
 
   // Training practice (train/fit.h runs these; train_epoch alone ignores them).
+  double clip_norm = 0.0;   // > 0: gradients scaled so their global L2 norm is at most this
+  double clip_value = 0.0;  // > 0: each gradient element clamped to [-clip_value, clip_value] (before clip_norm)
   double validation_split = 0.0;  // fraction of the training set held out, after a seeded shuffle
   struct EarlyStopping {
     bool enabled = false;
@@ -59,7 +62,7 @@ struct TrainConfig {
 struct EpochResult {
   int64_t epoch = 0;        // 0-based
   double loss = 0.0;        // mean over samples
-  double accuracy = 0.0;    // classifiers only
+  double accuracy = 0.0;    // classifiers only (NaN for regression)
   double seconds = 0.0;
   double samples_per_second = 0.0;
 };
@@ -71,7 +74,8 @@ struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
   int64_t samples = 0;
-  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
+  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]; a sigmoid output: 2 x 2
+  Metrics metrics;  // those that apply to the model's loss (train/metrics.h); not under data parallelism
   double seconds = 0.0;  // the batches' wall time (compiling the programs is not counted)
 };
 
@@ -145,6 +149,10 @@ class Trainer {
 
  private:
   void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
+  // The data fit the loss: class labels for cross_entropy, targets as wide as the outputs.
+  void check_data(const io::Dataset& data, const char* what) const;
+  void compute_metrics(const io::Dataset& data, const std::vector<float>& outputs, Evaluation& e) const;
+  void clip_gradients(std::span<const GradientRef> gradients) const;
   CompileOptions options(std::vector<NodeId> outputs, bool training);
 
   Model& model_;
@@ -153,6 +161,7 @@ class Trainer {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<NodeId> grads_;
+  std::vector<int64_t> grad_sizes_;  // elements of each trainable parameter's gradient
   std::map<int64_t, TrainingStep> train_steps_;  // training mode, by batch size
   RunState run_state_;
   bool fuse_weight_gradients_ = true;

@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "core/epilogue.h"
+#include "core/graph.h"
 #include "core/thread_pool.h"
 #include "ops/window.h"
 
@@ -66,6 +67,13 @@ void softmax_cross_entropy_backward(const float* logits, const float* labels, bo
 float mean_squared_error(const float* pred, const float* target, int64_t n, ThreadPool& pool);
 void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
                                  float* dpred, ThreadPool& pool);
+
+// The elementwise losses (loss.cc), a mean over n elements: op MeanAbsoluteError, Huber
+// (threshold delta) or BinaryCrossEntropy (p holds logits); the backward takes the matching
+// *Grad op and writes d pred scaled by dloss.
+float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, ThreadPool& pool);
+void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta, float dloss,
+                               float* dp, ThreadPool& pool);
 
 // Image ops, NCHW (ops/window.h; conv.cc, pool.cc): the reference's conv2d_* and pool
 // kernels. conv2d runs im2col + the GEMM per sample; reserve_conv_scratch(g), called at

@@ -153,7 +153,7 @@ double CrossEntropyRange(const float* logits, const float* labels, bool sparse, 
   return total;
 }
 
-// dlogits = (softmax(logits) - target) * g for rows [r0, r1).
+// dlogits = (softmax(logits) * sum(target) - target) * g for rows [r0, r1) (sum 1 when sparse).
 void CrossEntropyBackwardRange(const float* logits, const float* labels, bool sparse, int64_t r0,
                                int64_t r1, int64_t cols, float g, float* dlogits) {
   const DF d;
@@ -171,11 +171,15 @@ void CrossEntropyBackwardRange(const float* logits, const float* labels, bool sp
       continue;
     }
     const float* tr = labels + r * cols;
+    // Targets need not sum to one (class weights scale a row's): d/dx = p * sum(t) - t.
+    float tsum = 0.0f;
+    for (int64_t c = 0; c < cols; ++c) tsum += tr[c];
+    const VF weighted = hn::Mul(scale, hn::Set(d, tsum));
     for (int64_t c = 0; c < cols; c += L) {
       const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
-      // p * g - t * g, with p * g = e * (g / sum)
+      // p * sum(t) * g - t * g, with p * g = e * (g / sum)
       const VF v = hn::NegMulAdd(LoadPrefix(m, d, tr + c), vg,
-                                 hn::Mul(LoadPrefix(m, d, dr + c), scale));
+                                 hn::Mul(LoadPrefix(m, d, dr + c), weighted));
       hn::BlendedStore(v, m, d, dr + c);
     }
   }

@@ -239,6 +239,12 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::SoftmaxCrossEntropyGrad:
     case OpKind::MeanSquaredError:
     case OpKind::MeanSquaredErrorGrad:
+    case OpKind::MeanAbsoluteError:
+    case OpKind::MeanAbsoluteErrorGrad:
+    case OpKind::Huber:
+    case OpKind::HuberGrad:
+    case OpKind::BinaryCrossEntropy:
+    case OpKind::BinaryCrossEntropyGrad:
     case OpKind::BroadcastRows: return no_primitive();
     case OpKind::Conv2d:
     case OpKind::Conv2dGradInput:

@@ -6,6 +6,7 @@
 #include "backends/reference/conv_kernels.h"
 #include "backends/reference/kernels.h"
 #include "backends/reference/layer_kernels.h"
+#include "backends/reference/loss_kernels.h"
 
 namespace graphrun::reference {
 namespace {
@@ -59,6 +60,18 @@ struct ReferenceKernels {
   static void mean_squared_error_backward(const float* p, const float* t, int64_t n, float dloss, float* dp,
                                           ThreadPool&) {
     reference::mean_squared_error_backward(p, t, n, dloss, dp);
+  }
+  // mean_absolute_error, huber (delta) or binary_cross_entropy (from logits).
+  static float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, ThreadPool&) {
+    if (op == OpKind::MeanAbsoluteError) return reference::mean_absolute_error(p, t, n);
+    if (op == OpKind::Huber) return reference::huber(p, t, n, static_cast<double>(delta));
+    return reference::binary_cross_entropy(p, t, n);
+  }
+  static void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta, float dloss,
+                                        float* dp, ThreadPool&) {
+    if (op == OpKind::MeanAbsoluteErrorGrad) return reference::mean_absolute_error_backward(p, t, n, dloss, dp);
+    if (op == OpKind::HuberGrad) return reference::huber_backward(p, t, n, static_cast<double>(delta), dloss, dp);
+    reference::binary_cross_entropy_backward(p, t, n, dloss, dp);
   }
   static void reserve_conv_scratch(const ops::WindowGeometry&) {}
   static void conv2d(const ops::WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool&) {

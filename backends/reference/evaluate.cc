@@ -3,6 +3,7 @@
 #include "backends/reference/conv_kernels.h"
 #include "backends/reference/kernels.h"
 #include "backends/reference/layer_kernels.h"
+#include "backends/reference/loss_kernels.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
 
@@ -80,6 +81,12 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
         break;
       case OpKind::MeanSquaredError: y[0] = mean_squared_error<double>(x(0), x(1), in(0).shape.numel()); break;
       case OpKind::MeanSquaredErrorGrad: mean_squared_error_backward<double>(x(0), x(1), n, x(2)[0], y); break;
+      case OpKind::MeanAbsoluteError: y[0] = mean_absolute_error<double>(x(0), x(1), in(0).shape.numel()); break;
+      case OpKind::MeanAbsoluteErrorGrad: mean_absolute_error_backward<double>(x(0), x(1), n, x(2)[0], y); break;
+      case OpKind::Huber: y[0] = huber<double>(x(0), x(1), in(0).shape.numel(), node.alpha); break;
+      case OpKind::HuberGrad: huber_backward<double>(x(0), x(1), n, node.alpha, x(2)[0], y); break;
+      case OpKind::BinaryCrossEntropy: y[0] = binary_cross_entropy<double>(x(0), x(1), in(0).shape.numel()); break;
+      case OpKind::BinaryCrossEntropyGrad: binary_cross_entropy_backward<double>(x(0), x(1), n, x(2)[0], y); break;
       case OpKind::Reshape: out.values = in(0).values; break;
       case OpKind::SumRows: sum_rows<double>(x(0), y, in(0).shape.numel() / n, n); break;
       case OpKind::Sum: y[0] = sum_all<double>(x(0), in(0).shape.numel()); break;

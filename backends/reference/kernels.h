@@ -164,19 +164,21 @@ T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t r
   return rows > 0 ? static_cast<T>(total / static_cast<double>(rows)) : T(0);
 }
 
-// dlogits = (softmax(logits) - target) * dloss / rows.
+// dlogits = (softmax(logits) * sum(target) - target) * dloss / rows: the targets of a row need
+// not sum to one (class weights scale them); sparse labels sum to one.
 template <class T>
 void softmax_cross_entropy_backward(const T* logits, const T* labels, bool sparse, int64_t rows,
                                     int64_t cols, T dloss, T* dlogits) {
   const double g = static_cast<double>(dloss) / static_cast<double>(rows);
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = logits + r * cols;
-    double m, log_sum;
+    double m, log_sum, tsum = 0.0;
     detail::row_max_logsumexp(xr, cols, &m, &log_sum);
+    for (int64_t c = 0; c < cols; ++c) tsum += detail::target(labels, sparse, r, c, cols);
     for (int64_t c = 0; c < cols; ++c) {
       const double p = std::exp(static_cast<double>(xr[c]) - m - log_sum);
       dlogits[r * cols + c] =
-          static_cast<T>((p - detail::target(labels, sparse, r, c, cols)) * g);
+          static_cast<T>((p * tsum - detail::target(labels, sparse, r, c, cols)) * g);
     }
   }
 }

@@ -26,9 +26,9 @@
 
 namespace graphrun::testing {
 
-// How an input is filled: uniform in the row's domain, class indices in [0, classes), or rows
-// of positive values summing to one (soft labels).
-enum class Fill { kUniform, kClassIndex, kDistribution };
+// How an input is filled: uniform in the row's domain, class indices in [0, classes), rows
+// of positive values summing to one (soft labels), or 0/1 (binary and multi-label targets).
+enum class Fill { kUniform, kClassIndex, kDistribution, kBinary };
 
 struct Operand {
   Shape shape;
@@ -76,6 +76,7 @@ struct Table {
 inline Operand in(Shape s) { return {std::move(s)}; }
 inline Operand class_indices(int64_t rows, int64_t classes) { return {Shape{rows}, Fill::kClassIndex, classes, false}; }
 inline Operand soft_labels(Shape s) { return {std::move(s), Fill::kDistribution, 0, false}; }
+inline Operand binary_labels(Shape s) { return {std::move(s), Fill::kBinary, 0, false}; }
 
 // The table (consistency_cases.cc). Built once; rows of plugin activations need the built plugins.
 const std::vector<Case>& consistency_cases();
@@ -123,6 +124,9 @@ inline std::map<std::string, reference::DoubleTensor> row_values(const Case& c, 
         }
         break;
       }
+      case Fill::kBinary:
+        for (double& e : v) e = static_cast<double>(std::uniform_int_distribution<int>(0, 1)(rng));
+        break;
     }
     values[input_name(i)] = {s, std::move(v)};
   }

@@ -131,11 +131,40 @@ void softmax_and_loss_rows(Table& t) {
         .domain(-3, 3);
     t.add("mean_squared_error " + dims({r, c}), {in({r, c}), in({r, c})},
           BUILD(ops::mean_squared_error(g, x[0], x[1])));
+    // mae and huber have kinks at pred == target and |pred - target| == delta: the target is
+    // -x1 with both inputs in [0.1, 0.45], so |pred - target| lies in [0.2, 0.9], away from 0,
+    // below delta 1 (quadratic) and above delta 0.1 (linear).
+    t.add("mean_absolute_error " + dims({r, c}), {in({r, c}), in({r, c})},
+          BUILD(ops::mean_absolute_error(g, x[0], ops::scale(g, x[1], -1.0f))))
+        .domain(0.1, 0.45);
+    t.add("huber quadratic " + dims({r, c}), {in({r, c}), in({r, c})},
+          BUILD(ops::huber(g, x[0], ops::scale(g, x[1], -1.0f))))
+        .domain(0.1, 0.45);
+    t.add("huber linear delta 0.1 " + dims({r, c}), {in({r, c}), in({r, c})},
+          BUILD(ops::huber(g, x[0], ops::scale(g, x[1], -1.0f), 0.1f)))
+        .domain(0.1, 0.45);
+    t.add("binary_cross_entropy " + dims({r, c}), {in({r, c}), binary_labels({r, c})},
+          BUILD(ops::binary_cross_entropy(g, x[0], x[1])))
+        .domain(-6, 6);
   });
   t.add("softmax rank3 [2,5,7]", {in({2, 5, 7})}, BUILD(ops::softmax(g, x[0])));
   t.add("softmax_cross_entropy sparse batch [N,5]", {in({Shape::kBatch, 5}), class_indices(Shape::kBatch, 5)},
         BUILD(ops::softmax_cross_entropy(g, x[0], x[1], true)))
       .with_batch(4);
+  // Targets that do not sum to one (class weights scale a row's one-hot): d/dx = p sum(t) - t.
+  t.add("softmax_cross_entropy weighted [9,5]", {in({9, 5}), soft_labels({9, 5})},
+        BUILD(ops::softmax_cross_entropy(g, x[0], ops::scale(g, x[1], 2.5f), false)))
+      .domain(-3, 3);
+  t.add("softmax_cross_entropy weighted [7,33]", {in({7, 33}), soft_labels({7, 33})},
+        BUILD(ops::softmax_cross_entropy(g, x[0], ops::scale(g, x[1], 0.4f), false)))
+      .domain(-3, 3);
+  // Large logits: the stable form stays finite where log(sigmoid(z)) would not.
+  t.add("binary_cross_entropy large logits [5,3]", {in({5, 3}), binary_labels({5, 3})},
+        BUILD(ops::binary_cross_entropy(g, ops::scale(g, x[0], 40.0f), x[1])))
+      .tolerance(1e-4, 1e-5);
+  t.add("binary_cross_entropy soft targets [7,4]", {in({7, 4}), soft_labels({7, 4})},
+        BUILD(ops::binary_cross_entropy(g, x[0], x[1])))
+      .domain(-3, 3);
 }
 
 void reduction_and_shape_rows(Table& t) {

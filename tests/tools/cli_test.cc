@@ -249,7 +249,10 @@ TEST_F(CliTest, CsvData) {
   write_file(path("csv.json"), csv_model("good.csv"));
   Result r = run("train " + path("csv.json") + " --threads 1");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("accuracy 1.0000  (60 samples)"), std::string::npos) << r.out;
+  // Two classes: the test line also gives precision, recall, F1 and ROC AUC of class 1.
+  EXPECT_NE(r.out.find("accuracy 1.0000  precision 1.0000  recall 1.0000  f1 1.0000  roc_auc 1.0000"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(60 samples)"), std::string::npos) << r.out;
 
   write_file(path("cell.csv"), "label,a,b,c,d\n0,1,2,3,4\n1,1,x2,3,4\n");
   write_file(path("cell.json"), csv_model("cell.csv"));

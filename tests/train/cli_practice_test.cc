@@ -50,7 +50,8 @@ TEST_F(PracticeCliTest, ValidationScheduleAndHistoryFiles) {
   EXPECT_TRUE(has(r.out, "val_accuracy ")) << r.out;
   EXPECT_TRUE(has(r.out, "  lr 0.001  ")) << "the last epoch ends at min_lr: " << r.out;
   const std::string csv = slurp(path("out/history.csv"));
-  EXPECT_TRUE(csv.starts_with("epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n")) << csv;
+  EXPECT_TRUE(csv.starts_with("epoch,loss,accuracy,val_loss,val_accuracy,val_top2_accuracy,val_macro_f1,lr,seconds\n"))
+      << "the validation metrics of three classes follow val_accuracy: " << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7) << csv;
   nlohmann::json h = nlohmann::json::parse(slurp(path("out/history.json")));
   ASSERT_EQ(h.size(), 6u);

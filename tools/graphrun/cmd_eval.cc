@@ -1,6 +1,8 @@
-// graphrun eval: loss, accuracy, per-class accuracy and the confusion matrix of saved weights.
+// graphrun eval: loss, accuracy, the metrics of the loss (train/metrics.h), per-class accuracy,
+// precision and recall, and the confusion matrix of saved weights.
 #include <memory>
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "backends/registry.h"
@@ -30,17 +32,33 @@ int run_eval(const EvalArgs& a) {
   train::Evaluation ev = trainer.evaluate(data, a.batch_size);
   const std::vector<std::string> names = class_names(s->file, s->classes);
 
-  fmt::print("{} samples  loss {:.4f}  accuracy {:.4f}\n", ev.samples, ev.loss, ev.accuracy);
-  fmt::print("speed: {:.3f} s, {:.0f} samples/s (batch {}, {} threads)\n\n", ev.seconds,
+  std::string line = fmt::format("{} samples  loss {:.4f}", ev.samples, ev.loss);
+  if (!std::isnan(ev.accuracy)) line += fmt::format("  accuracy {:.4f}", ev.accuracy);
+  fmt::print("{}\n", line);
+  const auto metrics = train::metric_values(ev.metrics);
+  if (!metrics.empty()) {
+    std::string m;
+    for (const auto& [name, value] : metrics) m += fmt::format("{}{} {:.4f}", m.empty() ? "" : "  ", name, value);
+    fmt::print("{}\n", m);
+  }
+  fmt::print("speed: {:.3f} s, {:.0f} samples/s (batch {}, {} threads)\n", ev.seconds,
              ev.seconds > 0 ? static_cast<double>(ev.samples) / ev.seconds : 0.0, a.batch_size, trainer.pool().size());
+  if (ev.confusion.empty()) return 0;  // regression and multi-label: no classes
+  // A single sigmoid output is the classes 0 and 1.
+  const std::vector<std::string> shown = ev.confusion.size() == names.size() ? names : class_names(s->file, 2);
   size_t width = 5;
-  for (const std::string& n : names) width = std::max(width, n.size());
-  fmt::print("{:>3}  {:<{}}  {:>8}  {:>7}\n", "#", "class", width, "accuracy", "samples");
+  for (const std::string& n : shown) width = std::max(width, n.size());
+  fmt::print("\n{:>3}  {:<{}}  {:>8}  {:>9}  {:>7}  {:>7}\n", "#", "class", width, "accuracy", "precision", "recall",
+             "samples");
+  auto cell = [](const std::vector<double>& v, size_t c) {
+    return c < v.size() && !std::isnan(v[c]) ? fmt::format("{:.4f}", v[c]) : std::string("-");
+  };
   for (size_t c = 0; c < ev.confusion.size(); ++c) {
     int64_t total = 0;
     for (int64_t v : ev.confusion[c]) total += v;
     const double acc = total ? static_cast<double>(ev.confusion[c][c]) / static_cast<double>(total) : 0.0;
-    fmt::print("{:>3}  {:<{}}  {:>8}  {:>7}\n", c, names[c], width, total ? fmt::format("{:.4f}", acc) : "-", total);
+    fmt::print("{:>3}  {:<{}}  {:>8}  {:>9}  {:>7}  {:>7}\n", c, shown[c], width, total ? fmt::format("{:.4f}", acc) : "-",
+               cell(ev.metrics.class_precision, c), cell(ev.metrics.class_recall, c), total);
   }
   fmt::print("\nconfusion matrix (rows: true class, columns: predicted class)\n{:>5}", "");
   for (size_t c = 0; c < ev.confusion.size(); ++c) fmt::print(" {:>5}", c);

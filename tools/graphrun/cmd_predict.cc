@@ -1,4 +1,6 @@
-// graphrun predict: the class and the class probabilities of every input row, as CSV.
+// graphrun predict, as CSV: the class and the class probabilities of every input row; for a
+// regression loss the predicted values (y0, y1, ...); for binary_cross_entropy each label's
+// probability (p0, p1, ...).
 #include <memory>
 #include <cstdio>
 #include <fmt/format.h>
@@ -14,6 +16,15 @@ namespace graphrun::tool {
 
 namespace {
 
+void write_predictions(const PredictArgs& a, const std::string& out, int64_t n) {
+  if (a.output.empty()) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  } else {
+    io::write_file_atomically(a.output, std::as_bytes(std::span<const char>(out.data(), out.size())));
+    fmt::print("wrote {} predictions to {}\n", n, a.output);
+  }
+}
+
 int run_predict(const PredictArgs& a) {
   io::Scaler from_weights;
   bool had_scaler = false;
@@ -27,8 +38,25 @@ int run_predict(const PredictArgs& a) {
   const int64_t n = features.shape()[0], c = s->classes;
   if (n > 0) trainer.predict(features, probs);
 
+  std::string out;
+  const bool targets = s->file.data && (!s->file.data->target_columns.empty() || !s->file.data->train_targets.empty());
+  const train::Loss loss = s->model.loss_kind;
+  if ((train::is_regression(loss) && targets) || loss == train::Loss::BinaryCrossEntropy) {
+    // Regression: the predicted values; binary_cross_entropy: each label's probability.
+    const bool probabilities = s->model.loss_kind == train::Loss::BinaryCrossEntropy;
+    out = "row";
+    for (int64_t k = 0; k < c; ++k) out += fmt::format(",{}{}", probabilities ? 'p' : 'y', k);
+    out += '\n';
+    for (int64_t i = 0; i < n; ++i) {
+      out += std::to_string(i);
+      for (int64_t k = 0; k < c; ++k) out += fmt::format(",{:.7g}", probs.data()[i * c + k]);
+      out += '\n';
+    }
+    write_predictions(a, out, n);
+    return 0;
+  }
   const std::vector<std::string> names = class_names(s->file, c);
-  std::string out = "row,class,name";
+  out = "row,class,name";
   for (int64_t k = 0; k < c; ++k) out += fmt::format(",p{}", k);
   out += '\n';
   for (int64_t i = 0; i < n; ++i) {
@@ -39,12 +67,7 @@ int run_predict(const PredictArgs& a) {
     for (int64_t k = 0; k < c; ++k) out += fmt::format(",{:.6g}", p[k]);
     out += '\n';
   }
-  if (a.output.empty()) {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-  } else {
-    io::write_file_atomically(a.output, std::as_bytes(std::span<const char>(out.data(), out.size())));
-    fmt::print("wrote {} predictions to {}\n", n, a.output);
-  }
+  write_predictions(a, out, n);
   return 0;
 }
 

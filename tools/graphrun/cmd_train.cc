@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
@@ -215,9 +216,13 @@ std::unique_ptr<TrainFiles> open_train_files(const Run& r) {
 }
 
 void print_start(const Run& r) {
-  fmt::print("training {} on {} samples ({} features, {} classes), {} test samples; backend {}, {} threads, "
+  // Float targets are one per output ("targets"); binary_cross_entropy's outputs are labels.
+  const char* outputs = r.train_set.has_targets()
+                            ? (r.s->model.loss_kind == train::Loss::BinaryCrossEntropy ? "labels" : "targets")
+                            : "classes";
+  fmt::print("training {} on {} samples ({} features, {} {}), {} test samples; backend {}, {} threads, "
              "optimizer {} (lr {}), batch {}\n",
-             r.a.model, r.train_set.size(), r.train_set.feature_count(), r.s->classes,
+             r.a.model, r.train_set.size(), r.train_set.feature_count(), r.s->classes, outputs,
              r.val_set.size() > 0 ? fmt::format("{} validation samples, {}", r.val_set.size(), r.test_set.size())
                                   : fmt::format("{}", r.test_set.size()),
              r.cfg.backend, r.trainer->pool().size(), r.trainer->optimizer().name(), r.trainer->optimizer().learning_rate(),
@@ -285,14 +290,23 @@ void record_epoch(const Run& r, const train::HistoryRow& row, int64_t samples, E
   const bool has_val = r.val_set.size() > 0;
   log.seconds += row.seconds;
   log.samples += samples;
-  const std::string val = has_val ? fmt::format("  val_loss {:.4f}  val_accuracy {:.4f}", row.val_loss, row.val_accuracy) : "";
-  fmt::print("epoch {}/{}  loss {:.4f}  accuracy {:.4f}{}  lr {:.3g}  {:.2f} s  {:.0f} samples/s\n", row.epoch,
-             r.cfg.epochs, row.loss, row.accuracy, val, row.lr, row.seconds, row.samples_per_second);
+  // Regression has no accuracy (NaN): the line leaves it out.
+  const bool acc = !std::isnan(row.accuracy);
+  std::string val;
+  if (has_val) {
+    val = fmt::format("  val_loss {:.4f}", row.val_loss);
+    if (acc) val += fmt::format("  val_accuracy {:.4f}", row.val_accuracy);
+    for (const auto& [name, value] : row.val_metrics) val += fmt::format("  val_{} {:.4f}", name, value);
+  }
+  fmt::print("epoch {}/{}  loss {:.4f}{}{}  lr {:.3g}  {:.2f} s  {:.0f} samples/s\n", row.epoch, r.cfg.epochs, row.loss,
+             acc ? fmt::format("  accuracy {:.4f}", row.accuracy) : "", val, row.lr, row.seconds, row.samples_per_second);
   std::fflush(stdout);
-  nlohmann::ordered_json j = {{"epoch", row.epoch}, {"loss", row.loss}, {"accuracy", row.accuracy}};
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
+  nlohmann::ordered_json j = {{"epoch", row.epoch}, {"loss", row.loss}, {"accuracy", num(row.accuracy)}};
   if (has_val) {
     j["val_loss"] = row.val_loss;
-    j["val_accuracy"] = row.val_accuracy;
+    j["val_accuracy"] = num(row.val_accuracy);
+    for (const auto& [name, value] : row.val_metrics) j[train::prefixed("val_", name)] = num(value);
   }
   j["lr"] = row.lr;
   j["seconds"] = row.seconds;
@@ -341,7 +355,10 @@ train::Evaluation evaluate_test_set(const Run& r) {
     return {};
   }
   const train::Evaluation ev = r.trainer->evaluate(r.test_set);
-  fmt::print("test  loss {:.4f}  accuracy {:.4f}  ({} samples)\n", ev.loss, ev.accuracy, ev.samples);
+  std::string line = fmt::format("test  loss {:.4f}", ev.loss);
+  if (!std::isnan(ev.accuracy)) line += fmt::format("  accuracy {:.4f}", ev.accuracy);
+  for (const auto& [name, value] : train::metric_values(ev.metrics)) line += fmt::format("  {} {:.4f}", name, value);
+  fmt::print("{}  ({} samples)\n", line, ev.samples);
   return ev;
 }
 
@@ -375,7 +392,11 @@ void write_metrics(const Run& r, const EpochLog& log, const train::FitResult& fi
   j["seconds"] = log.seconds;
   j["samples_per_second"] = log.seconds > 0 ? static_cast<double>(log.samples) / log.seconds : 0.0;
   j["test_loss"] = r.test_set.size() > 0 ? nlohmann::ordered_json(ev.loss) : nlohmann::ordered_json(nullptr);
-  j["test_accuracy"] = r.test_set.size() > 0 ? nlohmann::ordered_json(ev.accuracy) : nlohmann::ordered_json(nullptr);
+  const bool tested = r.test_set.size() > 0 && !std::isnan(ev.accuracy);
+  j["test_accuracy"] = tested ? nlohmann::ordered_json(ev.accuracy) : nlohmann::ordered_json(nullptr);
+  if (r.test_set.size() > 0) {
+    for (const auto& [name, value] : train::metric_values(ev.metrics)) j[train::prefixed("test_", name)] = value;
+  }
   const std::string text = j.dump(2) + "\n";
   io::write_file_atomically(r.a.metrics_out, std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
@@ -436,8 +457,10 @@ Command train_command() {
             o.add("--validation-split", a->validation_split, "Fraction of the training set held out for validation")
                 .range(0.0, 0.9);
             o.add("--patience", a->patience, "Early stopping: stop after N epochs without improvement").range(1, 1000000);
-            o.add("--monitor", a->monitor, "Early stopping's monitor: val_loss, val_accuracy or loss")
-                .one_of({"val_loss", "val_accuracy", "loss"});
+            o.add("--monitor", a->monitor,
+                  "Early stopping's monitor: val_loss, val_accuracy, loss or val_<metric> (val_r2, val_f1, ...)")
+                .one_of({"val_loss", "val_accuracy", "loss", "val_mae", "val_rmse", "val_r2", "val_precision",
+                         "val_recall", "val_f1", "val_roc_auc", "val_top2_accuracy", "val_top3_accuracy", "val_macro_f1"});
             o.add("--schedule", a->schedule, "Learning-rate schedule: constant, step, exponential, cosine")
                 .one_of({"constant", "step", "exponential", "cosine"});
             o.add("--warmup-steps", a->warmup_steps, "Linear learning-rate warmup over N steps").range(int64_t{0}, int64_t{1000000000});

@@ -272,7 +272,7 @@ std::vector<Result> rank_trials(const TuneArgs& a, const std::vector<Axis>& axes
                                 const std::vector<std::string>& dirs, const std::vector<int>& status) {
   std::vector<Result> rows;
   for (size_t i = 0; i < trials.size(); ++i) rows.push_back(read_result(a, i, status[i], dirs[i]));
-  const bool lower_better = a.metric.ends_with("loss");
+  const bool lower_better = !train::higher_is_better(a.metric);
   std::stable_sort(rows.begin(), rows.end(), [&](const Result& x, const Result& y) {
     if (std::isnan(x.metric) != std::isnan(y.metric)) return !std::isnan(x.metric);
     return lower_better ? x.metric < y.metric : x.metric > y.metric;
@@ -310,9 +310,12 @@ int run_tune(const TuneArgs& a) {
   PluginRegistry& plugins = load_plugins(a.common);
   const io::ModelFile file = io::read_model_file(a.model, &plugins);
   const std::vector<Axis> axes = parse_grid(a.grid);
-  static const std::set<std::string> metrics = {"val_accuracy", "val_loss", "test_accuracy", "test_loss", "accuracy", "loss"};
+  std::set<std::string> metrics = {"val_accuracy", "val_loss", "test_accuracy", "test_loss", "accuracy", "loss"};
+  for (const std::string& m : train::metric_names()) metrics.insert({train::prefixed("val_", m), train::prefixed("test_", m)});
   if (!metrics.contains(a.metric)) {
-    throw Error(ErrorKind::BadInput, "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss");
+    throw Error(ErrorKind::BadInput, "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy, loss, "
+                                     "or val_/test_ before mae, rmse, r2, precision, recall, f1, roc_auc, top2_accuracy, "
+                                     "top3_accuracy or macro_f1");
   }
   const std::vector<Trial> trials = expand_grid(axes, a.random, a.seed);
   const OutFolderLock lock(a.out_dir, "--out");  // each trial's `train` locks its own folder
@@ -334,7 +337,9 @@ Command tune_command() {
             o.add("--grid", a->grid, "Values to try, e.g. 'lr=0.1,0.01 batch_size=16,32 units=200,400'").required();
             o.add("--random", a->random, "Try a seeded random sample of N combinations").non_negative();
             o.add("--jobs", a->jobs, "Trials at once (separate processes)").range(1, 256).show_default();
-            o.add("--metric", a->metric, "Rank by val_accuracy, val_loss, test_accuracy, test_loss, accuracy or loss")
+            o.add("--metric", a->metric,
+                  "Rank by val_accuracy, val_loss, test_accuracy, test_loss, accuracy, loss or val_/test_<metric> "
+                  "(mae, rmse, r2, f1, roc_auc, macro_f1, ...)")
                 .show_default();
             o.add("--epochs", a->epochs, "Epochs per trial").range(1, 1000000);
             o.add("--limit-train", a->limit_train, "Use only the first N training samples").non_negative();

@@ -1,6 +1,8 @@
 #include "tools/graphrun/session.h"
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -35,24 +37,49 @@ namespace {
 
 io::Dataset take(io::Dataset d, int64_t limit, const std::string& name) {
   if (limit < 0 || limit >= d.size()) return d;
-  const int64_t cols = d.feature_count();
-  Tensor f(Shape{limit, cols}, std::span<const float>(d.features.data(), static_cast<size_t>(limit * cols)));
-  std::vector<int32_t> labels;
-  if (!d.labels.empty()) labels.assign(d.labels.begin(), d.labels.begin() + limit);
-  return io::make_dataset(std::move(f), std::move(labels), name);
+  std::vector<int64_t> rows(static_cast<size_t>(limit));
+  std::iota(rows.begin(), rows.end(), int64_t{0});
+  return io::take_rows(d, rows, name);
 }
 
-// where: the features' file; label_where: the labels' file (the same file for CSV).
+// where: the features' file; label_where: the labels' (or targets') file (the same file for CSV).
 void check_dataset(const Session& s, const io::Dataset& d, const std::string& where, const std::string& label_where) {
   if (d.feature_count() != s.file.inputs) {
     throw Error(ErrorKind::Shape, fmt::format("{}: the data have {} features per sample, the model takes {} (\"inputs\")",
                                               where, d.feature_count(), s.file.inputs));
   }
+  const train::Loss loss = s.model.loss_kind;
+  if (d.has_targets()) {
+    const std::string key = s.file.data && !s.file.data->train_targets.empty() ? "train_targets" : "target_columns";
+    if (loss == train::Loss::CrossEntropy) {
+      bad(fmt::format("{}: data.{}: float targets ({}) with the cross_entropy loss, which expects class indices "
+                      "(data.label_column); use mse, mae, huber or binary_cross_entropy",
+                      s.file.path, key, label_where));
+    }
+    const int64_t cols = d.targets.shape()[1];
+    if (cols != s.classes) {
+      bad(fmt::format("{}: data.{}: {} target columns ({}), the model has {} outputs (the last layer's units)",
+                      s.file.path, key, cols, label_where, s.classes));
+    }
+    const float* t = d.targets.data();
+    for (int64_t i = 0; i < d.targets.numel(); ++i) {
+      if (!std::isfinite(t[i])) {
+        bad(fmt::format("{}: sample {}, target column {}: {} is not a finite number", label_where, i / cols, i % cols, t[i]));
+      }
+      if (loss == train::Loss::BinaryCrossEntropy && t[i] != 0.0f && t[i] != 1.0f) {
+        bad(fmt::format("{}: sample {}, target column {}: {} with the binary_cross_entropy loss, expected 0 or 1",
+                        label_where, i / cols, i % cols, t[i]));
+      }
+    }
+    return;
+  }
   if (d.labels.empty() && d.size() > 0) bad(fmt::format("{}: the data have no labels", label_where));
+  // One sigmoid output takes the labels 0 and 1.
+  const int64_t classes = loss == train::Loss::BinaryCrossEntropy && s.classes == 1 ? 2 : s.classes;
   for (size_t i = 0; i < d.labels.size(); ++i) {
-    if (d.labels[i] < 0 || d.labels[i] >= s.classes) {
+    if (d.labels[i] < 0 || d.labels[i] >= classes) {
       bad(fmt::format("{}: label {} (sample {}) is outside the model's {} classes (the last layer's units)", label_where,
-                      d.labels[i], i, s.classes));
+                      d.labels[i], i, classes));
     }
   }
 }
@@ -64,16 +91,46 @@ io::Dataset load_idx_pair(const std::string& images, const std::string& labels, 
   return io::load_idx_dataset(images, labels);
 }
 
-io::Dataset load_csv(const Session& s, const std::string& path, const std::string& where) {
-  require_file(path, where);
+io::CsvOptions csv_options(const Session& s) {
   io::CsvOptions o;
   if (s.file.data && s.file.data->format == "csv") {
-    o.header = s.file.data->header;
-    o.label_column = s.file.data->label_column;
+    const io::DataSpec& d = *s.file.data;
+    o.header = d.header;
+    o.skip_lines = d.skip_lines;
+    o.delimiter = d.delimiter;
+    o.target_columns = d.target_columns;
+    o.label_column = d.target_columns.empty() && d.train_targets.empty() ? d.label_column : -1;
   } else {
     o.label_column = 0;
   }
-  return io::load_csv_dataset(path, o);
+  return o;
+}
+
+// A CSV data file; with targets_path, its targets are every column of that file (row for row).
+io::Dataset load_csv(const Session& s, const std::string& path, const std::string& where,
+                     const std::string& targets_path = {}, const std::string& targets_where = {}) {
+  require_file(path, where);
+  const io::CsvOptions o = csv_options(s);
+  io::Dataset ds = io::load_csv_dataset(path, o);
+  if (targets_path.empty()) return ds;
+  require_file(targets_path, targets_where);
+  io::CsvOptions t;
+  t.skip_lines = o.skip_lines;
+  t.header = o.header;
+  t.delimiter = o.delimiter;
+  Tensor targets = std::move(io::read_csv(targets_path, t).features);
+  if (targets.shape()[0] != ds.size()) {
+    bad(fmt::format("{}: {} holds {} rows of targets for the {} samples of {}, expected one per sample", targets_where,
+                    targets_path, targets.shape()[0], ds.size(), path));
+  }
+  return io::make_target_dataset(std::move(ds.features), std::move(targets), path);
+}
+
+// The CSV training file, before a test_split takes its test part out.
+io::Dataset load_csv_train(const Session& s) {
+  const io::DataSpec& d = *s.file.data;
+  const std::string& m = s.file.path;
+  return load_csv(s, d.train_csv, m + ": data.train", d.train_targets, m + ": data.train_targets");
 }
 
 bool looks_like_idx(const std::string& path) {
@@ -121,9 +178,11 @@ io::Dataset load_train_set(const Session& s, int64_t limit) {
   const std::string& m = s.file.path;
   io::Dataset ds = d.format == "idx"
                        ? load_idx_pair(d.train_images, d.train_labels, m + ": data.train_images", m + ": data.train_labels")
-                       : load_csv(s, d.train_csv, m + ": data.train");
+                       : load_csv_train(s);
+  if (d.test_split > 0) ds = io::split_dataset(ds, d.test_split, d.split_seed, m + ": data.test_split").first;
   ds = take(std::move(ds), limit, m + ": training data");
-  check_dataset(s, ds, d.format == "idx" ? d.train_images : d.train_csv, d.format == "idx" ? d.train_labels : d.train_csv);
+  check_dataset(s, ds, d.format == "idx" ? d.train_images : d.train_csv,
+                d.format == "idx" ? d.train_labels : d.train_targets.empty() ? d.train_csv : d.train_targets);
   if (ds.size() == 0) bad(fmt::format("{}: the training data are empty", m));
   return ds;
 }
@@ -132,11 +191,16 @@ io::Dataset load_test_set(const Session& s, int64_t limit) {
   if (!s.file.data || !s.file.data->has_test()) return {};
   const io::DataSpec& d = *s.file.data;
   const std::string& m = s.file.path;
-  io::Dataset ds = d.format == "idx"
-                       ? load_idx_pair(d.test_images, d.test_labels, m + ": data.test_images", m + ": data.test_labels")
-                       : load_csv(s, d.test_csv, m + ": data.test");
+  io::Dataset ds = d.format == "idx"  ? load_idx_pair(d.test_images, d.test_labels, m + ": data.test_images",
+                                                        m + ": data.test_labels")
+                   : d.test_split > 0 ? io::split_dataset(load_csv_train(s), d.test_split, d.split_seed,
+                                                          m + ": data.test_split").second
+                                      : load_csv(s, d.test_csv, m + ": data.test", d.test_targets, m + ": data.test_targets");
   ds = take(std::move(ds), limit, m + ": test data");
-  check_dataset(s, ds, d.format == "idx" ? d.test_images : d.test_csv, d.format == "idx" ? d.test_labels : d.test_csv);
+  const std::string& csv = d.test_split > 0 ? d.train_csv : d.test_csv;
+  const std::string& targets = d.test_split > 0 ? d.train_targets : d.test_targets;
+  check_dataset(s, ds, d.format == "idx" ? d.test_images : csv,
+                d.format == "idx" ? d.test_labels : targets.empty() ? csv : targets);
   return ds;
 }
 
@@ -207,6 +271,7 @@ io::Scaler scaler_for_inference(const Session& s, bool weights_had_scaler, io::S
 
 std::vector<std::string> class_names(const io::ModelFile& m, int64_t classes) {
   std::vector<std::string> names;
+  if (m.data && static_cast<int64_t>(m.data->class_names.size()) == classes) return m.data->class_names;
   const bool fashion = m.data && m.data->train_images.find("fashion") != std::string::npos;
   if (fashion && classes == 10) {
     return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
