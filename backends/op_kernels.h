@@ -30,7 +30,8 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
     case OpKind::Input:
     case OpKind::Parameter:
     case OpKind::Constant:
-    case OpKind::Reshape: return nullptr;  // not steps: the Program binds their storage
+    case OpKind::Reshape:
+      return nullptr;  // not steps: the Program binds their storage
     case OpKind::MatMul: {
       const Shape& sa = c.inputs[0].shape;
       const Shape& sb = c.inputs[1].shape;
@@ -163,7 +164,8 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
       const Shape& sx = c.inputs[0].shape;
       const int64_t batch = sx[0], channels = sx[1], plane = sx.numel() / (batch * channels);
       const float* x = in(0);
-      if (node.op == OpKind::SumChannels) return make_kernel([=] { K::sum_channels(x, y, batch, channels, plane, *pool); });
+      if (node.op == OpKind::SumChannels)
+        return make_kernel([=] { K::sum_channels(x, y, batch, channels, plane, *pool); });
       const float* b = in(1);
       return make_kernel([=] { K::add_channels(x, b, y, batch, channels, plane, *pool); });
     }

@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
                         {"10x the deep model", 5750500}};
   if (comm.rank() == 0) {
     std::printf("allreduce of float gradients over %d ranks, %d repetitions each\n", n, reps);
-    std::printf("%-40s %10s %10s %10s %12s %12s\n", "gradients", "floats", "min us", "median us", "algbw GB/s", "busbw GB/s");
+    std::printf("%-40s %10s %10s %10s %12s %12s\n", "gradients", "floats", "min us", "median us", "algbw GB/s",
+                "busbw GB/s");
   }
   for (const Case& c : cases) {
     graphrun::AlignedFloats data = graphrun::allocate_aligned(c.floats);
@@ -57,8 +58,8 @@ int main(int argc, char** argv) {
     std::sort(us.begin(), us.end());
     const double median = us[us.size() / 2], bytes = static_cast<double>(c.floats) * sizeof(float);
     if (comm.rank() == 0) {
-      std::printf("%-40s %10zu %10.1f %10.1f %12.2f %12.2f\n", c.what, c.floats, us.front(), median, bytes / median / 1e3,
-                  2.0 * (n - 1) / n * bytes / median / 1e3);
+      std::printf("%-40s %10zu %10.1f %10.1f %12.2f %12.2f\n", c.what, c.floats, us.front(), median,
+                  bytes / median / 1e3, 2.0 * (n - 1) / n * bytes / median / 1e3);
     }
   }
   return 0;

@@ -26,8 +26,8 @@
 #include "core/plugin_host.h"
 #include "core/program.h"
 #include "ops/autodiff.h"
-#include "ops/ops.h"
 #include "ops/conv.h"
+#include "ops/ops.h"
 
 namespace graphrun {
 namespace {
@@ -73,7 +73,8 @@ const std::vector<float>& reference_result(const ConvShape& s, int64_t batch, Pa
 }
 
 void BM_Conv(benchmark::State& state, std::string backend, ConvShape s, Pass pass, int64_t batch, int threads) {
-  const Shape xs{batch, s.channels, s.size, s.size}, ws{s.filters, s.channels, 3, 3}, ys{batch, s.filters, s.size, s.size};
+  const Shape xs{batch, s.channels, s.size, s.size}, ws{s.filters, s.channels, 3, 3},
+      ys{batch, s.filters, s.size, s.size};
   const Node::Window win = same3(s.size);
   Graph g;
   NodeId a, b, out;
@@ -98,10 +99,13 @@ void BM_Conv(benchmark::State& state, std::string backend, ConvShape s, Pass pas
   for (NodeId id : {a, b})
     for (float& f : p->value(id).span()) f = u(rng);
   p->run();
-  const auto span_of = [&](NodeId id) { return std::vector<float>(p->value(id).span().begin(), p->value(id).span().end()); };
+  const auto span_of = [&](NodeId id) {
+    return std::vector<float>(p->value(id).span().begin(), p->value(id).span().end());
+  };
   const std::vector<float>& want = reference_result(s, batch, pass, span_of(a), span_of(b), p->value(out).numel());
   const float* got = p->value(out).data;
-  const double depth = pass == Pass::GradWeight ? static_cast<double>(batch * s.size * s.size) : 9.0 * s.channels * s.filters;
+  const double depth =
+      pass == Pass::GradWeight ? static_cast<double>(batch * s.size * s.size) : 9.0 * s.channels * s.filters;
   for (size_t i = 0; i < want.size(); ++i) {
     if (!(std::abs(got[i] - want[i]) <= 1e-6 * depth + 1e-5)) {
       state.SkipWithError("result differs from the reference kernel");
@@ -116,9 +120,9 @@ void BM_Conv(benchmark::State& state, std::string backend, ConvShape s, Pass pas
   const double flops = 2.0 * static_cast<double>(batch * s.filters * s.size * s.size * s.channels * 9);
   state.counters["GFLOP/s"] =
       benchmark::Counter(flops * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
-  state.counters["peak_pct"] = benchmark::Counter(
-      100.0 * flops * static_cast<double>(state.iterations()) * 1e-9 / (peak_per_core() * threads),
-      benchmark::Counter::kIsRate);
+  state.counters["peak_pct"] =
+      benchmark::Counter(100.0 * flops * static_cast<double>(state.iterations()) * 1e-9 / (peak_per_core() * threads),
+                         benchmark::Counter::kIsRate);
 }
 
 // The layout experiment (docs/design.md, "Convolutions"): one thread, the whole batch, im2col
@@ -211,14 +215,16 @@ void BM_CnnStep(benchmark::State& state, std::string backend, int64_t batch, int
   static ParameterStore params = ParameterStore::initialize(net.g, 1);
   std::vector<NodeId> outputs{training ? net.loss : net.logits};
   if (training) outputs.insert(outputs.end(), net.grads.begin(), net.grads.end());
-  auto p = Program::compile(net.g, params, batch, CompileOptions{backends::chain(backend), {}, &pool_of(threads), outputs});
+  auto p =
+      Program::compile(net.g, params, batch, CompileOptions{backends::chain(backend), {}, &pool_of(threads), outputs});
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   for (float& f : p->value(net.x).span()) f = u(rng);
   if (training)
     for (float& f : p->value(net.labels).span()) f = static_cast<float>(rng() % 10);
   p->run();
-  if (training && !(std::isfinite(p->value(net.loss).data[0]) && std::abs(p->value(net.loss).data[0] - std::log(10.0f)) < 0.5f)) {
+  if (training &&
+      !(std::isfinite(p->value(net.loss).data[0]) && std::abs(p->value(net.loss).data[0] - std::log(10.0f)) < 0.5f)) {
     state.SkipWithError("the initial loss is not near log(10)");
     return;
   }
@@ -237,15 +243,16 @@ int register_all() {
   for (const ConvShape& s : kShapes)
     for (int64_t batch : {32, 256})
       for (bool nhwc : {false, true}) {
-        const std::string name = std::string("BM_Layout/") + s.name + "/batch:" + std::to_string(batch) +
-                                 (nhwc ? "/nhwc" : "/nchw");
+        const std::string name =
+            std::string("BM_Layout/") + s.name + "/batch:" + std::to_string(batch) + (nhwc ? "/nhwc" : "/nchw");
         benchmark::RegisterBenchmark(name.c_str(), BM_Layout, s, batch, nhwc)->Unit(benchmark::kMicrosecond);
       }
   for (const std::string& backend : backends::names())
     for (int threads : {1, 2}) {
       if (backend == "reference") continue;  // the oracle results are checked against, not a contender
       const std::string suffix = "/threads:" + std::to_string(threads) + "/" + backend;
-      benchmark::RegisterBenchmark(("BM_CnnStep/train/batch:32" + suffix).c_str(), BM_CnnStep, backend, 32, threads, true)
+      benchmark::RegisterBenchmark(("BM_CnnStep/train/batch:32" + suffix).c_str(), BM_CnnStep, backend, 32, threads,
+                                   true)
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
       benchmark::RegisterBenchmark(("BM_CnnStep/infer/batch:256" + suffix).c_str(), BM_CnnStep, backend, 256, threads,
@@ -260,8 +267,9 @@ int register_all() {
           for (const std::string& backend : backends::names()) {
             if (backend == "reference") continue;
             if (s.channels == 1 && pass == Pass::GradInput) continue;  // the image needs no gradient
-            const std::string name = std::string("BM_Conv/") + s.name + "/" + pass_name(pass) + "/batch:" +
-                                     std::to_string(batch) + "/threads:" + std::to_string(threads) + "/" + backend;
+            const std::string name = std::string("BM_Conv/") + s.name + "/" + pass_name(pass) +
+                                     "/batch:" + std::to_string(batch) + "/threads:" + std::to_string(threads) + "/" +
+                                     backend;
             benchmark::RegisterBenchmark(name.c_str(), BM_Conv, backend, s, pass, batch, threads)
                 ->Unit(benchmark::kMicrosecond)
                 ->UseRealTime();

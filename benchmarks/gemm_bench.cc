@@ -44,9 +44,9 @@ ThreadPool& pool_of(int threads) {
 }
 
 void set_counters(benchmark::State& state, const Problem& p) {
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * static_cast<double>(p.M * p.N * p.K) * static_cast<double>(state.iterations()) * 1e-9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(p.M * p.N * p.K) * static_cast<double>(state.iterations()) * 1e-9,
+                         benchmark::Counter::kIsRate);
 }
 
 // Checks p.C against the reference: every row when M is small, else 16 spread rows (the
@@ -56,18 +56,16 @@ bool matches_reference(const Problem& p) {
   std::vector<float> want(static_cast<size_t>(p.N));
   for (int64_t i = 0; i < p.M; i += step) {
     const float* a_row = p.trans_a ? p.A.data() + i : p.A.data() + i * p.lda;
-    reference::gemm<float>(p.trans_a, p.trans_b, 1, p.N, p.K, a_row, p.lda, p.B.data(), p.ldb,
-                           want.data(), p.N, false);
+    reference::gemm<float>(p.trans_a, p.trans_b, 1, p.N, p.K, a_row, p.lda, p.B.data(), p.ldb, want.data(), p.N, false);
     for (int64_t j = 0; j < p.N; ++j)
-      if (!(std::abs(p.C[i * p.N + j] - want[j]) <= 1e-6 * static_cast<double>(p.K) + 1e-6))
-        return false;
+      if (!(std::abs(p.C[i * p.N + j] - want[j]) <= 1e-6 * static_cast<double>(p.K) + 1e-6)) return false;
   }
   return true;
 }
 
 void run_highway(Problem& p, ThreadPool& pool) {
-  highway::gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb,
-                p.C.data(), p.N, false, pool);
+  highway::gemm(p.trans_a, p.trans_b, p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.ldb, p.C.data(), p.N, false,
+                pool);
 }
 
 // Args: M, N, K, threads, trans_a, trans_b.
@@ -92,8 +90,7 @@ void BM_GemmHighway(benchmark::State& state) {
 void BM_GemmReference(benchmark::State& state) {
   Problem p(state.range(0), state.range(1), state.range(2));
   for (auto _ : state) {
-    reference::gemm<float>(false, false, p.M, p.N, p.K, p.A.data(), p.K, p.B.data(), p.N,
-                           p.C.data(), p.N, false);
+    reference::gemm<float>(false, false, p.M, p.N, p.K, p.A.data(), p.K, p.B.data(), p.N, p.C.data(), p.N, false);
     benchmark::DoNotOptimize(p.C.data());
     benchmark::ClobberMemory();
   }
@@ -102,7 +99,7 @@ void BM_GemmReference(benchmark::State& state) {
 
 // (M, N, K): the issue lists them as M x K x N (e.g. 32x784x400 is M=32, K=784, N=400).
 const int64_t kShapes[][3] = {
-    {32, 400, 784}, {32, 10, 400},  {32, 500, 784}, {32, 300, 500}, {32, 100, 300},
+    {32, 400, 784},  {32, 10, 400}, {32, 500, 784}, {32, 300, 500},     {32, 100, 300},
     {256, 500, 784}, {1, 400, 785}, {1, 10, 400},   {1024, 1024, 1024},
 };
 
@@ -144,15 +141,16 @@ void register_all() {
 // of the widest vectors (AVX-512, else AVX2), 2 flops per lane per FMA, on `threads` threads.
 #if defined(__x86_64__)
 // 12 independent FMA chains (more than latency x throughput: 4 x 2 on Zen 5), unrolled by hand.
-#define GRAPHRUN_FMA12(fma, acc, a, b) \
+#define GRAPHRUN_FMA12(fma, acc, a, b)                                                                            \
   acc##0 = fma(acc##0, a, b), acc##1 = fma(acc##1, a, b), acc##2 = fma(acc##2, a, b), acc##3 = fma(acc##3, a, b), \
   acc##4 = fma(acc##4, a, b), acc##5 = fma(acc##5, a, b), acc##6 = fma(acc##6, a, b), acc##7 = fma(acc##7, a, b), \
   acc##8 = fma(acc##8, a, b), acc##9 = fma(acc##9, a, b), acc##10 = fma(acc##10, a, b), acc##11 = fma(acc##11, a, b)
 __attribute__((target("avx512f"))) float fma_avx512(int64_t n) {
   const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.001f);
   // Distinct starting values, so the compiler cannot merge the chains.
-  __m512 c0 = _mm512_set1_ps(0), c1 = _mm512_set1_ps(1), c2 = _mm512_set1_ps(2), c3 = _mm512_set1_ps(3), c4 = _mm512_set1_ps(4), c5 = _mm512_set1_ps(5),
-         c6 = _mm512_set1_ps(6), c7 = _mm512_set1_ps(7), c8 = _mm512_set1_ps(8), c9 = _mm512_set1_ps(9), c10 = _mm512_set1_ps(10), c11 = _mm512_set1_ps(11);
+  __m512 c0 = _mm512_set1_ps(0), c1 = _mm512_set1_ps(1), c2 = _mm512_set1_ps(2), c3 = _mm512_set1_ps(3),
+         c4 = _mm512_set1_ps(4), c5 = _mm512_set1_ps(5), c6 = _mm512_set1_ps(6), c7 = _mm512_set1_ps(7),
+         c8 = _mm512_set1_ps(8), c9 = _mm512_set1_ps(9), c10 = _mm512_set1_ps(10), c11 = _mm512_set1_ps(11);
   for (int64_t i = 0; i < n; ++i) GRAPHRUN_FMA12(_mm512_fmadd_ps, c, a, b);
   const __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
                                  _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)),
@@ -164,8 +162,9 @@ __attribute__((target("avx512f"))) float fma_avx512(int64_t n) {
 __attribute__((target("avx2,fma"))) float fma_avx2(int64_t n) {
   const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
   // Distinct starting values, so the compiler cannot merge the chains.
-  __m256 c0 = _mm256_set1_ps(0), c1 = _mm256_set1_ps(1), c2 = _mm256_set1_ps(2), c3 = _mm256_set1_ps(3), c4 = _mm256_set1_ps(4), c5 = _mm256_set1_ps(5),
-         c6 = _mm256_set1_ps(6), c7 = _mm256_set1_ps(7), c8 = _mm256_set1_ps(8), c9 = _mm256_set1_ps(9), c10 = _mm256_set1_ps(10), c11 = _mm256_set1_ps(11);
+  __m256 c0 = _mm256_set1_ps(0), c1 = _mm256_set1_ps(1), c2 = _mm256_set1_ps(2), c3 = _mm256_set1_ps(3),
+         c4 = _mm256_set1_ps(4), c5 = _mm256_set1_ps(5), c6 = _mm256_set1_ps(6), c7 = _mm256_set1_ps(7),
+         c8 = _mm256_set1_ps(8), c9 = _mm256_set1_ps(9), c10 = _mm256_set1_ps(10), c11 = _mm256_set1_ps(11);
   for (int64_t i = 0; i < n; ++i) GRAPHRUN_FMA12(_mm256_fmadd_ps, c, a, b);
   const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
                                  _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)),
@@ -183,7 +182,8 @@ void BM_FmaPeak(benchmark::State& state) {
   constexpr int64_t kIters = 1 << 16;
   std::vector<float> sink(static_cast<size_t>(threads));
   for (auto _ : state) {
-    pool.run(threads, [&](int64_t t) { sink[static_cast<size_t>(t)] = avx512 ? fma_avx512(kIters) : fma_avx2(kIters); });
+    pool.run(threads,
+             [&](int64_t t) { sink[static_cast<size_t>(t)] = avx512 ? fma_avx512(kIters) : fma_avx2(kIters); });
     benchmark::DoNotOptimize(sink.data());
   }
   const double flops_per_call = 2.0 * 12 * (avx512 ? 16 : 8) * kIters * threads;

@@ -28,10 +28,10 @@ struct Shape3 {
 };
 // The seed models' layers at M (batch) 1, 32, 256 and 1024, 1024^3, and the wide network's
 // forward shapes (models/fashion_wide.json, batch 256).
-constexpr Shape3 kShapes[] = {{1, 784, 500},    {1, 500, 300},      {1, 300, 100},       {32, 784, 500},
-                              {32, 500, 300},   {32, 300, 100},     {256, 784, 500},     {256, 500, 300},
-                              {256, 300, 100},  {1024, 784, 500},   {1024, 500, 300},    {1024, 300, 100},
-                              {1024, 1024, 1024}, {256, 784, 4096}, {256, 4096, 4096},   {256, 4096, 10}};
+constexpr Shape3 kShapes[] = {{1, 784, 500},      {1, 500, 300},    {1, 300, 100},     {32, 784, 500},
+                              {32, 500, 300},     {32, 300, 100},   {256, 784, 500},   {256, 500, 300},
+                              {256, 300, 100},    {1024, 784, 500}, {1024, 500, 300},  {1024, 300, 100},
+                              {1024, 1024, 1024}, {256, 784, 4096}, {256, 4096, 4096}, {256, 4096, 10}};
 
 ThreadPool& pool_of(int threads) {
   static ThreadPool one(1), two(2);
@@ -78,9 +78,9 @@ void BM_Gemm(benchmark::State& state, std::string backend, Shape3 s, int threads
     benchmark::DoNotOptimize(p->value(c).data);
     benchmark::ClobberMemory();
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * static_cast<double>(s.m * s.n * s.k) * static_cast<double>(state.iterations()) * 1e-9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(s.m * s.n * s.k) * static_cast<double>(state.iterations()) * 1e-9,
+                         benchmark::Counter::kIsRate);
 }
 
 // gemm/M32_K784_N500/highway/threads:1, ... : the two backends of a shape next to each other.

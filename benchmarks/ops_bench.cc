@@ -98,8 +98,8 @@ void BM_Activation(benchmark::State& state, const graphrun_activation* fn, int64
   }
   const double elems = static_cast<double>(n) * static_cast<double>(state.iterations());
   state.counters["elements/s"] = benchmark::Counter(elems, benchmark::Counter::kIsRate);
-  state.counters["bytes/s"] = benchmark::Counter(elems * (backward ? 16.0 : 8.0), benchmark::Counter::kIsRate,
-                                                 benchmark::Counter::kIs1024);
+  state.counters["bytes/s"] =
+      benchmark::Counter(elems * (backward ? 16.0 : 8.0), benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
 }
 
 void BM_SoftmaxCrossEntropy(benchmark::State& state, int64_t rows, bool backward) {
@@ -112,7 +112,8 @@ void BM_SoftmaxCrossEntropy(benchmark::State& state, int64_t rows, bool backward
   const float loss = highway::softmax_cross_entropy(logits.data(), labels.data(), true, rows, kCols, pool);
   const float want = reference::softmax_cross_entropy<float>(logits.data(), labels.data(), true, rows, kCols);
   highway::softmax_cross_entropy_backward(logits.data(), labels.data(), true, rows, kCols, 1.0f, d.data(), pool);
-  reference::softmax_cross_entropy_backward<float>(logits.data(), labels.data(), true, rows, kCols, 1.0f, want_d.data());
+  reference::softmax_cross_entropy_backward<float>(logits.data(), labels.data(), true, rows, kCols, 1.0f,
+                                                   want_d.data());
   bool ok = near(loss, want);
   for (size_t i = 0; i < d.size(); ++i) ok = ok && std::abs(d[i] - want_d[i]) <= 1e-6f;
   if (!ok) {
@@ -127,8 +128,8 @@ void BM_SoftmaxCrossEntropy(benchmark::State& state, int64_t rows, bool backward
     }
     benchmark::ClobberMemory();
   }
-  state.counters["rows/s"] =
-      benchmark::Counter(static_cast<double>(rows) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows) * static_cast<double>(state.iterations()),
+                                                benchmark::Counter::kIsRate);
 }
 
 void BM_OptimizerStep(benchmark::State& state, const graphrun_optimizer* opt) {
@@ -161,8 +162,8 @@ void BM_OptimizerStep(benchmark::State& state, const graphrun_optimizer* opt) {
   const double bytes = (3.0 + 2.0 * opt->n_state_slots) * 4.0 * kN;
   state.counters["bytes/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()),
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
-  state.counters["params/s"] =
-      benchmark::Counter(static_cast<double>(kN) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["params/s"] = benchmark::Counter(static_cast<double>(kN) * static_cast<double>(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
 }
 
 const int kRegistered = [] {
@@ -173,7 +174,9 @@ const int kRegistered = [] {
         for (int threads : {1, 2}) {
           const std::string name = std::string("act/") + a->entry->name + (backward ? "/backward" : "/forward") +
                                    "/n:" + std::to_string(n) + "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(), BM_Activation, a->entry, n, backward, threads)->UseRealTime()->ComputeStatistics("min", min_of);
+          benchmark::RegisterBenchmark(name.c_str(), BM_Activation, a->entry, n, backward, threads)
+              ->UseRealTime()
+              ->ComputeStatistics("min", min_of);
         }
       }
     }
@@ -182,7 +185,8 @@ const int kRegistered = [] {
     for (bool backward : {false, true}) {
       const std::string name =
           std::string("softmax_ce/") + (backward ? "backward" : "forward") + "/rows:" + std::to_string(rows);
-      benchmark::RegisterBenchmark(name.c_str(), BM_SoftmaxCrossEntropy, rows, backward)->ComputeStatistics("min", min_of);
+      benchmark::RegisterBenchmark(name.c_str(), BM_SoftmaxCrossEntropy, rows, backward)
+          ->ComputeStatistics("min", min_of);
     }
   }
   for (const LoadedOptimizer* o : plugins.optimizers()) {

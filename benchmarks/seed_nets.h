@@ -18,9 +18,12 @@ enum class Net { Sigmoid, Relu, Wide };
 
 inline const char* net_name(Net net) {
   switch (net) {
-    case Net::Sigmoid: return "sigmoid_784_400_10";
-    case Net::Relu: return "relu_784_500_300_100_10";
-    case Net::Wide: return "wide_784_4096_4096_10";
+    case Net::Sigmoid:
+      return "sigmoid_784_400_10";
+    case Net::Relu:
+      return "relu_784_500_300_100_10";
+    case Net::Wide:
+      return "wide_784_4096_4096_10";
   }
   return "";
 }

@@ -39,7 +39,9 @@ void BM_Join(benchmark::State& state) {
 void BM_JoinTouchingALine(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   ThreadPool& pool = pool_of(threads);
-  struct alignas(64) Line { int64_t v = 0; };
+  struct alignas(64) Line {
+    int64_t v = 0;
+  };
   std::vector<Line> lines(static_cast<size_t>(threads));
   for (auto _ : state) pool.run(threads, [&](int64_t t) { ++lines[static_cast<size_t>(t)].v; });
   int64_t total = 0;

@@ -3,10 +3,10 @@
 // backend and thread count. The models are built with train::build_sequential and trained
 // through a train::Trainer, so the step is exactly the CLI's.
 //
-// The models and their seeded inputs are in seed_nets.h. Before timing, each benchmark checks the step's loss against the reference backend on the same
-// batch and parameters. Counters: samples/s; GFLOP/s, the FLOPs of the scheduled nodes
-// (ops::flops) plus 2 per trainable parameter for the SGD update, over wall time; arena_KiB,
-// the Program's activation memory; maxrss_MiB, the process's peak resident set so far.
+// The models and their seeded inputs are in seed_nets.h. Before timing, each benchmark checks the step's loss against
+// the reference backend on the same batch and parameters. Counters: samples/s; GFLOP/s, the FLOPs of the scheduled
+// nodes (ops::flops) plus 2 per trainable parameter for the SGD update, over wall time; arena_KiB, the Program's
+// activation memory; maxrss_MiB, the process's peak resident set so far.
 //
 //   train_step_bench --benchmark_repetitions=5 --benchmark_min_time=0.2
 //                    --benchmark_report_aggregates_only=true
@@ -89,7 +89,8 @@ void BM_TrainStep(benchmark::State& state, Net net, std::string backend, int64_t
   p.run();
   const float got = p.value(m.loss).data[0];
   if (!close(got, want)) {
-    state.SkipWithError(("loss " + std::to_string(got) + " differs from the reference's " + std::to_string(want)).c_str());
+    state.SkipWithError(
+        ("loss " + std::to_string(got) + " differs from the reference's " + std::to_string(want)).c_str());
     return;
   }
   for (auto _ : state) {
@@ -114,12 +115,14 @@ void BM_Inference(benchmark::State& state, Net net, std::string backend, int64_t
   const float want = reference_loss(m, params, batch);
   ThreadPool pool(threads);
   // The loss too, to check the result; it costs 5 flops per logit.
-  auto p = Program::compile(m.graph, params, batch, CompileOptions{backends::chain(backend), {}, &pool, {m.output, m.loss}});
+  auto p =
+      Program::compile(m.graph, params, batch, CompileOptions{backends::chain(backend), {}, &pool, {m.output, m.loss}});
   fill_batch(*p, m, batch);
   p->run();
   const float got = p->value(m.loss).data[0];
   if (!close(got, want)) {
-    state.SkipWithError(("loss " + std::to_string(got) + " differs from the reference's " + std::to_string(want)).c_str());
+    state.SkipWithError(
+        ("loss " + std::to_string(got) + " differs from the reference's " + std::to_string(want)).c_str());
     return;
   }
   for (auto _ : state) {
@@ -144,17 +147,19 @@ const int kRegistered = [] {
           const std::string name = std::string("train/") + net_name(net) + "/batch:" + std::to_string(batch) + "/" +
                                    backend + "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(name.c_str(), BM_TrainStep, net, std::string(backend), batch, threads)
-              ->UseRealTime()->ComputeStatistics("min", min_of);
+              ->UseRealTime()
+              ->ComputeStatistics("min", min_of);
         }
       }
     }
     for (int threads : {1, 2}) {
       for (const std::string& backend : backends::names()) {
         if (backend == "reference") continue;
-        const std::string name = std::string("infer/") + net_name(net) + "/batch:256/" + backend +
-                                 "/threads:" + std::to_string(threads);
+        const std::string name =
+            std::string("infer/") + net_name(net) + "/batch:256/" + backend + "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(name.c_str(), BM_Inference, net, std::string(backend), int64_t{256}, threads)
-            ->UseRealTime()->ComputeStatistics("min", min_of);
+            ->UseRealTime()
+            ->ComputeStatistics("min", min_of);
       }
     }
   }

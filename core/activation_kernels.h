@@ -10,8 +10,8 @@
 
 namespace graphrun {
 
-void activation_forward(const graphrun_activation& fn, const double* params, const float* src, float* dst,
-                        int64_t rows, int64_t cols, ThreadPool& pool);
+void activation_forward(const graphrun_activation& fn, const double* params, const float* src, float* dst, int64_t rows,
+                        int64_t cols, ThreadPool& pool);
 void activation_backward(const graphrun_activation& fn, const double* params, const float* src, const float* dst,
                          const float* d_dst, float* d_src, int64_t rows, int64_t cols, ThreadPool& pool);
 

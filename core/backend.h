@@ -43,8 +43,8 @@ struct NodeContext {
 
 // A GEMM on the calling thread: C = op(A) op(B) (+ C when accumulate), row-major with leading
 // dimensions, op(X) = X^T when trans_x; A is M x K after op, B K x N.
-using SerialGemm = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                            int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
+using SerialGemm = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                            const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
 
 class Backend {
  public:
@@ -53,7 +53,10 @@ class Backend {
   // A kernel for the node, or nullptr with *why_not set when this backend cannot run it.
   virtual std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) = 0;
   // Whether prepare() runs this MatMul with a NodeContext::epilogue (and never declines it then).
-  virtual bool fuses_epilogue(const Node& node) const { (void)node; return false; }
+  virtual bool fuses_epilogue(const Node& node) const {
+    (void)node;
+    return false;
+  }
   // Optional capability: a serial GEMM that sums every element of C over K in the same order as
   // this backend's MatMul kernel, however the product is split into blocks of rows. The
   // trainer then makes a weight gradient block by block inside the optimizer's update and

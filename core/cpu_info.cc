@@ -81,7 +81,8 @@ int cgroup_cpu_limit(std::string_view proc_cgroup, const std::string& cgroup_roo
     const std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
     if (line.substr(0, c1) == "0" && controllers.empty()) {
       for (const fs::path& top : {root, root / "unified"}) {
-        limit = tighter(limit, walk_up(top, path, [](const fs::path& d) { return cpus_from_cpu_max(read_text(d / "cpu.max")); }));
+        limit = tighter(
+            limit, walk_up(top, path, [](const fs::path& d) { return cpus_from_cpu_max(read_text(d / "cpu.max")); }));
       }
       continue;
     }
@@ -93,9 +94,10 @@ int cgroup_cpu_limit(std::string_view proc_cgroup, const std::string& cgroup_roo
     }
     if (!has_cpu) continue;
     for (const fs::path& top : {root / std::string(controllers), root / "cpu"}) {
-      limit = tighter(limit, walk_up(top, path, [](const fs::path& d) {
-                        return cpus_from_cfs_quota(read_text(d / "cpu.cfs_quota_us"), read_text(d / "cpu.cfs_period_us"));
-                      }));
+      limit =
+          tighter(limit, walk_up(top, path, [](const fs::path& d) {
+                    return cpus_from_cfs_quota(read_text(d / "cpu.cfs_quota_us"), read_text(d / "cpu.cfs_period_us"));
+                  }));
     }
   }
   return limit;
@@ -128,10 +130,17 @@ CacheSizes cache_sizes(const std::string& cache_dir) {
     const int64_t bytes = to_int(size) * scale;
     if (bytes <= 0) continue;
     switch (to_int(read_text(e.path() / "level"))) {
-      case 1: c.l1d = bytes; break;
-      case 2: c.l2 = bytes; break;
-      case 3: c.l3 = bytes; break;
-      default: break;
+      case 1:
+        c.l1d = bytes;
+        break;
+      case 2:
+        c.l2 = bytes;
+        break;
+      case 3:
+        c.l3 = bytes;
+        break;
+      default:
+        break;
     }
   }
   if (c.l1d == 0 && c.l2 == 0) {  // no sysfs (some VMs and containers): the C library's cpuid

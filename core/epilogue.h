@@ -19,9 +19,9 @@ struct Epilogue {
   const float* bias = nullptr;                      // [cols], or none
   const graphrun_activation* activation = nullptr;  // GRAPHRUN_ACTIVATION_ELEMENTWISE, or none
   const double* activation_params = nullptr;
-  float* activation_out = nullptr;                  // forward: nullptr = in place
-  const float* backward_x = nullptr;                // backward: the activation's input
-  const float* backward_fx = nullptr;               // and output
+  float* activation_out = nullptr;     // forward: nullptr = in place
+  const float* backward_x = nullptr;   // backward: the activation's input
+  const float* backward_fx = nullptr;  // and output
 
   // The epilogue of the sub-matrix of C starting at (row0, col0), ld being C's row stride.
   Epilogue at(int64_t row0, int64_t col0, int64_t ld) const {

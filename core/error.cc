@@ -7,12 +7,18 @@ namespace graphrun {
 
 const char* to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::BadInput: return "bad input";
-    case ErrorKind::Shape: return "shape error";
-    case ErrorKind::Plugin: return "plugin error";
-    case ErrorKind::Io: return "I/O error";
-    case ErrorKind::Runtime: return "runtime error";
-    case ErrorKind::Internal: return "internal error";
+    case ErrorKind::BadInput:
+      return "bad input";
+    case ErrorKind::Shape:
+      return "shape error";
+    case ErrorKind::Plugin:
+      return "plugin error";
+    case ErrorKind::Io:
+      return "I/O error";
+    case ErrorKind::Runtime:
+      return "runtime error";
+    case ErrorKind::Internal:
+      return "internal error";
   }
   return "error";
 }

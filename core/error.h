@@ -39,5 +39,4 @@ class Error : public std::runtime_error {
 
 }  // namespace graphrun
 
-#define GRAPHRUN_CHECK(cond) \
-  ((cond) ? (void)0 : ::graphrun::check_failed(__FILE__, __LINE__, #cond))
+#define GRAPHRUN_CHECK(cond) ((cond) ? (void)0 : ::graphrun::check_failed(__FILE__, __LINE__, #cond))

@@ -42,37 +42,37 @@ inline constexpr NodeId kNoNode = -1;
 
 struct Node {
   OpKind op = OpKind::Input;
-  std::string name;             // unique in the graph
+  std::string name;  // unique in the graph
   std::vector<NodeId> inputs;
-  Shape shape;                  // may carry the symbolic batch dimension
+  Shape shape;  // may carry the symbolic batch dimension
 
   // Attributes (each op uses the ones its comment in op_list.inc names).
-  bool trans_a = false, trans_b = false;     // MatMul
-  bool sparse_labels = false;                // SoftmaxCrossEntropy(Grad): labels are class indices
-  float alpha = 1.0f;                        // Scale, BroadcastRows
-  bool divide_by_count = false;              // BroadcastRows: also divide by like's element count
+  bool trans_a = false, trans_b = false;            // MatMul
+  bool sparse_labels = false;                       // SoftmaxCrossEntropy(Grad): labels are class indices
+  float alpha = 1.0f;                               // Scale, BroadcastRows
+  bool divide_by_count = false;                     // BroadcastRows: also divide by like's element count
   const graphrun_activation* activation = nullptr;  // Activation(Grad)
-  std::vector<double> activation_params;     // one per declared parameter, defaults filled in
-  Initializer init;                          // Parameter
-  bool trainable = true;                     // Parameter
-  Tensor value;                              // Constant
+  std::vector<double> activation_params;            // one per declared parameter, defaults filled in
+  Initializer init;                                 // Parameter
+  bool trainable = true;                            // Parameter
+  Tensor value;                                     // Constant
 
   // Image ops (NCHW). Window: Conv2d, MaxPool2d, AvgPool2d and their gradients.
   struct Window {
-    int32_t kernel[2] = {1, 1};        // height, width
+    int32_t kernel[2] = {1, 1};  // height, width
     int32_t stride[2] = {1, 1};
     int32_t dilation[2] = {1, 1};
-    int32_t pad[4] = {0, 0, 0, 0};     // top, left, bottom, right
-    int32_t groups = 1;                // Conv2d: channel groups (groups == channels: depthwise)
-    bool count_include_pad = false;    // AvgPool2d: padded zeros count in the divisor
+    int32_t pad[4] = {0, 0, 0, 0};   // top, left, bottom, right
+    int32_t groups = 1;              // Conv2d: channel groups (groups == channels: depthwise)
+    bool count_include_pad = false;  // AvgPool2d: padded zeros count in the divisor
   };
   Window window;
-  int32_t axis = 1;                  // Concat, LayerNorm (first normalised dim), Slice
-  int64_t offset = 0;                // Slice: first index along axis
-  float epsilon = 1e-5f;             // BatchNorm, LayerNorm
-  float momentum = 0.9f;             // BatchNorm: running = momentum * running + (1 - momentum) * batch
-  float rate = 0.0f;                 // Dropout: probability of zeroing an element
-  uint64_t stream = 0;               // Dropout: the mask's key (a gradient uses its forward node's)
+  int32_t axis = 1;       // Concat, LayerNorm (first normalised dim), Slice
+  int64_t offset = 0;     // Slice: first index along axis
+  float epsilon = 1e-5f;  // BatchNorm, LayerNorm
+  float momentum = 0.9f;  // BatchNorm: running = momentum * running + (1 - momentum) * batch
+  float rate = 0.0f;      // Dropout: probability of zeroing an element
+  uint64_t stream = 0;    // Dropout: the mask's key (a gradient uses its forward node's)
 };
 
 class Graph {

@@ -34,21 +34,29 @@ struct Normal {
 
 const char* to_string(InitKind kind) {
   switch (kind) {
-    case InitKind::Zeros: return "zeros";
-    case InitKind::Constant: return "constant";
-    case InitKind::Normal: return "normal";
-    case InitKind::Uniform: return "uniform";
-    case InitKind::GlorotUniform: return "glorot_uniform";
-    case InitKind::GlorotNormal: return "glorot_normal";
-    case InitKind::HeNormal: return "he_normal";
-    case InitKind::HeUniform: return "he_uniform";
+    case InitKind::Zeros:
+      return "zeros";
+    case InitKind::Constant:
+      return "constant";
+    case InitKind::Normal:
+      return "normal";
+    case InitKind::Uniform:
+      return "uniform";
+    case InitKind::GlorotUniform:
+      return "glorot_uniform";
+    case InitKind::GlorotNormal:
+      return "glorot_normal";
+    case InitKind::HeNormal:
+      return "he_normal";
+    case InitKind::HeUniform:
+      return "he_uniform";
   }
   return "?";
 }
 
 InitKind parse_init_kind(std::string_view name, std::string_view context) {
-  for (InitKind k : {InitKind::Zeros, InitKind::Constant, InitKind::Normal, InitKind::Uniform,
-                     InitKind::GlorotUniform, InitKind::GlorotNormal, InitKind::HeNormal, InitKind::HeUniform}) {
+  for (InitKind k : {InitKind::Zeros, InitKind::Constant, InitKind::Normal, InitKind::Uniform, InitKind::GlorotUniform,
+                     InitKind::GlorotNormal, InitKind::HeNormal, InitKind::HeUniform}) {
     if (name == to_string(k)) return k;
   }
   throw Error(ErrorKind::BadInput,
@@ -58,10 +66,14 @@ InitKind parse_init_kind(std::string_view name, std::string_view context) {
 
 std::string Initializer::str() const {
   switch (kind) {
-    case InitKind::Normal: return "normal(" + std::to_string(a) + ", " + std::to_string(b) + ")";
-    case InitKind::Uniform: return "uniform(" + std::to_string(a) + ", " + std::to_string(b) + ")";
-    case InitKind::Constant: return "constant(" + std::to_string(a) + ")";
-    default: return to_string(kind);
+    case InitKind::Normal:
+      return "normal(" + std::to_string(a) + ", " + std::to_string(b) + ")";
+    case InitKind::Uniform:
+      return "uniform(" + std::to_string(a) + ", " + std::to_string(b) + ")";
+    case InitKind::Constant:
+      return "constant(" + std::to_string(a) + ")";
+    default:
+      return to_string(kind);
   }
 }
 
@@ -82,17 +94,29 @@ void initialize(const Initializer& init, Tensor& t, uint64_t seed) {
     for (float& v : t.span()) v = static_cast<float>(mean + std * normal(rng));
   };
   switch (init.kind) {
-    case InitKind::Zeros: std::fill(t.span().begin(), t.span().end(), 0.0f); return;
-    case InitKind::Constant: std::fill(t.span().begin(), t.span().end(), static_cast<float>(init.a)); return;
-    case InitKind::Normal: fill_normal(init.a, init.b); return;
-    case InitKind::Uniform: fill_uniform(init.a, init.b); return;
+    case InitKind::Zeros:
+      std::fill(t.span().begin(), t.span().end(), 0.0f);
+      return;
+    case InitKind::Constant:
+      std::fill(t.span().begin(), t.span().end(), static_cast<float>(init.a));
+      return;
+    case InitKind::Normal:
+      fill_normal(init.a, init.b);
+      return;
+    case InitKind::Uniform:
+      fill_uniform(init.a, init.b);
+      return;
     case InitKind::GlorotUniform: {
       double limit = std::sqrt(6.0 / (fan_in + fan_out));
       fill_uniform(-limit, limit);
       return;
     }
-    case InitKind::GlorotNormal: fill_normal(0.0, std::sqrt(2.0 / (fan_in + fan_out))); return;
-    case InitKind::HeNormal: fill_normal(0.0, std::sqrt(2.0 / fan_in)); return;
+    case InitKind::GlorotNormal:
+      fill_normal(0.0, std::sqrt(2.0 / (fan_in + fan_out)));
+      return;
+    case InitKind::HeNormal:
+      fill_normal(0.0, std::sqrt(2.0 / fan_in));
+      return;
     case InitKind::HeUniform: {
       double limit = std::sqrt(6.0 / fan_in);
       fill_uniform(-limit, limit);

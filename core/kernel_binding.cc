@@ -51,7 +51,8 @@ BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& f
     for (NodeId in : node.inputs) in_views.push_back(views[static_cast<size_t>(in)]);
     if (const NodeId head = fusion.fused_into[static_cast<size_t>(id)]; head != kNoNode) {
       out.kernels.push_back(make_kernel([] {}));
-      out.schedule.push_back({id, out.schedule[static_cast<size_t>(s.step[static_cast<size_t>(head)])].backend, "", head});
+      out.schedule.push_back(
+          {id, out.schedule[static_cast<size_t>(s.step[static_cast<size_t>(head)])].backend, "", head});
       continue;
     }
     NodeContext ctx{g, id, node, in_views, views[static_cast<size_t>(id)], pool, nullptr, options.training, run};

@@ -18,8 +18,8 @@ namespace graphrun {
 
 struct ScheduledNode {
   NodeId node;
-  std::string backend;   // which backend runs it
-  std::string declined;  // why earlier backends in the chain declined ("" if none did)
+  std::string backend;          // which backend runs it
+  std::string declined;         // why earlier backends in the chain declined ("" if none did)
   NodeId fused_into = kNoNode;  // the MatMul whose kernel computes this node too (its own does nothing)
 };
 
@@ -28,7 +28,7 @@ struct ScheduledNode {
 std::vector<Backend*> backends_for(const Node& node, const CompileOptions& options);
 
 struct BoundKernels {
-  std::vector<ScheduledNode> schedule;          // one per step of s.order
+  std::vector<ScheduledNode> schedule;           // one per step of s.order
   std::vector<std::unique_ptr<Kernel>> kernels;  // the same
 };
 

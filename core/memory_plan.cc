@@ -72,8 +72,8 @@ MemoryPlan plan_memory(const Graph& g, const Schedule& s, int64_t batch) {
     if (node.op == OpKind::Parameter || node.op == OpKind::Constant) continue;
     const int64_t bytes = node.shape.resolved(batch).numel() * static_cast<int64_t>(sizeof(float));
     const int32_t first = node.op == OpKind::Input ? -1 : first_write[i];
-    plan.buffers.push_back({static_cast<NodeId>(i), 0, round_up(std::max<int64_t>(bytes, 4)), first,
-                            std::max(last[i], first)});
+    plan.buffers.push_back(
+        {static_cast<NodeId>(i), 0, round_up(std::max<int64_t>(bytes, 4)), first, std::max(last[i], first)});
   }
   plan.arena_bytes = place_buffers(plan.buffers);
   return plan;

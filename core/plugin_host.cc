@@ -68,8 +68,7 @@ bool valid_name(const char* name) {
 }
 
 // `table` is the field name ("params" or "hyper"); its count field is "n_" + table.
-std::string validate_params(const std::string& what, const char* table, const graphrun_param* params,
-                            uint32_t n) {
+std::string validate_params(const std::string& what, const char* table, const graphrun_param* params, uint32_t n) {
   if (n > 0 && !params) return fmt::format("{}: n_{} = {} but {} is NULL", what, table, n, table);
   std::set<std::string> seen;
   for (uint32_t i = 0; i < n; ++i) {
@@ -80,8 +79,8 @@ std::string validate_params(const std::string& what, const char* table, const gr
       return fmt::format("{}: parameter '{}' has an empty range [{}, {}]", what, p.name, p.min_value, p.max_value);
     }
     if (!(p.default_value >= p.min_value && p.default_value <= p.max_value)) {
-      return fmt::format("{}: parameter '{}' has default {} outside its range [{}, {}]", what, p.name,
-                         p.default_value, p.min_value, p.max_value);
+      return fmt::format("{}: parameter '{}' has default {} outside its range [{}, {}]", what, p.name, p.default_value,
+                         p.min_value, p.max_value);
     }
   }
   return {};
@@ -117,9 +116,11 @@ std::string validate(const graphrun_optimizer& e) {
     return fmt::format("{}: default_lr {} is not a positive number", what, e.default_lr);
   }
   if (e.n_state_slots > 0) {
-    if (!e.state_slot_names) return fmt::format("{}: n_state_slots = {} but state_slot_names is NULL", what, e.n_state_slots);
+    if (!e.state_slot_names)
+      return fmt::format("{}: n_state_slots = {} but state_slot_names is NULL", what, e.n_state_slots);
     for (uint32_t i = 0; i < e.n_state_slots; ++i) {
-      if (!valid_name(e.state_slot_names[i])) return fmt::format("{}: state slot {} has a missing or invalid name", what, i);
+      if (!valid_name(e.state_slot_names[i]))
+        return fmt::format("{}: state slot {} has a missing or invalid name", what, i);
     }
   }
   return validate_params(what, "hyper", e.hyper, e.n_hyper);
@@ -152,8 +153,7 @@ void host_set_error(graphrun_registry* r, const char* message) {
   if (!r) return;
   try {
     r->init_message = one_line(message ? message : "");
-  } catch (...) {
-  }
+  } catch (...) {}
 }
 
 const graphrun_host kHost = {GRAPHRUN_PLUGIN_ABI_VERSION, host_register_activation, host_register_optimizer,
@@ -220,7 +220,8 @@ std::string known_names(const Map& m, std::string_view unknown) {
   for (const auto& [name, _] : m) names.emplace_back(name);
   std::string s = "; known: ";
   for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
-  return s + did_you_mean(unknown, names) + " (another plugin's? load its folder with --plugin-dir or GRAPHRUN_PLUGIN_PATH)";
+  return s + did_you_mean(unknown, names) +
+         " (another plugin's? load its folder with --plugin-dir or GRAPHRUN_PLUGIN_PATH)";
 }
 
 }  // namespace
@@ -228,10 +229,10 @@ std::string known_names(const Map& m, std::string_view unknown) {
 struct PluginRegistry::Impl {
   std::map<std::string, LoadedActivation, std::less<>> activations;
   std::map<std::string, LoadedOptimizer, std::less<>> optimizers;
-  std::vector<std::string> files;       // as named to the user, load order
-  std::set<std::string> canonical;      // canonical paths of loaded files
-  std::vector<ModuleHandle> handles;    // declared last: closed first, after nothing uses them
-  bool lazy = false;                    // global(): load the default path on first lookup
+  std::vector<std::string> files;     // as named to the user, load order
+  std::set<std::string> canonical;    // canonical paths of loaded files
+  std::vector<ModuleHandle> handles;  // declared last: closed first, after nothing uses them
+  bool lazy = false;                  // global(): load the default path on first lookup
   std::atomic<bool> searched{false};
   std::mutex load_mutex;
 
@@ -251,7 +252,9 @@ std::vector<std::string> PluginRegistry::search_path(const std::vector<std::stri
       std::error_code ec;
       const bool exists = fs::exists(d, ec);
       fail(fmt::format("plugin directory '{}' (from {}) {}", d, origin,
-                       !exists ? "does not exist" : fs::is_directory(d, ec) ? "cannot be read" : "is not a directory"));
+                       !exists                   ? "does not exist"
+                       : fs::is_directory(d, ec) ? "cannot be read"
+                                                 : "is not a directory"));
     }
     if (seen.insert(canonical_or_self(d)).second) dirs.push_back(d);
   };
@@ -320,7 +323,7 @@ void PluginRegistry::Impl::load_file(const std::string& given) {
   const int rc = init(&kHost, &staged);
   if (rc != 0) {
     fail(fmt::format("plugin {}: graphrun_plugin_init failed (returned {}): {}", path, rc,
-                     !staged.init_message.empty() ? staged.init_message
+                     !staged.init_message.empty()  ? staged.init_message
                      : !staged.entry_error.empty() ? staged.entry_error
                                                    : "no message"));
   }
@@ -383,7 +386,8 @@ const LoadedOptimizer* PluginRegistry::find_optimizer(std::string_view name) con
 
 const LoadedActivation& PluginRegistry::activation(std::string_view name) const {
   if (const LoadedActivation* a = find_activation(name)) return *a;
-  throw Error(ErrorKind::BadInput, fmt::format("unknown activation '{}'{}", name, known_names(impl_->activations, name)));
+  throw Error(ErrorKind::BadInput,
+              fmt::format("unknown activation '{}'{}", name, known_names(impl_->activations, name)));
 }
 
 const LoadedOptimizer& PluginRegistry::optimizer(std::string_view name) const {
@@ -421,8 +425,7 @@ PluginRegistry& PluginRegistry::global() {
 }
 
 std::vector<double> resolve_params(const graphrun_param* params, uint32_t n,
-                                   const std::vector<std::pair<std::string, double>>& given,
-                                   std::string_view context) {
+                                   const std::vector<std::pair<std::string, double>>& given, std::string_view context) {
   std::vector<double> values(n);
   std::vector<bool> set(n, false);
   for (uint32_t i = 0; i < n; ++i) values[i] = params[i].default_value;
@@ -434,8 +437,8 @@ std::vector<double> resolve_params(const graphrun_param* params, uint32_t n,
       for (uint32_t k = 0; k < n; ++k) known.emplace_back(params[k].name);
       throw Error(ErrorKind::BadInput,
                   n == 0 ? fmt::format("{}: unknown parameter '{}': it takes no parameters", context, name)
-                         : fmt::format("{}: unknown parameter '{}'; known: {}{}", context, name,
-                                       fmt::join(known, ", "), did_you_mean(name, known)));
+                         : fmt::format("{}: unknown parameter '{}'; known: {}{}", context, name, fmt::join(known, ", "),
+                                       did_you_mean(name, known)));
     }
     if (set[i]) throw Error(ErrorKind::BadInput, fmt::format("{}: parameter '{}' is given twice", context, name));
     const graphrun_param& p = params[i];

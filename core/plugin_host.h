@@ -97,7 +97,6 @@ class PluginRegistry {
 // "model.json: layers[1].activation") and naming the parameter, the value and the valid range
 // or the known names.
 std::vector<double> resolve_params(const graphrun_param* params, uint32_t n,
-                                   const std::vector<std::pair<std::string, double>>& given,
-                                   std::string_view context);
+                                   const std::vector<std::pair<std::string, double>>& given, std::string_view context);
 
 }  // namespace graphrun

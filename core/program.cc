@@ -10,7 +10,8 @@ namespace graphrun {
 
 std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params, int64_t batch,
                                           const CompileOptions& options) {
-  if (batch <= 0) throw Error(ErrorKind::BadInput, "compile: batch size must be positive, got " + std::to_string(batch));
+  if (batch <= 0)
+    throw Error(ErrorKind::BadInput, "compile: batch size must be positive, got " + std::to_string(batch));
   if (options.backends.empty()) throw Error(ErrorKind::Internal, "compile: no backend given");
   std::unique_ptr<Program> p(new Program(g, batch));
   ThreadPool& pool = options.pool ? *options.pool : ThreadPool::global();
@@ -38,8 +39,8 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
   p->readable_.assign(static_cast<size_t>(g.size()), false);
   for (size_t i = 0; i < p->readable_.size(); ++i) {
     const OpKind op = g.node(static_cast<NodeId>(i)).op;
-    p->readable_[i] = s.needed[i] && (s.is_output[i] || op == OpKind::Input || op == OpKind::Parameter ||
-                                      op == OpKind::Constant);
+    p->readable_[i] =
+        s.needed[i] && (s.is_output[i] || op == OpKind::Input || op == OpKind::Parameter || op == OpKind::Constant);
   }
 
   BoundKernels bound = bind_kernels(g, s, fusion, p->views_, options, pool, p->run_state_);
@@ -50,9 +51,10 @@ std::unique_ptr<Program> Program::compile(const Graph& g, ParameterStore& params
 
 TensorView Program::value(NodeId id) const {
   if (id < 0 || static_cast<size_t>(id) >= views_.size() || !readable_[static_cast<size_t>(id)]) {
-    throw Error(ErrorKind::BadInput, "program: node " +
-                                         (id >= 0 && id < graph_.size() ? "'" + graph_.node(id).name + "'" : std::to_string(id)) +
-                                         " is not an input, parameter or requested output");
+    throw Error(ErrorKind::BadInput,
+                "program: node " +
+                    (id >= 0 && id < graph_.size() ? "'" + graph_.node(id).name + "'" : std::to_string(id)) +
+                    " is not an input, parameter or requested output");
   }
   return views_[static_cast<size_t>(id)];
 }

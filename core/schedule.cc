@@ -10,8 +10,12 @@ bool is_view(const Node& node, bool training) {
 
 Schedule schedule_nodes(const Graph& g, const std::vector<NodeId>& outputs, bool training) {
   const size_t n = static_cast<size_t>(g.size());
-  Schedule s{std::vector<bool>(n, false), std::vector<bool>(n, false), std::vector<int32_t>(n, -1),
-             std::vector<NodeId>(n), {}, training};
+  Schedule s{std::vector<bool>(n, false),
+             std::vector<bool>(n, false),
+             std::vector<int32_t>(n, -1),
+             std::vector<NodeId>(n),
+             {},
+             training};
   for (NodeId o : outputs) {
     GRAPHRUN_CHECK(o >= 0 && o < g.size());
     s.needed[static_cast<size_t>(o)] = s.is_output[static_cast<size_t>(o)] = true;

@@ -71,8 +71,8 @@ bool ThreadPool::run_one_task(uint64_t generation) {
 // finishes when all its tasks are done), so the job's function read after it is this job's.
 void ThreadPool::run_offered(int64_t w, uint64_t generation) {
   uint64_t open = generation;
-  if (offers_[static_cast<size_t>(w)].generation.compare_exchange_strong(open, generation | kTaken, std::memory_order_acq_rel,
-                                                                         std::memory_order_relaxed)) {
+  if (offers_[static_cast<size_t>(w)].generation.compare_exchange_strong(
+          open, generation | kTaken, std::memory_order_acq_rel, std::memory_order_relaxed)) {
     (*job_fn_.load(std::memory_order_relaxed))(w);
     tasks_done_.fetch_add(1, std::memory_order_release);
   }
@@ -94,7 +94,8 @@ void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   // pool's size go to whoever comes first. Kernels that split a weight matrix by rows then find
   // each part in the cache of the core that used it last step, on any number of cores.
   const int64_t offered = std::min<int64_t>(tasks, size());
-  for (int64_t w = 1; w < offered; ++w) offers_[static_cast<size_t>(w)].generation.store(generation, std::memory_order_relaxed);
+  for (int64_t w = 1; w < offered; ++w)
+    offers_[static_cast<size_t>(w)].generation.store(generation, std::memory_order_relaxed);
   job_.store(generation << kTaskBits | static_cast<uint64_t>(offered), std::memory_order_seq_cst);  // publishes the job
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -103,8 +104,7 @@ void ThreadPool::run(int64_t tasks, FunctionRef<void(int64_t)> fn) {
   fn(0);
   tasks_done_.fetch_add(1, std::memory_order_release);
   for (int64_t w = 1; w < offered; ++w) run_offered(w, generation);  // a late worker's task
-  while (run_one_task(generation)) {
-  }
+  while (run_one_task(generation)) {}
   while (tasks_done_.load(std::memory_order_acquire) != tasks) cpu_relax();
 }
 
@@ -155,8 +155,7 @@ void ThreadPool::worker_loop(int index) {
       continue;
     }
     run_offered(index, seen);
-    while (run_one_task(seen)) {
-    }
+    while (run_one_task(seen)) {}
   }
 }
 

@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 #include <memory>
 
 #include "core/error.h"
@@ -31,15 +31,14 @@ void fsync_directory(const std::string& dir, const std::string& path) {
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
     int err = errno;
-    throw Error(ErrorKind::Io, fmt::format("{}: cannot open directory {} to sync it: {}", path, dir,
-                                           std::strerror(err)));
+    throw Error(ErrorKind::Io,
+                fmt::format("{}: cannot open directory {} to sync it: {}", path, dir, std::strerror(err)));
   }
   // Some file systems refuse fsync on a directory (EINVAL): the rename is done either way.
   if (::fsync(dfd) != 0 && errno != EINVAL) {
     int err = errno;
     ::close(dfd);
-    throw Error(ErrorKind::Io,
-                fmt::format("{}: cannot sync directory {}: {}", path, dir, std::strerror(err)));
+    throw Error(ErrorKind::Io, fmt::format("{}: cannot sync directory {}: {}", path, dir, std::strerror(err)));
   }
   ::close(dfd);
 }
@@ -64,8 +63,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     int err = errno;
-    throw Error(ErrorKind::Io, fmt::format("{}: cannot create temporary file {}: {}", path_, temp_path_,
-                                           std::strerror(err)));
+    throw Error(ErrorKind::Io,
+                fmt::format("{}: cannot create temporary file {}: {}", path_, temp_path_, std::strerror(err)));
   }
 }
 
@@ -83,8 +82,8 @@ void AtomicFileWriter::abandon() noexcept {
 
 void AtomicFileWriter::fail(const std::string& what, int err) {
   abandon();
-  throw Error(ErrorKind::Io, fmt::format("{}: {} (temporary file {}): {}", path_, what, temp_path_,
-                                         std::strerror(err)));
+  throw Error(ErrorKind::Io,
+              fmt::format("{}: {} (temporary file {}): {}", path_, what, temp_path_, std::strerror(err)));
 }
 
 void AtomicFileWriter::write(std::span<const std::byte> bytes) {
@@ -119,14 +118,14 @@ void AtomicFileWriter::commit() {
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(temp_path_.c_str());
-    throw Error(ErrorKind::Io, fmt::format("{}: cannot close temporary file {}: {}", path_, temp_path_,
-                                           std::strerror(err)));
+    throw Error(ErrorKind::Io,
+                fmt::format("{}: cannot close temporary file {}: {}", path_, temp_path_, std::strerror(err)));
   }
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     int err = errno;
     ::unlink(temp_path_.c_str());
-    throw Error(ErrorKind::Io, fmt::format("{}: cannot rename temporary file {} over it: {}", path_,
-                                           temp_path_, std::strerror(err)));
+    throw Error(ErrorKind::Io,
+                fmt::format("{}: cannot rename temporary file {} over it: {}", path_, temp_path_, std::strerror(err)));
   }
   committed_ = true;
   detail::kill_at(fault_, detail::WriteFault::KillAfterRename);
@@ -164,8 +163,7 @@ int remove_stale_temp_files(const std::string& dir, const std::string& base) {
     if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (::unlink(full.c_str()) != 0) {
       int err = errno;
-      throw Error(ErrorKind::Io, fmt::format("{}: cannot remove stale temporary file: {}", full,
-                                             std::strerror(err)));
+      throw Error(ErrorKind::Io, fmt::format("{}: cannot remove stale temporary file: {}", full, std::strerror(err)));
     }
     ++removed;
   }
@@ -219,8 +217,7 @@ std::vector<std::byte> read_file(const std::string& path, uint64_t max_bytes) {
     size_t n = read_some(chunk.data(), chunk.size(), out.size());
     if (n == 0) break;
     if (n > max_bytes - out.size()) {
-      throw Error(ErrorKind::BadInput,
-                  fmt::format("{}: file is more than the limit of {} bytes", path, max_bytes));
+      throw Error(ErrorKind::BadInput, fmt::format("{}: file is more than the limit of {} bytes", path, max_bytes));
     }
     out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<ptrdiff_t>(n));
   }

@@ -27,8 +27,7 @@ constexpr std::optional<uint64_t> checked_add(uint64_t a, uint64_t b) {
 
 // The product of dims (1 for none), or nullopt when it overflows `limit` (default: uint64_t).
 // A zero dimension makes the product 0 even if the others would overflow together.
-constexpr std::optional<uint64_t> checked_product(std::span<const uint64_t> dims,
-                                                  uint64_t limit = UINT64_MAX) {
+constexpr std::optional<uint64_t> checked_product(std::span<const uint64_t> dims, uint64_t limit = UINT64_MAX) {
   for (uint64_t d : dims) {
     if (d == 0) return 0;
   }

@@ -1,8 +1,8 @@
 #include "io/csv.h"
 
+#include <fmt/format.h>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <system_error>
 
 #include "core/error.h"
@@ -63,13 +63,15 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
                                                  file, options.label_column));
   }
   if (options.skip_lines < 0) {
-    throw Error(ErrorKind::BadInput, fmt::format("{}: skip_lines {} is invalid, expected 0 or more", file, options.skip_lines));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: skip_lines {} is invalid, expected 0 or more", file, options.skip_lines));
   }
   if (!options.target_columns.empty() && options.label_column >= 0) {
     throw Error(ErrorKind::BadInput, fmt::format("{}: give a label column or target columns, not both", file));
   }
   for (int t : options.target_columns) {
-    if (t < 0) throw Error(ErrorKind::BadInput, fmt::format("{}: target column {} is invalid, expected 0 or more", file, t));
+    if (t < 0)
+      throw Error(ErrorKind::BadInput, fmt::format("{}: target column {} is invalid, expected 0 or more", file, t));
   }
   if (options.delimiter == '\n' || options.delimiter == '\r') {
     throw Error(ErrorKind::BadInput, fmt::format("{}: the delimiter cannot be a line break", file));
@@ -90,8 +92,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
   std::vector<int> role;
   const size_t target_count = options.target_columns.size();
   size_t skip = static_cast<size_t>(options.skip_lines);
-  size_t columns = 0;         // 0 until the first row (or header) fixes it
-  size_t columns_line = 0;    // the line that fixed it
+  size_t columns = 0;       // 0 until the first row (or header) fixes it
+  size_t columns_line = 0;  // the line that fixed it
   size_t rows = 0;
   bool header_pending = options.header;
   const size_t label = options.label_column < 0 ? SIZE_MAX : static_cast<size_t>(options.label_column);
@@ -186,7 +188,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
   }
   const size_t features = columns - (label != SIZE_MAX ? 1 : 0) - target_count;
   table.features = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(features)}, values);
-  if (target_count > 0) table.targets = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(target_count)}, targets);
+  if (target_count > 0)
+    table.targets = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(target_count)}, targets);
   return table;
 }
 

@@ -29,9 +29,9 @@ struct CsvOptions {
   bool header = false;    // the first non-blank line names the columns
   int label_column = -1;  // -1: no labels; else the 0-based index of the label column
   char delimiter = ',';
-  int skip_lines = 0;               // lines dropped first, whatever they hold
+  int skip_lines = 0;                    // lines dropped first, whatever they hold
   std::vector<int> target_columns = {};  // float targets (0-based); with them label_column must be -1
-  int64_t classes = 0;              // > 0: a label must be below it (the model's outputs)
+  int64_t classes = 0;                   // > 0: a label must be below it (the model's outputs)
 };
 
 struct CsvTable {

@@ -1,9 +1,9 @@
 #include "io/dataset.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <numeric>
 #include <random>
 
@@ -14,8 +14,8 @@ namespace graphrun::io {
 
 Dataset make_dataset(Tensor features, std::vector<int32_t> labels, const std::string& name) {
   if (features.shape().rank() != 2) {
-    throw Error(ErrorKind::Shape, fmt::format("{}: features have shape {}, expected [samples, features]", name,
-                                              features.shape().str()));
+    throw Error(ErrorKind::Shape,
+                fmt::format("{}: features have shape {}, expected [samples, features]", name, features.shape().str()));
   }
   const int64_t n = features.shape()[0];
   if (!labels.empty() && static_cast<int64_t>(labels.size()) != n) {
@@ -43,7 +43,8 @@ Dataset take_rows(const Dataset& d, std::span<const int64_t> rows, const std::st
     const int64_t cols = t.shape()[1], n = static_cast<int64_t>(rows.size());
     Tensor out(Shape{n, cols});
     for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(out.data() + i * cols, t.data() + rows[static_cast<size_t>(i)] * cols, sizeof(float) * static_cast<size_t>(cols));
+      std::memcpy(out.data() + i * cols, t.data() + rows[static_cast<size_t>(i)] * cols,
+                  sizeof(float) * static_cast<size_t>(cols));
     }
     return out;
   };
@@ -57,12 +58,14 @@ Dataset take_rows(const Dataset& d, std::span<const int64_t> rows, const std::st
   return out;
 }
 
-std::pair<Dataset, Dataset> split_dataset(const Dataset& d, double test_fraction, uint64_t seed, const std::string& name) {
+std::pair<Dataset, Dataset> split_dataset(const Dataset& d, double test_fraction, uint64_t seed,
+                                          const std::string& name) {
   const int64_t n = d.size();
   if (!(test_fraction > 0 && test_fraction < 1)) {
     throw Error(ErrorKind::BadInput, fmt::format("{}: test fraction {} is outside (0, 1)", name, test_fraction));
   }
-  if (n < 2) throw Error(ErrorKind::BadInput, fmt::format("{}: {} samples cannot be split into train and test", name, n));
+  if (n < 2)
+    throw Error(ErrorKind::BadInput, fmt::format("{}: {} samples cannot be split into train and test", name, n));
   const int64_t test = std::clamp<int64_t>(std::llround(static_cast<double>(n) * test_fraction), 1, n - 1);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), int64_t{0});

@@ -2,9 +2,9 @@
 
 #include <zlib.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -28,7 +28,8 @@ std::string gunzip_text(std::span<const std::byte> in, const std::string& name, 
   size_t at = 0;  // input bytes consumed by finished members
   constexpr size_t kChunk = size_t{1} << 20;
   while (at < in.size()) {
-    if (!is_gzip(in.subspan(at))) bad(fmt::format("{} bytes of trailing garbage after the gzip stream at byte {}", in.size() - at, at));
+    if (!is_gzip(in.subspan(at)))
+      bad(fmt::format("{} bytes of trailing garbage after the gzip stream at byte {}", in.size() - at, at));
     inflateReset(&z);
     // avail_in is 32 bits; a CSV is capped far below 4 GiB of compressed input.
     const size_t fed = std::min<size_t>(in.size() - at, UINT32_MAX);

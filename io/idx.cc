@@ -2,11 +2,11 @@
 
 #include <zlib.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <memory>
 
 #include "core/error.h"
@@ -118,22 +118,35 @@ class ByteSource {
 
 uint64_t type_size(uint8_t code) {
   switch (code) {
-    case 0x08: case 0x09: return 1;
-    case 0x0B: return 2;
-    case 0x0C: case 0x0D: return 4;
-    case 0x0E: return 8;
-    default: return 0;
+    case 0x08:
+    case 0x09:
+      return 1;
+    case 0x0B:
+      return 2;
+    case 0x0C:
+    case 0x0D:
+      return 4;
+    case 0x0E:
+      return 8;
+    default:
+      return 0;
   }
 }
 
 const char* type_name(IdxType t) {
   switch (t) {
-    case IdxType::U8: return "u8";
-    case IdxType::I8: return "i8";
-    case IdxType::I16: return "i16";
-    case IdxType::I32: return "i32";
-    case IdxType::F32: return "f32";
-    case IdxType::F64: return "f64";
+    case IdxType::U8:
+      return "u8";
+    case IdxType::I8:
+      return "i8";
+    case IdxType::I16:
+      return "i16";
+    case IdxType::I32:
+      return "i32";
+    case IdxType::F32:
+      return "f32";
+    case IdxType::F64:
+      return "f64";
   }
   return "?";
 }
@@ -166,7 +179,8 @@ RawIdx decode(std::span<const std::byte> file, const std::string& name) {
   const uint8_t code = static_cast<uint8_t>(magic[2]);
   const uint64_t elem = type_size(code);
   if (elem == 0) {
-    bad(name, fmt::format("byte 2{}: unknown IDX element type 0x{:02x}, expected 08, 09, 0b, 0c, 0d or 0e", stream, code));
+    bad(name,
+        fmt::format("byte 2{}: unknown IDX element type 0x{:02x}, expected 08, 09, 0b, 0c, 0d or 0e", stream, code));
   }
   const int ndim = static_cast<int>(magic[3]);
   if (ndim < 1 || ndim > 4) bad(name, fmt::format("byte 3{}: IDX rank {}, expected 1 to 4", stream, ndim));
@@ -200,13 +214,14 @@ RawIdx decode(std::span<const std::byte> file, const std::string& name) {
   }
   raw.count = *count;
   if (!src.gzip() && src.raw_remaining() != *bytes) {
-    bad(name, fmt::format("header declares {} {} elements = {} data bytes after the {}-byte header, but the file has {}{}",
-                          dims_text, type_name(raw.type), *bytes, header, src.raw_remaining(),
-                          src.raw_remaining() < *bytes ? " (truncated)" : " (trailing bytes)"));
+    bad(name,
+        fmt::format("header declares {} {} elements = {} data bytes after the {}-byte header, but the file has {}{}",
+                    dims_text, type_name(raw.type), *bytes, header, src.raw_remaining(),
+                    src.raw_remaining() < *bytes ? " (truncated)" : " (trailing bytes)"));
   }
   if (src.gzip() && *bytes > checked_mul(src.input_size(), kMaxInflateRatio).value_or(UINT64_MAX)) {
-    bad(name, fmt::format("header declares {} data bytes, more than a {}-byte gzip file can hold", *bytes,
-                          src.input_size()));
+    bad(name,
+        fmt::format("header declares {} data bytes, more than a {}-byte gzip file can hold", *bytes, src.input_size()));
   }
   // Grow with the data that actually arrives, never by the declared size alone.
   constexpr uint64_t kChunk = uint64_t{16} << 20;
@@ -216,8 +231,8 @@ RawIdx decode(std::span<const std::byte> file, const std::string& name) {
     raw.data.resize(old + want);
     size_t n = src.read(raw.data.data() + old, want);
     if (n < want) {
-      bad(name, fmt::format("expected {} data bytes{} after the {}-byte header, got {} (truncated{})", *bytes,
-                            stream, header, old + n, cut()));
+      bad(name, fmt::format("expected {} data bytes{} after the {}-byte header, got {} (truncated{})", *bytes, stream,
+                            header, old + n, cut()));
     }
   }
   std::byte extra;
@@ -259,7 +274,8 @@ IdxArray to_array(const RawIdx& raw, const std::string& name) {
       convert_all(raw, 4, dst, [](const std::byte* e) { return static_cast<float>(static_cast<int32_t>(be(e, 4))); });
       break;
     case IdxType::F32:
-      convert_all(raw, 4, dst, [](const std::byte* e) { return std::bit_cast<float>(static_cast<uint32_t>(be(e, 4))); });
+      convert_all(raw, 4, dst,
+                  [](const std::byte* e) { return std::bit_cast<float>(static_cast<uint32_t>(be(e, 4))); });
       break;
     case IdxType::F64:
       convert_all(raw, 8, dst, [](const std::byte* e) { return static_cast<float>(std::bit_cast<double>(be(e, 8))); });
@@ -307,11 +323,21 @@ std::vector<int32_t> parse_idx_labels(std::span<const std::byte> file_bytes, con
   for (uint64_t i = 0; i < raw.count; ++i) {
     int64_t v = 0;
     switch (raw.type) {
-      case IdxType::U8: v = static_cast<uint8_t>(p[i]); break;
-      case IdxType::I8: v = static_cast<int8_t>(p[i]); break;
-      case IdxType::I16: v = static_cast<int16_t>(be(p + 2 * i, 2)); break;
-      case IdxType::I32: v = static_cast<int32_t>(be(p + 4 * i, 4)); break;
-      case IdxType::F32: case IdxType::F64: break;
+      case IdxType::U8:
+        v = static_cast<uint8_t>(p[i]);
+        break;
+      case IdxType::I8:
+        v = static_cast<int8_t>(p[i]);
+        break;
+      case IdxType::I16:
+        v = static_cast<int16_t>(be(p + 2 * i, 2));
+        break;
+      case IdxType::I32:
+        v = static_cast<int32_t>(be(p + 4 * i, 4));
+        break;
+      case IdxType::F32:
+      case IdxType::F64:
+        break;
     }
     if (v < 0) bad(name, fmt::format("label {} is {}, expected a non-negative class index", i, v));
     labels[i] = static_cast<int32_t>(v);

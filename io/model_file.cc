@@ -1,10 +1,10 @@
 #include "io/model_file.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -143,9 +143,9 @@ class Parser : public JsonFields {
       d.test_labels = path(v, where, "test_labels", d.test_images.size() > 0);
       if (d.test_labels.size() && d.test_images.empty()) fail(where, "\"test_labels\" given without \"test_images\"");
     } else {
-      check_keys(v, where, {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter",
-                            "target_columns", "train_targets", "test_targets", "test_split", "split_seed",
-                            "class_names"});
+      check_keys(v, where,
+                 {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter",
+                  "target_columns", "train_targets", "test_targets", "test_split", "split_seed", "class_names"});
       csv_data(v, where, d);
     }
     if (v.contains("scaling")) {
@@ -164,7 +164,8 @@ class Parser : public JsonFields {
       d.label_column = static_cast<int>(integer(v.at("label_column"), join(where, "label_column"), 0, 1'000'000));
     }
     if (v.contains("header")) d.header = boolean(v.at("header"), join(where, "header"));
-    if (v.contains("skip_lines")) d.skip_lines = static_cast<int>(integer(v.at("skip_lines"), join(where, "skip_lines"), 0, 1'000'000));
+    if (v.contains("skip_lines"))
+      d.skip_lines = static_cast<int>(integer(v.at("skip_lines"), join(where, "skip_lines"), 0, 1'000'000));
     if (v.contains("delimiter")) {
       const Json& s = v.at("delimiter");
       if (!s.is_string() || s.get_ref<const std::string&>().size() != 1 || s.get<std::string>() == "\n" ||
@@ -177,7 +178,8 @@ class Parser : public JsonFields {
       const Json& t = v.at("target_columns");
       const std::string w = join(where, "target_columns");
       if (!t.is_array() || t.empty() || t.size() > 100'000) expected(w, "an array of 1 to 100000 column indices", t);
-      for (size_t i = 0; i < t.size(); ++i) d.target_columns.push_back(static_cast<int>(integer(t[i], index(w, i), 0, 1'000'000)));
+      for (size_t i = 0; i < t.size(); ++i)
+        d.target_columns.push_back(static_cast<int>(integer(t[i], index(w, i), 0, 1'000'000)));
       if (v.contains("label_column")) fail(w, "given with \"label_column\": give one of them");
       if (v.contains("train_targets")) fail(w, "given with \"train_targets\": the targets are in one place");
     }
@@ -188,7 +190,8 @@ class Parser : public JsonFields {
     if (v.contains("test_split")) {
       const std::string w = join(where, "test_split");
       d.test_split = number(v.at("test_split"), w, "a fraction greater than 0 and less than 1");
-      if (!(d.test_split > 0 && d.test_split < 1)) expected(w, "a fraction greater than 0 and less than 1", v.at("test_split"));
+      if (!(d.test_split > 0 && d.test_split < 1))
+        expected(w, "a fraction greater than 0 and less than 1", v.at("test_split"));
       if (v.contains("test")) fail(w, "given with \"test\": the test set is a file or a split, not both");
     }
     if (v.contains("split_seed")) {
@@ -262,17 +265,20 @@ class Parser : public JsonFields {
       fail("loss.class_weights", fmt::format("{} weights for the last layer's {} units, expected one per class",
                                              m.class_weights.size(), output_layer(m).units));
     }
-    if (m.data && !m.data->class_names.empty() && m.data->class_names.size() != static_cast<size_t>(output_layer(m).units)) {
+    if (m.data && !m.data->class_names.empty() &&
+        m.data->class_names.size() != static_cast<size_t>(output_layer(m).units)) {
       fail("data.class_names", fmt::format("{} names for the last layer's {} units, expected one per unit",
                                            m.data->class_names.size(), output_layer(m).units));
     }
 
     if (root.contains("training")) {
       const Json& t = root.at("training");
-      check_keys(t, "training", {"epochs", "batch_size", "shuffle", "seed", "validation_split", "early_stopping",
-                                 "learning_rate_schedule", "init_from", "clip_norm", "clip_value"});
+      check_keys(t, "training",
+                 {"epochs", "batch_size", "shuffle", "seed", "validation_split", "early_stopping",
+                  "learning_rate_schedule", "init_from", "clip_norm", "clip_value"});
       Json practice = Json::object();
-      for (const char* k : {"validation_split", "early_stopping", "learning_rate_schedule", "init_from", "clip_norm", "clip_value"}) {
+      for (const char* k :
+           {"validation_split", "early_stopping", "learning_rate_schedule", "init_from", "clip_norm", "clip_value"}) {
         if (t.contains(k)) practice[k] = t.at(k);
       }
       m.training_practice = practice.dump();
@@ -298,9 +304,16 @@ class Parser : public JsonFields {
 
   // "loss": a name, or {"name": "huber", "delta": 1.0}.
   void loss(const Json& v, ModelFile& m) const {
-    static const std::vector<std::string> names = {
-        "cross_entropy", "sparse_categorical_crossentropy", "categorical_crossentropy", "mse", "mean_squared_error",
-        "mae", "mean_absolute_error", "huber", "binary_cross_entropy", "binary_crossentropy"};
+    static const std::vector<std::string> names = {"cross_entropy",
+                                                   "sparse_categorical_crossentropy",
+                                                   "categorical_crossentropy",
+                                                   "mse",
+                                                   "mean_squared_error",
+                                                   "mae",
+                                                   "mean_absolute_error",
+                                                   "huber",
+                                                   "binary_cross_entropy",
+                                                   "binary_crossentropy"};
     const Json* name = &v;
     std::string where = "loss";
     if (v.is_object()) {
@@ -310,11 +323,11 @@ class Parser : public JsonFields {
       where = "loss.name";
     }
     const std::string n = one_of(*name, where, names);
-    m.loss = n == "mean_squared_error"                                        ? "mse"
-             : n == "mean_absolute_error"                                     ? "mae"
-             : n == "binary_crossentropy"                                     ? "binary_cross_entropy"
+    m.loss = n == "mean_squared_error"                                                   ? "mse"
+             : n == "mean_absolute_error"                                                ? "mae"
+             : n == "binary_crossentropy"                                                ? "binary_cross_entropy"
              : n == "sparse_categorical_crossentropy" || n == "categorical_crossentropy" ? "cross_entropy"
-                                                                                          : n;
+                                                                                         : n;
     if (v.is_object() && v.contains("label_smoothing")) {
       if (m.loss != "cross_entropy") fail("loss.label_smoothing", "given for a loss other than \"cross_entropy\"");
       m.label_smoothing = number(v.at("label_smoothing"), "loss.label_smoothing", "a number >= 0 and < 1");
@@ -325,7 +338,8 @@ class Parser : public JsonFields {
     if (v.is_object() && v.contains("class_weights")) {
       const Json& w = v.at("class_weights");
       if (m.loss != "cross_entropy") fail("loss.class_weights", "given for a loss other than \"cross_entropy\"");
-      if (!w.is_array() || w.empty() || w.size() > 1'000'000) expected("loss.class_weights", "an array of weights > 0, one per class", w);
+      if (!w.is_array() || w.empty() || w.size() > 1'000'000)
+        expected("loss.class_weights", "an array of weights > 0, one per class", w);
       for (size_t i = 0; i < w.size(); ++i) {
         const std::string wi = "loss.class_weights[" + std::to_string(i) + "]";
         const double x = number(w[i], wi, "a finite number > 0");
@@ -359,7 +373,6 @@ class Parser : public JsonFields {
       }
     }
   }
-
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
-#include <cctype>
 #include <fmt/format.h>
+#include <cctype>
 #include <map>
 
 #include "core/error.h"
@@ -21,10 +21,11 @@ bool valid_name(const std::string& s) {
 
 // The keys each op takes besides "name", "op" and (graph form) "inputs".
 std::vector<std::string> op_keys(const std::string& op) {
-  if (op == "dense") return {"units", "activation", "activation_params", "init", "bias", "bias_init", "trainable", "l1", "l2"};
+  if (op == "dense")
+    return {"units", "activation", "activation_params", "init", "bias", "bias_init", "trainable", "l1", "l2"};
   if (op == "conv2d") {
-    return {"filters", "kernel_size", "strides",   "padding",   "dilation", "groups", "activation", "activation_params",
-            "init",    "bias",        "bias_init", "trainable", "l1",       "l2"};
+    return {"filters",           "kernel_size", "strides", "padding",   "dilation",  "groups", "activation",
+            "activation_params", "init",        "bias",    "bias_init", "trainable", "l1",     "l2"};
   }
   if (op == "max_pool2d" || op == "avg_pool2d") return {"pool_size", "strides", "padding"};
   if (op == "batch_norm") return {"momentum", "epsilon", "trainable"};
@@ -43,7 +44,8 @@ class NetworkReader {
   void read(const Json& root) {
     if (root.contains("graph")) {
       for (const char* k : {"inputs", "layers"}) {
-        if (root.contains(k)) f_.fail(k, "not allowed beside \"graph\" (the graph form names its own inputs and nodes)");
+        if (root.contains(k))
+          f_.fail(k, "not allowed beside \"graph\" (the graph form names its own inputs and nodes)");
       }
       graph(root.at("graph"));
     } else {
@@ -93,7 +95,8 @@ class NetworkReader {
     for (size_t i = 0; i < layers.size(); ++i) {
       LayerSpec l = layer(layers[i], index("layers", i), i, false);
       if (auto [it, fresh] = seen.emplace(l.name, l.where); !fresh) {
-        f_.fail(join(l.where, "name"), fmt::format("duplicate layer name {} (also {})", quote_text(l.name), it->second));
+        f_.fail(join(l.where, "name"),
+                fmt::format("duplicate layer name {} (also {})", quote_text(l.name), it->second));
       }
       l.inputs = {previous};
       previous = l.name;
@@ -145,8 +148,10 @@ class NetworkReader {
     for (size_t i = 0; i < outs.size(); ++i) {
       const std::string w = index("graph.outputs", i);
       std::string name = f_.string(outs[i], w, "a node name");
-      if (!seen.contains(name)) f_.fail(w, fmt::format("unknown node name {}; expected a node of graph.nodes", quote_text(name)));
-      if (!seen.at(name).starts_with("graph.nodes")) f_.fail(w, fmt::format("expected a node, got the graph input {}", quote_text(name)));
+      if (!seen.contains(name))
+        f_.fail(w, fmt::format("unknown node name {}; expected a node of graph.nodes", quote_text(name)));
+      if (!seen.at(name).starts_with("graph.nodes"))
+        f_.fail(w, fmt::format("expected a node, got the graph input {}", quote_text(name)));
       for (const std::string& o : m_.outputs) {
         if (o == name) f_.fail(w, fmt::format("{} is already an output", quote_text(name)));
       }
@@ -204,9 +209,8 @@ class NetworkReader {
     }
     for (size_t i = 0; i < m_.graph_inputs.size(); ++i) {
       if (!used[m_.graph_inputs[i].name]) {
-        f_.fail(index("graph.inputs", i),
-                fmt::format("input {}: no output depends on it; expected a node to read it",
-                            quote_text(m_.graph_inputs[i].name)));
+        f_.fail(index("graph.inputs", i), fmt::format("input {}: no output depends on it; expected a node to read it",
+                                                      quote_text(m_.graph_inputs[i].name)));
       }
     }
   }
@@ -235,7 +239,8 @@ class NetworkReader {
     LayerSpec l;
     l.where = where;
     if (v.contains("op")) {
-      l.op = f_.one_of(v.at("op"), join(where, "op"), std::vector<std::string>(std::begin(kLayerOps), std::end(kLayerOps)));
+      l.op = f_.one_of(v.at("op"), join(where, "op"),
+                       std::vector<std::string>(std::begin(kLayerOps), std::end(kLayerOps)));
     }
     std::vector<std::string> keys = {"name", "op"};
     if (graph_form) keys.emplace_back("inputs");
@@ -250,14 +255,17 @@ class NetworkReader {
     }
     if (graph_form) node_inputs(v, l);
     if (l.op == "dense") {
-      if (!v.contains("units")) f_.fail(where, fmt::format("expected \"units\" (an integer from 1 to {})", kModelMaxUnits));
+      if (!v.contains("units"))
+        f_.fail(where, fmt::format("expected \"units\" (an integer from 1 to {})", kModelMaxUnits));
       l.units = f_.integer(v.at("units"), join(where, "units"), 1, kModelMaxUnits);
     } else if (l.op == "conv2d") {
-      if (!v.contains("filters")) f_.fail(where, fmt::format("expected \"filters\" (an integer from 1 to {})", kModelMaxUnits));
+      if (!v.contains("filters"))
+        f_.fail(where, fmt::format("expected \"filters\" (an integer from 1 to {})", kModelMaxUnits));
       l.filters = f_.integer(v.at("filters"), join(where, "filters"), 1, kModelMaxUnits);
       window(v, l, "kernel_size");
       if (v.contains("dilation")) pair(v.at("dilation"), join(where, "dilation"), 1, l.dilation);
-      if (v.contains("groups")) l.groups = static_cast<int32_t>(f_.integer(v.at("groups"), join(where, "groups"), 1, kModelMaxUnits));
+      if (v.contains("groups"))
+        l.groups = static_cast<int32_t>(f_.integer(v.at("groups"), join(where, "groups"), 1, kModelMaxUnits));
       if (l.filters % l.groups != 0) {
         f_.fail(join(where, "groups"), fmt::format("expected a divisor of filters ({}), got {}", l.filters, l.groups));
       }
@@ -282,8 +290,10 @@ class NetworkReader {
     } else if (l.op == "concat") {
       if (v.contains("axis")) l.axis = axis(v.at("axis"), join(where, "axis"));
     }
-    if (v.contains("activation")) l.activation = f_.string(v.at("activation"), join(where, "activation"), "an activation name");
-    if (v.contains("activation_params")) l.activation_params = f_.params(v.at("activation_params"), join(where, "activation_params"));
+    if (v.contains("activation"))
+      l.activation = f_.string(v.at("activation"), join(where, "activation"), "an activation name");
+    if (v.contains("activation_params"))
+      l.activation_params = f_.params(v.at("activation_params"), join(where, "activation_params"));
     if (v.contains("init")) l.init = f_.initializer(v.at("init"), join(where, "init"));
     if (v.contains("bias")) l.use_bias = f_.boolean(v.at("bias"), join(where, "bias"));
     if (v.contains("bias_init")) {
@@ -304,16 +314,20 @@ class NetworkReader {
   void node_inputs(const Json& v, LayerSpec& l) const {
     const std::string w = join(l.where, "inputs");
     const size_t want = l.op == "add" ? 2 : 1;
-    if (!v.contains("inputs")) f_.fail(l.where, "expected \"inputs\" (the names of the nodes or graph inputs it reads)");
+    if (!v.contains("inputs"))
+      f_.fail(l.where, "expected \"inputs\" (the names of the nodes or graph inputs it reads)");
     const Json& ins = v.at("inputs");
-    const bool ok = ins.is_array() && (l.op == "concat" ? ins.size() >= 2 && ins.size() <= static_cast<size_t>(kModelMaxLayers)
-                                                        : ins.size() == want);
+    const bool ok =
+        ins.is_array() &&
+        (l.op == "concat" ? ins.size() >= 2 && ins.size() <= static_cast<size_t>(kModelMaxLayers) : ins.size() == want);
     if (!ok) {
-      f_.expected(w, l.op == "concat" ? std::string("an array of 2 or more names")
-                                      : fmt::format("an array of {} name{} for \"{}\"", want, want == 1 ? "" : "s", l.op),
+      f_.expected(w,
+                  l.op == "concat" ? std::string("an array of 2 or more names")
+                                   : fmt::format("an array of {} name{} for \"{}\"", want, want == 1 ? "" : "s", l.op),
                   ins);
     }
-    for (size_t k = 0; k < ins.size(); ++k) l.inputs.push_back(f_.string(ins[k], index(w, k), "a node or graph-input name"));
+    for (size_t k = 0; k < ins.size(); ++k)
+      l.inputs.push_back(f_.string(ins[k], index(w, k), "a node or graph-input name"));
   }
 
   // An integer or an [h, w] pair, each from lo to kModelMaxKernel.
@@ -322,8 +336,10 @@ class NetworkReader {
       out[0] = out[1] = static_cast<int32_t>(f_.integer(v, where, lo, kModelMaxKernel));
       return;
     }
-    if (v.size() != 2) f_.expected(where, fmt::format("an integer from {} to {} or a pair [h, w] of them", lo, kModelMaxKernel), v);
-    for (size_t k = 0; k < 2; ++k) out[k] = static_cast<int32_t>(f_.integer(v[k], index(where, k), lo, kModelMaxKernel));
+    if (v.size() != 2)
+      f_.expected(where, fmt::format("an integer from {} to {} or a pair [h, w] of them", lo, kModelMaxKernel), v);
+    for (size_t k = 0; k < 2; ++k)
+      out[k] = static_cast<int32_t>(f_.integer(v[k], index(where, k), lo, kModelMaxKernel));
   }
 
   // kernel_size / pool_size (required), strides (default 1 for conv2d, the pool size for pooling), padding.
@@ -342,7 +358,8 @@ class NetworkReader {
       return;
     }
     if (v.is_array() && v.size() == 4) {
-      for (size_t k = 0; k < 4; ++k) l.pad[k] = static_cast<int32_t>(f_.integer(v[k], index(where, k), 0, kModelMaxKernel));
+      for (size_t k = 0; k < 4; ++k)
+        l.pad[k] = static_cast<int32_t>(f_.integer(v[k], index(where, k), 0, kModelMaxKernel));
       return;
     }
     if (!v.is_array() && !v.is_number_integer()) {

@@ -1,7 +1,7 @@
 #include "io/npy.h"
 
-#include <cstring>
 #include <fmt/format.h>
+#include <cstring>
 #include <regex>
 
 #include "core/error.h"
@@ -53,14 +53,16 @@ Tensor parse_npy(std::span<const std::byte> bytes, const std::string& name) {
   const std::regex item(R"([^,\s]+)");
   for (auto it = std::sregex_iterator(list.begin(), list.end(), item); it != std::sregex_iterator(); ++it) {
     const std::string d = it->str();
-    if (d.size() > 18 || d.find_first_not_of("0123456789") != std::string::npos) bad(name, "shape: expected integers, got '" + d + "'");
+    if (d.size() > 18 || d.find_first_not_of("0123456789") != std::string::npos)
+      bad(name, "shape: expected integers, got '" + d + "'");
     if (shape.rank() == Shape::kMaxRank) bad(name, fmt::format("rank above {}", Shape::kMaxRank));
     dims.push_back(std::stoull(d));
     shape.push_back(static_cast<int64_t>(dims.back()));
   }
   const std::optional<uint64_t> n = checked_product(dims, uint64_t{1} << 40);
   const uint64_t have = bytes.size() - start - header_len;
-  if (!n || *n * 4 != have) bad(name, fmt::format("data has {} bytes, the shape {} needs {}", have, shape.str(), n ? *n * 4 : 0));
+  if (!n || *n * 4 != have)
+    bad(name, fmt::format("data has {} bytes, the shape {} needs {}", have, shape.str(), n ? *n * 4 : 0));
   Tensor t = Tensor::for_overwrite(shape);
   if (*n) std::memcpy(t.data(), p + start + header_len, *n * 4);
   return t;

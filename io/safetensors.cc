@@ -1,9 +1,9 @@
 #include "io/safetensors.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
@@ -100,9 +100,8 @@ struct DtypeInfo {
   uint64_t size;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
-    {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},     {"F32", 4},
-    {"I64", 8},  {"U64", 8}, {"F64", 8},
+    {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2}, {"F16", 2},
+    {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4},     {"I64", 8},     {"U64", 8}, {"F64", 8},
 };
 
 std::string known_dtypes() {
@@ -169,8 +168,8 @@ SafetensorsEntry parse_entry(const std::string& file, const std::string& name, c
   for (size_t i = 0; i < 2; ++i) {
     std::optional<uint64_t> o = as_unsigned(offsets[i]);
     if (!o) {
-      bad(file, fmt::format("{}: data_offsets[{}] is {}, expected a non-negative integer", where, i,
-                            json_text(offsets[i])));
+      bad(file,
+          fmt::format("{}: data_offsets[{}] is {}, expected a non-negative integer", where, i, json_text(offsets[i])));
     }
     (i == 0 ? e.begin : e.end) = *o;
   }
@@ -202,8 +201,8 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> bytes, con
   }
   const uint64_t n = read_u64_le(bytes.data());
   if (n > kSafetensorsMaxHeaderBytes) {
-    bad(file, fmt::format("header length {} (byte 0) is more than the limit of {} bytes", n,
-                          kSafetensorsMaxHeaderBytes));
+    bad(file,
+        fmt::format("header length {} (byte 0) is more than the limit of {} bytes", n, kSafetensorsMaxHeaderBytes));
   }
   if (n > bytes.size() - 8) {
     bad(file, fmt::format("header length {} (byte 0) runs past the end of the file ({} bytes after byte 8)", n,
@@ -227,8 +226,8 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> bytes, con
       if (!it.value().is_object()) bad(file, "__metadata__ is not an object of strings");
       for (auto m = it.value().begin(); m != it.value().end(); ++m) {
         if (!m.value().is_string()) {
-          bad(file, fmt::format("__metadata__ field {} is {}, expected a string", quote_text(m.key()),
-                                json_text(m.value())));
+          bad(file,
+              fmt::format("__metadata__ field {} is {}, expected a string", quote_text(m.key()), json_text(m.value())));
         }
         header.metadata[m.key()] = m.value().get<std::string>();
       }
@@ -250,8 +249,8 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> bytes, con
     expected = e.end;
   }
   if (expected != data_size) {
-    bad(file, fmt::format("tensors cover {} data bytes, but the file has {} bytes after the header (byte {})",
-                          expected, data_size, header.data_start));
+    bad(file, fmt::format("tensors cover {} data bytes, but the file has {} bytes after the header (byte {})", expected,
+                          data_size, header.data_start));
   }
   return header;
 }

@@ -1,10 +1,10 @@
 #include "io/scaling.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cmath>
-#include <fmt/format.h>
+#include <cstdint>
 #include <vector>
 
 #include "core/error.h"
@@ -23,17 +23,22 @@ float inverse_or_one(double range) {
 // No NaN or infinity among x[0, n): a test of the exponent bits, which vectorizes.
 bool all_finite(const float* x, int64_t n) {
   uint32_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad |= static_cast<uint32_t>((std::bit_cast<uint32_t>(x[i]) & 0x7f800000u) == 0x7f800000u);
+  for (int64_t i = 0; i < n; ++i)
+    bad |= static_cast<uint32_t>((std::bit_cast<uint32_t>(x[i]) & 0x7f800000u) == 0x7f800000u);
   return bad == 0;
 }
 }  // namespace
 
 const char* to_string(Scaling kind) {
   switch (kind) {
-    case Scaling::None: return "none";
-    case Scaling::MinMax: return "minmax";
-    case Scaling::MinMaxGlobal: return "minmax_global";
-    case Scaling::Standardize: return "standardize";
+    case Scaling::None:
+      return "none";
+    case Scaling::MinMax:
+      return "minmax";
+    case Scaling::MinMaxGlobal:
+      return "minmax_global";
+    case Scaling::Standardize:
+      return "standardize";
   }
   return "?";
 }
@@ -43,22 +48,23 @@ Scaling parse_scaling(std::string_view name) {
     if (name == to_string(s)) return s;
   }
   throw Error(ErrorKind::BadInput, fmt::format("unknown scaling \"{}\", expected none, minmax, minmax_global or "
-                                               "standardize", name.substr(0, 40)));
+                                               "standardize",
+                                               name.substr(0, 40)));
 }
 
 Scaler fit_scaler(Scaling kind, const Tensor& features) {
   const Shape& s = features.shape();
   if (s.rank() != 2 || s[0] < 1) {
-    throw Error(ErrorKind::Shape, fmt::format("scaling: features have shape {}, expected [samples >= 1, features]",
-                                              s.str()));
+    throw Error(ErrorKind::Shape,
+                fmt::format("scaling: features have shape {}, expected [samples >= 1, features]", s.str()));
   }
   const int64_t n = s[0], d = s[1];
   const float* x = features.data();
   if (!all_finite(x, n * d)) {
     for (int64_t i = 0; i < n * d; ++i) {
       if (!std::isfinite(x[i])) {
-        throw Error(ErrorKind::BadInput, fmt::format("scaling: sample {} feature {} is {}, expected a finite value",
-                                                     i / d, i % d, x[i]));
+        throw Error(ErrorKind::BadInput,
+                    fmt::format("scaling: sample {} feature {} is {}, expected a finite value", i / d, i % d, x[i]));
       }
     }
   }
@@ -80,7 +86,8 @@ Scaler fit_scaler(Scaling kind, const Tensor& features) {
           hi[static_cast<size_t>(j)] = row[j] > hi[static_cast<size_t>(j)] ? row[j] : hi[static_cast<size_t>(j)];
         }
       }
-      for (int64_t j = 0; j < d; ++j) scale[j] = inverse_or_one(static_cast<double>(hi[static_cast<size_t>(j)]) - offset[j]);
+      for (int64_t j = 0; j < d; ++j)
+        scale[j] = inverse_or_one(static_cast<double>(hi[static_cast<size_t>(j)]) - offset[j]);
       break;
     }
     case Scaling::MinMaxGlobal: {

@@ -26,10 +26,14 @@ Plan parse_plan(const char* value) {
   std::string_view v(value);
   const size_t colon = v.find(':');
   const std::string_view kind = v.substr(0, colon);
-  if (kind == "kill-after-write") p.kind = WriteFault::KillAfterWrite;
-  else if (kind == "kill-after-fsync") p.kind = WriteFault::KillAfterFsync;
-  else if (kind == "kill-after-rename") p.kind = WriteFault::KillAfterRename;
-  else if (kind == "enospc") p.kind = WriteFault::NoSpace;
+  if (kind == "kill-after-write")
+    p.kind = WriteFault::KillAfterWrite;
+  else if (kind == "kill-after-fsync")
+    p.kind = WriteFault::KillAfterFsync;
+  else if (kind == "kill-after-rename")
+    p.kind = WriteFault::KillAfterRename;
+  else if (kind == "enospc")
+    p.kind = WriteFault::NoSpace;
   bool ok = p.kind != WriteFault::None;
   if (ok && colon != std::string_view::npos) {
     const std::string_view n = v.substr(colon + 1);

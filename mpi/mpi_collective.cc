@@ -2,11 +2,11 @@
 
 #include <mpi.h>
 
+#include <fmt/format.h>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <thread>
 #include <vector>
 
@@ -21,13 +21,15 @@ struct MpiCollective::Requests {
 namespace {
 
 int count_of(size_t n) {
-  if (n > static_cast<size_t>(INT_MAX)) throw Error(ErrorKind::Runtime, fmt::format("MPI: {} elements exceed one message", n));
+  if (n > static_cast<size_t>(INT_MAX))
+    throw Error(ErrorKind::Runtime, fmt::format("MPI: {} elements exceed one message", n));
   return static_cast<int>(n);
 }
 
 }  // namespace
 
-MpiCollective::MpiCollective(double timeout_seconds) : timeout_seconds_(timeout_seconds), requests_(std::make_unique<Requests>()) {
+MpiCollective::MpiCollective(double timeout_seconds)
+    : timeout_seconds_(timeout_seconds), requests_(std::make_unique<Requests>()) {
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     throw Error(ErrorKind::Runtime, "MPI_Init_thread failed");

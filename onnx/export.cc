@@ -55,7 +55,8 @@ class Exporter {
 
  private:
   [[noreturn]] void fail(NodeId id, const std::string& what) const {
-    throw Error(ErrorKind::BadInput, fmt::format("export: node '{}' ({}): {}", g_.node(id).name, op_name(g_.node(id).op), what));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("export: node '{}' ({}): {}", g_.node(id).name, op_name(g_.node(id).op), what));
   }
 
   const std::string& name(NodeId id) const { return names_.at(id); }
@@ -66,8 +67,10 @@ class Exporter {
     t->set_elem_type(::onnx::TensorProto::FLOAT);
     auto* shape = t->mutable_shape();
     for (int i = 0; i < s.rank(); ++i) {
-      if (i == 0 && s.has_batch()) shape->add_dim()->set_dim_param("N");
-      else shape->add_dim()->set_dim_value(s[i]);
+      if (i == 0 && s.has_batch())
+        shape->add_dim()->set_dim_param("N");
+      else
+        shape->add_dim()->set_dim_value(s[i]);
     }
   }
 
@@ -120,15 +123,24 @@ class Exporter {
     const std::string x = name(n.inputs[0]);
     const auto& p = n.activation_params;
     names_[id] = n.name;
-    if (fn == "relu") node("Relu", n.name, {x}, n.name);
-    else if (fn == "sigmoid") node("Sigmoid", n.name, {x}, n.name);
-    else if (fn == "tanh") node("Tanh", n.name, {x}, n.name);
-    else if (fn == "selu") node("Selu", n.name, {x}, n.name);
-    else if (fn == "leaky_relu") attr_float(node("LeakyRelu", n.name, {x}, n.name), "alpha", static_cast<float>(p[0]));
-    else if (fn == "elu") attr_float(node("Elu", n.name, {x}, n.name), "alpha", static_cast<float>(p[0]));
-    else if (fn == "softplus" && p[0] == 1.0) node("Softplus", n.name, {x}, n.name);
-    else if (fn == "softmax") softmax(id, "Softmax");
-    else if (fn == "log_softmax") softmax(id, "LogSoftmax");
+    if (fn == "relu")
+      node("Relu", n.name, {x}, n.name);
+    else if (fn == "sigmoid")
+      node("Sigmoid", n.name, {x}, n.name);
+    else if (fn == "tanh")
+      node("Tanh", n.name, {x}, n.name);
+    else if (fn == "selu")
+      node("Selu", n.name, {x}, n.name);
+    else if (fn == "leaky_relu")
+      attr_float(node("LeakyRelu", n.name, {x}, n.name), "alpha", static_cast<float>(p[0]));
+    else if (fn == "elu")
+      attr_float(node("Elu", n.name, {x}, n.name), "alpha", static_cast<float>(p[0]));
+    else if (fn == "softplus" && p[0] == 1.0)
+      node("Softplus", n.name, {x}, n.name);
+    else if (fn == "softmax")
+      softmax(id, "Softmax");
+    else if (fn == "log_softmax")
+      softmax(id, "LogSoftmax");
     else if (fn == "silu" || (fn == "swish" && p[0] == 1.0)) {
       node("Sigmoid", n.name + ".sigmoid", {x}, n.name + ".sigmoid");
       node("Mul", n.name, {x, n.name + ".sigmoid"}, n.name);
@@ -195,8 +207,12 @@ class Exporter {
         names_[id] = n.name;
         return;
       }
-      case OpKind::Activation: activation(id); return;
-      case OpKind::Softmax: softmax(id, "Softmax"); return;
+      case OpKind::Activation:
+        activation(id);
+        return;
+      case OpKind::Softmax:
+        softmax(id, "Softmax");
+        return;
       case OpKind::Reshape: {
         // int64 shape initializer: 0 keeps the batch dimension (allowzero is off).
         ::onnx::TensorProto* t = graph_->add_initializer();
@@ -226,7 +242,8 @@ class Exporter {
 std::string export_onnx(const Graph& g, const ParameterStore& params, NodeId input, NodeId output,
                         const io::Scaler* scaler, int64_t opset) {
   if (opset < kOnnxMinOpset || opset > kOnnxMaxOpset) {
-    throw Error(ErrorKind::BadInput, fmt::format("export: opset {} is outside {} to {}", opset, kOnnxMinOpset, kOnnxMaxOpset));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("export: opset {} is outside {} to {}", opset, kOnnxMinOpset, kOnnxMaxOpset));
   }
   return Exporter(g, params, opset).run(input, output, scaler);
 }

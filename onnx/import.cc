@@ -1,8 +1,8 @@
 #include "onnx/import.h"
 
-#include <filesystem>
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
+#include <filesystem>
 #include <set>
 
 #include "core/error.h"
@@ -29,7 +29,8 @@ int64_t default_opset(const ::onnx::ModelProto& m, const std::string& file) {
   }
   if (opset < 0) bad(file, "unsupported model: it imports no opset of the default ONNX domain");
   if (opset < kOnnxMinOpset || opset > kOnnxMaxOpset) {
-    bad(file, fmt::format("unsupported opset {} (graphrun reads opsets {} to {})", opset, kOnnxMinOpset, kOnnxMaxOpset));
+    bad(file,
+        fmt::format("unsupported opset {} (graphrun reads opsets {} to {})", opset, kOnnxMinOpset, kOnnxMaxOpset));
   }
   return opset;
 }
@@ -38,7 +39,8 @@ int64_t default_opset(const ::onnx::ModelProto& m, const std::string& file) {
 // symbolic (the batch).
 Shape input_shape(const ::onnx::ValueInfoProto& v, const std::string& file) {
   const std::string where = fmt::format("{}: input '{}'", file, short_name(v.name()));
-  if (!v.type().has_tensor_type()) throw Error(ErrorKind::BadInput, where + ": unsupported type (graphrun reads tensors)");
+  if (!v.type().has_tensor_type())
+    throw Error(ErrorKind::BadInput, where + ": unsupported type (graphrun reads tensors)");
   const auto& t = v.type().tensor_type();
   if (t.elem_type() != ::onnx::TensorProto::FLOAT) {
     throw Error(ErrorKind::BadInput, fmt::format("{}: unsupported element type {} (graphrun computes in float)", where,
@@ -46,8 +48,8 @@ Shape input_shape(const ::onnx::ValueInfoProto& v, const std::string& file) {
   }
   if (!t.has_shape()) throw Error(ErrorKind::BadInput, where + ": the shape is not given");
   if (t.shape().dim_size() > Shape::kMaxRank) {
-    throw Error(ErrorKind::BadInput,
-                fmt::format("{}: unsupported rank {} (graphrun's limit is {})", where, t.shape().dim_size(), Shape::kMaxRank));
+    throw Error(ErrorKind::BadInput, fmt::format("{}: unsupported rank {} (graphrun's limit is {})", where,
+                                                 t.shape().dim_size(), Shape::kMaxRank));
   }
   Shape s;
   for (int i = 0; i < t.shape().dim_size(); ++i) {
@@ -60,12 +62,14 @@ Shape input_shape(const ::onnx::ValueInfoProto& v, const std::string& file) {
       throw Error(ErrorKind::BadInput, fmt::format("{}: dimension {} is {}", where, i, d.dim_value()));
     } else {
       throw Error(ErrorKind::BadInput, fmt::format("{}: unsupported symbolic dimension {} (only the first, the batch, "
-                                                   "may be symbolic)", where, i));
+                                                   "may be symbolic)",
+                                                   where, i));
     }
   }
   std::vector<uint64_t> dims;
   for (int64_t d : s) dims.push_back(d < 0 ? 1 : static_cast<uint64_t>(d));
-  if (!io::checked_product(dims, kOnnxMaxElements)) bad(file, fmt::format("input '{}' is too large", short_name(v.name())));
+  if (!io::checked_product(dims, kOnnxMaxElements))
+    bad(file, fmt::format("input '{}' is too large", short_name(v.name())));
   return s;
 }
 
@@ -90,13 +94,15 @@ void check_names(const ::onnx::GraphProto& g, const std::string& file) {
     for (const std::string& in : n.input()) {
       if (!in.empty() && !defined.count(in)) {
         bad(file, fmt::format("node '{}' ({}) reads '{}', which no input, initializer or earlier node defines "
-                              "(a dangling name or a cycle)", short_name(n.name()), short_name(n.op_type()), short_name(in)));
+                              "(a dangling name or a cycle)",
+                              short_name(n.name()), short_name(n.op_type()), short_name(in)));
       }
     }
     for (const std::string& out : n.output()) define(out, fmt::format("output of node '{}'", short_name(n.name())));
   }
   for (const auto& v : g.output()) {
-    if (!defined.count(v.name())) bad(file, fmt::format("graph output '{}' is not computed by any node", short_name(v.name())));
+    if (!defined.count(v.name()))
+      bad(file, fmt::format("graph output '{}' is not computed by any node", short_name(v.name())));
   }
   if (g.output_size() == 0) bad(file, "the graph has no outputs");
 }
@@ -125,8 +131,8 @@ Imported import_onnx_bytes(std::span<const std::byte> bytes, const std::string& 
 
   Imported out;
   out.opset = opset;
-  const std::string dir = path.empty() ? std::string()
-                                       : std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
+  const std::string dir =
+      path.empty() ? std::string() : std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
   ImportContext ctx(out.graph, out.params, plugins, path, opset);
   for (const auto& t : g.initializer()) {
     Value v;

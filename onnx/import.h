@@ -35,11 +35,11 @@ inline constexpr int64_t kOnnxMinOpset = 9, kOnnxMaxOpset = 17;
 
 struct Imported {
   Graph graph;
-  ParameterStore params;       // the initializers' values
-  std::vector<NodeId> inputs;  // the graph inputs that are not initializers, in file order
-  std::vector<NodeId> outputs; // the graph outputs, in file order
+  ParameterStore params;                  // the initializers' values
+  std::vector<NodeId> inputs;             // the graph inputs that are not initializers, in file order
+  std::vector<NodeId> outputs;            // the graph outputs, in file order
   std::vector<std::string> output_names;  // their ONNX names
-  int64_t opset = 0;           // of the default domain
+  int64_t opset = 0;                      // of the default domain
 };
 
 Imported import_onnx(const std::string& path, const PluginRegistry& plugins);

@@ -18,8 +18,8 @@ std::string ImportContext::where() const {
 void ImportContext::fail(const std::string& what) const { throw Error(ErrorKind::BadInput, where() + ": " + what); }
 
 void ImportContext::unsupported(const std::string& what) const {
-  throw Error(ErrorKind::BadInput, fmt::format("{}: unsupported {} (node '{}', opset {})", file, what,
-                                               clip(node->name()), opset));
+  throw Error(ErrorKind::BadInput,
+              fmt::format("{}: unsupported {} (node '{}', opset {})", file, what, clip(node->name()), opset));
 }
 
 int ImportContext::input_count() const { return node->input_size(); }

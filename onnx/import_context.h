@@ -14,7 +14,7 @@
 namespace onnx {
 class NodeProto;
 class AttributeProto;
-}
+}  // namespace onnx
 
 namespace graphrun {
 class PluginRegistry;
@@ -46,7 +46,7 @@ class ImportContext {
   // Inputs of the current node: absent ones are "" in ONNX (optional inputs).
   int input_count() const;
   bool has_input(int i) const;
-  NodeId input(int i);                        // as a graph node (a known tensor becomes one)
+  NodeId input(int i);                         // as a graph node (a known tensor becomes one)
   const OnnxTensor* known_input(int i) const;  // its value when known at import time, else null
   // The ints of a known int64/int32 tensor input (Reshape's shape), or a failure naming it.
   std::vector<int64_t> known_ints(int i);

@@ -1,10 +1,10 @@
 // The ONNX ops graphrun maps, one handler each: ONNX semantics (opsets 9-17) in terms of the
 // graph builders of ops/. A form graphrun cannot express (an attribute value, a broadcast, a
 // tensor computed at run time where one known at load time is needed) is ctx.unsupported().
-#include <algorithm>
-#include <cmath>
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
+#include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "onnx/import_context.h"
@@ -62,7 +62,8 @@ void constant(Ctx& c) {
   } else if (const auto* f = c.attr("value_float")) {
     v.known = OnnxTensor{::onnx::TensorProto::FLOAT, {}, {f->f()}, {}};
   } else if (const auto* fs = c.attr("value_floats")) {
-    v.known = OnnxTensor{::onnx::TensorProto::FLOAT, {fs->floats_size()}, {fs->floats().begin(), fs->floats().end()}, {}};
+    v.known =
+        OnnxTensor{::onnx::TensorProto::FLOAT, {fs->floats_size()}, {fs->floats().begin(), fs->floats().end()}, {}};
   } else if (const auto* i = c.attr("value_int")) {
     v.known = OnnxTensor{::onnx::TensorProto::INT64, {}, {}, {i->i()}};
   } else if (const auto* is = c.attr("value_ints")) {
@@ -115,8 +116,9 @@ void softmax_like(Ctx& c, bool log) {
     c.set_output(0, apply(x, out_name(c)));
     return;
   }
-  if (c.opset >= 13) c.unsupported(fmt::format("{} over axis {} of rank {} (graphrun normalises the last axis)",
-                                               c.node->op_type(), axis, s.rank()));
+  if (c.opset >= 13)
+    c.unsupported(fmt::format("{} over axis {} of rank {} (graphrun normalises the last axis)", c.node->op_type(), axis,
+                              s.rank()));
   Shape flat;
   if (s.has_batch() && axis == 1) {
     flat = Shape{Shape::kBatch, s.inner()};
@@ -172,10 +174,17 @@ void binary(Ctx& c, Binary op) {
   const Shape& s0 = c.g.shape(a);
   if (s0 == sb) {
     switch (op) {
-      case Binary::Add: c.set_output(0, ops::add(c.g, a, b, name)); return;
-      case Binary::Sub: c.set_output(0, ops::add(c.g, a, ops::scale(c.g, b, -1.0f, name + "/neg"), name)); return;
-      case Binary::Mul: c.set_output(0, ops::mul(c.g, a, b, name)); return;
-      case Binary::Div: break;
+      case Binary::Add:
+        c.set_output(0, ops::add(c.g, a, b, name));
+        return;
+      case Binary::Sub:
+        c.set_output(0, ops::add(c.g, a, ops::scale(c.g, b, -1.0f, name + "/neg"), name));
+        return;
+      case Binary::Mul:
+        c.set_output(0, ops::mul(c.g, a, b, name));
+        return;
+      case Binary::Div:
+        break;
     }
   }
   if ((op == Binary::Add || op == Binary::Sub) && bias_like(sb, s0)) {
@@ -198,8 +207,10 @@ void binary(Ctx& c, Binary op) {
     c.set_output(0, ops::matmul(c.g, a, c.g.constant(name + "/diagonal", std::move(diag)), false, false, name));
     return;
   }
-  c.unsupported(fmt::format("{} of {} and {} (graphrun has equal shapes, a last-axis bias for Add and Sub, "
-                            "a known last-axis factor for Mul and Div, and a known scalar)", c.node->op_type(), s0.str(), sb.str()));
+  c.unsupported(
+      fmt::format("{} of {} and {} (graphrun has equal shapes, a last-axis bias for Add and Sub, "
+                  "a known last-axis factor for Mul and Div, and a known scalar)",
+                  c.node->op_type(), s0.str(), sb.str()));
 }
 void add(Ctx& c) { binary(c, Binary::Add); }
 void sub(Ctx& c) { binary(c, Binary::Sub); }
@@ -229,7 +240,8 @@ void gemm(Ctx& c) {
   NodeId bias = c.input(2);
   const Shape sc = c.g.shape(bias);
   if (sc != sy && !bias_like(sc, sy)) {
-    c.unsupported(fmt::format("Gemm bias of shape {} for a result {} (graphrun adds [N], [1,N] or [M,N])", sc.str(), sy.str()));
+    c.unsupported(
+        fmt::format("Gemm bias of shape {} for a result {} (graphrun adds [N], [1,N] or [M,N])", sc.str(), sy.str()));
   }
   if (sc != sy && sc.rank() != 1) bias = ops::reshape(c.g, bias, Shape{sy.cols()}, name + "/bias");
   if (beta != 1.0f) bias = ops::scale(c.g, bias, beta, name + "/beta");
@@ -292,7 +304,8 @@ void reshape(Ctx& c) {
     } else if (d < 0 && !(i == 0 && d == Shape::kBatch && s.has_batch())) {
       c.fail(fmt::format("shape[{}] = {} is negative", i, d));
     } else if (d != Shape::kBatch) {
-      if (d > static_cast<int64_t>(kOnnxMaxElements) || (known != 0 && d > static_cast<int64_t>(kOnnxMaxElements) / known)) {
+      if (d > static_cast<int64_t>(kOnnxMaxElements) ||
+          (known != 0 && d > static_cast<int64_t>(kOnnxMaxElements) / known)) {
         c.fail("the shape is too large");
       }
       known *= d;
@@ -317,7 +330,8 @@ void reshape(Ctx& c) {
 // The window of Conv and the pools: kernel_shape (or the weight's), strides, dilations, pads
 // [top, left, bottom, right] or auto_pad. 2-D (NCHW) only.
 Node::Window window(Ctx& c, const Shape& x, int64_t kh, int64_t kw, bool dilations) {
-  if (x.rank() != 4) c.unsupported(fmt::format("{} of rank {} (graphrun's image ops are 2-D, NCHW)", c.node->op_type(), x.rank()));
+  if (x.rank() != 4)
+    c.unsupported(fmt::format("{} of rank {} (graphrun's image ops are 2-D, NCHW)", c.node->op_type(), x.rank()));
   Node::Window w;
   const std::vector<int64_t> kernel = c.attr_ints("kernel_shape");
   if (!kernel.empty() && (kernel.size() != 2 || (kh > 0 && (kernel[0] != kh || kernel[1] != kw)))) {
@@ -337,7 +351,8 @@ Node::Window window(Ctx& c, const Shape& x, int64_t kh, int64_t kw, bool dilatio
   w.kernel[0] = static_cast<int32_t>(k0);
   w.kernel[1] = static_cast<int32_t>(k1);
   pair("strides", 1, w.stride);
-  if (dilations) pair("dilations", 1, w.dilation);
+  if (dilations)
+    pair("dilations", 1, w.dilation);
   else if (c.has_attr("dilations") && c.attr_ints("dilations") != std::vector<int64_t>{1, 1}) {
     c.unsupported(fmt::format("{} with dilations", c.node->op_type()));
   }
@@ -394,7 +409,8 @@ void average_pool(Ctx& c) { pool(c, false); }
 
 void global_average_pool(Ctx& c) {
   const NodeId x = c.input(0);
-  if (c.g.shape(x).rank() != 4) c.unsupported(fmt::format("GlobalAveragePool of rank {} (graphrun's is 2-D)", c.g.shape(x).rank()));
+  if (c.g.shape(x).rank() != 4)
+    c.unsupported(fmt::format("GlobalAveragePool of rank {} (graphrun's is 2-D)", c.g.shape(x).rank()));
   c.set_output(0, ops::global_avg_pool(c.g, x, out_name(c)));
 }
 
@@ -454,17 +470,33 @@ struct OpEntry {
   OpHandler handler;
 };
 constexpr OpEntry kOps[] = {
-    {"Add", add},         {"AveragePool", average_pool}, {"BatchNormalization", batch_normalization},
-    {"Concat", concat},   {"Constant", constant},
-    {"Conv", conv},       {"Div", div},            {"GlobalAveragePool", global_average_pool},
+    {"Add", add},
+    {"AveragePool", average_pool},
+    {"BatchNormalization", batch_normalization},
+    {"Concat", concat},
+    {"Constant", constant},
+    {"Conv", conv},
+    {"Div", div},
+    {"GlobalAveragePool", global_average_pool},
     {"MaxPool", max_pool},
-    {"Dropout", dropout}, {"Elu", elu},            {"Flatten", flatten},
-    {"Gemm", gemm},       {"Identity", identity},  {"LeakyRelu", leaky_relu},
+    {"Dropout", dropout},
+    {"Elu", elu},
+    {"Flatten", flatten},
+    {"Gemm", gemm},
+    {"Identity", identity},
+    {"LeakyRelu", leaky_relu},
     {"LayerNormalization", layer_normalization},
-    {"LogSoftmax", log_softmax}, {"MatMul", matmul}, {"Mul", mul},
-    {"Relu", relu},       {"Reshape", reshape},    {"Selu", selu},
-    {"Sigmoid", sigmoid}, {"Softmax", softmax},    {"Softplus", softplus},
-    {"Sub", sub},         {"Tanh", tanh_op},
+    {"LogSoftmax", log_softmax},
+    {"MatMul", matmul},
+    {"Mul", mul},
+    {"Relu", relu},
+    {"Reshape", reshape},
+    {"Selu", selu},
+    {"Sigmoid", sigmoid},
+    {"Softmax", softmax},
+    {"Softplus", softplus},
+    {"Sub", sub},
+    {"Tanh", tanh_op},
 };
 
 }  // namespace

@@ -114,7 +114,8 @@ class Writer {
     j["activation"] = act.activation->name;
     if (act.activation->n_params == 0) return;
     Json p = Json::object();
-    for (uint32_t i = 0; i < act.activation->n_params; ++i) p[act.activation->params[i].name] = act.activation_params[i];
+    for (uint32_t i = 0; i < act.activation->n_params; ++i)
+      p[act.activation->params[i].name] = act.activation_params[i];
     j["activation_params"] = p;
   }
 
@@ -126,7 +127,9 @@ class Writer {
       case OpKind::Parameter:
       case OpKind::Constant:  // read by the node that uses it (a layer norm's zero beta), else name_of fails
         return;
-      case OpKind::MatMul: dense(id); return;
+      case OpKind::MatMul:
+        dense(id);
+        return;
       case OpKind::Activation:
       case OpKind::Softmax: {
         Json j{{"name", unique(clean(n.name))}, {"op", "activation"}, {"inputs", Json::array({name_of(n.inputs[0])})}};
@@ -154,15 +157,20 @@ class Writer {
       }
       case OpKind::Add: {
         if (is_param(n.inputs[1]) || g_.node(n.inputs[1]).op == OpKind::Constant) fail(id, "a bias not after a matmul");
-        Json j{{"name", unique(clean(n.name))}, {"op", "add"},
+        Json j{{"name", unique(clean(n.name))},
+               {"op", "add"},
                {"inputs", Json::array({name_of(n.inputs[0]), name_of(n.inputs[1])})}};
         names_[id] = j["name"];
         nodes_.push_back(j);
         return;
       }
-      case OpKind::Conv2d: conv(id); return;
+      case OpKind::Conv2d:
+        conv(id);
+        return;
       case OpKind::BatchNorm:
-      case OpKind::LayerNorm: norm(id); return;
+      case OpKind::LayerNorm:
+        norm(id);
+        return;
       case OpKind::Concat: {
         Json ins = Json::array();
         for (NodeId in : n.inputs) ins.push_back(name_of(in));
@@ -177,15 +185,20 @@ class Writer {
         if (n.op == OpKind::AvgPool2d && w.count_include_pad && (w.pad[0] || w.pad[1] || w.pad[2] || w.pad[3])) {
           fail(id, "an average pool that counts its padding");
         }
-        Json j{{"name", unique(clean(n.name))}, {"op", n.op == OpKind::MaxPool2d ? "max_pool2d" : "avg_pool2d"},
-               {"inputs", Json::array({name_of(n.inputs[0])})}, {"pool_size", {w.kernel[0], w.kernel[1]}},
-               {"strides", {w.stride[0], w.stride[1]}}, {"padding", {w.pad[0], w.pad[1], w.pad[2], w.pad[3]}}};
+        Json j{{"name", unique(clean(n.name))},
+               {"op", n.op == OpKind::MaxPool2d ? "max_pool2d" : "avg_pool2d"},
+               {"inputs", Json::array({name_of(n.inputs[0])})},
+               {"pool_size", {w.kernel[0], w.kernel[1]}},
+               {"strides", {w.stride[0], w.stride[1]}},
+               {"padding", {w.pad[0], w.pad[1], w.pad[2], w.pad[3]}}};
         names_[id] = j["name"];
         nodes_.push_back(j);
         return;
       }
       case OpKind::GlobalAvgPool: {
-        Json j{{"name", unique(clean(n.name))}, {"op", "global_avg_pool"}, {"inputs", Json::array({name_of(n.inputs[0])})}};
+        Json j{{"name", unique(clean(n.name))},
+               {"op", "global_avg_pool"},
+               {"inputs", Json::array({name_of(n.inputs[0])})}};
         names_[id] = j["name"];
         nodes_.push_back(j);
         return;
@@ -205,10 +218,15 @@ class Writer {
     std::string base = strip_suffix(g_.node(w).name, ".weight");
     base = unique(clean(base.empty() ? cv.name : base));
     const Node::Window& win = cv.window;
-    Json j{{"name", base}, {"op", "conv2d"}, {"inputs", Json::array({name_of(cv.inputs[0])})}, {"filters", ws[0]},
-           {"kernel_size", {ws[2], ws[3]}}, {"strides", {win.stride[0], win.stride[1]}},
+    Json j{{"name", base},
+           {"op", "conv2d"},
+           {"inputs", Json::array({name_of(cv.inputs[0])})},
+           {"filters", ws[0]},
+           {"kernel_size", {ws[2], ws[3]}},
+           {"strides", {win.stride[0], win.stride[1]}},
            {"padding", {win.pad[0], win.pad[1], win.pad[2], win.pad[3]}},
-           {"dilation", {win.dilation[0], win.dilation[1]}}, {"groups", win.groups}};
+           {"dilation", {win.dilation[0], win.dilation[1]}},
+           {"groups", win.groups}};
     weights_.emplace_back(base + ".weight", param(w));
     done_[id] = true;
     NodeId last = id;
@@ -234,14 +252,19 @@ class Writer {
     const bool batch = n.op == OpKind::BatchNorm;
     std::string base = strip_suffix(g_.node(n.inputs[1]).name, ".weight");
     base = unique(clean(base.empty() ? n.name : base));
-    Json j{{"name", base}, {"op", batch ? "batch_norm" : "layer_norm"}, {"inputs", Json::array({name_of(n.inputs[0])})},
+    Json j{{"name", base},
+           {"op", batch ? "batch_norm" : "layer_norm"},
+           {"inputs", Json::array({name_of(n.inputs[0])})},
            {"epsilon", n.epsilon}};
-    if (batch) j["momentum"] = n.momentum;
-    else j["axis"] = n.axis - n.shape.rank();  // negative: counted from the end, as the model file's default
+    if (batch)
+      j["momentum"] = n.momentum;
+    else
+      j["axis"] = n.axis - n.shape.rank();  // negative: counted from the end, as the model file's default
     const char* names[] = {"gamma", "beta", "running_mean", "running_var"};
     for (size_t k = 1; k < n.inputs.size(); ++k) {
       const Node& p = g_.node(n.inputs[k]);
-      if (p.op != OpKind::Parameter && p.op != OpKind::Constant) fail(id, "a normalisation parameter computed at run time");
+      if (p.op != OpKind::Parameter && p.op != OpKind::Constant)
+        fail(id, "a normalisation parameter computed at run time");
       weights_.emplace_back(base + "." + names[k - 1], p.op == OpKind::Parameter ? param(n.inputs[k]) : p.value);
     }
     names_[id] = base;

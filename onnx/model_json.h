@@ -9,8 +9,8 @@
 // parameters; pools; concat; activations and softmax,
 // reshapes (flatten), and adds of two computed values map one to one. A graph input's first
 // dimension is the batch. A first output that is a dense node without activation (logits) gets
-// "softmax", the model file's classifier output (the same argmax). Anything else has no model-file form: Error(BadInput) naming the
-// node, and nothing is written.
+// "softmax", the model file's classifier output (the same argmax). Anything else has no model-file form:
+// Error(BadInput) naming the node, and nothing is written.
 #pragma once
 
 #include <string>
@@ -23,7 +23,7 @@
 namespace graphrun::onnx_io {
 
 struct ModelFileText {
-  std::string json;                                // model.json
+  std::string json;                                     // model.json
   std::vector<std::pair<std::string, Tensor>> weights;  // weights.safetensors, in node order
 };
 

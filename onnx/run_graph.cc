@@ -25,8 +25,8 @@ std::vector<Tensor> run_graph(const Graph& g, ParameterStore& params, const std:
       batch = have[0];
     }
     if (have != want.resolved(want.has_batch() && have.rank() > 0 ? have[0] : 1)) {
-      throw Error(ErrorKind::Shape, "input '" + g.node(inputs[i]).name + "': expected shape " + want.str() + ", got " +
-                                        have.str());
+      throw Error(ErrorKind::Shape,
+                  "input '" + g.node(inputs[i]).name + "': expected shape " + want.str() + ", got " + have.str());
     }
   }
   if (batch < 1) batch = 1;

@@ -1,7 +1,7 @@
 #include "onnx/tensor_file.h"
 
-#include <filesystem>
 #include <onnx/onnx_pb.h>
+#include <filesystem>
 #include <set>
 
 #include "core/error.h"

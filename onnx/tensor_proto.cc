@@ -1,10 +1,10 @@
 #include "onnx/tensor_proto.h"
 
+#include <fmt/format.h>
+#include <onnx/onnx_pb.h>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
-#include <onnx/onnx_pb.h>
 
 #include "core/error.h"
 #include "io/checked_math.h"
@@ -23,9 +23,14 @@ static_assert(std::endian::native == std::endian::little, "ONNX raw_data is litt
 
 uint64_t elem_size(int32_t type) {
   switch (type) {
-    case TensorProto::FLOAT: case TensorProto::INT32: return 4;
-    case TensorProto::DOUBLE: case TensorProto::INT64: return 8;
-    default: return 0;
+    case TensorProto::FLOAT:
+    case TensorProto::INT32:
+      return 4;
+    case TensorProto::DOUBLE:
+    case TensorProto::INT64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -40,14 +45,20 @@ std::string read_external(const TensorProto& t, const std::string& model_dir, ui
     const auto number = [&](const std::string& s) {
       uint64_t v = 0;
       if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) {
-        bad(where, fmt::format("external data {}: expected a non-negative integer, got '{}'", kv.key(), s.substr(0, 40)));
+        bad(where,
+            fmt::format("external data {}: expected a non-negative integer, got '{}'", kv.key(), s.substr(0, 40)));
       }
       for (char c : s) v = v * 10 + static_cast<uint64_t>(c - '0');
       return v;
     };
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = number(kv.value());
-    else if (kv.key() == "length") { length = number(kv.value()); has_length = true; }
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = number(kv.value());
+    else if (kv.key() == "length") {
+      length = number(kv.value());
+      has_length = true;
+    }
   }
   if (location.empty()) bad(where, "external data without a location");
   const fs::path rel(location);
@@ -55,8 +66,9 @@ std::string read_external(const TensorProto& t, const std::string& model_dir, ui
     bad(where, "external data location must be relative to the model's folder, got '" + location.substr(0, 200) + "'");
   }
   for (const fs::path& part : rel) {
-    if (part == "..") bad(where, "external data location must stay inside the model's folder (no '..'), got '" +
-                                     location.substr(0, 200) + "'");
+    if (part == "..")
+      bad(where, "external data location must stay inside the model's folder (no '..'), got '" +
+                     location.substr(0, 200) + "'");
   }
   std::error_code ec;
   const fs::path dir = fs::weakly_canonical(fs::path(model_dir), ec);
@@ -89,8 +101,10 @@ void convert_raw(const std::string& raw, uint64_t n, std::vector<float>* f, std:
   for (uint64_t k = 0; k < n; ++k) {
     T v;
     std::memcpy(&v, raw.data() + k * sizeof(T), sizeof(T));
-    if (f) (*f)[k] = static_cast<float>(v);
-    else (*i)[k] = static_cast<int64_t>(v);
+    if (f)
+      (*f)[k] = static_cast<float>(v);
+    else
+      (*i)[k] = static_cast<int64_t>(v);
   }
 }
 
@@ -104,23 +118,40 @@ uint64_t OnnxTensor::numel() const {
 
 const char* elem_type_name(int32_t type) {
   switch (type) {
-    case TensorProto::FLOAT: return "float";
-    case TensorProto::UINT8: return "uint8";
-    case TensorProto::INT8: return "int8";
-    case TensorProto::UINT16: return "uint16";
-    case TensorProto::INT16: return "int16";
-    case TensorProto::INT32: return "int32";
-    case TensorProto::INT64: return "int64";
-    case TensorProto::STRING: return "string";
-    case TensorProto::BOOL: return "bool";
-    case TensorProto::FLOAT16: return "float16";
-    case TensorProto::DOUBLE: return "double";
-    case TensorProto::UINT32: return "uint32";
-    case TensorProto::UINT64: return "uint64";
-    case TensorProto::COMPLEX64: return "complex64";
-    case TensorProto::COMPLEX128: return "complex128";
-    case TensorProto::BFLOAT16: return "bfloat16";
-    default: return "undefined";
+    case TensorProto::FLOAT:
+      return "float";
+    case TensorProto::UINT8:
+      return "uint8";
+    case TensorProto::INT8:
+      return "int8";
+    case TensorProto::UINT16:
+      return "uint16";
+    case TensorProto::INT16:
+      return "int16";
+    case TensorProto::INT32:
+      return "int32";
+    case TensorProto::INT64:
+      return "int64";
+    case TensorProto::STRING:
+      return "string";
+    case TensorProto::BOOL:
+      return "bool";
+    case TensorProto::FLOAT16:
+      return "float16";
+    case TensorProto::DOUBLE:
+      return "double";
+    case TensorProto::UINT32:
+      return "uint32";
+    case TensorProto::UINT64:
+      return "uint64";
+    case TensorProto::COMPLEX64:
+      return "complex64";
+    case TensorProto::COMPLEX128:
+      return "complex128";
+    case TensorProto::BFLOAT16:
+      return "bfloat16";
+    default:
+      return "undefined";
   }
 }
 
@@ -146,8 +177,10 @@ OnnxTensor decode_tensor(const TensorProto& t, const std::string& model_dir, con
   // Nothing is allocated from the declared shape before the data present is known to match it
   // (a Constant may declare 2^31 elements and hold none).
   const auto allocate = [&] {
-    if (is_float) out.floats.resize(*n);
-    else out.ints.resize(*n);
+    if (is_float)
+      out.floats.resize(*n);
+    else
+      out.ints.resize(*n);
   };
 
   const bool external = t.data_location() == TensorProto::EXTERNAL;
@@ -162,15 +195,24 @@ OnnxTensor decode_tensor(const TensorProto& t, const std::string& model_dir, con
     std::vector<float>* f = is_float ? &out.floats : nullptr;
     std::vector<int64_t>* i = is_float ? nullptr : &out.ints;
     switch (out.elem_type) {
-      case TensorProto::FLOAT: convert_raw<float>(raw, *n, f, i); break;
-      case TensorProto::DOUBLE: convert_raw<double>(raw, *n, f, i); break;
-      case TensorProto::INT32: convert_raw<int32_t>(raw, *n, f, i); break;
-      default: convert_raw<int64_t>(raw, *n, f, i); break;
+      case TensorProto::FLOAT:
+        convert_raw<float>(raw, *n, f, i);
+        break;
+      case TensorProto::DOUBLE:
+        convert_raw<double>(raw, *n, f, i);
+        break;
+      case TensorProto::INT32:
+        convert_raw<int32_t>(raw, *n, f, i);
+        break;
+      default:
+        convert_raw<int64_t>(raw, *n, f, i);
+        break;
     }
     return out;
   }
   const auto check = [&](uint64_t have) {
-    if (have != *n) bad(where, fmt::format("holds {} values, its shape {} needs {}", have, fmt::join(out.dims, "x"), *n));
+    if (have != *n)
+      bad(where, fmt::format("holds {} values, its shape {} needs {}", have, fmt::join(out.dims, "x"), *n));
     allocate();
   };
   switch (out.elem_type) {

@@ -1,7 +1,7 @@
 // activation (a plugin function, elementwise or row-wise) and softmax, with their gradients.
 #include "graphrun/plugin.h"
-#include "ops/ops.h"
 #include "ops/op_rules.h"
+#include "ops/ops.h"
 #include "ops/shape_check.h"
 
 namespace graphrun::ops {

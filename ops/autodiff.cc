@@ -8,8 +8,8 @@ namespace graphrun::ops {
 
 std::vector<NodeId> gradients(Graph& g, NodeId loss, const std::vector<NodeId>& wrt) {
   if (g.shape(loss).rank() != 0) {
-    throw Error(ErrorKind::Shape, "gradients: the loss '" + g.node(loss).name + "' must be a scalar, got " +
-                                      g.shape(loss).str());
+    throw Error(ErrorKind::Shape,
+                "gradients: the loss '" + g.node(loss).name + "' must be a scalar, got " + g.shape(loss).str());
   }
   const size_t count = static_cast<size_t>(loss) + 1;
   // A node needs a gradient when it depends on a wrt node and the loss depends on it.
@@ -18,7 +18,8 @@ std::vector<NodeId> gradients(Graph& g, NodeId loss, const std::vector<NodeId>& 
     if (w < static_cast<NodeId>(count)) from_wrt[static_cast<size_t>(w)] = true;
   }
   for (size_t i = 0; i < count; ++i) {
-    for (NodeId in : g.node(static_cast<NodeId>(i)).inputs) from_wrt[i] = from_wrt[i] || from_wrt[static_cast<size_t>(in)];
+    for (NodeId in : g.node(static_cast<NodeId>(i)).inputs)
+      from_wrt[i] = from_wrt[i] || from_wrt[static_cast<size_t>(in)];
   }
   to_loss[static_cast<size_t>(loss)] = true;
   for (size_t i = count; i-- > 0;) {

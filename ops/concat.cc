@@ -12,8 +12,9 @@ int32_t join_axis(const Graph& g, std::string_view op, NodeId x, int32_t axis) {
   const int32_t a = axis < 0 ? axis + s.rank() : axis;
   const int32_t lowest = s.has_batch() ? 1 : 0;
   if (a < lowest || a >= s.rank()) {
-    shape_error(g, op, "axis " + std::to_string(axis) + " is outside [" + std::to_string(lowest) + ", " +
-                           std::to_string(s.rank()) + ") for " + describe(g, x));
+    shape_error(g, op,
+                "axis " + std::to_string(axis) + " is outside [" + std::to_string(lowest) + ", " +
+                    std::to_string(s.rank()) + ") for " + describe(g, x));
   }
   return a;
 }
@@ -29,8 +30,9 @@ NodeId concat(Graph& g, const std::vector<NodeId>& inputs, int32_t axis, std::st
     bool same = s.rank() == out.rank();
     for (int d = 0; same && d < s.rank(); ++d) same = d == a || s[d] == out[d];
     if (!same) {
-      shape_error(g, "concat", "along axis " + std::to_string(a) + " needs inputs equal in every other dimension, got " +
-                                   describe(g, inputs[0]) + " and " + describe(g, inputs[i]));
+      shape_error(g, "concat",
+                  "along axis " + std::to_string(a) + " needs inputs equal in every other dimension, got " +
+                      describe(g, inputs[0]) + " and " + describe(g, inputs[i]));
     }
     out[a] += s[a];
   }

@@ -22,20 +22,24 @@ Shape window_output_shape(const Graph& g, const char* op, const std::string& nam
   if (sx.rank() != 4) shape_error(g, where, "needs an [N,C,H,W] input, got " + describe(g, x));
   for (int d = 0; d < 2; ++d) {
     const char* dim = d == 0 ? "height" : "width";
-    if (w.stride[d] < 1) shape_error(g, where, std::string("stride ") + dim + " must be at least 1, got " + std::to_string(w.stride[d]));
-    if (w.kernel[d] < 1) shape_error(g, where, std::string("kernel ") + dim + " must be at least 1, got " + std::to_string(w.kernel[d]));
+    if (w.stride[d] < 1)
+      shape_error(g, where, std::string("stride ") + dim + " must be at least 1, got " + std::to_string(w.stride[d]));
+    if (w.kernel[d] < 1)
+      shape_error(g, where, std::string("kernel ") + dim + " must be at least 1, got " + std::to_string(w.kernel[d]));
     if (w.dilation[d] < 1) {
-      shape_error(g, where, std::string("dilation ") + dim + " must be at least 1, got " + std::to_string(w.dilation[d]));
+      shape_error(g, where,
+                  std::string("dilation ") + dim + " must be at least 1, got " + std::to_string(w.dilation[d]));
     }
     if (w.pad[d] < 0 || w.pad[d + 2] < 0) shape_error(g, where, std::string("padding of the ") + dim + " is negative");
   }
   const int64_t oh = window_output_size(sx[2], w.kernel[0], w.stride[0], w.dilation[0], w.pad[0], w.pad[2]);
   const int64_t ow = window_output_size(sx[3], w.kernel[1], w.stride[1], w.dilation[1], w.pad[1], w.pad[3]);
   if (oh <= 0 || ow <= 0) {
-    shape_error(g, where, "kernel " + std::to_string(w.kernel[0]) + "x" + std::to_string(w.kernel[1]) +
-                              " (dilation " + std::to_string(w.dilation[0]) + "x" + std::to_string(w.dilation[1]) +
-                              ") is larger than its padded input " + std::to_string(sx[2] + w.pad[0] + w.pad[2]) +
-                              "x" + std::to_string(sx[3] + w.pad[1] + w.pad[3]) + " of " + describe(g, x));
+    shape_error(g, where,
+                "kernel " + std::to_string(w.kernel[0]) + "x" + std::to_string(w.kernel[1]) + " (dilation " +
+                    std::to_string(w.dilation[0]) + "x" + std::to_string(w.dilation[1]) +
+                    ") is larger than its padded input " + std::to_string(sx[2] + w.pad[0] + w.pad[2]) + "x" +
+                    std::to_string(sx[3] + w.pad[1] + w.pad[3]) + " of " + describe(g, x));
   }
   return Shape{sx[0], out_channels, oh, ow};
 }
@@ -62,17 +66,20 @@ NodeId conv2d(Graph& g, NodeId x, NodeId w, const Node::Window& window, std::str
     const int64_t groups = window.groups;
     if (groups < 1) shape_error(g, where, "groups must be at least 1, got " + std::to_string(groups));
     if (sx[1] % groups != 0 || sw[0] % groups != 0) {
-      shape_error(g, where, "input channels " + std::to_string(sx[1]) + " and filters " + std::to_string(sw[0]) +
-                                " must both be divisible by groups " + std::to_string(groups));
+      shape_error(g, where,
+                  "input channels " + std::to_string(sx[1]) + " and filters " + std::to_string(sw[0]) +
+                      " must both be divisible by groups " + std::to_string(groups));
     }
     if (sw[1] != sx[1] / groups) {
-      shape_error(g, where, "weight " + describe(g, w) + " needs " + std::to_string(sx[1] / groups) +
-                                " input channels per group for input " + describe(g, x));
+      shape_error(g, where,
+                  "weight " + describe(g, w) + " needs " + std::to_string(sx[1] / groups) +
+                      " input channels per group for input " + describe(g, x));
     }
   }
   if (sw[2] != window.kernel[0] || sw[3] != window.kernel[1]) {
-    shape_error(g, where, "weight " + describe(g, w) + " does not match kernel " + std::to_string(window.kernel[0]) +
-                              "x" + std::to_string(window.kernel[1]));
+    shape_error(g, where,
+                "weight " + describe(g, w) + " does not match kernel " + std::to_string(window.kernel[0]) + "x" +
+                    std::to_string(window.kernel[1]));
   }
   const Shape out = window_output_shape(g, "conv2d", name, x, sw[0], window);
   NodeId id = append_op(g, OpKind::Conv2d, {x, w}, out, std::move(name));
@@ -131,7 +138,8 @@ void add_channels_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
 double conv2d_flops(const Graph& g, NodeId id, int64_t batch) {
   const Node& n = g.node(id);
   const bool forward = n.op == OpKind::Conv2d;
-  const Shape y = forward ? n.shape.resolved(batch) : g.shape(n.inputs[n.op == OpKind::Conv2dGradInput ? 0 : 1]).resolved(batch);
+  const Shape y =
+      forward ? n.shape.resolved(batch) : g.shape(n.inputs[n.op == OpKind::Conv2dGradInput ? 0 : 1]).resolved(batch);
   const Shape w = n.op == OpKind::Conv2dGradWeight ? n.shape : g.shape(n.inputs[1]);
   return 2.0 * static_cast<double>(y.numel()) * static_cast<double>(w[1] * w[2] * w[3]);
 }

@@ -1,6 +1,6 @@
 // add (with bias broadcast), mul, scale, broadcast_rows.
-#include "ops/ops.h"
 #include "ops/op_rules.h"
+#include "ops/ops.h"
 #include "ops/shape_check.h"
 
 namespace graphrun::ops {
@@ -10,8 +10,8 @@ NodeId add(Graph& g, NodeId a, NodeId b, std::string name) {
   const Shape& sb = g.shape(b);
   const bool bias = sb.rank() == 1 && sa.rank() >= 1 && sa != sb && sb[0] == sa.cols();
   if (sa != sb && !bias) {
-    shape_error(g, "add", "needs equal shapes or a [C] bias for [..., C], got " + describe(g, a) + " and " +
-                              describe(g, b));
+    shape_error(g, "add",
+                "needs equal shapes or a [C] bias for [..., C], got " + describe(g, a) + " and " + describe(g, b));
   }
   return append_op(g, OpKind::Add, {a, b}, sa, std::move(name));
 }
@@ -34,8 +34,8 @@ NodeId broadcast_rows(Graph& g, NodeId v, NodeId like, float alpha, bool divide_
   const Shape& sl = g.shape(like);
   const bool scalar = sv.rank() == 0;
   if (!scalar && !(sv.rank() == 1 && sl.rank() >= 1 && sv[0] == sl.cols())) {
-    shape_error(g, "broadcast_rows", "needs a scalar or a [C] vector for " + describe(g, like) + ", got " +
-                                         describe(g, v));
+    shape_error(g, "broadcast_rows",
+                "needs a scalar or a [C] vector for " + describe(g, like) + ", got " + describe(g, v));
   }
   NodeId id = append_op(g, OpKind::BroadcastRows, {v, like}, sl, std::move(name));
   g.mutable_node(id).alpha = alpha;

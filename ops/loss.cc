@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
-#include "ops/ops.h"
 #include "ops/op_rules.h"
+#include "ops/ops.h"
 #include "ops/shape_check.h"
 
 namespace graphrun::ops {
@@ -33,7 +33,8 @@ NodeId softmax_cross_entropy_grad(Graph& g, NodeId logits, NodeId labels, NodeId
 
 NodeId mean_squared_error(Graph& g, NodeId pred, NodeId target, std::string name) {
   if (g.shape(pred) != g.shape(target)) {
-    shape_error(g, "mean_squared_error", "needs equal shapes, got " + describe(g, pred) + " and " + describe(g, target));
+    shape_error(g, "mean_squared_error",
+                "needs equal shapes, got " + describe(g, pred) + " and " + describe(g, target));
   }
   return append_op(g, OpKind::MeanSquaredError, {pred, target}, Shape{}, std::move(name));
 }
@@ -117,12 +118,14 @@ NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId
 }
 
 void mean_absolute_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
-  difference_loss_gradient(gb, id, dy, [](Graph& g, NodeId p, NodeId t, NodeId d) { return mean_absolute_error_grad(g, p, t, d); });
+  difference_loss_gradient(gb, id, dy,
+                           [](Graph& g, NodeId p, NodeId t, NodeId d) { return mean_absolute_error_grad(g, p, t, d); });
 }
 
 void huber_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   const float delta = gb.graph.node(id).alpha;
-  difference_loss_gradient(gb, id, dy, [delta](Graph& g, NodeId p, NodeId t, NodeId d) { return huber_grad(g, p, t, d, delta); });
+  difference_loss_gradient(gb, id, dy,
+                           [delta](Graph& g, NodeId p, NodeId t, NodeId d) { return huber_grad(g, p, t, d, delta); });
 }
 
 void binary_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {

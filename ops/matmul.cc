@@ -1,6 +1,6 @@
 // matmul: op(a) x op(b), rank 2. Gradients are matmuls with transpose flags.
-#include "ops/ops.h"
 #include "ops/op_rules.h"
+#include "ops/ops.h"
 #include "ops/shape_check.h"
 
 namespace graphrun::ops {
@@ -14,8 +14,9 @@ NodeId matmul(Graph& g, NodeId a, NodeId b, bool trans_a, bool trans_b, std::str
   const int64_t m = trans_a ? sa[1] : sa[0], ka = trans_a ? sa[0] : sa[1];
   const int64_t kb = trans_b ? sb[1] : sb[0], n = trans_b ? sb[0] : sb[1];
   if (ka != kb) {
-    shape_error(g, "matmul", "inner dimensions differ: " + describe(g, a) + (trans_a ? "^T" : "") + " x " +
-                                 describe(g, b) + (trans_b ? "^T" : ""));
+    shape_error(g, "matmul",
+                "inner dimensions differ: " + describe(g, a) + (trans_a ? "^T" : "") + " x " + describe(g, b) +
+                    (trans_b ? "^T" : ""));
   }
   if (n == Shape::kBatch) shape_error(g, "matmul", "the batch dimension can only be the first of the result");
   Node node;

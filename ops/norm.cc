@@ -16,8 +16,8 @@ int32_t normalise_axis(const Graph& g, std::string_view op, NodeId x, int32_t ax
   const int rank = g.shape(x).rank();
   const int32_t a = axis < 0 ? axis + rank : axis;
   if (a < 1 || a >= rank) {
-    shape_error(g, op, "axis " + std::to_string(axis) + " is outside [1, " + std::to_string(rank) + ") for " +
-                           describe(g, x));
+    shape_error(g, op,
+                "axis " + std::to_string(axis) + " is outside [1, " + std::to_string(rank) + ") for " + describe(g, x));
   }
   return a;
 }
@@ -55,8 +55,8 @@ NodeId batch_norm(Graph& g, NodeId x, NodeId gamma, NodeId beta, NodeId running_
     // A training program writes them: they must be state, which lives in the ParameterStore.
     const Node& n = g.node(state);
     if (n.op != OpKind::Parameter || n.trainable) {
-      throw Error(ErrorKind::BadInput, "batch_norm: the running statistics must be non-trainable parameters, got '" +
-                                           n.name + "'");
+      throw Error(ErrorKind::BadInput,
+                  "batch_norm: the running statistics must be non-trainable parameters, got '" + n.name + "'");
     }
   }
   if (!(momentum >= 0.0f && momentum <= 1.0f)) {

@@ -13,8 +13,9 @@ Shape pool_shape(const Graph& g, const char* op, const std::string& name, NodeId
   if (w.groups != 1) shape_error(g, where, "pools take no groups");
   for (int d = 0; d < 4; ++d) {
     if (w.pad[d] >= w.kernel[d % 2] && w.kernel[d % 2] >= 1) {
-      shape_error(g, where, "padding " + std::to_string(w.pad[d]) + " must be smaller than the kernel " +
-                                std::to_string(w.kernel[d % 2]) + " (a window of padding alone has no value)");
+      shape_error(g, where,
+                  "padding " + std::to_string(w.pad[d]) + " must be smaller than the kernel " +
+                      std::to_string(w.kernel[d % 2]) + " (a window of padding alone has no value)");
     }
   }
   const Shape& sx = g.shape(x);

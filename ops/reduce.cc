@@ -1,6 +1,6 @@
 // Reductions (sum_rows, sum, mean) and reshape/flatten; their gradients broadcast back.
-#include "ops/ops.h"
 #include "ops/op_rules.h"
+#include "ops/ops.h"
 #include "ops/shape_check.h"
 
 namespace graphrun::ops {

@@ -13,9 +13,7 @@ namespace graphrun::ops {
   throw Error(ErrorKind::Shape, std::string(op) + ": " + what);
 }
 
-inline std::string describe(const Graph& g, NodeId id) {
-  return "'" + g.node(id).name + "' " + g.shape(id).str();
-}
+inline std::string describe(const Graph& g, NodeId id) { return "'" + g.node(id).name + "' " + g.shape(id).str(); }
 
 // Appends an op node with the given inputs and shape.
 inline NodeId append_op(Graph& g, OpKind op, std::vector<NodeId> inputs, const Shape& shape, std::string name) {

@@ -4,7 +4,7 @@
 #   scripts/setup.sh          build + test dependencies and the Fashion-MNIST data set
 #   scripts/setup.sh --bench  also what the PyTorch comparison needs (python3-torch, OpenBLAS)
 #   scripts/setup.sh --fuzz   also clang and libFuzzer for the fuzzers (scripts/fuzz.sh)
-#   scripts/setup.sh --test   also the peers the tests compare with (python3-torch, python3-sklearn)
+#   scripts/setup.sh --test   also the peers the tests compare with (python3-torch, python3-sklearn) and clang-format
 # Flags combine: scripts/setup.sh --fuzz --bench.
 set -euo pipefail
 
@@ -26,7 +26,7 @@ for flag in "$@"; do
     --fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;  # libFuzzer, ASan and UBSan runtimes; OpenMP for clang 14
     # The peers the tests compare against: PyTorch (the ONNX round trip) and scikit-learn's
     # data sets (the tabular tests); without them those tests skip.
-    --test) packages+=(python3-torch libopenblas0-openmp python3-sklearn) ;;
+    --test) packages+=(python3-torch libopenblas0-openmp python3-sklearn clang-format) ;;
     *) echo "setup.sh: unknown flag $flag (expected --bench, --fuzz, --test)" >&2; exit 2 ;;
   esac
 done

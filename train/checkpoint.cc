@@ -1,10 +1,10 @@
 #include "train/checkpoint.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <set>
 #include <string_view>
 
@@ -104,8 +104,8 @@ bool apply_weights(const io::SafetensorsFile& f, const std::string& path, Parame
     if (!params.contains(name)) {
       std::string known;
       for (size_t i = 0; i < params.size(); ++i) known += (i ? ", " : "") + params.name(i);
-      bad(path, fmt::format("tensor {} is not a parameter of the model (its parameters: {})",
-                            io::quote_text(name), known));
+      bad(path,
+          fmt::format("tensor {} is not a parameter of the model (its parameters: {})", io::quote_text(name), known));
     }
     require_finite(path, name, t);
     params.assign(name, t, path);
@@ -155,7 +155,8 @@ void save_checkpoint(const std::string& path, const ParameterStore& params, Opti
   for (size_t i = 0; i < slots.size(); ++i) list.emplace_back(names[i], slots[i].second);
   const FitState& fit = state.fit;
   if (fit.best_params.size() == params.size()) {
-    for (size_t i = 0; i < params.size(); ++i) list.emplace_back(std::string(kBestPrefix) + params.name(i), &fit.best_params[i]);
+    for (size_t i = 0; i < params.size(); ++i)
+      list.emplace_back(std::string(kBestPrefix) + params.name(i), &fit.best_params[i]);
   }
   std::map<std::string, std::string> meta = scaler_metadata(scaler);
   meta["checkpoint_version"] = std::to_string(kCheckpointFormatVersion);
@@ -196,8 +197,8 @@ Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string&
   c.file = io::parse_safetensors(bytes, path);
   const int version = meta_integer<int>(c.file, path, "checkpoint_version");
   if (version != kCheckpointFormatVersion) {
-    bad(path, fmt::format("checkpoint format version {}, this graphrun reads version {}", version,
-                          kCheckpointFormatVersion));
+    bad(path,
+        fmt::format("checkpoint format version {}, this graphrun reads version {}", version, kCheckpointFormatVersion));
   }
   TrainingState& s = c.state;
   const std::string& hash = meta(c.file, path, "model_hash");
@@ -216,8 +217,8 @@ Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string&
   char* end = nullptr;
   s.learning_rate = std::strtod(lr.c_str(), &end);
   if (lr.empty() || *end != '\0' || !(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
-    bad(path, fmt::format("__metadata__.learning_rate: expected a finite positive number, got \"{}\"",
-                          lr.substr(0, 40)));
+    bad(path,
+        fmt::format("__metadata__.learning_rate: expected a finite positive number, got \"{}\"", lr.substr(0, 40)));
   }
   if (s.epoch < 0 || s.batch < 0) bad(path, "__metadata__: negative epoch or batch position");
   if (c.file.metadata.count("fit.plateau_scale")) {
@@ -243,7 +244,8 @@ Checkpoint parse_checkpoint(std::span<const std::byte> bytes, const std::string&
     const std::string& sum = meta(c.file, path, "epoch_loss_sum");
     s.epoch_loss_sum = std::strtod(sum.c_str(), &end);
     if (sum.empty() || *end != '\0' || !(s.epoch_loss_sum >= 0) || !std::isfinite(s.epoch_loss_sum)) {
-      bad(path, fmt::format("__metadata__.epoch_loss_sum: expected a finite number >= 0, got \"{}\"", sum.substr(0, 40)));
+      bad(path,
+          fmt::format("__metadata__.epoch_loss_sum: expected a finite number >= 0, got \"{}\"", sum.substr(0, 40)));
     }
     if (s.epoch_seen < 0 || s.epoch_correct < 0 || s.epoch_correct > s.epoch_seen) {
       bad(path, fmt::format("__metadata__: epoch_correct {} and epoch_seen {} must satisfy 0 <= correct <= seen",
@@ -298,7 +300,8 @@ void restore_checkpoint(const Checkpoint& c, ParameterStore& params, Optimizer& 
     require_finite(c.path, name, *it->second);
     fit->best_params.push_back(*it->second);
   }
-  if (best.size() != params.size()) bad(c.path, fmt::format("holds {} best/ tensors, the model has {} parameters", best.size(), params.size()));
+  if (best.size() != params.size())
+    bad(c.path, fmt::format("holds {} best/ tensors, the model has {} parameters", best.size(), params.size()));
 }
 
 }  // namespace graphrun::train

@@ -29,8 +29,8 @@ namespace graphrun::train {
 inline constexpr int kCheckpointFormatVersion = 1;
 
 struct TrainingState {
-  int64_t epoch = 0;   // epochs completed
-  int64_t batch = 0;   // batches completed in the current epoch (0 at an epoch boundary)
+  int64_t epoch = 0;  // epochs completed
+  int64_t batch = 0;  // batches completed in the current epoch (0 at an epoch boundary)
   // The current epoch's running sums over those batches (Trainer's EpochProgress), so a
   // mid-epoch resume reports the same epoch loss and accuracy. Absent from checkpoints written
   // at epoch ends (or by hand): has_epoch_sums false, sums 0 (the resumed epoch's figures
@@ -38,7 +38,7 @@ struct TrainingState {
   bool has_epoch_sums = false;
   double epoch_loss_sum = 0.0;
   int64_t epoch_correct = 0, epoch_seen = 0;
-  uint64_t step = 0;   // optimizer steps taken
+  uint64_t step = 0;  // optimizer steps taken
   double learning_rate = 0.0;
   uint64_t seed = 0;
   std::string optimizer;

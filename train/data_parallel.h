@@ -80,8 +80,8 @@ class DataParallel {
 
  private:
   struct Bucket {
-    size_t first, last;     // gradients [first, last) in finishing order
-    int64_t offset, floats; // range of the flat buffer
+    size_t first, last;      // gradients [first, last) in finishing order
+    int64_t offset, floats;  // range of the flat buffer
   };
   struct ProgramPlan {
     const Program* program;
@@ -94,12 +94,12 @@ class DataParallel {
 
   Collective& comm_;
   std::vector<NodeId> gradients_;
-  std::vector<size_t> order_;       // gradient indices in finishing order
-  std::vector<int64_t> offset_;     // per gradient index: where it lives in flat_
-  std::vector<int64_t> floats_;     // per gradient index
+  std::vector<size_t> order_;    // gradient indices in finishing order
+  std::vector<int64_t> offset_;  // per gradient index: where it lives in flat_
+  std::vector<int64_t> floats_;  // per gradient index
   std::vector<Bucket> buckets_;
   int64_t gradient_floats_ = 0;
-  int64_t totals_offset_ = 0;       // three floats after the gradients: loss sum, correct, samples
+  int64_t totals_offset_ = 0;  // three floats after the gradients: loss sum, correct, samples
   AlignedFloats flat_;
   std::vector<ProgramPlan> plans_;
 

@@ -1,10 +1,10 @@
 #include "train/fit.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -26,7 +26,6 @@ void write_text(const std::string& path, const std::string& text) {
 
 std::string cell(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; }
 
-
 }  // namespace
 
 io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) {
@@ -35,9 +34,10 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) 
   const int64_t n = data.size();
   const int64_t nv = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n)));
   if (!(fraction > 0 && fraction < 1) || nv < 1 || nv >= n) {
-    throw Error(ErrorKind::BadInput, fmt::format("validation_split {} of {} samples leaves {} for validation and {} for "
-                                                 "training; both need at least one",
-                                                 fraction, n, nv, n - nv));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("validation_split {} of {} samples leaves {} for validation and {} for "
+                            "training; both need at least one",
+                            fraction, n, nv, n - nv));
   }
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
@@ -45,8 +45,9 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed) 
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
   // take_rows keeps labels and float targets with their rows.
   auto take = [&](int64_t begin, int64_t end) {
-    return io::take_rows(data, std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)),
-                         "the validation split");
+    return io::take_rows(
+        data, std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)),
+        "the validation split");
   };
   val = take(n - nv, n);
   data = take(0, n - nv);
@@ -76,9 +77,13 @@ void write_history_json(const std::string& path, const std::vector<HistoryRow>& 
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
   for (const HistoryRow& r : rows) {
-    nlohmann::ordered_json row = {{"epoch", r.epoch}, {"loss", num(r.loss)}, {"accuracy", num(r.accuracy)},
-                                  {"val_loss", num(r.val_loss)}, {"val_accuracy", num(r.val_accuracy)},
-                                  {"lr", num(r.lr)}, {"seconds", num(r.seconds)}};
+    nlohmann::ordered_json row = {{"epoch", r.epoch},
+                                  {"loss", num(r.loss)},
+                                  {"accuracy", num(r.accuracy)},
+                                  {"val_loss", num(r.val_loss)},
+                                  {"val_accuracy", num(r.val_accuracy)},
+                                  {"lr", num(r.lr)},
+                                  {"seconds", num(r.seconds)}};
     for (const auto& [name, value] : r.val_metrics) row[prefixed("val_", name)] = num(value);
     j.push_back(std::move(row));
   }
@@ -144,16 +149,24 @@ std::vector<HistoryRow> read_history_csv(const std::string& path) {
       char* end = nullptr;
       const double v = std::strtod(c.c_str(), &end);
       if (end == c.c_str() || *end != '\0') {
-        throw Error(ErrorKind::BadInput, fmt::format("{}:{}: column {}: expected a number, got \"{}\"", path, line_no, cols[i], c));
+        throw Error(ErrorKind::BadInput,
+                    fmt::format("{}:{}: column {}: expected a number, got \"{}\"", path, line_no, cols[i], c));
       }
       const std::string& k = cols[i];
-      if (k == "epoch") r.epoch = static_cast<int64_t>(v);
-      else if (k == "loss") r.loss = v;
-      else if (k == "accuracy") r.accuracy = v;
-      else if (k == "val_loss") r.val_loss = v;
-      else if (k == "val_accuracy") r.val_accuracy = v;
-      else if (k == "lr") r.lr = v;
-      else if (k == "seconds") r.seconds = v;
+      if (k == "epoch")
+        r.epoch = static_cast<int64_t>(v);
+      else if (k == "loss")
+        r.loss = v;
+      else if (k == "accuracy")
+        r.accuracy = v;
+      else if (k == "val_loss")
+        r.val_loss = v;
+      else if (k == "val_accuracy")
+        r.val_accuracy = v;
+      else if (k == "lr")
+        r.lr = v;
+      else if (k == "seconds")
+        r.seconds = v;
     }
     rows.push_back(r);
   }
@@ -170,7 +183,8 @@ double monitored(const HistoryRow& row, const std::string& monitor) {
     if (monitor == prefixed("val_", name)) return value;
   }
   if (monitor.starts_with("val_")) return kNaN;  // a metric this model's loss does not give (or no validation set)
-  throw Error(ErrorKind::BadInput, "unknown monitor \"" + monitor + "\"; expected val_loss, val_accuracy, loss, accuracy or val_<metric>");
+  throw Error(ErrorKind::BadInput,
+              "unknown monitor \"" + monitor + "\"; expected val_loss, val_accuracy, loss, accuracy or val_<metric>");
 }
 
 EarlyStopper::EarlyStopper(TrainConfig::EarlyStopping config) : c_(std::move(config)) {}
@@ -223,12 +237,14 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
   auto check_monitor = [&](const std::string& monitor, const std::string& what) {
     monitored(HistoryRow{}, monitor);  // throws on an unknown name
     if (monitor.starts_with("val_") && !has_val) {
-      throw Error(ErrorKind::BadInput, fmt::format("{}: {}.monitor \"{}\" needs a validation set (training.validation_split)",
-                                                   cfg.context, what, monitor));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("{}: {}.monitor \"{}\" needs a validation set (training.validation_split)", cfg.context,
+                              what, monitor));
     }
   };
   if (cfg.early_stopping.enabled) check_monitor(cfg.early_stopping.monitor, "training.early_stopping");
-  if (cfg.schedule.plateau.enabled) check_monitor(cfg.schedule.plateau.monitor, "training.learning_rate_schedule.reduce_on_plateau");
+  if (cfg.schedule.plateau.enabled)
+    check_monitor(cfg.schedule.plateau.monitor, "training.learning_rate_schedule.reduce_on_plateau");
 
   const int64_t steps_per_epoch = (train.size() + cfg.batch_size - 1) / cfg.batch_size;
   LrSchedule schedule(cfg.schedule, trainer.optimizer().learning_rate(), steps_per_epoch, cfg.epochs);
@@ -261,7 +277,9 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
     const auto t0 = std::chrono::steady_clock::now();
     BatchCallback on_batch;
     if (hooks.on_batch) {
-      on_batch = [&](int64_t done, int64_t total, double loss, double acc) { hooks.on_batch(e + 1, done, total, loss, acc); };
+      on_batch = [&](int64_t done, int64_t total, double loss, double acc) {
+        hooks.on_batch(e + 1, done, total, loss, acc);
+      };
     }
     const EpochResult r = trainer.train_epoch(train, start_batch, on_batch);
     start_batch = 0;
@@ -287,16 +305,18 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
         std::string given = "val_loss";
         if (!std::isnan(row.val_accuracy)) given += ", val_accuracy";
         for (const auto& [name, value] : row.val_metrics) given += prefixed(", val_", name);
-        throw Error(ErrorKind::BadInput, fmt::format("{}: {}.monitor \"{}\": this model's loss does not give it; expected "
-                                                     "one of {}",
-                                                     cfg.context, what, monitor, given));
+        throw Error(ErrorKind::BadInput,
+                    fmt::format("{}: {}.monitor \"{}\": this model's loss does not give it; expected "
+                                "one of {}",
+                                cfg.context, what, monitor, given));
       }
     };
     require(cfg.early_stopping.enabled, cfg.early_stopping.monitor, "training.early_stopping");
-    require(cfg.schedule.plateau.enabled, cfg.schedule.plateau.monitor, "training.learning_rate_schedule.reduce_on_plateau");
+    require(cfg.schedule.plateau.enabled, cfg.schedule.plateau.monitor,
+            "training.learning_rate_schedule.reduce_on_plateau");
     if (cfg.schedule.plateau.enabled) schedule.end_epoch(monitored(row, cfg.schedule.plateau.monitor));
-    const bool stop = cfg.early_stopping.enabled &&
-                      stopper.update(row.epoch, monitored(row, cfg.early_stopping.monitor), params);
+    const bool stop =
+        cfg.early_stopping.enabled && stopper.update(row.epoch, monitored(row, cfg.early_stopping.monitor), params);
     if (hooks.state) {
       schedule.save(*hooks.state);
       stopper.save(*hooks.state);
@@ -313,7 +333,8 @@ FitResult fit(Trainer& trainer, ParameterStore& params, const io::Dataset& train
     const int64_t last = result.history.empty() ? 0 : result.history.back().epoch;
     if (stopper.best_epoch() != last && stopper.restore(params)) {
       result.restored_best = true;
-      if (!result.stop_reason.empty()) result.stop_reason += fmt::format("; restored the weights of epoch {}", stopper.best_epoch());
+      if (!result.stop_reason.empty())
+        result.stop_reason += fmt::format("; restored the weights of epoch {}", stopper.best_epoch());
     }
   }
   return result;
@@ -333,11 +354,15 @@ int64_t load_layers(const std::string& weights_path, const std::vector<std::stri
       for (const auto& [n, t] : file.tensors) {
         if (n == name) found = &t;
       }
-      if (!found) throw Error(ErrorKind::BadInput, fmt::format("{}: init_from: {} has no tensor \"{}\"", context, weights_path, name));
+      if (!found)
+        throw Error(ErrorKind::BadInput,
+                    fmt::format("{}: init_from: {} has no tensor \"{}\"", context, weights_path, name));
       params.assign(name, *found, fmt::format("{}: init_from: {}: {}", context, weights_path, name));
       ++copied;
     }
-    if (!any) throw Error(ErrorKind::BadInput, fmt::format("{}: init_from.layers: the model has no layer \"{}\"", context, layer));
+    if (!any)
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("{}: init_from.layers: the model has no layer \"{}\"", context, layer));
   }
   return copied;
 }

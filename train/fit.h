@@ -34,7 +34,7 @@ io::Dataset split_validation(io::Dataset& data, double fraction, uint64_t seed);
 struct HistoryRow {
   int64_t epoch = 0;  // 1-based
   double loss = 0, accuracy = 0, val_loss = 0, val_accuracy = 0, lr = 0, seconds = 0;
-  double samples_per_second = 0;  // training only (not in the history files)
+  double samples_per_second = 0;                            // training only (not in the history files)
   std::vector<std::pair<std::string, double>> val_metrics;  // metric_values() of the validation set
 };
 // Columns: epoch,loss,accuracy,val_loss,val_accuracy, val_<metric> for each validation metric
@@ -73,8 +73,8 @@ double monitored(const HistoryRow& row, const std::string& monitor);
 struct FitResult {
   std::vector<HistoryRow> history;
   bool stopped_early = false;
-  std::string stop_reason;    // empty when all epochs ran
-  int64_t best_epoch = 0;     // with early stopping
+  std::string stop_reason;  // empty when all epochs ran
+  int64_t best_epoch = 0;   // with early stopping
   bool restored_best = false;
 };
 

@@ -1,8 +1,8 @@
 #include "train/layer_builders.h"
 
-#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
 
 #include "core/error.h"
 #include "graphrun/plugin.h"
@@ -39,20 +39,23 @@ NodeId parameter(LayerContext& ctx, const std::string& name, std::initializer_li
 
 NodeId activation(LayerContext& ctx, const LayerSpec& l, NodeId x) {
   if (l.activation == "linear") {
-    if (!l.activation_params.empty()) throw Error(ErrorKind::BadInput, "activation_params: 'linear' takes no parameters");
+    if (!l.activation_params.empty())
+      throw Error(ErrorKind::BadInput, "activation_params: 'linear' takes no parameters");
     return x;
   }
   const LoadedActivation& act = ctx.plugins.activation(l.activation);
-  std::vector<double> params = resolve_params(act.entry->params, act.entry->n_params, l.activation_params, "activation_params");
+  std::vector<double> params =
+      resolve_params(act.entry->params, act.entry->n_params, l.activation_params, "activation_params");
   return ops::activation(ctx.graph, x, act.entry, std::move(params), l.name + "." + l.activation);
 }
 
 NodeId dense(LayerContext& ctx, const LayerSpec& l, NodeId x) {
   Graph& g = ctx.graph;
   if (g.shape(x).rank() != 2) {
-    shape_error(fmt::format("dense: input {} per sample; expected a vector of features (add a \"flatten\" node or "
-                            "layer before it)",
-                            sample_shape(g, x)));
+    shape_error(
+        fmt::format("dense: input {} per sample; expected a vector of features (add a \"flatten\" node or "
+                    "layer before it)",
+                    sample_shape(g, x)));
   }
   NodeId w = parameter(ctx, l.name + ".weight", {g.shape(x)[1], l.units}, l.init, l.trainable);
   NodeId y = ops::matmul(g, x, w, false, false, l.name + ".matmul");
@@ -87,9 +90,10 @@ NodeId reshape(LayerContext& ctx, const LayerSpec& l, NodeId x) {
 
 const Shape& image_input(const Graph& g, const LayerSpec& l, NodeId x) {
   if (g.shape(x).rank() != 4) {
-    shape_error(fmt::format("{}: input {} per sample; expected [channels, height, width] (an input shape such as "
-                            "[1, 28, 28], or a \"reshape\")",
-                            l.op, sample_shape(g, x)));
+    shape_error(
+        fmt::format("{}: input {} per sample; expected [channels, height, width] (an input shape such as "
+                    "[1, 28, 28], or a \"reshape\")",
+                    l.op, sample_shape(g, x)));
   }
   return g.shape(x);
 }
@@ -116,14 +120,17 @@ NodeId conv2d(LayerContext& ctx, const LayerSpec& l, NodeId x) {
                             sx[1], l.groups));
   }
   // The output's size is checked before the op's shape rule multiplies it out.
-  const uint64_t out[3] = {static_cast<uint64_t>(l.filters),
-                           static_cast<uint64_t>(std::max<int64_t>(0, ops::window_output_size(sx[2], w.kernel[0], w.stride[0], w.dilation[0], w.pad[0], w.pad[2]))),
-                           static_cast<uint64_t>(std::max<int64_t>(0, ops::window_output_size(sx[3], w.kernel[1], w.stride[1], w.dilation[1], w.pad[1], w.pad[3])))};
+  const uint64_t out[3] = {
+      static_cast<uint64_t>(l.filters),
+      static_cast<uint64_t>(std::max<int64_t>(
+          0, ops::window_output_size(sx[2], w.kernel[0], w.stride[0], w.dilation[0], w.pad[0], w.pad[2]))),
+      static_cast<uint64_t>(std::max<int64_t>(
+          0, ops::window_output_size(sx[3], w.kernel[1], w.stride[1], w.dilation[1], w.pad[1], w.pad[3])))};
   if (!io::checked_product(out, kMaxSampleElements)) {
     shape_error(fmt::format("conv2d: the output holds more than {} elements per sample", kMaxSampleElements));
   }
-  NodeId weight = parameter(ctx, l.name + ".weight", {l.filters, sx[1] / l.groups, l.kernel[0], l.kernel[1]}, l.init,
-                            l.trainable);
+  NodeId weight =
+      parameter(ctx, l.name + ".weight", {l.filters, sx[1] / l.groups, l.kernel[0], l.kernel[1]}, l.init, l.trainable);
   NodeId y = ops::conv2d(g, x, weight, w, l.name + ".conv2d");
   if (l.use_bias) {
     NodeId b = parameter(ctx, l.name + ".bias", {l.filters}, l.bias_init, l.trainable);
@@ -142,8 +149,8 @@ int32_t resolve_axis(const Graph& g, const LayerSpec& l, NodeId x) {
   const int rank = g.shape(x).rank();
   const int32_t axis = l.axis < 0 ? l.axis + rank : l.axis;
   if (axis < 1 || axis >= rank) {
-    shape_error(fmt::format("{}: axis {} does not fit input {} per sample; expected 1 to {} (or -1 to -{})", l.op, l.axis,
-                            sample_shape(g, x), rank - 1, rank - 1));
+    shape_error(fmt::format("{}: axis {} does not fit input {} per sample; expected 1 to {} (or -1 to -{})", l.op,
+                            l.axis, sample_shape(g, x), rank - 1, rank - 1));
   }
   return axis;
 }

@@ -125,8 +125,8 @@ std::string prefixed(const char* prefix, const std::string& name) {
 }
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {"mae", "rmse", "r2", "precision", "recall", "f1",
-                                                  "roc_auc", "top2_accuracy", "top3_accuracy", "macro_f1"};
+  static const std::vector<std::string> names = {
+      "mae", "rmse", "r2", "precision", "recall", "f1", "roc_auc", "top2_accuracy", "top3_accuracy", "macro_f1"};
   return names;
 }
 

@@ -26,11 +26,16 @@ Loss parse_loss(std::string_view name, std::string_view context) {
 
 const char* to_string(Loss loss) {
   switch (loss) {
-    case Loss::CrossEntropy: return "cross_entropy";
-    case Loss::MeanSquaredError: return "mse";
-    case Loss::MeanAbsoluteError: return "mae";
-    case Loss::Huber: return "huber";
-    case Loss::BinaryCrossEntropy: return "binary_cross_entropy";
+    case Loss::CrossEntropy:
+      return "cross_entropy";
+    case Loss::MeanSquaredError:
+      return "mse";
+    case Loss::MeanAbsoluteError:
+      return "mae";
+    case Loss::Huber:
+      return "huber";
+    case Loss::BinaryCrossEntropy:
+      return "binary_cross_entropy";
   }
   return "?";
 }
@@ -85,7 +90,8 @@ NodeId weight_penalty(const NetworkSpec& spec, Graph& g, const PluginRegistry& p
     if (l.l2 > 0) add(ops::scale(g, ops::sum(g, ops::mul(g, w, w)), static_cast<float>(l.l2), l.name + ".l2"));
     if (l.l1 > 0) {
       const graphrun_activation* relu = plugins.activation("relu").entry;
-      const NodeId abs = ops::add(g, ops::activation(g, w, relu, {}), ops::activation(g, ops::scale(g, w, -1.0f), relu, {}));
+      const NodeId abs =
+          ops::add(g, ops::activation(g, w, relu, {}), ops::activation(g, ops::scale(g, w, -1.0f), relu, {}));
       add(ops::scale(g, ops::sum(g, abs), static_cast<float>(l.l1), l.name + ".l1"));
     }
   }
@@ -118,20 +124,22 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
     const bool fuse_softmax = output && spec.loss == Loss::CrossEntropy;
     const bool fuse_sigmoid = output && spec.loss == Loss::BinaryCrossEntropy;
     if (fuse_softmax && l.activation != "softmax" && l.activation != "linear") {
-      throw Error(ErrorKind::BadInput, fmt::format("{}: activation: cross-entropy needs a softmax (or linear) output, got '{}'",
-                                                   where, l.activation));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("{}: activation: cross-entropy needs a softmax (or linear) output, got '{}'", where,
+                              l.activation));
     }
     if (fuse_sigmoid && l.activation != "sigmoid" && l.activation != "linear") {
-      throw Error(ErrorKind::BadInput, fmt::format(
-                                           "{}: activation: binary_cross_entropy needs a sigmoid (or linear) output, got '{}'",
-                                           where, l.activation));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("{}: activation: binary_cross_entropy needs a sigmoid (or linear) output, got '{}'",
+                              where, l.activation));
     }
     try {
       NodeId y = build_layer(ctx, l, ins, fuse_softmax || fuse_sigmoid);
       if (fuse_softmax || fuse_sigmoid) {
         if (g.shape(y).rank() != 2) {
-          throw Error(ErrorKind::Shape, fmt::format("gives {} per sample; expected a vector of class scores (flatten it)",
-                                                    sample_shape(g, y)));
+          throw Error(
+              ErrorKind::Shape,
+              fmt::format("gives {} per sample; expected a vector of class scores (flatten it)", sample_shape(g, y)));
         }
         logits = y;
         y = fuse_softmax ? ops::softmax(g, y, l.name + ".softmax")
@@ -168,10 +176,18 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
     m.labels = g.input("targets", {Shape::kBatch, classes});
     switch (spec.loss) {
       case Loss::CrossEntropy:
-      case Loss::MeanSquaredError: m.loss = ops::mean_squared_error(g, m.output, m.labels, data_loss); break;
-      case Loss::MeanAbsoluteError: m.loss = ops::mean_absolute_error(g, m.output, m.labels, data_loss); break;
-      case Loss::Huber: m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, data_loss); break;
-      case Loss::BinaryCrossEntropy: m.loss = ops::binary_cross_entropy(g, logits, m.labels, data_loss); break;
+      case Loss::MeanSquaredError:
+        m.loss = ops::mean_squared_error(g, m.output, m.labels, data_loss);
+        break;
+      case Loss::MeanAbsoluteError:
+        m.loss = ops::mean_absolute_error(g, m.output, m.labels, data_loss);
+        break;
+      case Loss::Huber:
+        m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, data_loss);
+        break;
+      case Loss::BinaryCrossEntropy:
+        m.loss = ops::binary_cross_entropy(g, logits, m.labels, data_loss);
+        break;
     }
   }
   if (penalty != kNoNode) m.loss = ops::add(g, m.loss, penalty, "loss");
@@ -193,7 +209,8 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
     Layer l = spec.layers[i];
     if (l.name.empty()) l.name = l.op + std::to_string(i);
     if (l.where.empty()) l.where = "layers[" + std::to_string(i) + "]";
-    if (l.op == "dense" && l.units <= 0) throw Error(ErrorKind::BadInput, spec.context + ": " + l.where + ".units: expected a positive count");
+    if (l.op == "dense" && l.units <= 0)
+      throw Error(ErrorKind::BadInput, spec.context + ": " + l.where + ".units: expected a positive count");
     l.inputs = {previous};
     previous = l.name;
     net.nodes.push_back(std::move(l));

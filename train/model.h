@@ -33,15 +33,15 @@ inline bool is_regression(Loss loss) {
 
 struct Model {
   Graph graph;
-  NodeId features = kNoNode;       // input [N, D]: every network input of a sample, flattened
-  NodeId labels = kNoNode;         // input [N] class indices (sparse) or [N, C] targets
-  NodeId output = kNoNode;         // [N, C] what predict returns (probabilities for a classifier)
-  NodeId loss = kNoNode;           // scalar
+  NodeId features = kNoNode;  // input [N, D]: every network input of a sample, flattened
+  NodeId labels = kNoNode;    // input [N] class indices (sparse) or [N, C] targets
+  NodeId output = kNoNode;    // [N, C] what predict returns (probabilities for a classifier)
+  NodeId loss = kNoNode;      // scalar
   Loss loss_kind = Loss::CrossEntropy;
-  NodeId logits = kNoNode;         // the output before its fused softmax / sigmoid (kNoNode otherwise)
-  std::vector<NodeId> gradients;   // of the trainable parameters, once a Trainer added them
+  NodeId logits = kNoNode;        // the output before its fused softmax / sigmoid (kNoNode otherwise)
+  std::vector<NodeId> gradients;  // of the trainable parameters, once a Trainer added them
   bool sparse_labels = true;
-  float label_smoothing = 0.0f;    // cross_entropy with dense labels [N, C]: (1 - s) one-hot + s / C
+  float label_smoothing = 0.0f;      // cross_entropy with dense labels [N, C]: (1 - s) one-hot + s / C
   std::vector<float> class_weights;  // cross_entropy with dense labels: a row's targets times w[label]
   // Trainable parameters in graph order (frozen ones are left out).
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }
@@ -55,13 +55,13 @@ using DenseLayer = Layer;
 DenseLayer dense_layer(std::string name, int64_t units, std::string activation);
 
 struct SequentialSpec {
-  int64_t inputs = 0;  // features per sample
+  int64_t inputs = 0;         // features per sample
   std::vector<Layer> layers;  // each reads the previous one
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
-  float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
+  float label_smoothing = 0.0f;      // cross_entropy: targets (1 - s) one-hot + s / C
   std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
-  std::string context = "model";  // names the source in error messages (file name)
+  std::string context = "model";     // names the source in error messages (file name)
 };
 
 // A network: named inputs with per-sample shapes, nodes in a topological order (each names its
@@ -73,9 +73,9 @@ struct NetworkSpec {
   std::vector<std::string> outputs;  // the loss applies to the first
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
-  float label_smoothing = 0.0f;  // cross_entropy: targets (1 - s) one-hot + s / C
+  float label_smoothing = 0.0f;      // cross_entropy: targets (1 - s) one-hot + s / C
   std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
-  std::string context = "model";  // names the source in error messages (file name)
+  std::string context = "model";     // names the source in error messages (file name)
 };
 
 // Builds the graph: parameters "<node>.weight", "<node>.bias", "<node>.gamma", ... With

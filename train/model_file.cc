@@ -1,8 +1,8 @@
 #include "train/model_file.h"
 
+#include <fmt/format.h>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -79,7 +79,8 @@ class PracticeReader {
   void read(const Json& t, TrainConfig& c) const {
     if (t.contains("clip_norm")) c.clip_norm = number(t.at("clip_norm"), "clip_norm", 0, 1e9, true);
     if (t.contains("clip_value")) c.clip_value = number(t.at("clip_value"), "clip_value", 0, 1e9, true);
-    if (t.contains("validation_split")) c.validation_split = number(t.at("validation_split"), "validation_split", 0, 0.9);
+    if (t.contains("validation_split"))
+      c.validation_split = number(t.at("validation_split"), "validation_split", 0, 0.9);
     if (t.contains("early_stopping")) {
       const Json& v = t.at("early_stopping");
       const std::string w = "early_stopping";
@@ -95,14 +96,18 @@ class PracticeReader {
     if (t.contains("learning_rate_schedule")) {
       const Json& v = t.at("learning_rate_schedule");
       const std::string w = "learning_rate_schedule";
-      keys(v, w, {"schedule", "warmup_steps", "warmup_epochs", "step_size", "gamma", "min_lr", "decay_epochs",
-                  "reduce_on_plateau"});
+      keys(v, w,
+           {"schedule", "warmup_steps", "warmup_epochs", "step_size", "gamma", "min_lr", "decay_epochs",
+            "reduce_on_plateau"});
       ScheduleConfig& s = c.schedule;
       if (v.contains("schedule")) {
-        s.kind = parse_schedule_kind(one_of(v.at("schedule"), w + ".schedule", {"constant", "step", "exponential", "cosine"}), w);
+        s.kind = parse_schedule_kind(
+            one_of(v.at("schedule"), w + ".schedule", {"constant", "step", "exponential", "cosine"}), w);
       }
-      if (v.contains("warmup_steps") && v.contains("warmup_epochs")) fail(w, "give warmup_steps or warmup_epochs, not both");
-      if (v.contains("warmup_steps")) s.warmup_steps = integer(v.at("warmup_steps"), w + ".warmup_steps", 0, 1'000'000'000);
+      if (v.contains("warmup_steps") && v.contains("warmup_epochs"))
+        fail(w, "give warmup_steps or warmup_epochs, not both");
+      if (v.contains("warmup_steps"))
+        s.warmup_steps = integer(v.at("warmup_steps"), w + ".warmup_steps", 0, 1'000'000'000);
       if (v.contains("warmup_epochs")) s.warmup_epochs = number(v.at("warmup_epochs"), w + ".warmup_epochs", 0, 1e6);
       if (v.contains("step_size")) s.step_size = integer(v.at("step_size"), w + ".step_size", 1, 1'000'000);
       if (v.contains("gamma")) s.gamma = number(v.at("gamma"), w + ".gamma", 0, 1, true);

@@ -31,13 +31,13 @@ Optimizer::Optimizer(const LoadedOptimizer& entry, const std::vector<std::pair<s
   hyper_ = resolve_params(entry_->hyper, entry_->n_hyper, hyper, std::string(context) + ": optimizer");
   lr_ = learning_rate < 0 ? entry_->default_lr : learning_rate;
   if (!std::isfinite(lr_) || lr_ <= 0) {
-    throw Error(ErrorKind::BadInput, std::string(context) + ": learning rate must be positive and finite, got " +
-                                         std::to_string(lr_));
+    throw Error(ErrorKind::BadInput,
+                std::string(context) + ": learning rate must be positive and finite, got " + std::to_string(lr_));
   }
   if (entry_->n_state_slots > kMaxSlots) {
     throw Error(ErrorKind::Plugin, std::string("optimizer '") + entry_->name + "' declares " +
-                                       std::to_string(entry_->n_state_slots) + " state slots; graphrun supports up to " +
-                                       std::to_string(kMaxSlots));
+                                       std::to_string(entry_->n_state_slots) +
+                                       " state slots; graphrun supports up to " + std::to_string(kMaxSlots));
   }
   for (const std::string& name : trainable) {
     Tensor& p = params.at(name);

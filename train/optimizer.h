@@ -48,8 +48,8 @@ class Optimizer {
   // Whether the plugin folds a batch-1 outer product into its update itself (step_outer).
   bool fuses_outer_products() const { return step_outer_ != nullptr; }
   // Prepares product gradients: `gemm` makes their blocks (the trainer passes the backend's
-  // Backend::serial_gemm(), the GEMM that would have made the stored gradient), and the per-task blocks are allocated for up to
-  // `tasks` threads (call when compiling a training step; step() then allocates nothing).
+  // Backend::serial_gemm(), the GEMM that would have made the stored gradient), and the per-task blocks are allocated
+  // for up to `tasks` threads (call when compiling a training step; step() then allocates nothing).
   void reserve_products(int tasks, SerialGemm gemm);
 
   const char* name() const { return entry_->name; }
@@ -70,11 +70,11 @@ class Optimizer {
   uint64_t steps_ = 0;
   std::vector<Tensor*> params_;
   std::vector<std::string> names_;
-  std::vector<std::vector<Tensor>> slots_;            // [parameter][slot]
-  std::vector<std::vector<float*>> slot_pointers_;    // per parameter, for the step kernel
-  SerialGemm gemm_ = nullptr;                         // reserve_products(): makes gradient blocks
-  std::vector<float> blocks_;                         // and per-task gradient blocks
-  int64_t block_floats_ = 0;                          // floats per task in blocks_
+  std::vector<std::vector<Tensor>> slots_;          // [parameter][slot]
+  std::vector<std::vector<float*>> slot_pointers_;  // per parameter, for the step kernel
+  SerialGemm gemm_ = nullptr;                       // reserve_products(): makes gradient blocks
+  std::vector<float> blocks_;                       // and per-task gradient blocks
+  int64_t block_floats_ = 0;                        // floats per task in blocks_
 };
 
 }  // namespace graphrun::train

@@ -14,20 +14,26 @@ ScheduleKind parse_schedule_kind(const std::string& name, const std::string& whe
   if (name == "step") return ScheduleKind::Step;
   if (name == "exponential") return ScheduleKind::Exponential;
   if (name == "cosine") return ScheduleKind::Cosine;
-  throw Error(ErrorKind::BadInput, where + ": expected one of constant, step, exponential, cosine, got \"" + name + "\"");
+  throw Error(ErrorKind::BadInput,
+              where + ": expected one of constant, step, exponential, cosine, got \"" + name + "\"");
 }
 
 const char* to_string(ScheduleKind kind) {
   switch (kind) {
-    case ScheduleKind::Constant: return "constant";
-    case ScheduleKind::Step: return "step";
-    case ScheduleKind::Exponential: return "exponential";
-    case ScheduleKind::Cosine: return "cosine";
+    case ScheduleKind::Constant:
+      return "constant";
+    case ScheduleKind::Step:
+      return "step";
+    case ScheduleKind::Exponential:
+      return "exponential";
+    case ScheduleKind::Cosine:
+      return "cosine";
   }
   return "?";
 }
 
-double scheduled_lr(const ScheduleConfig& c, double base, uint64_t step, int64_t steps_per_epoch, int64_t total_epochs) {
+double scheduled_lr(const ScheduleConfig& c, double base, uint64_t step, int64_t steps_per_epoch,
+                    int64_t total_epochs) {
   const double spe = static_cast<double>(std::max<int64_t>(steps_per_epoch, 1));
   const double warmup = c.warmup_steps > 0 ? static_cast<double>(c.warmup_steps) : std::round(c.warmup_epochs * spe);
   const double s = static_cast<double>(step);
@@ -35,13 +41,17 @@ double scheduled_lr(const ScheduleConfig& c, double base, uint64_t step, int64_t
   const double epoch = s / spe;
   double lr = base;
   switch (c.kind) {
-    case ScheduleKind::Constant: break;
+    case ScheduleKind::Constant:
+      break;
     case ScheduleKind::Step:
       lr = base * std::pow(c.gamma, std::floor(epoch / static_cast<double>(std::max<int64_t>(c.step_size, 1))));
       break;
-    case ScheduleKind::Exponential: lr = base * std::pow(c.gamma, epoch); break;
+    case ScheduleKind::Exponential:
+      lr = base * std::pow(c.gamma, epoch);
+      break;
     case ScheduleKind::Cosine: {
-      const double length = (c.decay_epochs > 0 ? static_cast<double>(c.decay_epochs) : static_cast<double>(total_epochs)) * spe;
+      const double length =
+          (c.decay_epochs > 0 ? static_cast<double>(c.decay_epochs) : static_cast<double>(total_epochs)) * spe;
       // Step s uses the rate at the end of its own step, so the run's last step takes min_lr.
       const double p = length > warmup ? std::clamp((s - warmup + 1.0) / (length - warmup), 0.0, 1.0) : 1.0;
       lr = c.min_lr + (base - c.min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * p));

@@ -39,18 +39,21 @@ struct PlateauConfig {
 struct ScheduleConfig {
   ScheduleKind kind = ScheduleKind::Constant;
   int64_t warmup_steps = 0;
-  double warmup_epochs = 0;   // used when warmup_steps is 0
-  int64_t step_size = 1;      // step: epochs between decays
-  double gamma = 0.1;         // step and exponential
-  double min_lr = 0.0;        // floor after warmup (cosine's end value)
-  int64_t decay_epochs = 0;   // cosine: length of the anneal in epochs (0: the run's epochs)
+  double warmup_epochs = 0;  // used when warmup_steps is 0
+  int64_t step_size = 1;     // step: epochs between decays
+  double gamma = 0.1;        // step and exponential
+  double min_lr = 0.0;       // floor after warmup (cosine's end value)
+  int64_t decay_epochs = 0;  // cosine: length of the anneal in epochs (0: the run's epochs)
   PlateauConfig plateau;
-  bool active() const { return kind != ScheduleKind::Constant || warmup_steps > 0 || warmup_epochs > 0 || plateau.enabled; }
+  bool active() const {
+    return kind != ScheduleKind::Constant || warmup_steps > 0 || warmup_epochs > 0 || plateau.enabled;
+  }
 };
 
 // The scheduled rate at optimizer step `step` (0-based: the step about to be taken), without
 // the plateau factor. total_epochs: the run's length (for cosine).
-double scheduled_lr(const ScheduleConfig& c, double base_lr, uint64_t step, int64_t steps_per_epoch, int64_t total_epochs);
+double scheduled_lr(const ScheduleConfig& c, double base_lr, uint64_t step, int64_t steps_per_epoch,
+                    int64_t total_epochs);
 
 class LrSchedule {
  public:

@@ -85,10 +85,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config, const PluginRegistry& plugins)
     : model_(model), params_(params), config_(config), pool_(std::make_unique<ThreadPool>(config.threads)) {
   if (config.batch_size <= 0) {
-    throw Error(ErrorKind::BadInput, config.context + ": batch size must be positive, got " + std::to_string(config.batch_size));
+    throw Error(ErrorKind::BadInput,
+                config.context + ": batch size must be positive, got " + std::to_string(config.batch_size));
   }
   const std::vector<NodeId> trainable = model.trainable();
-  if (model.gradients.empty() && !trainable.empty()) model.gradients = ops::gradients(model.graph, model.loss, trainable);
+  if (model.gradients.empty() && !trainable.empty())
+    model.gradients = ops::gradients(model.graph, model.loss, trainable);
   grads_ = model.gradients;
   std::vector<std::string> names;
   for (NodeId id : trainable) names.push_back(model.graph.node(id).name);
@@ -99,7 +101,8 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
       throw Error(e.kind(), config.context + ": optimizer: " + e.what());
     }
   }();
-  optimizer_ = std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
+  optimizer_ =
+      std::make_unique<Optimizer>(opt, config.optimizer_params, config.learning_rate, params, names, config.context);
 
   run_state_.seed = config.seed;
   for (NodeId id : trainable) grad_sizes_.push_back(model.graph.shape(id).numel());
@@ -246,9 +249,10 @@ void Trainer::check_data(const io::Dataset& data, const char* what) const {
   const std::string where = config_.context + ": the " + what + " data";
   if (model_.loss_kind == Loss::CrossEntropy) {
     if (data.labels.size() != static_cast<size_t>(n)) {
-      throw Error(ErrorKind::BadInput, where + (data.has_targets() ? " have float targets; the cross_entropy loss expects "
-                                                                     "class labels (label_column)"
-                                                                   : " have no labels"));
+      throw Error(ErrorKind::BadInput,
+                  where + (data.has_targets() ? " have float targets; the cross_entropy loss expects "
+                                                "class labels (label_column)"
+                                              : " have no labels"));
     }
     return;
   }
@@ -259,7 +263,8 @@ void Trainer::check_data(const io::Dataset& data, const char* what) const {
     }
     return;
   }
-  if (data.labels.size() != static_cast<size_t>(n)) throw Error(ErrorKind::BadInput, where + " have no labels or targets");
+  if (data.labels.size() != static_cast<size_t>(n))
+    throw Error(ErrorKind::BadInput, where + " have no labels or targets");
 }
 
 EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, const BatchCallback& on_batch) {
@@ -294,15 +299,19 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
       Program& p = *step->program;
       load_batch(p, data, rows, shard.count);
       run_state_.step = optimizer_->steps();  // dropout's mask: (seed, step), also after a resume
-      if (dp_) dp_->run(p, shard.count, count);
-      else p.run();
+      if (dp_)
+        dp_->run(p, shard.count, count);
+      else
+        p.run();
       totals.loss_sum = static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(shard.count);
       const TensorView out = p.value(model_.output);
       const int64_t c = out.shape.cols();
-      for (int64_t i = 0; i < shard.count; ++i) totals.correct += correct_row(model_, data, rows[i], out.data + i * c, c);
+      for (int64_t i = 0; i < shard.count; ++i)
+        totals.correct += correct_row(model_, data, rows[i], out.data + i * c, c);
       totals.samples = shard.count;
     }
-    std::span<const GradientRef> gradients = step ? std::span<const GradientRef>(step->gradients) : std::span<const GradientRef>();
+    std::span<const GradientRef> gradients =
+        step ? std::span<const GradientRef>(step->gradients) : std::span<const GradientRef>();
     if (dp_) {  // every rank's totals and the summed gradients
       for (size_t i = 0; i < grads_.size(); ++i) grad_pointers_[i] = step ? step->gradients[i].data : nullptr;
       totals = dp_->finish(totals, grad_pointers_);
@@ -322,7 +331,8 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
     seen += totals.samples;
     progress_.batch = b + 1;
     progress_.last_loss = static_cast<float>(loss);
-    if (on_batch) on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), accuracy ? double(correct) / double(seen) : NAN);
+    if (on_batch)
+      on_batch(b + 1, batches, loss_sum / static_cast<double>(seen), accuracy ? double(correct) / double(seen) : NAN);
   }
   EpochResult r;
   r.epoch = epoch_;
@@ -365,7 +375,8 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
     loss_sum += static_cast<double>(p.value(model_.loss).data[0]) * static_cast<double>(count);
     const TensorView out = p.value(model_.output);
     const int64_t c = out.shape.cols();
-    if (!outputs.empty()) std::memcpy(outputs.data() + start * c, out.data, static_cast<size_t>(count * c) * sizeof(float));
+    if (!outputs.empty())
+      std::memcpy(outputs.data() + start * c, out.data, static_cast<size_t>(count * c) * sizeof(float));
     for (int64_t i = 0; i < count; ++i) {
       const float* row = out.data + i * c;
       correct += correct_row(model_, data, start + i, row, c);
@@ -374,7 +385,8 @@ Evaluation Trainer::evaluate(const io::Dataset& data, int64_t batch_size) {
       if (c == 1) truth_row(data, start + i, 1, one);
       const int64_t predicted = c == 1 ? row[0] >= 0.5f : argmax(row, c);
       const int64_t truth = c == 1 ? one[0] >= 0.5f : data.labels[static_cast<size_t>(start + i)];
-      if (truth >= 0 && truth < confusion_size) ++e.confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
+      if (truth >= 0 && truth < confusion_size)
+        ++e.confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
     }
   }
   if (!outputs.empty()) compute_metrics(data, outputs, e);
@@ -415,8 +427,8 @@ void Trainer::predict(const Tensor& features, Tensor& out, int64_t batch_size) {
   const int64_t n = features.shape()[0], d = features.shape()[1];
   if (d != model_.graph.shape(model_.features)[1]) {
     throw Error(ErrorKind::Shape, config_.context + ": the model takes " +
-                                      std::to_string(model_.graph.shape(model_.features)[1]) + " features, the input has " +
-                                      std::to_string(d));
+                                      std::to_string(model_.graph.shape(model_.features)[1]) +
+                                      " features, the input has " + std::to_string(d));
   }
   CompileOptions predict_options = options({model_.output}, false);
   predict_options.max_arena_bytes = 0;
@@ -426,7 +438,8 @@ void Trainer::predict(const Tensor& features, Tensor& out, int64_t batch_size) {
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t count = std::min(batch_size, n - start);
     Program& p = predict_programs.get(count);
-    std::memcpy(p.value(model_.features).data, features.data() + start * d, static_cast<size_t>(count * d) * sizeof(float));
+    std::memcpy(p.value(model_.features).data, features.data() + start * d,
+                static_cast<size_t>(count * d) * sizeof(float));
     p.run();
     std::memcpy(out.data() + start * c, p.value(model_.output).data, static_cast<size_t>(count * c) * sizeof(float));
   }

@@ -37,13 +37,13 @@ struct TrainConfig {
   std::vector<std::pair<std::string, double>> optimizer_params;
   double learning_rate = -1.0;  // < 0: the optimizer's default
   std::string backend = "highway";
-  int threads = 0;              // 0: one per core
+  int threads = 0;  // 0: one per core
   std::string context = "model";
   int64_t max_arena_bytes = 0;  // > 0: each compiled program's arena limit (CompileOptions)
 
   // Training practice (train/fit.h runs these; train_epoch alone ignores them).
-  double clip_norm = 0.0;   // > 0: gradients scaled so their global L2 norm is at most this
-  double clip_value = 0.0;  // > 0: each gradient element clamped to [-clip_value, clip_value] (before clip_norm)
+  double clip_norm = 0.0;         // > 0: gradients scaled so their global L2 norm is at most this
+  double clip_value = 0.0;        // > 0: each gradient element clamped to [-clip_value, clip_value] (before clip_norm)
   double validation_split = 0.0;  // fraction of the training set held out, after a seeded shuffle
   struct EarlyStopping {
     bool enabled = false;
@@ -60,9 +60,9 @@ struct TrainConfig {
 };
 
 struct EpochResult {
-  int64_t epoch = 0;        // 0-based
-  double loss = 0.0;        // mean over samples
-  double accuracy = 0.0;    // classifiers only (NaN for regression)
+  int64_t epoch = 0;      // 0-based
+  double loss = 0.0;      // mean over samples
+  double accuracy = 0.0;  // classifiers only (NaN for regression)
   double seconds = 0.0;
   double samples_per_second = 0.0;
 };
@@ -75,18 +75,18 @@ struct Evaluation {
   double accuracy = 0.0;
   int64_t samples = 0;
   std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]; a sigmoid output: 2 x 2
-  Metrics metrics;  // those that apply to the model's loss (train/metrics.h); not under data parallelism
+  Metrics metrics;       // those that apply to the model's loss (train/metrics.h); not under data parallelism
   double seconds = 0.0;  // the batches' wall time (compiling the programs is not counted)
 };
 
 // Where an epoch stands after its latest step: what a mid-epoch checkpoint saves so that the
 // resumed epoch ends with the same loss and accuracy (its running sums) as an uninterrupted one.
 struct EpochProgress {
-  int64_t batch = 0;      // batches done in the epoch
-  double loss_sum = 0.0;  // sum of the per-sample loss over those batches
-  int64_t correct = 0;    // correctly classified samples among them
-  int64_t seen = 0;       // samples among them
-  float last_loss = 0.0f; // the latest batch's mean loss (the per-step log's value)
+  int64_t batch = 0;       // batches done in the epoch
+  double loss_sum = 0.0;   // sum of the per-sample loss over those batches
+  int64_t correct = 0;     // correctly classified samples among them
+  int64_t seen = 0;        // samples among them
+  float last_loss = 0.0f;  // the latest batch's mean loss (the per-step log's value)
 };
 
 // Called after every batch: (batches done in the epoch, batches in the epoch, running loss, running accuracy).
@@ -161,7 +161,7 @@ class Trainer {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<NodeId> grads_;
-  std::vector<int64_t> grad_sizes_;  // elements of each trainable parameter's gradient
+  std::vector<int64_t> grad_sizes_;              // elements of each trainable parameter's gradient
   std::map<int64_t, TrainingStep> train_steps_;  // training mode, by batch size
   RunState run_state_;
   bool fuse_weight_gradients_ = true;

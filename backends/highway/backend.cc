@@ -36,8 +36,7 @@ struct HighwayKernels {
   static void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t r, int64_t c, ThreadPool& p) {
     highway::softmax_rows_backward(y, dy, dx, r, c, p);
   }
-  static float softmax_cross_entropy(const float* l, const float* t, bool sparse, int64_t r, int64_t c,
-                                     ThreadPool& p) {
+  static float softmax_cross_entropy(const float* l, const float* t, bool sparse, int64_t r, int64_t c, ThreadPool& p) {
     return highway::softmax_cross_entropy(l, t, sparse, r, c, p);
   }
   static void softmax_cross_entropy_backward(const float* l, const float* t, bool sparse, int64_t r, int64_t c,

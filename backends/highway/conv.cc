@@ -31,8 +31,8 @@ float* col_buffer(int64_t floats) {
 }
 
 bool is_pointwise(const WindowGeometry& g) {
-  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0 &&
-         g.pad_bottom == 0 && g.pad_right == 0;
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 &&
+         g.pad_right == 0;
 }
 
 // The output columns [lo, hi) whose input column ow*s - pad + tap is inside [0, in).
@@ -170,14 +170,15 @@ int64_t conv_macs(const WindowGeometry& g) {
 }  // namespace
 
 // A thread's buffer: col (C*kh*kw x OH*OW), then W^T for the input gradient.
-int64_t col_floats(const WindowGeometry& g) { return is_pointwise(g) ? 0 : g.channels * g.kernel_area() * g.out_plane(); }
+int64_t col_floats(const WindowGeometry& g) {
+  return is_pointwise(g) ? 0 : g.channels * g.kernel_area() * g.out_plane();
+}
 int64_t weight_floats(const WindowGeometry& g) { return g.out_channels * g.group_in() * g.kernel_area(); }
 
 void reserve_conv_scratch(const WindowGeometry& g) {
   const int64_t floats = col_floats(g) + weight_floats(g);
   int64_t seen = g_col_floats.load();
-  while (seen < floats && !g_col_floats.compare_exchange_weak(seen, floats)) {
-  }
+  while (seen < floats && !g_col_floats.compare_exchange_weak(seen, floats)) {}
 }
 
 void prepare_conv_thread() { col_buffer(g_col_floats.load()); }

@@ -9,10 +9,13 @@
 #include "backends/highway/parallel.h"
 #include "core/run_state.h"
 
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/dropout.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+// clang-format on
 
 #include "backends/highway/simd-inl.h"
 

@@ -10,10 +10,13 @@
 #include "backends/highway/kernels.h"
 #include "backends/highway/parallel.h"
 
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/elementwise.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+// clang-format on
 
 #include "backends/highway/simd-inl.h"
 
@@ -57,14 +60,12 @@ void ScaleRange(const float* x, float alpha, float* y, int64_t n) {
 }
 
 // y[r,:] = x[r,:] + bias for rows [r0, r1).
-void AddBiasRowsRange(const float* x, const float* bias, float* y, int64_t r0, int64_t r1,
-                      int64_t cols) {
+void AddBiasRowsRange(const float* x, const float* bias, float* y, int64_t r0, int64_t r1, int64_t cols) {
   for (int64_t r = r0; r < r1; ++r) AddRange(x + r * cols, bias, y + r * cols, cols);
 }
 
 // y[r,:] = alpha * v for rows [r0, r1).
-void BroadcastRowsRange(const float* v, float alpha, float* y, int64_t r0, int64_t r1,
-                        int64_t cols) {
+void BroadcastRowsRange(const float* v, float alpha, float* y, int64_t r0, int64_t r1, int64_t cols) {
   for (int64_t r = r0; r < r1; ++r) ScaleRange(v, alpha, y + r * cols, cols);
 }
 
@@ -142,9 +143,7 @@ HWY_INLINE double SumImpl(const float* x, const float* t, int64_t n) {
 }
 
 double SumRange(const float* x, int64_t n) { return SumImpl<false>(x, nullptr, n); }
-double SquaredDiffSumRange(const float* p, const float* t, int64_t n) {
-  return SumImpl<true>(p, t, n);
-}
+double SquaredDiffSumRange(const float* p, const float* t, int64_t n) { return SumImpl<true>(p, t, n); }
 
 // dpred = (pred - target) * g for i < n.
 void ScaledDiffRange(const float* p, const float* t, float g, float* y, int64_t n) {
@@ -189,14 +188,12 @@ void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool& pool) {
   pool.parallel_for(n, kElementGrain, [&](int64_t i0, int64_t i1) { f(x + i0, alpha, y + i0, i1 - i0); });
 }
 
-void add_bias_rows(const float* x, const float* bias, float* y, int64_t rows, int64_t cols,
-                   ThreadPool& pool) {
+void add_bias_rows(const float* x, const float* bias, float* y, int64_t rows, int64_t cols, ThreadPool& pool) {
   const auto f = HWY_DYNAMIC_DISPATCH(AddBiasRowsRange);
   pool.parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) { f(x, bias, y, r0, r1, cols); });
 }
 
-void broadcast_rows(const float* v, float alpha, float* y, int64_t rows, int64_t cols,
-                    ThreadPool& pool) {
+void broadcast_rows(const float* v, float alpha, float* y, int64_t rows, int64_t cols, ThreadPool& pool) {
   if (cols == 1) {  // a scalar: fill rows elements
     const auto f = HWY_DYNAMIC_DISPATCH(FillRange);
     const float value = alpha * v[0];
@@ -213,9 +210,8 @@ void sum_rows(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool& 
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
   const int64_t grain = std::max<int64_t>(1, kElementGrain / std::max<int64_t>(rows * kBlock, 1));
-  pool.parallel_for(blocks, grain, [&](int64_t b0, int64_t b1) {
-    f(x, y, rows, cols, b0 * kBlock, std::min(cols, b1 * kBlock));
-  });
+  pool.parallel_for(blocks, grain,
+                    [&](int64_t b0, int64_t b1) { f(x, y, rows, cols, b0 * kBlock, std::min(cols, b1 * kBlock)); });
 }
 
 float sum_all(const float* x, int64_t n, ThreadPool& pool) {
@@ -227,13 +223,13 @@ float sum_all(const float* x, int64_t n, ThreadPool& pool) {
 float mean_squared_error(const float* pred, const float* target, int64_t n, ThreadPool& pool) {
   if (n <= 0) return 0.0f;
   const auto f = HWY_DYNAMIC_DISPATCH(SquaredDiffSumRange);
-  const double total = detail::parallel_sum(
-      pool, n, kElementGrain, [&](int64_t i0, int64_t i1) { return f(pred + i0, target + i0, i1 - i0); });
+  const double total = detail::parallel_sum(pool, n, kElementGrain,
+                                            [&](int64_t i0, int64_t i1) { return f(pred + i0, target + i0, i1 - i0); });
   return static_cast<float>(total / static_cast<double>(n));
 }
 
-void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
-                                 float* dpred, ThreadPool& pool) {
+void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss, float* dpred,
+                                 ThreadPool& pool) {
   const auto f = HWY_DYNAMIC_DISPATCH(ScaledDiffRange);
   const float g = static_cast<float>(2.0 * static_cast<double>(dloss) / static_cast<double>(n));
   pool.parallel_for(n, kElementGrain,

@@ -41,13 +41,15 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
   if (parts < 2 || parts * per_task > blocking.kc * blocking.nc) return false;
   const float* partials[kMaxParts];
   pool.run(parts, [&](int64_t t) {
-    const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
+    const int64_t b0 = split_rows(K, parts, t) / kRowGrain,
+                  b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
     float* out = partials_buffer() + t * per_task;
     gemv_block_partials(x, incx, W, ldw, K, N, b0, b1, out);
     partials[t] = out;
   });
   for (int64_t t = 0; t < parts; ++t) {
-    const int64_t b0 = split_rows(K, parts, t) / kRowGrain, b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
+    const int64_t b0 = split_rows(K, parts, t) / kRowGrain,
+                  b1 = (split_rows(K, parts, t + 1) + kRowGrain - 1) / kRowGrain;
     for (int64_t b = b0; b < b1; ++b) {
       const float* p = partials[t] + (b - b0) * N;
       if (b == 0 && !accumulate) {
@@ -68,9 +70,8 @@ bool GemvSplitK(const float* x, int64_t incx, const float* W, int64_t ldw, int64
 // add them up, each a share of C's rows, block by block in order: exactly GemmSerial's sums.
 // False when there are fewer than two depth blocks or the partials do not fit (the caller then
 // splits N).
-bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep, int64_t threads,
-                ThreadPool& pool) {
+bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                float* C, int64_t ldc, bool accumulate, const Epilogue* ep, int64_t threads, ThreadPool& pool) {
   const int64_t kc = gemm_blocking().kc;
   const int64_t kblocks = (K + kc - 1) / kc;
   if (kblocks < 2 || M < 2 || M > kSmallM || N < 2) return false;
@@ -111,8 +112,8 @@ bool GemmSplitK(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, i
 }
 
 // Handles the degenerate shapes; false when there is a product left to compute.
-bool TrivialGemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
-                 float* C, int64_t ldc, bool accumulate) {
+bool TrivialGemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, float* C,
+                 int64_t ldc, bool accumulate) {
   // Shapes and strides were validated when the graph was built; checked again in debug builds.
   assert(M >= 0 && N >= 0 && K >= 0);
   assert(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N));
@@ -127,15 +128,14 @@ bool TrivialGemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, in
 
 }  // namespace
 
-void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) return;
   gemm_serial_part(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, nullptr);
 }
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-          ThreadPool& pool, const Epilogue* ep) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float* C, int64_t ldc, bool accumulate, ThreadPool& pool, const Epilogue* ep) {
   if (TrivialGemm(trans_a, trans_b, M, N, K, lda, ldb, C, ldc, accumulate)) {
     if (ep && M > 0 && N > 0) apply_epilogue(*ep, 0, 0, C, ldc, M, N);
     return;
@@ -157,7 +157,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
       const Epilogue part = ep ? ep->at(i0, 0, ldc) : Epilogue{};
-      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep ? &part : nullptr);
+      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate,
+                       ep ? &part : nullptr);
     });
     return;
   }
@@ -166,7 +167,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // GemmSerial makes those a GEMV, which sums in another order, and the result would then
   // depend on the thread count. A last panel or block of one joins the one before it.
   constexpr int64_t kPanel = 32, kBlock = 8;
-  auto count = [](int64_t n, int64_t unit) { return std::max<int64_t>(1, n % unit == 1 ? n / unit : (n + unit - 1) / unit); };
+  auto count = [](int64_t n, int64_t unit) {
+    return std::max<int64_t>(1, n % unit == 1 ? n / unit : (n + unit - 1) / unit);
+  };
   auto bound = [](int64_t n, int64_t units, int64_t unit, int64_t parts, int64_t t) {
     return t == parts ? n : std::min(n, units * t / parts * unit);
   };
@@ -189,7 +192,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
         if (i1 - i - m == 1) ++m;  // no single row (a GEMV)
         const float* Ai = trans_a ? A + i : A + i * lda;
         const Epilogue part = ep ? ep->at(i, 0, ldc) : Epilogue{};
-        gemm_serial_part(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate, ep ? &part : nullptr);
+        gemm_serial_part(trans_a, trans_b, m, N, K, Ai, lda, B, ldb, C + i * ldc, ldc, accumulate,
+                         ep ? &part : nullptr);
         i += m;
       }
     });
@@ -212,7 +216,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
       if (i1 <= i0) return;
       const float* Ai = trans_a ? A + i0 : A + i0 * lda;
       const Epilogue part = ep ? ep->at(i0, 0, ldc) : Epilogue{};
-      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate, ep ? &part : nullptr);
+      gemm_serial_part(trans_a, trans_b, i1 - i0, N, K, Ai, lda, B, ldb, C + i0 * ldc, ldc, accumulate,
+                       ep ? &part : nullptr);
     });
   }
 }

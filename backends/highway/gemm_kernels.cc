@@ -23,11 +23,14 @@
 #include "core/cpu_info.h"
 #include "core/partition.h"
 
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/gemm_kernels.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/aligned_allocator.h>
 #include <hwy/highway.h>
+// clang-format on
 
 #include "backends/highway/simd-inl.h"
 #include "graphrun/plugin.h"
@@ -74,8 +77,8 @@ PackBuffers& ThreadBuffers() {
 
 // Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
 // (stride src_stride). 128-bit vectors, two levels of interleaves.
-HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride,
-                             float* HWY_RESTRICT dst, int64_t dst_stride) {
+HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride, float* HWY_RESTRICT dst,
+                             int64_t dst_stride) {
 #if HWY_TARGET == HWY_SCALAR
   for (int64_t q = 0; q < 4; ++q)
     for (int64_t c = 0; c < 4; ++c) dst[q * dst_stride + c] = src[c * src_stride + q];
@@ -98,8 +101,8 @@ HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride,
 
 // Packs op(B)[k0 : k0+kc, j0 : j0+nc] into panels of nr columns: panel p holds kc rows of nr
 // consecutive floats (columns past nc are zero).
-void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
-           int64_t nc, int64_t nr, float* HWY_RESTRICT dst) {
+void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+           float* HWY_RESTRICT dst) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   for (int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
@@ -136,8 +139,8 @@ void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, in
 
 // Packs op(A)[i0 : i0+mc, k0 : k0+kc] into slivers of kMR rows: sliver s holds kc groups of
 // kMR floats (rows past mc are zero).
-void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
-           int64_t kc, float* HWY_RESTRICT dst) {
+void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
+           float* HWY_RESTRICT dst) {
   for (int64_t ip = 0; ip < mc; ip += kMR, dst += kc * kMR) {
     const int64_t h = std::min(kMR, mc - ip);
     if (trans_a) {
@@ -171,9 +174,8 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
 // kAInPlace: pa is not a packed sliver but kMR rows of a row-major matrix, lda_in_place apart.
 // kTransC: the tile is stored transposed, element (r, c) at C[c * ldc + r].
 template <bool kNV2, bool kAInPlace = false, bool kTransC = false>
-HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place,
-                            const float* HWY_RESTRICT pb, int64_t ldp, int64_t kc,
-                            float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
+HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, const float* HWY_RESTRICT pb,
+                            int64_t ldp, int64_t kc, float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
                             bool load_c) {
   const DF d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
@@ -216,7 +218,7 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place,
     }
     return;
   }
-  const int64_t n0 = std::min(n, lanes);       // columns in the first vector
+  const int64_t n0 = std::min(n, lanes);               // columns in the first vector
   const int64_t n1 = std::max<int64_t>(n - lanes, 0);  // and in the second
   const auto m0 = hn::FirstN(d, static_cast<size_t>(n0));
   const auto m1 = hn::FirstN(d, static_cast<size_t>(n1));
@@ -235,8 +237,8 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place,
 
 // y[j * incy] (+)= sum_k x[k * incx] * op(W)[k, j] for j < n, k < kdim, where
 // op(W)[k, j] = W[k * ldw + j] (w_trans false) or W[j * ldw + k] (w_trans true).
-void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_trans, float* y,
-          int64_t incy, int64_t kdim, int64_t n, bool accumulate) {
+void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_trans, float* y, int64_t incy, int64_t kdim,
+          int64_t n, bool accumulate) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   // x is gathered into a contiguous stack buffer chunk by chunk, and y is summed chunk by chunk:
@@ -326,8 +328,7 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
         const float* w0 = W + j * ldw + k0;
         VF a0 = hn::Zero(d);
         for (int64_t k = 0; k < kv; k += L) a0 = hn::MulAdd(hn::LoadU(d, xs + k), hn::LoadU(d, w0 + k), a0);
-        if (kv < kc)
-          a0 = hn::MulAdd(LoadPrefix(tail, d, xs + kv), LoadPrefix(tail, d, w0 + kv), a0);
+        if (kv < kc) a0 = hn::MulAdd(LoadPrefix(tail, d, xs + kv), LoadPrefix(tail, d, w0 + kv), a0);
         const float s = hn::GetLane(hn::SumOfLanes(d, a0));
         float& out = y[j * incy];
         out = acc_y ? out + s : s;
@@ -340,9 +341,9 @@ void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_tran
 // C^T = B op(A)^T: slivers of kMR rows of B (row-major N x K) are read in place by the
 // micro-kernel's broadcasts, op(A)^T (K x M, small) is packed, and the tiles are stored
 // transposed. This avoids transposing all of B into panels, which costs as much as the FMAs.
-void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-                      float* HWY_RESTRICT pa, float* HWY_RESTRICT pb) {
+void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                      int64_t ldb, float* C, int64_t ldc, bool accumulate, float* HWY_RESTRICT pa,
+                      float* HWY_RESTRICT pb) {
   const DF d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const bool wide = M > lanes;
@@ -382,8 +383,8 @@ void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float
 // pass over C, no packing (which would cost more than the multiplies). a[i * inca], b
 // contiguous. The product is rounded before it is added, as in the micro-kernel, so the result
 // does not depend on the path.
-void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT b, int64_t M,
-           int64_t N, float* HWY_RESTRICT C, int64_t ldc, bool accumulate) {
+void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT b, int64_t M, int64_t N,
+           float* HWY_RESTRICT C, int64_t ldc, bool accumulate) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t nv = N / L * L;
@@ -407,8 +408,7 @@ void Rank1(const float* HWY_RESTRICT a, int64_t inca, const float* HWY_RESTRICT 
 
 // The epilogue (core/epilogue.h) on the finished block of rows [row0, row0 + rows) and columns
 // [col0, col0 + cols) of this C (row stride ldc), a row at a time.
-void ApplyEpilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows,
-                   int64_t cols) {
+void ApplyEpilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t cv = cols / L * L;
@@ -420,7 +420,8 @@ void ApplyEpilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int6
     if (b.bias) {
       int64_t j = 0;
       for (; j < cv; j += L) hn::StoreU(hn::Add(hn::LoadU(d, c + j), hn::LoadU(d, b.bias + j)), d, c + j);
-      if (j < cols) hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), LoadPrefix(tail, d, b.bias + j)), tail, d, c + j);
+      if (j < cols)
+        hn::BlendedStore(hn::Add(LoadPrefix(tail, d, c + j), LoadPrefix(tail, d, b.bias + j)), tail, d, c + j);
     }
     if (!b.activation) continue;
     if (b.backward_x) {
@@ -433,9 +434,8 @@ void ApplyEpilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int6
 
 // One thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0), and the
 // epilogue (its bias at column 0 of this C) on each block as it is finished.
-void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
-                bool accumulate, const Epilogue* ep) {
+void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep) {
   if (M == 1) {
     // C row = x * op(B), x = op(A) row 0 (stride lda when A is stored transposed).
     Gemv(A, trans_a ? lda : 1, B, ldb, trans_b, C, 1, K, N, accumulate);
@@ -530,8 +530,8 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
 
 // The partial products of row blocks [b0, b1) of a GEMV y = x op(W) (W not transposed, n
 // columns), block b's into out + (b - b0) * n: one thread's share of a GEMV split along K.
-void GemvBlockPartials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim, int64_t n,
-                       int64_t b0, int64_t b1, float* out) {
+void GemvBlockPartials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim, int64_t n, int64_t b0,
+                       int64_t b1, float* out) {
   for (int64_t b = b0; b < b1; ++b) {
     const int64_t k0 = b * kRowGrain, kc = std::min(kRowGrain, kdim - k0);
     Gemv(x + k0 * incx, incx, W + k0 * ldw, ldw, false, out + (b - b0) * n, 1, kc, n, false);
@@ -565,23 +565,19 @@ HWY_EXPORT(PrepareThread);
 
 void prepare_thread_buffers() { HWY_DYNAMIC_DISPATCH(PrepareThread)(); }
 
-const char* target_name() {
-  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(TargetValue)());
-}
+const char* target_name() { return hwy::TargetName(HWY_DYNAMIC_DISPATCH(TargetValue)()); }
 
-void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                      int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
-                      bool accumulate, const Epilogue* ep) {
+void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep) {
   HWY_DYNAMIC_DISPATCH(GemmSerial)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
 }
 
-void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows,
-                    int64_t cols) {
+void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols) {
   HWY_DYNAMIC_DISPATCH(ApplyEpilogue)(e, row0, col0, C, ldc, rows, cols);
 }
 
-void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim,
-                         int64_t n, int64_t b0, int64_t b1, float* out) {
+void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim, int64_t n, int64_t b0,
+                         int64_t b1, float* out) {
   HWY_DYNAMIC_DISPATCH(GemvBlockPartials)(x, incx, W, ldw, kdim, n, b0, b1, out);
 }
 

@@ -19,17 +19,15 @@ constexpr int64_t kSplitKCapacity = 128 * 1024;
 
 // GemmSerial: one thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0),
 // with the epilogue (its bias at column 0 of this C) on each block as it is finished.
-void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                      int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
-                      bool accumulate, const Epilogue* ep);
+void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate, const Epilogue* ep);
 // ApplyEpilogue: the epilogue on the finished block of rows [row0, row0 + rows) and columns
 // [col0, col0 + cols) of C.
-void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows,
-                    int64_t cols);
+void apply_epilogue(const Epilogue& e, int64_t row0, int64_t col0, float* C, int64_t ldc, int64_t rows, int64_t cols);
 // GemvBlockPartials: the partial products of row blocks [b0, b1) of a GEMV y = x W, block b's
 // into out + (b - b0) * n.
-void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim,
-                         int64_t n, int64_t b0, int64_t b1, float* out);
+void gemv_block_partials(const float* x, int64_t incx, const float* W, int64_t ldw, int64_t kdim, int64_t n, int64_t b0,
+                         int64_t b1, float* out);
 // The dispatched target's blocking (gemm_blocking.h, from this machine's caches).
 const GemmBlocking& gemm_blocking();
 // The calling thread's buffers for the partials of a GEMV split along K (its B packing buffer,

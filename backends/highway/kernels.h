@@ -28,45 +28,40 @@ namespace graphrun::highway {
 // (core/epilogue.h: bias and an activation, or an activation's gradient) is applied to each
 // block of C once its sums are complete, while the block is in cache: the results equal the
 // separate kernels'.
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-          ThreadPool& pool, const Epilogue* epilogue = nullptr);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float* C, int64_t ldc, bool accumulate, ThreadPool& pool, const Epilogue* epilogue = nullptr);
 // The same on the calling thread alone, for callers already inside a pool task. Each element
 // of C is summed over K in the same order as gemm() sums it, whatever M, N or the thread count.
-void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
 
 void add(const float* a, const float* b, float* y, int64_t n, ThreadPool& pool);  // y = a + b
 void mul(const float* a, const float* b, float* y, int64_t n, ThreadPool& pool);  // y = a * b
 void scale(const float* x, float alpha, float* y, int64_t n, ThreadPool& pool);   // y = alpha x
 // y[r,c] = x[r,c] + bias[c]
-void add_bias_rows(const float* x, const float* bias, float* y, int64_t rows, int64_t cols,
-                   ThreadPool& pool);
+void add_bias_rows(const float* x, const float* bias, float* y, int64_t rows, int64_t cols, ThreadPool& pool);
 // y[r,c] = alpha * v[c] (cols == 1 broadcasts a scalar)
-void broadcast_rows(const float* v, float alpha, float* y, int64_t rows, int64_t cols,
-                    ThreadPool& pool);
+void broadcast_rows(const float* v, float alpha, float* y, int64_t rows, int64_t cols, ThreadPool& pool);
 // y[c] = sum_r x[r,c]
 void sum_rows(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool& pool);
 float sum_all(const float* x, int64_t n, ThreadPool& pool);
 
 // Stable (max-subtracted) softmax of each row, and its backward dx = y * (dy - sum(dy * y)).
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, ThreadPool& pool);
-void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
-                           ThreadPool& pool);
+void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, ThreadPool& pool);
 
 // Fused softmax + cross-entropy, mean over rows. sparse: `rows` class indices stored as floats;
 // otherwise rows*cols target probabilities. Returns the mean loss.
-float softmax_cross_entropy(const float* logits, const float* labels, bool sparse, int64_t rows,
-                            int64_t cols, ThreadPool& pool);
+float softmax_cross_entropy(const float* logits, const float* labels, bool sparse, int64_t rows, int64_t cols,
+                            ThreadPool& pool);
 // dlogits = (softmax(logits) - target) * dloss / rows
-void softmax_cross_entropy_backward(const float* logits, const float* labels, bool sparse,
-                                    int64_t rows, int64_t cols, float dloss, float* dlogits,
-                                    ThreadPool& pool);
+void softmax_cross_entropy_backward(const float* logits, const float* labels, bool sparse, int64_t rows, int64_t cols,
+                                    float dloss, float* dlogits, ThreadPool& pool);
 
 // mean((pred - target)^2), and dpred = 2 (pred - target) / n * dloss.
 float mean_squared_error(const float* pred, const float* target, int64_t n, ThreadPool& pool);
-void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss,
-                                 float* dpred, ThreadPool& pool);
+void mean_squared_error_backward(const float* pred, const float* target, int64_t n, float dloss, float* dpred,
+                                 ThreadPool& pool);
 
 // The elementwise losses (loss.cc), a mean over n elements: op MeanAbsoluteError, Huber
 // (threshold delta) or BinaryCrossEntropy (p holds logits); the backward takes the matching
@@ -108,8 +103,8 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
                         int64_t n, int64_t c, int64_t s, float eps, bool training, float momentum, ThreadPool& pool);
 void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
                          float* dx, int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
-void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out,
-                            int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
+void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out, int64_t n,
+                            int64_t c, int64_t s, float eps, bool training, ThreadPool& pool);
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, int64_t rows, int64_t cols,
                         float eps, ThreadPool& pool);
 void layer_norm_backward(const float* x, const float* gamma, const float* dy, float* dx, int64_t rows, int64_t cols,

@@ -14,10 +14,13 @@
 #include "backends/highway/kernels.h"
 #include "backends/highway/parallel.h"
 
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/norm.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+// clang-format on
 
 #include "backends/highway/simd-inl.h"
 
@@ -48,8 +51,10 @@ HWY_INLINE VF Load(M m, const float* p, bool full) {
 template <class M>
 HWY_INLINE void Store(VF v, M m, float* p, bool full) {
   const DF d;
-  if (full) hn::StoreU(v, d, p);
-  else hn::BlendedStore(v, m, d, p);
+  if (full)
+    hn::StoreU(v, d, p);
+  else
+    hn::BlendedStore(v, m, d, p);
 }
 
 HWY_INLINE double Total(VF v) { return static_cast<double>(hn::GetLane(hn::SumOfLanes(DF(), v))); }
@@ -258,7 +263,8 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
       }
       const double a = static_cast<double>(gamma[ch]) * st.inv_std;
       const double b = static_cast<double>(beta[ch]) - a * st.mean;
-      for (int64_t i = 0; i < n; ++i) affine(xc + i * c * s, static_cast<float>(a), static_cast<float>(b), y + (i * c + ch) * s, s);
+      for (int64_t i = 0; i < n; ++i)
+        affine(xc + i * c * s, static_cast<float>(a), static_cast<float>(b), y + (i * c + ch) * s, s);
     }
   });
 }
@@ -266,8 +272,8 @@ void batch_norm_forward(const float* x, const float* gamma, const float* beta, f
 void batch_norm_backward(const float* x, const float* gamma, const float* mean, const float* var, const float* dy,
                          float* dx, int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool) {
   if (s == 1) {
-    return batch_norm_columns(1, x, gamma, nullptr, const_cast<float*>(mean), const_cast<float*>(var), dy, dx, n, c, eps,
-                              training, 0.0f, pool);
+    return batch_norm_columns(1, x, gamma, nullptr, const_cast<float*>(mean), const_cast<float*>(var), dy, dx, n, c,
+                              eps, training, 0.0f, pool);
   }
   const auto sums = HWY_DYNAMIC_DISPATCH(NormGradSums);
   const auto combine = HWY_DYNAMIC_DISPATCH(NormGradCombine);
@@ -294,8 +300,8 @@ void batch_norm_backward(const float* x, const float* gamma, const float* mean, 
   });
 }
 
-void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out,
-                            int64_t n, int64_t c, int64_t s, float eps, bool training, ThreadPool& pool) {
+void batch_norm_param_grads(const float* x, const float* mean, const float* var, const float* dy, float* out, int64_t n,
+                            int64_t c, int64_t s, float eps, bool training, ThreadPool& pool) {
   if (s == 1) {
     return batch_norm_columns(2, x, nullptr, nullptr, const_cast<float*>(mean), const_cast<float*>(var), dy, out, n, c,
                               eps, training, 0.0f, pool);

@@ -26,8 +26,7 @@ double parallel_sum(ThreadPool& pool, int64_t n, int64_t grain, F&& f) {
   constexpr int64_t kMaxChunks = 64;
   if (n <= 0) return 0.0;
   grain = std::max<int64_t>(grain, 1);
-  const int64_t chunks =
-      std::min<int64_t>({static_cast<int64_t>(pool.size()), (n + grain - 1) / grain, kMaxChunks});
+  const int64_t chunks = std::min<int64_t>({static_cast<int64_t>(pool.size()), (n + grain - 1) / grain, kMaxChunks});
   double partial[kMaxChunks];
   pool.run(chunks, [&](int64_t t) { partial[t] = f(n * t / chunks, n * (t + 1) / chunks); });
   double total = 0.0;

@@ -49,8 +49,8 @@ inline int64_t span_argmax(const WindowGeometry& g, const float* xs, const Span&
 // 2x2 windows with stride 2 and no padding (the usual pool): each output row reads two input
 // rows, with no bounds to check.
 bool is_2x2_stride2(const WindowGeometry& g) {
-  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pad_top == 0 && g.pad_left == 0 &&
-         g.pad_bottom == 0 && g.pad_right == 0;
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 &&
+         g.pad_right == 0;
 }
 
 void max_pool_plane(const WindowGeometry& g, const float* __restrict__ xs, float* __restrict__ ys) {
@@ -198,7 +198,8 @@ void global_avg_pool(const float* x, float* y, int64_t rows, int64_t plane, Thre
 
 void global_avg_pool_backward(const float* dy, float* dx, int64_t rows, int64_t plane, ThreadPool& pool) {
   for_planes(pool, rows, plane, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) std::fill(dx + r * plane, dx + (r + 1) * plane, dy[r] / static_cast<float>(plane));
+    for (int64_t r = r0; r < r1; ++r)
+      std::fill(dx + r * plane, dx + (r + 1) * plane, dy[r] / static_cast<float>(plane));
   });
 }
 

@@ -13,13 +13,16 @@
 #include "backends/highway/kernels.h"
 #include "backends/highway/parallel.h"
 
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/highway/softmax.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+// clang-format on
 
-#include "backends/highway/simd-inl.h"
 #include <hwy/contrib/math/math-inl.h>
+#include "backends/highway/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace graphrun::highway {
@@ -95,8 +98,7 @@ void SoftmaxRowsRange(const float* x, float* y, int64_t r0, int64_t r1, int64_t 
   }
 }
 
-void SoftmaxRowsBackwardRange(const float* y, const float* dy, float* dx, int64_t r0, int64_t r1,
-                              int64_t cols) {
+void SoftmaxRowsBackwardRange(const float* y, const float* dy, float* dx, int64_t r0, int64_t r1, int64_t cols) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   for (int64_t r = r0; r < r1; ++r) {
@@ -123,8 +125,7 @@ void SoftmaxRowsBackwardRange(const float* y, const float* dy, float* dx, int64_
 }
 
 // Sum over rows [r0, r1) of each row's cross-entropy (see the file comment).
-double CrossEntropyRange(const float* logits, const float* labels, bool sparse, int64_t r0,
-                         int64_t r1, int64_t cols) {
+double CrossEntropyRange(const float* logits, const float* labels, bool sparse, int64_t r0, int64_t r1, int64_t cols) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   double total = 0.0;
@@ -154,8 +155,8 @@ double CrossEntropyRange(const float* logits, const float* labels, bool sparse, 
 }
 
 // dlogits = (softmax(logits) * sum(target) - target) * g for rows [r0, r1) (sum 1 when sparse).
-void CrossEntropyBackwardRange(const float* logits, const float* labels, bool sparse, int64_t r0,
-                               int64_t r1, int64_t cols, float g, float* dlogits) {
+void CrossEntropyBackwardRange(const float* logits, const float* labels, bool sparse, int64_t r0, int64_t r1,
+                               int64_t cols, float g, float* dlogits) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   const VF vg = hn::Set(d, g);
@@ -178,8 +179,7 @@ void CrossEntropyBackwardRange(const float* logits, const float* labels, bool sp
     for (int64_t c = 0; c < cols; c += L) {
       const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
       // p * sum(t) * g - t * g, with p * g = e * (g / sum)
-      const VF v = hn::NegMulAdd(LoadPrefix(m, d, tr + c), vg,
-                                 hn::Mul(LoadPrefix(m, d, dr + c), weighted));
+      const VF v = hn::NegMulAdd(LoadPrefix(m, d, tr + c), vg, hn::Mul(LoadPrefix(m, d, dr + c), weighted));
       hn::BlendedStore(v, m, d, dr + c);
     }
   }
@@ -208,15 +208,13 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, ThreadPo
                     [&](int64_t r0, int64_t r1) { f(x, y, r0, r1, cols); });
 }
 
-void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
-                           ThreadPool& pool) {
+void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, ThreadPool& pool) {
   const auto f = HWY_DYNAMIC_DISPATCH(SoftmaxRowsBackwardRange);
-  pool.parallel_for(rows, detail::row_grain(cols),
-                    [&](int64_t r0, int64_t r1) { f(y, dy, dx, r0, r1, cols); });
+  pool.parallel_for(rows, detail::row_grain(cols), [&](int64_t r0, int64_t r1) { f(y, dy, dx, r0, r1, cols); });
 }
 
-float softmax_cross_entropy(const float* logits, const float* labels, bool sparse, int64_t rows,
-                            int64_t cols, ThreadPool& pool) {
+float softmax_cross_entropy(const float* logits, const float* labels, bool sparse, int64_t rows, int64_t cols,
+                            ThreadPool& pool) {
   if (rows <= 0) return 0.0f;
   const auto f = HWY_DYNAMIC_DISPATCH(CrossEntropyRange);
   const double total =
@@ -225,14 +223,12 @@ float softmax_cross_entropy(const float* logits, const float* labels, bool spars
   return static_cast<float>(total / static_cast<double>(rows));
 }
 
-void softmax_cross_entropy_backward(const float* logits, const float* labels, bool sparse,
-                                    int64_t rows, int64_t cols, float dloss, float* dlogits,
-                                    ThreadPool& pool) {
+void softmax_cross_entropy_backward(const float* logits, const float* labels, bool sparse, int64_t rows, int64_t cols,
+                                    float dloss, float* dlogits, ThreadPool& pool) {
   const auto f = HWY_DYNAMIC_DISPATCH(CrossEntropyBackwardRange);
   const float g = static_cast<float>(static_cast<double>(dloss) / static_cast<double>(rows));
-  pool.parallel_for(rows, detail::row_grain(cols, kRowElements), [&](int64_t r0, int64_t r1) {
-    f(logits, labels, sparse, r0, r1, cols, g, dlogits);
-  });
+  pool.parallel_for(rows, detail::row_grain(cols, kRowElements),
+                    [&](int64_t r0, int64_t r1) { f(logits, labels, sparse, r0, r1, cols, g, dlogits); });
 }
 
 }  // namespace graphrun::highway

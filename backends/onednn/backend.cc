@@ -66,15 +66,32 @@ std::string float_key(float f) {
 // not know (a newer plugin).
 bool eltwise_algorithm(graphrun_onednn_eltwise e, algorithm* out) {
   switch (e) {
-    case GRAPHRUN_ONEDNN_NONE: return false;
-    case GRAPHRUN_ONEDNN_RELU: *out = algorithm::eltwise_relu; return true;
-    case GRAPHRUN_ONEDNN_TANH: *out = algorithm::eltwise_tanh; return true;
-    case GRAPHRUN_ONEDNN_LOGISTIC: *out = algorithm::eltwise_logistic; return true;
-    case GRAPHRUN_ONEDNN_ELU: *out = algorithm::eltwise_elu; return true;
-    case GRAPHRUN_ONEDNN_SWISH: *out = algorithm::eltwise_swish; return true;
-    case GRAPHRUN_ONEDNN_GELU_TANH: *out = algorithm::eltwise_gelu_tanh; return true;
-    case GRAPHRUN_ONEDNN_GELU_ERF: *out = algorithm::eltwise_gelu_erf; return true;
-    case GRAPHRUN_ONEDNN_SOFT_RELU: *out = algorithm::eltwise_soft_relu; return true;
+    case GRAPHRUN_ONEDNN_NONE:
+      return false;
+    case GRAPHRUN_ONEDNN_RELU:
+      *out = algorithm::eltwise_relu;
+      return true;
+    case GRAPHRUN_ONEDNN_TANH:
+      *out = algorithm::eltwise_tanh;
+      return true;
+    case GRAPHRUN_ONEDNN_LOGISTIC:
+      *out = algorithm::eltwise_logistic;
+      return true;
+    case GRAPHRUN_ONEDNN_ELU:
+      *out = algorithm::eltwise_elu;
+      return true;
+    case GRAPHRUN_ONEDNN_SWISH:
+      *out = algorithm::eltwise_swish;
+      return true;
+    case GRAPHRUN_ONEDNN_GELU_TANH:
+      *out = algorithm::eltwise_gelu_tanh;
+      return true;
+    case GRAPHRUN_ONEDNN_GELU_ERF:
+      *out = algorithm::eltwise_gelu_erf;
+      return true;
+    case GRAPHRUN_ONEDNN_SOFT_RELU:
+      *out = algorithm::eltwise_soft_relu;
+      return true;
   }
   return false;
 }
@@ -95,11 +112,13 @@ std::unique_ptr<Kernel> prepare_matmul(const NodeContext& c) {
   const auto c_md = f32_desc({m, n}, tag::ab);
   const std::string key = "matmul m" + std::to_string(m) + " n" + std::to_string(n) + " k" + std::to_string(k) +
                           (ta ? " ta" : "") + (tb ? " tb" : "");
-  return kernel(
-      key, [&] { return dnnl::primitive(dnnl::matmul(dnnl::matmul::primitive_desc({a_md, b_md, c_md}, engine()))); },
-      {{DNNL_ARG_SRC, wrap(a_md, c.inputs[0].data)},
-       {DNNL_ARG_WEIGHTS, wrap(b_md, c.inputs[1].data)},
-       {DNNL_ARG_DST, wrap(c_md, c.output.data)}});
+  return kernel(key,
+                [&] {
+                  return dnnl::primitive(dnnl::matmul(dnnl::matmul::primitive_desc({a_md, b_md, c_md}, engine())));
+                },
+                {{DNNL_ARG_SRC, wrap(a_md, c.inputs[0].data)},
+                 {DNNL_ARG_WEIGHTS, wrap(b_md, c.inputs[1].data)},
+                 {DNNL_ARG_DST, wrap(c_md, c.output.data)}});
 }
 
 // y = a (op) b, same shape (a flat 1-D view), or b [C] broadcast over the rows of a.
@@ -114,14 +133,13 @@ std::unique_ptr<Kernel> prepare_binary(const NodeContext& c, algorithm alg, cons
     b_md = plain_desc({1, cols});
   }
   const std::string key = std::string(name) + " " + dims_key(a_md.dims()) + dims_key(b_md.dims());
-  return kernel(
-      key,
-      [&] {
-        return dnnl::primitive(dnnl::binary(dnnl::binary::primitive_desc({alg, a_md, b_md, a_md}, engine())));
-      },
-      {{DNNL_ARG_SRC_0, wrap(a_md, c.inputs[0].data)},
-       {DNNL_ARG_SRC_1, wrap(b_md, c.inputs[1].data)},
-       {DNNL_ARG_DST, wrap(a_md, c.output.data)}});
+  return kernel(key,
+                [&] {
+                  return dnnl::primitive(dnnl::binary(dnnl::binary::primitive_desc({alg, a_md, b_md, a_md}, engine())));
+                },
+                {{DNNL_ARG_SRC_0, wrap(a_md, c.inputs[0].data)},
+                 {DNNL_ARG_SRC_1, wrap(b_md, c.inputs[1].data)},
+                 {DNNL_ARG_DST, wrap(a_md, c.output.data)}});
 }
 
 dnnl::eltwise_forward::primitive_desc eltwise_fwd_pd(algorithm alg, const dnnl::memory::desc& md, float alpha,
@@ -131,25 +149,23 @@ dnnl::eltwise_forward::primitive_desc eltwise_fwd_pd(algorithm alg, const dnnl::
 
 std::unique_ptr<Kernel> prepare_eltwise(const NodeContext& c, algorithm alg, float alpha, float beta) {
   const auto md = plain_desc({c.output.numel()});
-  const std::string attrs = std::to_string(static_cast<int>(alg)) + " " + dims_key(md.dims()) + " " +
-                            float_key(alpha) + " " + float_key(beta);
+  const std::string attrs = std::to_string(static_cast<int>(alg)) + " " + dims_key(md.dims()) + " " + float_key(alpha) +
+                            " " + float_key(beta);
   if (c.node.op != OpKind::ActivationGrad) {
-    return kernel(
-        "eltwise_fwd " + attrs,
-        [&] { return dnnl::primitive(dnnl::eltwise_forward(eltwise_fwd_pd(alg, md, alpha, beta))); },
-        {{DNNL_ARG_SRC, wrap(md, c.inputs[0].data)}, {DNNL_ARG_DST, wrap(md, c.output.data)}});
+    return kernel("eltwise_fwd " + attrs,
+                  [&] { return dnnl::primitive(dnnl::eltwise_forward(eltwise_fwd_pd(alg, md, alpha, beta))); },
+                  {{DNNL_ARG_SRC, wrap(md, c.inputs[0].data)}, {DNNL_ARG_DST, wrap(md, c.output.data)}});
   }
   // Inputs (x, y = f(x), dy): the src-based backward reads x and dy.
-  return kernel(
-      "eltwise_bwd " + attrs,
-      [&] {
-        dnnl::eltwise_backward::primitive_desc pd({alg, md, md, alpha, beta}, engine(),
-                                                   eltwise_fwd_pd(alg, md, alpha, beta));
-        return dnnl::primitive(dnnl::eltwise_backward(pd));
-      },
-      {{DNNL_ARG_SRC, wrap(md, c.inputs[0].data)},
-       {DNNL_ARG_DIFF_DST, wrap(md, c.inputs[2].data)},
-       {DNNL_ARG_DIFF_SRC, wrap(md, c.output.data)}});
+  return kernel("eltwise_bwd " + attrs,
+                [&] {
+                  dnnl::eltwise_backward::primitive_desc pd({alg, md, md, alpha, beta}, engine(),
+                                                            eltwise_fwd_pd(alg, md, alpha, beta));
+                  return dnnl::primitive(dnnl::eltwise_backward(pd));
+                },
+                {{DNNL_ARG_SRC, wrap(md, c.inputs[0].data)},
+                 {DNNL_ARG_DIFF_DST, wrap(md, c.inputs[2].data)},
+                 {DNNL_ARG_DIFF_SRC, wrap(md, c.output.data)}});
 }
 
 std::unique_ptr<Kernel> prepare_activation(const NodeContext& c, std::string* why_not) {
@@ -175,21 +191,21 @@ std::unique_ptr<Kernel> prepare_softmax(const NodeContext& c) {
   const std::string shape = dims_key(md.dims());
   dnnl::softmax_forward::desc fwd(prop_kind::forward_training, md, 1);
   if (c.node.op == OpKind::Softmax) {
-    return kernel(
-        "softmax_fwd " + shape,
-        [&] { return dnnl::primitive(dnnl::softmax_forward({fwd, engine()})); },
-        {{DNNL_ARG_SRC, wrap(md, c.inputs[0].data)}, {DNNL_ARG_DST, wrap(md, c.output.data)}});
+    return kernel("softmax_fwd " + shape,
+                  [&] {
+                    return dnnl::primitive(dnnl::softmax_forward({fwd, engine()}));
+                  },
+                  {{DNNL_ARG_SRC, wrap(md, c.inputs[0].data)}, {DNNL_ARG_DST, wrap(md, c.output.data)}});
   }
   // Inputs (y, dy).
-  return kernel(
-      "softmax_bwd " + shape,
-      [&] {
-        dnnl::softmax_forward::primitive_desc hint(fwd, engine());
-        return dnnl::primitive(dnnl::softmax_backward({{md, md, 1}, engine(), hint}));
-      },
-      {{DNNL_ARG_DST, wrap(md, c.inputs[0].data)},
-       {DNNL_ARG_DIFF_DST, wrap(md, c.inputs[1].data)},
-       {DNNL_ARG_DIFF_SRC, wrap(md, c.output.data)}});
+  return kernel("softmax_bwd " + shape,
+                [&] {
+                  dnnl::softmax_forward::primitive_desc hint(fwd, engine());
+                  return dnnl::primitive(dnnl::softmax_backward({{md, md, 1}, engine(), hint}));
+                },
+                {{DNNL_ARG_DST, wrap(md, c.inputs[0].data)},
+                 {DNNL_ARG_DIFF_DST, wrap(md, c.inputs[1].data)},
+                 {DNNL_ARG_DIFF_SRC, wrap(md, c.output.data)}});
 }
 
 // sum_rows: [rows, C] -> [1, C]; sum and mean: [n] -> [1]. oneDNN refuses a reduction that
@@ -225,16 +241,22 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::MatMul:
       if (c.inputs[0].shape.rank() != 2 || c.inputs[1].shape.rank() != 2) return no_primitive();
       return prepare_matmul(c);
-    case OpKind::Add: return prepare_binary(c, algorithm::binary_add, "binary_add");
-    case OpKind::Mul: return prepare_binary(c, algorithm::binary_mul, "binary_mul");
-    case OpKind::Scale: return prepare_eltwise(c, algorithm::eltwise_linear, c.node.alpha, 0.0f);
+    case OpKind::Add:
+      return prepare_binary(c, algorithm::binary_add, "binary_add");
+    case OpKind::Mul:
+      return prepare_binary(c, algorithm::binary_mul, "binary_mul");
+    case OpKind::Scale:
+      return prepare_eltwise(c, algorithm::eltwise_linear, c.node.alpha, 0.0f);
     case OpKind::Activation:
-    case OpKind::ActivationGrad: return prepare_activation(c, why_not);
+    case OpKind::ActivationGrad:
+      return prepare_activation(c, why_not);
     case OpKind::Softmax:
-    case OpKind::SoftmaxGrad: return prepare_softmax(c);
+    case OpKind::SoftmaxGrad:
+      return prepare_softmax(c);
     case OpKind::SumRows:
     case OpKind::Sum:
-    case OpKind::Mean: return prepare_reduction(c);
+    case OpKind::Mean:
+      return prepare_reduction(c);
     case OpKind::SoftmaxCrossEntropy:
     case OpKind::SoftmaxCrossEntropyGrad:
     case OpKind::MeanSquaredError:
@@ -245,7 +267,8 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::HuberGrad:
     case OpKind::BinaryCrossEntropy:
     case OpKind::BinaryCrossEntropyGrad:
-    case OpKind::BroadcastRows: return no_primitive();
+    case OpKind::BroadcastRows:
+      return no_primitive();
     case OpKind::Conv2d:
     case OpKind::Conv2dGradInput:
     case OpKind::Conv2dGradWeight:
@@ -256,7 +279,8 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::AvgPool2d:
     case OpKind::AvgPool2dGrad:
     case OpKind::GlobalAvgPool:
-    case OpKind::GlobalAvgPoolGrad: return prepare_image_op(c, why_not);
+    case OpKind::GlobalAvgPoolGrad:
+      return prepare_image_op(c, why_not);
     case OpKind::BatchNorm:
     case OpKind::BatchNormGrad:
     case OpKind::BatchNormGradParams:
@@ -265,7 +289,8 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
     case OpKind::LayerNormGradParams:
     case OpKind::Concat:
     case OpKind::Slice:
-    case OpKind::Dropout: return prepare_layer_op(c, why_not);
+    case OpKind::Dropout:
+      return prepare_layer_op(c, why_not);
   }
   return no_primitive();
 }

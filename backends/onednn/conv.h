@@ -2,8 +2,9 @@
 // as they are): convolution forward, backward data and backward weights; pooling forward and
 // backward (max and average, with or without padding counted); global average pooling as a
 // pooling over the whole plane; the channel bias as a broadcast binary add. sum_channels (the bias
-// gradient) is declined: oneDNN 2.6's reduction over batch and plane is ~300x slower than Highway's. A max-pool gradient runs the forward pooling again into a workspace it owns
-// (oneDNN's backward max pooling reads the forward's workspace, which the graph does not keep).
+// gradient) is declined: oneDNN 2.6's reduction over batch and plane is ~300x slower than Highway's. A max-pool
+// gradient runs the forward pooling again into a workspace it owns (oneDNN's backward max pooling reads the forward's
+// workspace, which the graph does not keep).
 #pragma once
 
 #include <memory>

@@ -82,8 +82,8 @@ std::unique_ptr<Kernel> batch_norm(const NodeContext& c) {
   const auto vec = plain_desc({ch});
   const float eps = c.node.epsilon;
   const bool training = c.training;
-  const flags f = training ? flags::use_scale | flags::use_shift
-                           : flags::use_scale | flags::use_shift | flags::use_global_stats;
+  const flags f =
+      training ? flags::use_scale | flags::use_shift : flags::use_scale | flags::use_shift | flags::use_global_stats;
   const prop_kind pk = training ? prop_kind::forward_training : prop_kind::forward_inference;
   dnnl::primitive p = cached(key(training ? "bnorm_fwd_training" : "bnorm_fwd_inference", d, eps), [&] {
     return dnnl::primitive(
@@ -149,15 +149,19 @@ std::unique_ptr<Kernel> concat(const NodeContext& c) {
 
 std::unique_ptr<Kernel> prepare_layer_op(const NodeContext& c, std::string* why_not) {
   switch (c.node.op) {
-    case OpKind::BatchNorm: return batch_norm(c);
-    case OpKind::LayerNorm: return layer_norm(c);
-    case OpKind::Concat: return concat(c);
+    case OpKind::BatchNorm:
+      return batch_norm(c);
+    case OpKind::LayerNorm:
+      return layer_norm(c);
+    case OpKind::Concat:
+      return concat(c);
     case OpKind::BatchNormGrad:
     case OpKind::BatchNormGradParams:
     case OpKind::LayerNormGrad:
     case OpKind::LayerNormGradParams:
-      *why_not = "oneDNN's backward normalization reads the statistics its forward saved; graphrun's gradient ops "
-                 "recompute them from x";
+      *why_not =
+          "oneDNN's backward normalization reads the statistics its forward saved; graphrun's gradient ops "
+          "recompute them from x";
       return nullptr;
     case OpKind::Slice:
       *why_not = "slice is a strided row copy; oneDNN has no slice primitive";

@@ -32,10 +32,14 @@ dnnl::stream& stream() {
 
 dnnl::memory::desc plain_desc(const dims& d) {
   switch (d.size()) {
-    case 1: return f32_desc(d, tag::a);
-    case 2: return f32_desc(d, tag::ab);
-    case 3: return f32_desc(d, tag::abc);
-    default: break;
+    case 1:
+      return f32_desc(d, tag::a);
+    case 2:
+      return f32_desc(d, tag::ab);
+    case 3:
+      return f32_desc(d, tag::abc);
+    default:
+      break;
   }
   check_failed(__FILE__, __LINE__, "plain_desc: rank 1..3");
 }

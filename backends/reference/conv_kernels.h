@@ -246,7 +246,8 @@ void global_avg_pool(const T* x, T* y, int64_t rows, int64_t plane) {
 template <class T>
 void global_avg_pool_backward(const T* dy, T* dx, int64_t rows, int64_t plane) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t p = 0; p < plane; ++p) dx[r * plane + p] = static_cast<T>(static_cast<double>(dy[r]) / static_cast<double>(plane));
+    for (int64_t p = 0; p < plane; ++p)
+      dx[r * plane + p] = static_cast<T>(static_cast<double>(dy[r]) / static_cast<double>(plane));
 }
 
 }  // namespace graphrun::reference

@@ -26,7 +26,8 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
       case OpKind::Parameter: {
         auto it = values.find(node.name);
         if (it == values.end() || it->second.shape != out.shape) {
-          throw Error(ErrorKind::BadInput, "evaluate_f64: no value of shape " + out.shape.str() + " for '" + node.name + "'");
+          throw Error(ErrorKind::BadInput,
+                      "evaluate_f64: no value of shape " + out.shape.str() + " for '" + node.name + "'");
         }
         out.values = it->second.values;
         break;
@@ -48,8 +49,12 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
           add_bias_rows<double>(x(0), x(1), y, n / in(1).shape[0], in(1).shape[0]);
         }
         break;
-      case OpKind::Mul: mul<double>(x(0), x(1), y, n); break;
-      case OpKind::Scale: scale<double>(x(0), node.alpha, y, n); break;
+      case OpKind::Mul:
+        mul<double>(x(0), x(1), y, n);
+        break;
+      case OpKind::Scale:
+        scale<double>(x(0), node.alpha, y, n);
+        break;
       case OpKind::BroadcastRows: {
         const int64_t cols = in(0).shape.rank() == 0 ? 1 : in(0).shape[0];
         const double alpha = node.divide_by_count ? double(node.alpha) / double(n) : double(node.alpha);
@@ -60,7 +65,8 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
       case OpKind::ActivationGrad: {
         const graphrun_activation* fn = node.activation;
         if (!fn->forward_f64 || !fn->backward_f64) {
-          throw Error(ErrorKind::BadInput, std::string("evaluate_f64: activation '") + fn->name + "' has no f64 kernels");
+          throw Error(ErrorKind::BadInput,
+                      std::string("evaluate_f64: activation '") + fn->name + "' has no f64 kernels");
         }
         const size_t cols = static_cast<size_t>(out.shape.cols());
         const size_t rows = static_cast<size_t>(n) / std::max<size_t>(cols, 1);
@@ -71,27 +77,58 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
         }
         break;
       }
-      case OpKind::Softmax: softmax_rows<double>(x(0), y, n / out.shape.cols(), out.shape.cols()); break;
-      case OpKind::SoftmaxGrad: softmax_rows_backward<double>(x(0), x(1), y, n / out.shape.cols(), out.shape.cols()); break;
+      case OpKind::Softmax:
+        softmax_rows<double>(x(0), y, n / out.shape.cols(), out.shape.cols());
+        break;
+      case OpKind::SoftmaxGrad:
+        softmax_rows_backward<double>(x(0), x(1), y, n / out.shape.cols(), out.shape.cols());
+        break;
       case OpKind::SoftmaxCrossEntropy:
         y[0] = softmax_cross_entropy<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1]);
         break;
       case OpKind::SoftmaxCrossEntropyGrad:
-        softmax_cross_entropy_backward<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1], x(2)[0], y);
+        softmax_cross_entropy_backward<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1], x(2)[0],
+                                               y);
         break;
-      case OpKind::MeanSquaredError: y[0] = mean_squared_error<double>(x(0), x(1), in(0).shape.numel()); break;
-      case OpKind::MeanSquaredErrorGrad: mean_squared_error_backward<double>(x(0), x(1), n, x(2)[0], y); break;
-      case OpKind::MeanAbsoluteError: y[0] = mean_absolute_error<double>(x(0), x(1), in(0).shape.numel()); break;
-      case OpKind::MeanAbsoluteErrorGrad: mean_absolute_error_backward<double>(x(0), x(1), n, x(2)[0], y); break;
-      case OpKind::Huber: y[0] = huber<double>(x(0), x(1), in(0).shape.numel(), node.alpha); break;
-      case OpKind::HuberGrad: huber_backward<double>(x(0), x(1), n, node.alpha, x(2)[0], y); break;
-      case OpKind::BinaryCrossEntropy: y[0] = binary_cross_entropy<double>(x(0), x(1), in(0).shape.numel()); break;
-      case OpKind::BinaryCrossEntropyGrad: binary_cross_entropy_backward<double>(x(0), x(1), n, x(2)[0], y); break;
-      case OpKind::Reshape: out.values = in(0).values; break;
-      case OpKind::SumRows: sum_rows<double>(x(0), y, in(0).shape.numel() / n, n); break;
-      case OpKind::Sum: y[0] = sum_all<double>(x(0), in(0).shape.numel()); break;
-      case OpKind::Mean: y[0] = sum_all<double>(x(0), in(0).shape.numel()) / double(in(0).shape.numel()); break;
-      case OpKind::Conv2d: conv2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), x(1), y); break;
+      case OpKind::MeanSquaredError:
+        y[0] = mean_squared_error<double>(x(0), x(1), in(0).shape.numel());
+        break;
+      case OpKind::MeanSquaredErrorGrad:
+        mean_squared_error_backward<double>(x(0), x(1), n, x(2)[0], y);
+        break;
+      case OpKind::MeanAbsoluteError:
+        y[0] = mean_absolute_error<double>(x(0), x(1), in(0).shape.numel());
+        break;
+      case OpKind::MeanAbsoluteErrorGrad:
+        mean_absolute_error_backward<double>(x(0), x(1), n, x(2)[0], y);
+        break;
+      case OpKind::Huber:
+        y[0] = huber<double>(x(0), x(1), in(0).shape.numel(), node.alpha);
+        break;
+      case OpKind::HuberGrad:
+        huber_backward<double>(x(0), x(1), n, node.alpha, x(2)[0], y);
+        break;
+      case OpKind::BinaryCrossEntropy:
+        y[0] = binary_cross_entropy<double>(x(0), x(1), in(0).shape.numel());
+        break;
+      case OpKind::BinaryCrossEntropyGrad:
+        binary_cross_entropy_backward<double>(x(0), x(1), n, x(2)[0], y);
+        break;
+      case OpKind::Reshape:
+        out.values = in(0).values;
+        break;
+      case OpKind::SumRows:
+        sum_rows<double>(x(0), y, in(0).shape.numel() / n, n);
+        break;
+      case OpKind::Sum:
+        y[0] = sum_all<double>(x(0), in(0).shape.numel());
+        break;
+      case OpKind::Mean:
+        y[0] = sum_all<double>(x(0), in(0).shape.numel()) / double(in(0).shape.numel());
+        break;
+      case OpKind::Conv2d:
+        conv2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), x(1), y);
+        break;
       case OpKind::Conv2dGradInput:
         conv2d_backward_input<double>(ops::window_geometry(out.shape, in(0).shape, node.window), x(0), x(1), y);
         break;
@@ -109,15 +146,21 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
         }
         break;
       }
-      case OpKind::MaxPool2d: max_pool2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), y); break;
-      case OpKind::AvgPool2d: avg_pool2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), y); break;
+      case OpKind::MaxPool2d:
+        max_pool2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), y);
+        break;
+      case OpKind::AvgPool2d:
+        avg_pool2d<double>(ops::window_geometry(in(0).shape, out.shape, node.window), x(0), y);
+        break;
       case OpKind::MaxPool2dGrad:
         max_pool2d_backward<double>(ops::window_geometry(in(0).shape, in(1).shape, node.window), x(0), x(1), y);
         break;
       case OpKind::AvgPool2dGrad:
         avg_pool2d_backward<double>(ops::window_geometry(out.shape, in(0).shape, node.window), x(0), y);
         break;
-      case OpKind::GlobalAvgPool: global_avg_pool<double>(x(0), y, out.shape[0] * out.shape[1], in(0).shape[2] * in(0).shape[3]); break;
+      case OpKind::GlobalAvgPool:
+        global_avg_pool<double>(x(0), y, out.shape[0] * out.shape[1], in(0).shape[2] * in(0).shape[3]);
+        break;
       case OpKind::GlobalAvgPoolGrad:
         global_avg_pool_backward<double>(x(0), y, out.shape[0] * out.shape[1], out.shape[2] * out.shape[3]);
         break;
@@ -142,14 +185,19 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
         int64_t rows = 1;
         for (int i = 0; i < node.axis; ++i) rows *= in(0).shape[i];
         const int64_t cols = in(0).shape.numel() / rows;
-        if (node.op == OpKind::LayerNorm) layer_norm_forward<double>(x(0), x(1), x(2), y, rows, cols, node.epsilon);
-        else if (node.op == OpKind::LayerNormGrad) layer_norm_backward<double>(x(0), x(1), x(2), y, rows, cols, node.epsilon);
-        else layer_norm_param_grads<double>(x(0), x(1), y, rows, cols, node.epsilon);
+        if (node.op == OpKind::LayerNorm)
+          layer_norm_forward<double>(x(0), x(1), x(2), y, rows, cols, node.epsilon);
+        else if (node.op == OpKind::LayerNormGrad)
+          layer_norm_backward<double>(x(0), x(1), x(2), y, rows, cols, node.epsilon);
+        else
+          layer_norm_param_grads<double>(x(0), x(1), y, rows, cols, node.epsilon);
         break;
       }
       case OpKind::Dropout:
-        if (training) dropout<double>(x(0), y, n, node.rate, dropout_key(run.seed, run.step, node.stream));
-        else out.values = in(0).values;
+        if (training)
+          dropout<double>(x(0), y, n, node.rate, dropout_key(run.seed, run.step, node.stream));
+        else
+          out.values = in(0).values;
         break;
       case OpKind::Concat:
       case OpKind::Slice: {
@@ -157,8 +205,8 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
         for (int i = 0; i < node.axis; ++i) outer *= out.shape[i];
         const int64_t ld_out = n / outer;
         if (node.op == OpKind::Slice) {
-          copy_rows<double>(x(0) + node.offset * (ld_out / out.shape[node.axis]), in(0).shape.numel() / outer, y, ld_out,
-                            outer, ld_out);
+          copy_rows<double>(x(0) + node.offset * (ld_out / out.shape[node.axis]), in(0).shape.numel() / outer, y,
+                            ld_out, outer, ld_out);
           break;
         }
         int64_t col = 0;

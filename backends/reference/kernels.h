@@ -23,8 +23,8 @@ namespace graphrun::reference {
 // dependent adds) without changing any element's order of summation: the results are those
 // of the plain i, j, k loop, bit for bit, 2-7x sooner.
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
-          const T* B, int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
+          T* C, int64_t ldc, bool accumulate) {
   constexpr int64_t kBlock = 64;
   double acc[kBlock];
   for (int64_t i = 0; i < M; ++i) {
@@ -140,8 +140,7 @@ void softmax_rows_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t
     const T* dyr = dy + r * cols;
     double dot = 0.0;
     for (int64_t c = 0; c < cols; ++c) dot += static_cast<double>(dyr[c]) * yr[c];
-    for (int64_t c = 0; c < cols; ++c)
-      dx[r * cols + c] = static_cast<T>(yr[c] * (static_cast<double>(dyr[c]) - dot));
+    for (int64_t c = 0; c < cols; ++c) dx[r * cols + c] = static_cast<T>(yr[c] * (static_cast<double>(dyr[c]) - dot));
   }
 }
 
@@ -149,8 +148,7 @@ void softmax_rows_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t
 // sparse: labels holds `rows` class indices (stored as T, 0..cols-1); otherwise rows*cols target
 // probabilities (one-hot or soft). Loss of a row = sum_c t_c * (logsumexp(x) - x_c).
 template <class T>
-T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t rows,
-                        int64_t cols) {
+T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t rows, int64_t cols) {
   double total = 0.0;
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = logits + r * cols;
@@ -167,8 +165,8 @@ T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t r
 // dlogits = (softmax(logits) * sum(target) - target) * dloss / rows: the targets of a row need
 // not sum to one (class weights scale them); sparse labels sum to one.
 template <class T>
-void softmax_cross_entropy_backward(const T* logits, const T* labels, bool sparse, int64_t rows,
-                                    int64_t cols, T dloss, T* dlogits) {
+void softmax_cross_entropy_backward(const T* logits, const T* labels, bool sparse, int64_t rows, int64_t cols, T dloss,
+                                    T* dlogits) {
   const double g = static_cast<double>(dloss) / static_cast<double>(rows);
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = logits + r * cols;
@@ -177,8 +175,7 @@ void softmax_cross_entropy_backward(const T* logits, const T* labels, bool spars
     for (int64_t c = 0; c < cols; ++c) tsum += detail::target(labels, sparse, r, c, cols);
     for (int64_t c = 0; c < cols; ++c) {
       const double p = std::exp(static_cast<double>(xr[c]) - m - log_sum);
-      dlogits[r * cols + c] =
-          static_cast<T>((p * tsum - detail::target(labels, sparse, r, c, cols)) * g);
+      dlogits[r * cols + c] = static_cast<T>((p * tsum - detail::target(labels, sparse, r, c, cols)) * g);
     }
   }
 }
@@ -198,8 +195,7 @@ T mean_squared_error(const T* pred, const T* target, int64_t n) {
 template <class T>
 void mean_squared_error_backward(const T* pred, const T* target, int64_t n, T dloss, T* dpred) {
   const double g = 2.0 * static_cast<double>(dloss) / static_cast<double>(n);
-  for (int64_t i = 0; i < n; ++i)
-    dpred[i] = static_cast<T>((static_cast<double>(pred[i]) - target[i]) * g);
+  for (int64_t i = 0; i < n; ++i) dpred[i] = static_cast<T>((static_cast<double>(pred[i]) - target[i]) * g);
 }
 
 }  // namespace graphrun::reference

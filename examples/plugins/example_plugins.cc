@@ -17,8 +17,7 @@ void hard_swish_forward(const T* src, T* dst, size_t rows, size_t cols, const do
 }
 
 template <class T>
-void hard_swish_backward(const T* src, const T*, const T* d_dst, T* d_src, size_t rows, size_t cols,
-                         const double*) {
+void hard_swish_backward(const T* src, const T*, const T* d_dst, T* d_src, size_t rows, size_t cols, const double*) {
   for (size_t i = 0; i < rows * cols; ++i) {
     const T x = src[i];
     const T slope = x <= T(-3) ? T(0) : x >= T(3) ? T(1) : (T(2) * x + T(3)) / T(6);
@@ -26,10 +25,17 @@ void hard_swish_backward(const T* src, const T*, const T* d_dst, T* d_src, size_
   }
 }
 
-const graphrun_activation kHardSwish = {
-    sizeof(graphrun_activation), "hard_swish", "x * relu6(x + 3) / 6", GRAPHRUN_ACTIVATION_ELEMENTWISE,
-    nullptr, 0, hard_swish_forward<float>, hard_swish_backward<float>, hard_swish_forward<double>,
-    hard_swish_backward<double>, nullptr};
+const graphrun_activation kHardSwish = {sizeof(graphrun_activation),
+                                        "hard_swish",
+                                        "x * relu6(x + 3) / 6",
+                                        GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                        nullptr,
+                                        0,
+                                        hard_swish_forward<float>,
+                                        hard_swish_backward<float>,
+                                        hard_swish_forward<double>,
+                                        hard_swish_backward<double>,
+                                        nullptr};
 
 // AdaBelief (Zhuang et al. 2020): Adam whose second moment tracks (g - m)^2, the "belief".
 enum { kBeta1, kBeta2, kEps, kHyperCount };
@@ -56,8 +62,15 @@ void adabelief_step(float* param, const float* grad, float* const* state, size_t
   }
 }
 
-const graphrun_optimizer kAdaBelief = {sizeof(graphrun_optimizer), "adabelief", "AdaBelief (Zhuang et al. 2020)",
-                                       1e-3, kAdaBeliefHyper, kHyperCount, 2, kAdaBeliefSlots, adabelief_step,
+const graphrun_optimizer kAdaBelief = {sizeof(graphrun_optimizer),
+                                       "adabelief",
+                                       "AdaBelief (Zhuang et al. 2020)",
+                                       1e-3,
+                                       kAdaBeliefHyper,
+                                       kHyperCount,
+                                       2,
+                                       kAdaBeliefSlots,
+                                       adabelief_step,
                                        nullptr};
 
 }  // namespace

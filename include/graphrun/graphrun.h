@@ -21,7 +21,6 @@
 #pragma once
 
 #include "backends/registry.h"
-#include "graphrun/version.h"
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/initializer.h"
@@ -30,6 +29,7 @@
 #include "core/program.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
+#include "graphrun/version.h"
 #include "io/dataset.h"
 #include "io/safetensors.h"
 #include "io/scaling.h"

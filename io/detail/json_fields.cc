@@ -1,7 +1,7 @@
 #include "io/detail/json_fields.h"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 #include "core/did_you_mean.h"
 #include "core/error.h"
@@ -12,16 +12,23 @@ namespace graphrun::io::detail {
 
 std::string describe(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case Json::value_t::string: return "string " + quote_text(v.get_ref<const std::string&>());
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
+    case Json::value_t::string:
+      return "string " + quote_text(v.get_ref<const std::string&>());
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return v.dump();
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
+    case Json::value_t::number_float:
+      return v.dump();
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
     case Json::value_t::binary:
-    case Json::value_t::discarded: break;
+    case Json::value_t::discarded:
+      break;
   }
   return "an unexpected value";
 }
@@ -36,8 +43,8 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 
 void JsonFields::fail(const std::string& where, const std::string& what) const {
-  throw Error(ErrorKind::BadInput, where.empty() ? fmt::format("{}: {}", file_, what)
-                                                 : fmt::format("{}: {}: {}", file_, where, what));
+  throw Error(ErrorKind::BadInput,
+              where.empty() ? fmt::format("{}: {}", file_, what) : fmt::format("{}: {}: {}", file_, where, what));
 }
 
 void JsonFields::expected(const std::string& where, const std::string& what, const Json& got) const {
@@ -99,7 +106,7 @@ std::string JsonFields::one_of(const Json& v, const std::string& where, const st
 }
 
 Initializer JsonFields::initializer(const Json& v, const std::string& where) const {
-  static const std::vector<std::string> kinds = {"zeros",        "constant",      "normal",    "uniform",
+  static const std::vector<std::string> kinds = {"zeros",          "constant",      "normal",    "uniform",
                                                  "glorot_uniform", "glorot_normal", "he_normal", "he_uniform"};
   const Json* kind_json = &v;
   std::string kind_where = where;
@@ -141,7 +148,9 @@ Initializer JsonFields::initializer(const Json& v, const std::string& where) con
     case InitKind::GlorotUniform:
     case InitKind::GlorotNormal:
     case InitKind::HeNormal:
-    case InitKind::HeUniform: check_keys(v, where, {"kind"}); break;
+    case InitKind::HeUniform:
+      check_keys(v, where, {"kind"});
+      break;
   }
   return init;
 }
@@ -170,7 +179,8 @@ void JsonFields::check_activation(const std::string& activation,
                         "--plugin-dir or GRAPHRUN_PLUGIN_PATH)",
                         join_names(known), describe(Json(activation)), did_you_mean(activation, known)));
   }
-  resolve_params(a->entry->params, a->entry->n_params, params, fmt::format("{}: {}", file_, join(where, "activation_params")));
+  resolve_params(a->entry->params, a->entry->n_params, params,
+                 fmt::format("{}: {}", file_, join(where, "activation_params")));
 }
 
 }  // namespace graphrun::io::detail

@@ -19,7 +19,7 @@ namespace graphrun::io::detail {
 
 using Json = nlohmann::ordered_json;
 
-std::string describe(const Json& v);  // a short description of a value for "got ..."
+std::string describe(const Json& v);                                 // a short description of a value for "got ..."
 std::string join(const std::string& where, const std::string& key);  // "a.b" (or "b")
 std::string index(const std::string& where, size_t i);               // "a[i]"
 std::string join_names(const std::vector<std::string>& names);       // "a, b, c"

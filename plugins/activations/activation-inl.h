@@ -41,7 +41,7 @@ template <class D, class V>
 HWY_INLINE V StableSigmoid(D d, V x) {
   const V one = hn::Set(d, 1.0f);
   const V e = hn::Exp(d, hn::Neg(hn::Abs(x)));  // in (0, 1]
-  const V s = hn::Div(one, hn::Add(one, e));     // sigmoid(|x|)
+  const V s = hn::Div(one, hn::Add(one, e));    // sigmoid(|x|)
   return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Mul(e, s), s);
 }
 
@@ -85,7 +85,6 @@ HWY_INLINE void BackwardLoop(const float* src, const float* dst, const float* d_
     memcpy(d_src + i, bx, r * sizeof(float));
   }
 }
-
 
 // ---- row-wise helpers (softmax, log_softmax) ----
 
@@ -178,36 +177,36 @@ inline int RegisterActivations(const graphrun_host* host, graphrun_registry* reg
 // At namespace graphrun_plugin scope: the scalar double-precision ABI kernels Prefix##ForwardF64 /
 // Prefix##BackwardF64 from `double Fwd(double x, const double* p)` and
 // `double Bwd(double x, double y, double dy, const double* p)`.
-#define GRAPHRUN_ACT_DEFINE_F64(Prefix, Fwd, Bwd)                                                         \
-  void Prefix##ForwardF64(const double* src, double* dst, size_t rows, size_t cols, const double* params) { \
-    for (size_t i = 0; i < rows * cols; ++i) dst[i] = Fwd(src[i], params);                              \
-  }                                                                                                     \
-  void Prefix##BackwardF64(const double* src, const double* dst, const double* d_dst, double* d_src,     \
-                           size_t rows, size_t cols, const double* params) {                            \
-    for (size_t i = 0; i < rows * cols; ++i) d_src[i] = Bwd(src[i], dst[i], d_dst[i], params);         \
+#define GRAPHRUN_ACT_DEFINE_F64(Prefix, Fwd, Bwd)                                                                 \
+  void Prefix##ForwardF64(const double* src, double* dst, size_t rows, size_t cols, const double* params) {       \
+    for (size_t i = 0; i < rows * cols; ++i) dst[i] = Fwd(src[i], params);                                        \
+  }                                                                                                               \
+  void Prefix##BackwardF64(const double* src, const double* dst, const double* d_dst, double* d_src, size_t rows, \
+                           size_t cols, const double* params) {                                                   \
+    for (size_t i = 0; i < rows * cols; ++i) d_src[i] = Bwd(src[i], dst[i], d_dst[i], params);                    \
   }
 
 // Inside HWY_NAMESPACE: the per-target kernels over n = rows * cols elements.
 // Functor::Params must be constructible from `const double* params`.
-#define GRAPHRUN_ACT_DEFINE_ELEMENTWISE(Prefix, Functor)                                                  \
-  HWY_NOINLINE void Prefix##Forward(const float* src, float* dst, size_t n, const double* params) {     \
-    ForwardLoop<Functor>(src, dst, n, typename Functor::Params(params));                                \
-  }                                                                                                     \
-  HWY_NOINLINE void Prefix##Backward(const float* src, const float* dst, const float* d_dst, float* d_src, \
-                                     size_t n, const double* params) {                                  \
-    BackwardLoop<Functor>(src, dst, d_dst, d_src, n, typename Functor::Params(params));                 \
+#define GRAPHRUN_ACT_DEFINE_ELEMENTWISE(Prefix, Functor)                                                             \
+  HWY_NOINLINE void Prefix##Forward(const float* src, float* dst, size_t n, const double* params) {                  \
+    ForwardLoop<Functor>(src, dst, n, typename Functor::Params(params));                                             \
+  }                                                                                                                  \
+  HWY_NOINLINE void Prefix##Backward(const float* src, const float* dst, const float* d_dst, float* d_src, size_t n, \
+                                     const double* params) {                                                         \
+    BackwardLoop<Functor>(src, dst, d_dst, d_src, n, typename Functor::Params(params));                              \
   }
 
 // At namespace graphrun_plugin scope under HWY_ONCE: the dispatch tables and the ABI kernels.
-#define GRAPHRUN_ACT_EXPORT_ELEMENTWISE(Prefix)                                                           \
-  HWY_EXPORT(Prefix##Forward);                                                                          \
-  HWY_EXPORT(Prefix##Backward);                                                                         \
-  void Prefix##ForwardF32(const float* src, float* dst, size_t rows, size_t cols, const double* params) { \
-    HWY_DYNAMIC_DISPATCH(Prefix##Forward)(src, dst, rows * cols, params);                               \
-  }                                                                                                     \
-  void Prefix##BackwardF32(const float* src, const float* dst, const float* d_dst, float* d_src,          \
-                           size_t rows, size_t cols, const double* params) {                            \
-    HWY_DYNAMIC_DISPATCH(Prefix##Backward)(src, dst, d_dst, d_src, rows * cols, params);                 \
+#define GRAPHRUN_ACT_EXPORT_ELEMENTWISE(Prefix)                                                               \
+  HWY_EXPORT(Prefix##Forward);                                                                                \
+  HWY_EXPORT(Prefix##Backward);                                                                               \
+  void Prefix##ForwardF32(const float* src, float* dst, size_t rows, size_t cols, const double* params) {     \
+    HWY_DYNAMIC_DISPATCH(Prefix##Forward)(src, dst, rows * cols, params);                                     \
+  }                                                                                                           \
+  void Prefix##BackwardF32(const float* src, const float* dst, const float* d_dst, float* d_src, size_t rows, \
+                           size_t cols, const double* params) {                                               \
+    HWY_DYNAMIC_DISPATCH(Prefix##Backward)(src, dst, d_dst, d_src, rows * cols, params);                      \
   }
 
 #endif  // GRAPHRUN_PLUGINS_ACTIVATION_INL_MACROS_

@@ -1,8 +1,11 @@
 // elu(x) = x for x > 0, alpha * (exp(x) - 1) otherwise (alpha default 1).
 // Backward: d_src = d_dst for x > 0, d_dst * alpha * exp(x) otherwise.
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/elu.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -23,8 +26,7 @@ struct Elu {
   template <class D, class V>
   static HWY_INLINE V Backward(D d, V x, V, V dy, const Params& p) {
     const V neg = hn::Min(x, hn::Zero(d));
-    return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), dy,
-                          hn::Mul(dy, hn::Mul(hn::Set(d, p.alpha), hn::Exp(d, neg))));
+    return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), dy, hn::Mul(dy, hn::Mul(hn::Set(d, p.alpha), hn::Exp(d, neg))));
   }
 };
 GRAPHRUN_ACT_DEFINE_ELEMENTWISE(Elu, Elu)
@@ -51,10 +53,17 @@ graphrun_onednn_eltwise EluOneDnn(const double* p, float* alpha, float* beta) {
 
 const graphrun_param kParams[] = {{"alpha", 1.0, 0.0, 100.0, "saturation value -alpha for x -> -inf"}};
 
-const graphrun_activation kElu = {
-    sizeof(graphrun_activation), "elu", "exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, kParams, 1,
-    EluForwardF32, EluBackwardF32, EluForwardF64, EluBackwardF64, EluOneDnn};
+const graphrun_activation kElu = {sizeof(graphrun_activation),
+                                  "elu",
+                                  "exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise",
+                                  GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                  kParams,
+                                  1,
+                                  EluForwardF32,
+                                  EluBackwardF32,
+                                  EluForwardF64,
+                                  EluBackwardF64,
+                                  EluOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -7,9 +7,12 @@
 // Phi(x) = erfc(-x/sqrt2)/2 keeps float accuracy in the left tail too (no 1 - erf cancellation).
 // The tanh form is written x * sigmoid(2u), which never overflows.
 // Backward: exact: Phi(x) + x * phi(x); tanh: s + x * s * (1 - s) * 2u'(x), s = sigmoid(2u).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/gelu.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -87,15 +90,15 @@ struct Gelu {
       const V xc = ClampTanh(d, x);
       const V s = StableSigmoid(d, TwoU(d, xc));
       // d(2u)/dx = 2 sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-      const V du = hn::Mul(hn::Set(d, static_cast<float>(2 * kSqrt2OverPi)),
-                           hn::MulAdd(hn::Set(d, static_cast<float>(3 * kGeluCubic)), hn::Mul(xc, xc),
-                                      hn::Set(d, 1.0f)));
+      const V du =
+          hn::Mul(hn::Set(d, static_cast<float>(2 * kSqrt2OverPi)),
+                  hn::MulAdd(hn::Set(d, static_cast<float>(3 * kGeluCubic)), hn::Mul(xc, xc), hn::Set(d, 1.0f)));
       const V ds = hn::Mul(hn::Mul(s, hn::Sub(hn::Set(d, 1.0f), s)), du);
       return hn::Mul(dy, hn::MulAdd(x, ds, s));
     }
     // phi(x) = exp(-x^2 / 2) / sqrt(2 pi); exp of a very negative number is 0.
-    const V phi = hn::Mul(hn::Set(d, static_cast<float>(kInvSqrt2Pi)),
-                          hn::Exp(d, hn::Mul(hn::Set(d, -0.5f), hn::Mul(x, x))));
+    const V phi =
+        hn::Mul(hn::Set(d, static_cast<float>(kInvSqrt2Pi)), hn::Exp(d, hn::Mul(hn::Set(d, -0.5f), hn::Mul(x, x))));
     return hn::Mul(dy, hn::MulAdd(x, phi, NormalCdf(d, x)));
   }
 };
@@ -140,10 +143,17 @@ graphrun_onednn_eltwise GeluOneDnn(const double* p, float* alpha, float* beta) {
 const graphrun_param kParams[] = {
     {"approximate", 0.0, 0.0, 1.0, "0: exact x * Phi(x) (erf); 1 (any non-zero): tanh approximation"}};
 
-const graphrun_activation kGelu = {
-    sizeof(graphrun_activation), "gelu", "Gaussian error linear unit x * Phi(x)",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, kParams, 1,
-    GeluForwardF32, GeluBackwardF32, GeluForwardF64, GeluBackwardF64, GeluOneDnn};
+const graphrun_activation kGelu = {sizeof(graphrun_activation),
+                                   "gelu",
+                                   "Gaussian error linear unit x * Phi(x)",
+                                   GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                   kParams,
+                                   1,
+                                   GeluForwardF32,
+                                   GeluBackwardF32,
+                                   GeluForwardF64,
+                                   GeluBackwardF64,
+                                   GeluOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -1,8 +1,11 @@
 // leaky_relu(x) = x for x > 0, alpha * x otherwise (alpha default 0.01, PyTorch's).
 // Backward: d_src = d_dst for x > 0, alpha * d_dst otherwise.
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/leaky_relu.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -46,10 +49,17 @@ graphrun_onednn_eltwise LeakyReluOneDnn(const double* p, float* alpha, float* be
 
 const graphrun_param kParams[] = {{"alpha", 0.01, 0.0, 1.0, "slope for x <= 0"}};
 
-const graphrun_activation kLeakyRelu = {
-    sizeof(graphrun_activation), "leaky_relu", "x for x > 0, alpha * x otherwise",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, kParams, 1,
-    LeakyReluForwardF32, LeakyReluBackwardF32, LeakyReluForwardF64, LeakyReluBackwardF64, LeakyReluOneDnn};
+const graphrun_activation kLeakyRelu = {sizeof(graphrun_activation),
+                                        "leaky_relu",
+                                        "x for x > 0, alpha * x otherwise",
+                                        GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                        kParams,
+                                        1,
+                                        LeakyReluForwardF32,
+                                        LeakyReluBackwardF32,
+                                        LeakyReluForwardF64,
+                                        LeakyReluBackwardF64,
+                                        LeakyReluOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -1,8 +1,11 @@
 // log_softmax over each row: y = (x - max) - log(sum(exp(x - max))) (log-sum-exp: finite for
 // any finite logits). Backward: d_src = d_dst - exp(y) * sum(d_dst).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/log_softmax.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -27,8 +30,7 @@ HWY_NOINLINE void LogSoftmaxRows(const float* src, float* dst, size_t rows, size
   }
 }
 
-HWY_NOINLINE void LogSoftmaxBackwardRows(const float* dst, const float* d_dst, float* d_src, size_t rows,
-                                         size_t cols) {
+HWY_NOINLINE void LogSoftmaxBackwardRows(const float* dst, const float* d_dst, float* d_src, size_t rows, size_t cols) {
   const hn::ScalableTag<float> d;
   for (size_t r = 0; r < rows; ++r) {
     const float* y = dst + r * cols;
@@ -60,8 +62,8 @@ HWY_EXPORT(LogSoftmaxBackwardRows);
 void LogSoftmaxForwardF32(const float* src, float* dst, size_t rows, size_t cols, const double*) {
   HWY_DYNAMIC_DISPATCH(LogSoftmaxRows)(src, dst, rows, cols);
 }
-void LogSoftmaxBackwardF32(const float*, const float* dst, const float* d_dst, float* d_src, size_t rows,
-                           size_t cols, const double*) {
+void LogSoftmaxBackwardF32(const float*, const float* dst, const float* d_dst, float* d_src, size_t rows, size_t cols,
+                           const double*) {
   HWY_DYNAMIC_DISPATCH(LogSoftmaxBackwardRows)(dst, d_dst, d_src, rows, cols);
 }
 
@@ -86,10 +88,17 @@ void LogSoftmaxBackwardF64(const double*, const double* dst, const double* d_dst
   }
 }
 
-const graphrun_activation kLogSoftmax = {
-    sizeof(graphrun_activation), "log_softmax", "log of softmax over each row, via log-sum-exp",
-    GRAPHRUN_ACTIVATION_ROWWISE, nullptr, 0,
-    LogSoftmaxForwardF32, LogSoftmaxBackwardF32, LogSoftmaxForwardF64, LogSoftmaxBackwardF64, nullptr};
+const graphrun_activation kLogSoftmax = {sizeof(graphrun_activation),
+                                         "log_softmax",
+                                         "log of softmax over each row, via log-sum-exp",
+                                         GRAPHRUN_ACTIVATION_ROWWISE,
+                                         nullptr,
+                                         0,
+                                         LogSoftmaxForwardF32,
+                                         LogSoftmaxBackwardF32,
+                                         LogSoftmaxForwardF64,
+                                         LogSoftmaxBackwardF64,
+                                         nullptr};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -2,9 +2,12 @@
 // n / (n + 2), n = e * (e + 2): no cancellation for x -> -inf, and x is clamped to 20 inside
 // (where the ratio is 1 in float and double) so nothing overflows.
 // Backward: t + x * (1 - t^2) * sigmoid(x), t = tanh(softplus(x)).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/mish.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -63,10 +66,17 @@ double MishGradF64(double x, double, double dy, const double*) {
 }
 GRAPHRUN_ACT_DEFINE_F64(Mish, MishF64, MishGradF64)
 
-const graphrun_activation kMish = {
-    sizeof(graphrun_activation), "mish", "x * tanh(softplus(x))",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0,
-    MishForwardF32, MishBackwardF32, MishForwardF64, MishBackwardF64, nullptr};
+const graphrun_activation kMish = {sizeof(graphrun_activation),
+                                   "mish",
+                                   "x * tanh(softplus(x))",
+                                   GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                   nullptr,
+                                   0,
+                                   MishForwardF32,
+                                   MishBackwardF32,
+                                   MishForwardF64,
+                                   MishBackwardF64,
+                                   nullptr};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

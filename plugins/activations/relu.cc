@@ -1,7 +1,10 @@
 // relu(x) = max(x, 0). Backward: d_src = d_dst where x > 0, else 0 (the kink at 0 gets 0).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/relu.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -40,10 +43,17 @@ graphrun_onednn_eltwise ReluOneDnn(const double*, float* alpha, float* beta) {
   return GRAPHRUN_ONEDNN_RELU;
 }
 
-const graphrun_activation kRelu = {
-    sizeof(graphrun_activation), "relu", "rectified linear unit max(x, 0)",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0,
-    ReluForwardF32, ReluBackwardF32, ReluForwardF64, ReluBackwardF64, ReluOneDnn};
+const graphrun_activation kRelu = {sizeof(graphrun_activation),
+                                   "relu",
+                                   "rectified linear unit max(x, 0)",
+                                   GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                   nullptr,
+                                   0,
+                                   ReluForwardF32,
+                                   ReluBackwardF32,
+                                   ReluForwardF64,
+                                   ReluBackwardF64,
+                                   ReluOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

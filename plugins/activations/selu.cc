@@ -1,8 +1,11 @@
 // selu(x) = scale * (x for x > 0, alpha * (exp(x) - 1) otherwise), with the fixed constants of
 // Klambauer et al. 2017 (as PyTorch): alpha = 1.6732632423543772, scale = 1.0507009873554805.
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/selu.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -53,10 +56,17 @@ double SeluGradF64(double x, double, double dy, const double*) {
 }
 GRAPHRUN_ACT_DEFINE_F64(Selu, SeluF64, SeluGradF64)
 
-const graphrun_activation kSelu = {
-    sizeof(graphrun_activation), "selu", "scaled exponential linear unit (self-normalizing)",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0,
-    SeluForwardF32, SeluBackwardF32, SeluForwardF64, SeluBackwardF64, nullptr};
+const graphrun_activation kSelu = {sizeof(graphrun_activation),
+                                   "selu",
+                                   "scaled exponential linear unit (self-normalizing)",
+                                   GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                   nullptr,
+                                   0,
+                                   SeluForwardF32,
+                                   SeluBackwardF32,
+                                   SeluForwardF64,
+                                   SeluBackwardF64,
+                                   nullptr};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -1,8 +1,11 @@
 // sigmoid(x) = 1 / (1 + exp(-x)), computed sign-split (exp of -|x| only) so it never
 // overflows: sigmoid(±1e4) is exactly 1 / 0. Backward: d_src = d_dst * y * (1 - y).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/sigmoid.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -49,10 +52,17 @@ graphrun_onednn_eltwise SigmoidOneDnn(const double*, float* alpha, float* beta) 
   return GRAPHRUN_ONEDNN_LOGISTIC;
 }
 
-const graphrun_activation kSigmoid = {
-    sizeof(graphrun_activation), "sigmoid", "logistic function 1 / (1 + exp(-x))",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0,
-    SigmoidForwardF32, SigmoidBackwardF32, SigmoidForwardF64, SigmoidBackwardF64, SigmoidOneDnn};
+const graphrun_activation kSigmoid = {sizeof(graphrun_activation),
+                                      "sigmoid",
+                                      "logistic function 1 / (1 + exp(-x))",
+                                      GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                      nullptr,
+                                      0,
+                                      SigmoidForwardF32,
+                                      SigmoidBackwardF32,
+                                      SigmoidForwardF64,
+                                      SigmoidBackwardF64,
+                                      SigmoidOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -1,8 +1,11 @@
 // softmax over each row: y = exp(x - max(x)) / sum(exp(x - max(x))) (the max is subtracted,
 // so logits near 1e4 are exact). Backward: d_src = y * (d_dst - sum(d_dst * y)).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/softmax.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -25,8 +28,7 @@ HWY_NOINLINE void SoftmaxRows(const float* src, float* dst, size_t rows, size_t 
   }
 }
 
-HWY_NOINLINE void SoftmaxBackwardRows(const float* dst, const float* d_dst, float* d_src, size_t rows,
-                                      size_t cols) {
+HWY_NOINLINE void SoftmaxBackwardRows(const float* dst, const float* d_dst, float* d_src, size_t rows, size_t cols) {
   const hn::ScalableTag<float> d;
   for (size_t r = 0; r < rows; ++r) {
     const float* y = dst + r * cols;
@@ -58,8 +60,8 @@ HWY_EXPORT(SoftmaxBackwardRows);
 void SoftmaxForwardF32(const float* src, float* dst, size_t rows, size_t cols, const double*) {
   HWY_DYNAMIC_DISPATCH(SoftmaxRows)(src, dst, rows, cols);
 }
-void SoftmaxBackwardF32(const float*, const float* dst, const float* d_dst, float* d_src, size_t rows,
-                        size_t cols, const double*) {
+void SoftmaxBackwardF32(const float*, const float* dst, const float* d_dst, float* d_src, size_t rows, size_t cols,
+                        const double*) {
   HWY_DYNAMIC_DISPATCH(SoftmaxBackwardRows)(dst, d_dst, d_src, rows, cols);
 }
 
@@ -73,8 +75,8 @@ void SoftmaxForwardF64(const double* src, double* dst, size_t rows, size_t cols,
     for (size_t i = 0; i < cols; ++i) y[i] /= sum;
   }
 }
-void SoftmaxBackwardF64(const double*, const double* dst, const double* d_dst, double* d_src, size_t rows,
-                        size_t cols, const double*) {
+void SoftmaxBackwardF64(const double*, const double* dst, const double* d_dst, double* d_src, size_t rows, size_t cols,
+                        const double*) {
   for (size_t r = 0; r < rows; ++r) {
     const double* y = dst + r * cols;
     const double* dy = d_dst + r * cols;
@@ -84,10 +86,17 @@ void SoftmaxBackwardF64(const double*, const double* dst, const double* d_dst, d
   }
 }
 
-const graphrun_activation kSoftmax = {
-    sizeof(graphrun_activation), "softmax", "exp(x - max) / sum(exp(x - max)) over each row",
-    GRAPHRUN_ACTIVATION_ROWWISE, nullptr, 0,
-    SoftmaxForwardF32, SoftmaxBackwardF32, SoftmaxForwardF64, SoftmaxBackwardF64, nullptr};
+const graphrun_activation kSoftmax = {sizeof(graphrun_activation),
+                                      "softmax",
+                                      "exp(x - max) / sum(exp(x - max)) over each row",
+                                      GRAPHRUN_ACTIVATION_ROWWISE,
+                                      nullptr,
+                                      0,
+                                      SoftmaxForwardF32,
+                                      SoftmaxBackwardF32,
+                                      SoftmaxForwardF64,
+                                      SoftmaxBackwardF64,
+                                      nullptr};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -1,8 +1,11 @@
 // softplus(x) = log(1 + exp(beta * x)) / beta, and x where beta * x > threshold (PyTorch's
 // rule; beta 1, threshold 20). Backward: d_dst * sigmoid(beta * x), or d_dst past the threshold.
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/softplus.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -13,7 +16,8 @@ namespace HWY_NAMESPACE {
 struct Softplus {
   struct Params {
     explicit Params(const double* p)
-        : beta(static_cast<float>(p[0])), inv_beta(static_cast<float>(1.0 / p[0])),
+        : beta(static_cast<float>(p[0])),
+          inv_beta(static_cast<float>(1.0 / p[0])),
           threshold(static_cast<float>(p[1])) {}
     float beta, inv_beta, threshold;
   };
@@ -63,14 +67,20 @@ graphrun_onednn_eltwise SoftplusOneDnn(const double* p, float* alpha, float* bet
 }
 
 // threshold <= 80 keeps exp(beta * x) finite in float below it.
-const graphrun_param kParams[] = {
-    {"beta", 1.0, 1e-4, 1e4, "log(1 + exp(beta * x)) / beta"},
-    {"threshold", 20.0, 0.0, 80.0, "above beta * x > threshold the result is x"}};
+const graphrun_param kParams[] = {{"beta", 1.0, 1e-4, 1e4, "log(1 + exp(beta * x)) / beta"},
+                                  {"threshold", 20.0, 0.0, 80.0, "above beta * x > threshold the result is x"}};
 
-const graphrun_activation kSoftplus = {
-    sizeof(graphrun_activation), "softplus", "log(1 + exp(beta * x)) / beta, x past the threshold",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, kParams, 2,
-    SoftplusForwardF32, SoftplusBackwardF32, SoftplusForwardF64, SoftplusBackwardF64, SoftplusOneDnn};
+const graphrun_activation kSoftplus = {sizeof(graphrun_activation),
+                                       "softplus",
+                                       "log(1 + exp(beta * x)) / beta, x past the threshold",
+                                       GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                       kParams,
+                                       2,
+                                       SoftplusForwardF32,
+                                       SoftplusBackwardF32,
+                                       SoftplusForwardF64,
+                                       SoftplusBackwardF64,
+                                       SoftplusOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

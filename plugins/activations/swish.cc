@@ -1,8 +1,11 @@
 // swish(x) = x * sigmoid(beta * x) (beta default 1), and its alias silu (beta fixed at 1).
 // Backward: d_src = d_dst * (s + beta * x * s * (1 - s)), s = sigmoid(beta * x).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/swish.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -80,14 +83,28 @@ graphrun_onednn_eltwise SiluOneDnn(const double*, float* alpha, float* beta) {
 
 const graphrun_param kParams[] = {{"beta", 1.0, 0.0, 100.0, "x * sigmoid(beta * x)"}};
 
-const graphrun_activation kSwish = {
-    sizeof(graphrun_activation), "swish", "x * sigmoid(beta * x)",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, kParams, 1,
-    SwishForwardF32, SwishBackwardF32, SwishForwardF64, SwishBackwardF64, SwishOneDnn};
-const graphrun_activation kSilu = {
-    sizeof(graphrun_activation), "silu", "x * sigmoid(x) (swish with beta = 1)",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0,
-    SiluForwardF32, SiluBackwardF32, SiluForwardF64, SiluBackwardF64, SiluOneDnn};
+const graphrun_activation kSwish = {sizeof(graphrun_activation),
+                                    "swish",
+                                    "x * sigmoid(beta * x)",
+                                    GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                    kParams,
+                                    1,
+                                    SwishForwardF32,
+                                    SwishBackwardF32,
+                                    SwishForwardF64,
+                                    SwishBackwardF64,
+                                    SwishOneDnn};
+const graphrun_activation kSilu = {sizeof(graphrun_activation),
+                                   "silu",
+                                   "x * sigmoid(x) (swish with beta = 1)",
+                                   GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                   nullptr,
+                                   0,
+                                   SiluForwardF32,
+                                   SiluBackwardF32,
+                                   SiluForwardF64,
+                                   SiluBackwardF64,
+                                   SiluOneDnn};
 const graphrun_activation* const kEntries[] = {&kSwish, &kSilu};
 }  // namespace graphrun_plugin
 

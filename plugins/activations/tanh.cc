@@ -1,7 +1,10 @@
 // tanh(x). Backward: d_src = d_dst * (1 - y^2).
+// foreach_target.h must follow HWY_TARGET_INCLUDE and precede the other Highway headers.
+// clang-format off
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "activations/tanh.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+// clang-format on
 
 #include "activations/activation-inl.h"
 
@@ -45,10 +48,17 @@ graphrun_onednn_eltwise TanhOneDnn(const double*, float* alpha, float* beta) {
   return GRAPHRUN_ONEDNN_TANH;
 }
 
-const graphrun_activation kTanh = {
-    sizeof(graphrun_activation), "tanh", "hyperbolic tangent",
-    GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0,
-    TanhForwardF32, TanhBackwardF32, TanhForwardF64, TanhBackwardF64, TanhOneDnn};
+const graphrun_activation kTanh = {sizeof(graphrun_activation),
+                                   "tanh",
+                                   "hyperbolic tangent",
+                                   GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                   nullptr,
+                                   0,
+                                   TanhForwardF32,
+                                   TanhBackwardF32,
+                                   TanhForwardF64,
+                                   TanhBackwardF64,
+                                   TanhOneDnn};
 }  // namespace graphrun_plugin
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -26,8 +26,8 @@ const char* const kSlots[] = {"sum"};
 
 // Cloned for x86-64-v3 so std::fma is one instruction and the loop vectorizes; the default
 // clone (older CPUs) calls libm's exact fma: the same results, slower.
-GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t step, double lr,
-          const double* hyper) {
+GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t step,
+                                    double lr, const double* hyper) {
   const float wd = static_cast<float>(hyper[kWeightDecay]);
   const float init = static_cast<float>(hyper[kInitialAccumulator]);
   const float eps = static_cast<float>(hyper[kEps]);
@@ -44,9 +44,16 @@ GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* cons
   }
 }
 
-const graphrun_optimizer kAdagrad = {
-    sizeof(graphrun_optimizer), "adagrad", "Adagrad: per-element rates from the sum of squared gradients",
-    0.01, kHyper, kNumHyper, 1, kSlots, Step, nullptr};
+const graphrun_optimizer kAdagrad = {sizeof(graphrun_optimizer),
+                                     "adagrad",
+                                     "Adagrad: per-element rates from the sum of squared gradients",
+                                     0.01,
+                                     kHyper,
+                                     kNumHyper,
+                                     1,
+                                     kSlots,
+                                     Step,
+                                     nullptr};
 
 }  // namespace
 

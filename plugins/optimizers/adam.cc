@@ -13,9 +13,16 @@ const graphrun_param kHyper[kNumAdamHyper] = {
     {"amsgrad", 0.0, 0.0, 1.0, "1: use the running maximum of the second moment"},
 };
 
-const graphrun_optimizer kAdam = {
-    sizeof(graphrun_optimizer), "adam", "Adam: adaptive moment estimation (L2 weight decay)",
-    1e-3, kHyper, kNumAdamHyper, 3, kAdamSlots, AdamStep<false>, nullptr};
+const graphrun_optimizer kAdam = {sizeof(graphrun_optimizer),
+                                  "adam",
+                                  "Adam: adaptive moment estimation (L2 weight decay)",
+                                  1e-3,
+                                  kHyper,
+                                  kNumAdamHyper,
+                                  3,
+                                  kAdamSlots,
+                                  AdamStep<false>,
+                                  nullptr};
 }  // namespace
 
 GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()

@@ -25,8 +25,8 @@ enum { kBeta1, kBeta2, kEps, kWeightDecay, kAmsgrad, kNumAdamHyper };
 inline const char* const kAdamSlots[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 
 template <bool kDecoupled>
-GRAPHRUN_OPTIMIZER_KERNEL void AdamStep(float* param, const float* grad, float* const* state, size_t n, uint64_t step, double lr,
-              const double* hyper) {
+GRAPHRUN_OPTIMIZER_KERNEL void AdamStep(float* param, const float* grad, float* const* state, size_t n, uint64_t step,
+                                        double lr, const double* hyper) {
   const double beta1 = hyper[kBeta1], beta2 = hyper[kBeta2];
   const float b1 = static_cast<float>(beta1), one_minus_b1 = static_cast<float>(1.0 - beta1);
   const float b2 = static_cast<float>(beta2), one_minus_b2 = static_cast<float>(1.0 - beta2);

@@ -23,7 +23,7 @@ const char* const kSlots[] = {"exp_avg"};
 // Cloned for x86-64-v3 so std::fma is one instruction and the loop vectorizes; the default
 // clone (older CPUs) calls libm's exact fma: the same results, slower.
 GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t, double lr,
-          const double* hyper) {
+                                    const double* hyper) {
   const float b1 = static_cast<float>(hyper[kBeta1]), one_minus_b1 = static_cast<float>(1.0 - hyper[kBeta1]);
   const float b2 = static_cast<float>(hyper[kBeta2]), one_minus_b2 = static_cast<float>(1.0 - hyper[kBeta2]);
   const float decay = static_cast<float>(1.0 - lr * hyper[kWeightDecay]);
@@ -37,9 +37,16 @@ GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* cons
   }
 }
 
-const graphrun_optimizer kLion = {
-    sizeof(graphrun_optimizer), "lion", "Lion: sign of an interpolated momentum (Chen et al. 2023)",
-    1e-4, kHyper, kNumHyper, 1, kSlots, Step, nullptr};
+const graphrun_optimizer kLion = {sizeof(graphrun_optimizer),
+                                  "lion",
+                                  "Lion: sign of an interpolated momentum (Chen et al. 2023)",
+                                  1e-4,
+                                  kHyper,
+                                  kNumHyper,
+                                  1,
+                                  kSlots,
+                                  Step,
+                                  nullptr};
 
 }  // namespace
 

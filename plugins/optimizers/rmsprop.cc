@@ -28,8 +28,7 @@ const char* const kSlots[] = {"square_avg", "grad_avg", "momentum_buffer"};
 
 // Not cloned for x86-64-v3 (see kernel_attributes.h): the vectorised clone of the centered
 // variant drifts from PyTorch's trajectory by ~2e-6 relative after 20 steps.
-void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t, double lr,
-          const double* hyper) {
+void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t, double lr, const double* hyper) {
   const float alpha = static_cast<float>(hyper[kAlpha]);
   const float one_minus_alpha = static_cast<float>(1.0 - hyper[kAlpha]);
   const float eps = static_cast<float>(hyper[kEps]);
@@ -61,9 +60,16 @@ void Step(float* param, const float* grad, float* const* state, size_t n, uint64
   }
 }
 
-const graphrun_optimizer kRmsprop = {
-    sizeof(graphrun_optimizer), "rmsprop", "RMSprop: divide by a running RMS of the gradient",
-    0.01, kHyper, kNumHyper, 3, kSlots, Step, nullptr};
+const graphrun_optimizer kRmsprop = {sizeof(graphrun_optimizer),
+                                     "rmsprop",
+                                     "RMSprop: divide by a running RMS of the gradient",
+                                     0.01,
+                                     kHyper,
+                                     kNumHyper,
+                                     3,
+                                     kSlots,
+                                     Step,
+                                     nullptr};
 
 }  // namespace
 

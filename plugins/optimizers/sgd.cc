@@ -49,8 +49,8 @@ inline __attribute__((always_inline)) float Update(float param, float g, float& 
 
 // Cloned for x86-64-v3 so std::fma is one instruction and the loop vectorizes; the default
 // clone (older CPUs) calls libm's exact fma: the same results, slower.
-GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t step, double lr,
-          const double* hyper) {
+GRAPHRUN_OPTIMIZER_KERNEL void Step(float* param, const float* grad, float* const* state, size_t n, uint64_t step,
+                                    double lr, const double* hyper) {
   const Hyper h(lr, hyper);
   float* buf = state[0];
   for (size_t i = 0; i < n; ++i) param[i] = Update(param[i], grad[i], buf[i], step, h);
@@ -72,9 +72,16 @@ GRAPHRUN_OPTIMIZER_KERNEL void StepOuter(float* param, float* const* state, size
   }
 }
 
-const graphrun_optimizer kSgd = {
-    sizeof(graphrun_optimizer), "sgd", "stochastic gradient descent with optional (Nesterov) momentum",
-    0.01, kHyper, kNumHyper, 1, kSlots, Step, StepOuter};
+const graphrun_optimizer kSgd = {sizeof(graphrun_optimizer),
+                                 "sgd",
+                                 "stochastic gradient descent with optional (Nesterov) momentum",
+                                 0.01,
+                                 kHyper,
+                                 kNumHyper,
+                                 1,
+                                 kSlots,
+                                 Step,
+                                 StepOuter};
 
 }  // namespace
 

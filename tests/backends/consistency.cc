@@ -51,8 +51,8 @@ void expect_close(const Case& c, const std::string& backend, const Run& run, Nod
   for (int64_t i = 0; i < a.numel(); ++i) {
     const double w = b.data[i], d = std::abs(static_cast<double>(a.data[i]) - w);
     if (!(d <= c.atol + c.rtol * std::abs(w)) && ++bad <= 3) {
-      ADD_FAILURE() << c.name << " " << what << " [" << i << "]: " << backend << " " << a.data[i] << ", reference "
-                    << w << " (tolerance " << c.atol << " + " << c.rtol << " |reference|)";
+      ADD_FAILURE() << c.name << " " << what << " [" << i << "]: " << backend << " " << a.data[i] << ", reference " << w
+                    << " (tolerance " << c.atol << " + " << c.rtol << " |reference|)";
     }
   }
   EXPECT_EQ(bad, 0) << c.name << " " << what << " on " << backend << ": elements out of tolerance";

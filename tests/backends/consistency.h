@@ -51,11 +51,26 @@ struct Case {
   double fd_tolerance = 1e-6;       // autodiff vs finite differences, relative to max(1, |values|)
   bool training = false;            // compile (and evaluate) in training mode (CompileOptions)
 
-  Case& tolerance(double abs, double rel) { atol = abs, rtol = rel; return *this; }
-  Case& domain(double low, double high) { lo = low, hi = high; return *this; }
-  Case& with_batch(int64_t b) { batch = b; return *this; }
-  Case& fd(double tol) { fd_tolerance = tol; return *this; }
-  Case& in_training() { training = true; return *this; }
+  Case& tolerance(double abs, double rel) {
+    atol = abs, rtol = rel;
+    return *this;
+  }
+  Case& domain(double low, double high) {
+    lo = low, hi = high;
+    return *this;
+  }
+  Case& with_batch(int64_t b) {
+    batch = b;
+    return *this;
+  }
+  Case& fd(double tol) {
+    fd_tolerance = tol;
+    return *this;
+  }
+  Case& in_training() {
+    training = true;
+    return *this;
+  }
 };
 
 // Rows are added with t.add(name, inputs, BUILD(expression over g and x)).
@@ -71,7 +86,7 @@ struct Table {
     return rows.back();
   }
 };
-#define BUILD(expr) [=](Graph & g, const ::graphrun::testing::Inputs& x) -> NodeId { return expr; }
+#define BUILD(expr) [=](Graph& g, const ::graphrun::testing::Inputs& x) -> NodeId { return expr; }
 
 inline Operand in(Shape s) { return {std::move(s)}; }
 inline Operand class_indices(int64_t rows, int64_t classes) { return {Shape{rows}, Fill::kClassIndex, classes, false}; }

@@ -92,7 +92,8 @@ void elementwise_rows(Table& t) {
   t.add("broadcast_rows [7]->[5,7]", {{Shape{7}, Fill::kUniform, 0, false}, {Shape{5, 7}, Fill::kUniform, 0, false}},
         BUILD(ops::broadcast_rows(g, x[0], x[1], 1.5f)));
   t.add("broadcast_rows scalar/count ->[31,17]",
-        {{Shape{}, Fill::kUniform, 0, false}, {Shape{31, 17}, Fill::kUniform, 0, false}}, BUILD(ops::broadcast_rows(g, x[0], x[1], -0.5f, true)));
+        {{Shape{}, Fill::kUniform, 0, false}, {Shape{31, 17}, Fill::kUniform, 0, false}},
+        BUILD(ops::broadcast_rows(g, x[0], x[1], -0.5f, true)));
   // A constant operand (its value is the graph's).
   static const float kConstant[] = {1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12};
   t.add("constant add [3,4]", {in({3, 4})}, BUILD(ops::add(g, x[0], g.constant("c", Tensor(Shape{3, 4}, kConstant)))));

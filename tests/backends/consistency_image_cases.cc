@@ -59,19 +59,19 @@ void image_rows(Table& t) {
     conv_row(t, {2, 2, n, 9}, 4, same({2, 2, n, 9}, window(3, 3, 1, 1)));
     conv_row(t, {2, 2, 5, n}, 4, same({2, 2, 5, n}, window(3, 3, 3, 3)));
   }
-  conv_row(t, {2, 3, 7, 5}, 4, window(3, 3, 1, 1));                                // valid
+  conv_row(t, {2, 3, 7, 5}, 4, window(3, 3, 1, 1));  // valid
   conv_row(t, {2, 3, 17, 31}, 5, window(3, 3, 1, 1));
-  conv_row(t, {1, 2, 9, 8}, 3, window(3, 2, 3, 2, {1, 0, 2, 1}));                  // explicit, asymmetric
+  conv_row(t, {1, 2, 9, 8}, 3, window(3, 2, 3, 2, {1, 0, 2, 1}));  // explicit, asymmetric
   conv_row(t, {2, 4, 7, 7}, 3, window(2, 2, 2, 2, {0, 1, 1, 0}));
-  conv_row(t, {2, 2, 9, 7}, 2, window(3, 3, 1, 1, {2, 2, 2, 2}, 2));               // dilation 2
+  conv_row(t, {2, 2, 9, 7}, 2, window(3, 3, 1, 1, {2, 2, 2, 2}, 2));  // dilation 2
   conv_row(t, {2, 3, 17, 13}, 5, same({2, 3, 17, 13}, window(3, 3, 1, 1, {}, 2)));
-  conv_row(t, {2, 4, 6, 5}, 6, window(3, 3, 1, 1, {1, 1, 1, 1}, 1, 2));            // groups 2
-  conv_row(t, {2, 3, 6, 7}, 3, window(3, 3, 2, 2, {1, 1, 1, 1}, 1, 3));            // depthwise
+  conv_row(t, {2, 4, 6, 5}, 6, window(3, 3, 1, 1, {1, 1, 1, 1}, 1, 2));  // groups 2
+  conv_row(t, {2, 3, 6, 7}, 3, window(3, 3, 2, 2, {1, 1, 1, 1}, 1, 3));  // depthwise
   conv_row(t, {3, 7, 17, 9}, 7, same({3, 7, 17, 9}, window(3, 3, 2, 2, {}, 1, 7)));
-  conv_row(t, {2, 3, 4, 5}, 5, window(1, 1, 1, 1));                                // pointwise
+  conv_row(t, {2, 3, 4, 5}, 5, window(1, 1, 1, 1));  // pointwise
   conv_row(t, {2, 3, 7, 9}, 5, window(1, 1, 2, 2));
-  conv_row(t, {3, 2, 3, 4}, 1, window(3, 4, 1, 1));                                // kernel = input
-  conv_row(t, {4, 32, 14, 14}, 64, same({4, 32, 14, 14}, window(3, 3, 1, 1)));     // the CNN's conv2
+  conv_row(t, {3, 2, 3, 4}, 1, window(3, 4, 1, 1));                             // kernel = input
+  conv_row(t, {4, 32, 14, 14}, 64, same({4, 32, 14, 14}, window(3, 3, 1, 1)));  // the CNN's conv2
 
   for (const char* op : {"max_pool2d", "avg_pool2d"}) {
     for (int64_t n : {1, 3, 7, 17, 31}) {

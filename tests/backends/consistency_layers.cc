@@ -18,8 +18,8 @@ NodeId batch_norm_row(Graph& g, const Inputs& x) {
 }
 
 void batch_norm_rows(Table& t) {
-  const Shape shapes[] = {{2, 3},        {7, 17},      {33, 65},     {5, 129},     {64, 784},
-                          {2, 3, 5, 7},  {3, 17, 3, 3}, {1, 4, 7, 7}, {4, 33, 2, 9}, {8, 16, 14, 14}};
+  const Shape shapes[] = {{2, 3},       {7, 17},       {33, 65},     {5, 129},      {64, 784},
+                          {2, 3, 5, 7}, {3, 17, 3, 3}, {1, 4, 7, 7}, {4, 33, 2, 9}, {8, 16, 14, 14}};
   for (const Shape& s : shapes) {
     for (bool training : {true, false}) {
       if (training && s.numel() / s[1] < 2) continue;  // one value per channel: no batch statistics
@@ -36,8 +36,8 @@ void layer_norm_rows(Table& t) {
     Shape x;
     int32_t axis;
   };
-  const Row rows[] = {{{3, 2}, -1},      {{5, 17}, -1},  {{2, 65}, -1},    {{7, 129}, -1},
-                      {{33, 784}, -1},   {{2, 3, 5}, 1}, {{3, 4, 3, 7}, -1}, {{2, 8, 7, 7}, 1}};
+  const Row rows[] = {{{3, 2}, -1},    {{5, 17}, -1},  {{2, 65}, -1},      {{7, 129}, -1},
+                      {{33, 784}, -1}, {{2, 3, 5}, 1}, {{3, 4, 3, 7}, -1}, {{2, 8, 7, 7}, 1}};
   for (const Row& r : rows) {
     Shape p;
     for (int i = r.axis < 0 ? r.x.rank() + r.axis : r.axis; i < r.x.rank(); ++i) p.push_back(r.x[i]);
@@ -66,7 +66,8 @@ void concat_and_slice_rows(Table& t) {
         BUILD(ops::concat(g, {x[0], x[1]}, 1)));
   t.add("concat height [2,2,1,5]+[2,2,3,5]+[2,2,2,5]", {in({2, 2, 1, 5}), in({2, 2, 3, 5}), in({2, 2, 2, 5})},
         BUILD(ops::concat(g, {x[0], x[1], x[2]}, 2)));
-  t.add("concat width [3,2,3,7]+[3,2,3,1]", {in({3, 2, 3, 7}), in({3, 2, 3, 1})}, BUILD(ops::concat(g, {x[0], x[1]}, -1)));
+  t.add("concat width [3,2,3,7]+[3,2,3,1]", {in({3, 2, 3, 7}), in({3, 2, 3, 1})},
+        BUILD(ops::concat(g, {x[0], x[1]}, -1)));
   for (int64_t n : {1, 7, 17, 129, 784}) {
     t.add("concat features [5," + std::to_string(n) + "]+[5,3]", {in({5, n}), in({5, 3})},
           BUILD(ops::concat(g, {x[0], x[1]}, 1)));

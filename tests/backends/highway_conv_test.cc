@@ -50,7 +50,8 @@ std::string cat(const A&... parts) {
 
 // |got - want| <= tol * (1 + |want|): float sums of `depth` products of values in [-1, 1]
 // against the reference's double sums.
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, int64_t depth, const std::string& what) {
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, int64_t depth,
+                  const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   const double tol = 1e-6 * static_cast<double>(4 + depth);
   for (size_t i = 0; i < got.size(); ++i) {
@@ -90,23 +91,23 @@ Case make_case(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int k, int
 std::vector<Case> conv_cases() {
   std::vector<Case> cases;
   for (int64_t size : {1, 3, 7, 17, 31}) {
-    cases.push_back(make_case(2, size, 7, 5, 3, 3, 1, "same"));        // input channels
-    cases.push_back(make_case(3, 3, 6, 5, size, 3, 2, "same"));        // filters
-    cases.push_back(make_case(2, 2, size, 9, 4, 3, 1, "same"));        // height
-    cases.push_back(make_case(2, 2, 5, size, 4, 3, 3, "same"));        // width
-    cases.push_back(make_case(size, 2, 5, 4, 3, 3, 2, "same"));        // batch (threads split samples)
+    cases.push_back(make_case(2, size, 7, 5, 3, 3, 1, "same"));  // input channels
+    cases.push_back(make_case(3, 3, 6, 5, size, 3, 2, "same"));  // filters
+    cases.push_back(make_case(2, 2, size, 9, 4, 3, 1, "same"));  // height
+    cases.push_back(make_case(2, 2, 5, size, 4, 3, 3, "same"));  // width
+    cases.push_back(make_case(size, 2, 5, 4, 3, 3, 2, "same"));  // batch (threads split samples)
   }
   cases.push_back(make_case(2, 3, 17, 31, 5, 3, 1, "valid"));
   cases.push_back(make_case(3, 7, 31, 17, 17, 5, 2, "valid"));
   cases.push_back(make_case(2, 3, 9, 8, 4, 3, 3, "explicit", {1, 0, 2, 1}));
   cases.push_back(make_case(2, 4, 7, 7, 3, 2, 2, "explicit", {0, 1, 1, 0}));
-  cases.push_back(make_case(2, 3, 17, 13, 5, 3, 1, "same", {}, 2));   // dilation 2
+  cases.push_back(make_case(2, 3, 17, 13, 5, 3, 1, "same", {}, 2));  // dilation 2
   cases.push_back(make_case(2, 3, 9, 9, 4, 3, 2, "valid", {}, 2));
-  cases.push_back(make_case(2, 6, 9, 7, 4, 3, 1, "same", {}, 1, 2));  // groups 2
-  cases.push_back(make_case(3, 7, 17, 9, 7, 3, 2, "same", {}, 1, 7)); // depthwise
-  cases.push_back(make_case(2, 17, 7, 9, 31, 1, 1, "valid"));         // pointwise: no im2col
-  cases.push_back(make_case(2, 3, 7, 9, 5, 1, 2, "valid"));           // 1x1 with stride
-  cases.push_back(make_case(4, 32, 14, 14, 64, 3, 1, "same"));        // the CNN's second conv
+  cases.push_back(make_case(2, 6, 9, 7, 4, 3, 1, "same", {}, 1, 2));   // groups 2
+  cases.push_back(make_case(3, 7, 17, 9, 7, 3, 2, "same", {}, 1, 7));  // depthwise
+  cases.push_back(make_case(2, 17, 7, 9, 31, 1, 1, "valid"));          // pointwise: no im2col
+  cases.push_back(make_case(2, 3, 7, 9, 5, 1, 2, "valid"));            // 1x1 with stride
+  cases.push_back(make_case(4, 32, 14, 14, 64, 3, 1, "same"));         // the CNN's second conv
   return cases;
 }
 
@@ -124,7 +125,8 @@ TEST_P(HighwayConv, Conv2dForwardAndGradientsMatchReference) {
     std::vector<float> dw1;
     for (int threads : {1, 2, 3}) {
       const std::string what = cat(c.name, " threads ", threads);
-      std::vector<float> y(static_cast<size_t>(yn), NAN), dx(static_cast<size_t>(xn), NAN), dw(static_cast<size_t>(wn), NAN);
+      std::vector<float> y(static_cast<size_t>(yn), NAN), dx(static_cast<size_t>(xn), NAN),
+          dw(static_cast<size_t>(wn), NAN);
       highway::conv2d(g, x.data(), w.data(), y.data(), pool_of(threads));
       highway::conv2d_backward_input(g, dy.data(), w.data(), dx.data(), pool_of(threads));
       std::vector<float> partials(static_cast<size_t>(highway::conv2d_weight_partials(g)), NAN);
@@ -144,7 +146,7 @@ std::vector<Case> pool_cases() {
     cases.push_back(make_case(3, 2, 8, size, 2, 3, 3, "same"));
   }
   cases.push_back(make_case(2, 3, 17, 31, 3, 3, 2, "explicit", {1, 0, 2, 1}));
-  cases.push_back(make_case(4, 32, 28, 28, 32, 2, 2, "valid"));   // the CNN's first pool
+  cases.push_back(make_case(4, 32, 28, 28, 32, 2, 2, "valid"));  // the CNN's first pool
   return cases;
 }
 

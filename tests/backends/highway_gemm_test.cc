@@ -52,8 +52,8 @@ void check_gemm(const GemmCase& g, uint32_t seed) {
     for (int64_t i = 0; i < g.M; ++i)
       for (int64_t j = 0; j < g.N; ++j) C0[i * ldc + j] = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> expected = C0;
-  reference::gemm<float>(g.trans_a, g.trans_b, g.M, g.N, g.K, A.data(), lda, B.data(), ldb,
-                         expected.data(), ldc, g.accumulate);
+  reference::gemm<float>(g.trans_a, g.trans_b, g.M, g.N, g.K, A.data(), lda, B.data(), ldb, expected.data(), ldc,
+                         g.accumulate);
   // Tolerance: each entry sums K products with |a b| <= 1 (max|a| = max|b| = 1 here) in float.
   // Blocked float accumulation errs by about u * sqrt(K) * sqrt(sum (ab)^2) in practice and
   // u * K * sum|ab| at worst; 1e-6 * K (~16 u * K) covers the realistic error of any order of
@@ -62,8 +62,8 @@ void check_gemm(const GemmCase& g, uint32_t seed) {
   const double tol = 1e-6 * static_cast<double>(g.K) + 1e-6;
   for (int threads : {1, 2, 3}) {
     std::vector<float> C = C0;
-    highway::gemm(g.trans_a, g.trans_b, g.M, g.N, g.K, A.data(), lda, B.data(), ldb, C.data(),
-                  ldc, g.accumulate, pool_of(threads));
+    highway::gemm(g.trans_a, g.trans_b, g.M, g.N, g.K, A.data(), lda, B.data(), ldb, C.data(), ldc, g.accumulate,
+                  pool_of(threads));
     int64_t bad = 0;
     for (int64_t i = 0; i < g.M && bad < 5; ++i) {
       for (int64_t j = 0; j < ldc && bad < 5; ++j) {
@@ -77,10 +77,9 @@ void check_gemm(const GemmCase& g, uint32_t seed) {
         }
         if (!(std::abs(static_cast<double>(got) - want) <= tol)) {
           ++bad;
-          ADD_FAILURE() << "C(" << i << "," << j << ") = " << got << ", expected " << want
-                        << " (tol " << tol << ") M=" << g.M << " N=" << g.N << " K=" << g.K
-                        << " ta=" << g.trans_a << " tb=" << g.trans_b << " acc=" << g.accumulate
-                        << " pad=" << g.pad << " threads=" << threads;
+          ADD_FAILURE() << "C(" << i << "," << j << ") = " << got << ", expected " << want << " (tol " << tol
+                        << ") M=" << g.M << " N=" << g.N << " K=" << g.K << " ta=" << g.trans_a << " tb=" << g.trans_b
+                        << " acc=" << g.accumulate << " pad=" << g.pad << " threads=" << threads;
         }
       }
     }
@@ -116,9 +115,8 @@ TEST_P(HighwayGemm, SweepK) { sweep(2); }
 
 // The shapes of an MLP training step (forward, dX = dY W^T, dW = X^T dY) and GEMV shapes.
 TEST_P(HighwayGemm, ModelShapes) {
-  const int64_t shapes[][3] = {{32, 500, 784}, {32, 10, 400}, {1, 400, 785}, {1, 10, 400},
-                               {200, 300, 600}, {5, 1, 300}, {300, 1, 5}, {784, 400, 1},
-                               {1, 300, 2000}, {1, 1000, 513}};
+  const int64_t shapes[][3] = {{32, 500, 784}, {32, 10, 400}, {1, 400, 785}, {1, 10, 400},   {200, 300, 600},
+                               {5, 1, 300},    {300, 1, 5},   {784, 400, 1}, {1, 300, 2000}, {1, 1000, 513}};
   uint32_t seed = 77;
   for (const auto& s : shapes) {
     for (int t = 0; t < 4; ++t) {
@@ -151,7 +149,8 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
                         pool_of(threads));
           int64_t differ = 0;
           for (int64_t j = 0; j < N; ++j) differ += C[static_cast<size_t>(j)] != serial[static_cast<size_t>(j)];
-          EXPECT_EQ(differ, 0) << "N=" << N << " K=" << K << " ta=" << trans_a << " acc=" << acc << " threads=" << threads;
+          EXPECT_EQ(differ, 0) << "N=" << N << " K=" << K << " ta=" << trans_a << " acc=" << acc
+                               << " threads=" << threads;
         }
       }
     }
@@ -167,7 +166,8 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
 TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32}, {784, 400, 32}, {9, 65, 300}, {129, 97, 7}, {40, 161, 600}, {130, 65, 300}, {257, 40, 20}};
+  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32},  {784, 400, 32}, {9, 65, 300},
+                               {129, 97, 7}, {40, 161, 600}, {130, 65, 300}, {257, 40, 20}};
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_a : {false, true}) {
       for (bool trans_b : {false, true}) {
@@ -229,7 +229,7 @@ TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const int64_t shapes[][3] = {{1, 400, 784}, {32, 400, 784}, {32, 100, 300}, {200, 500, 300}, {300, 130, 50},
-                               {7, 1, 50}, {40, 33, 1}, {16, 300, 100}, {9, 65, 300}, {1024, 40, 8}};
+                               {7, 1, 50},    {40, 33, 1},    {16, 300, 100}, {9, 65, 300},    {1024, 40, 8}};
   enum Mode { kBias, kActivation, kActivationOut, kGradient };
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_b : {false, true}) {
@@ -254,9 +254,11 @@ TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
             if (mode == kActivationOut) leaky(&want[i], &want_out[i], 1, 1, &slope);
             if (mode == kGradient) leaky_backward(&x[i], &fx[i], &want[i], &want[i], 1, 1, &slope);
           }
-          highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, got.data(), N, false, pool_of(threads), &ep);
+          highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, got.data(), N, false, pool_of(threads),
+                        &ep);
           int64_t differ = 0;
-          for (size_t i = 0; i < mn; ++i) differ += got[i] != want[i] || (mode == kActivationOut && out[i] != want_out[i]);
+          for (size_t i = 0; i < mn; ++i)
+            differ += got[i] != want[i] || (mode == kActivationOut && out[i] != want_out[i]);
           EXPECT_EQ(differ, 0) << "M=" << M << " N=" << N << " K=" << K << " tb=" << trans_b << " mode=" << mode
                                << " threads=" << threads;
         }

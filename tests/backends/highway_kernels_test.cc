@@ -27,7 +27,7 @@ ThreadPool& pool_of(int threads) {
 const int kThreads[] = {1, 2, 3};
 const int64_t kLengths[] = {1, 3, 15, 16, 17, 31, 33, 63, 65, 127, 129, 784, 100003};
 // (rows, cols) pairs: thin, wide, odd, and big enough to split rows over threads.
-const int64_t kShapes[][2] = {{1, 1}, {3, 1}, {1, 17}, {5, 3}, {7, 16}, {4, 31}, {9, 33},
+const int64_t kShapes[][2] = {{1, 1},  {3, 1},    {1, 17},  {5, 3},    {7, 16},    {4, 31},   {9, 33},
                               {2, 65}, {17, 127}, {3, 129}, {33, 784}, {2000, 10}, {300, 257}};
 
 std::vector<float> random_vector(int64_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
@@ -39,14 +39,14 @@ std::vector<float> random_vector(int64_t n, uint32_t seed, float lo = -1.0f, flo
 }
 
 // |got - want| <= abs + rel * |want| for every element.
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, double abs,
-                  double rel, const char* what, int64_t size, int threads) {
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, double abs, double rel,
+                  const char* what, int64_t size, int threads) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     const double g = got[i], w = want[i];
     if (!(std::abs(g - w) <= abs + rel * std::abs(w))) {
-      ADD_FAILURE() << what << "[" << i << "] = " << g << ", expected " << w << " (size " << size
-                    << ", threads " << threads << ")";
+      ADD_FAILURE() << what << "[" << i << "] = " << g << ", expected " << w << " (size " << size << ", threads "
+                    << threads << ")";
       return;
     }
   }
@@ -125,8 +125,7 @@ TEST_P(HighwayKernels, SumAllAndMeanSquaredError) {
       EXPECT_NEAR(highway::sum_all(x.data(), n, pool_of(t)), want, 1e-6 * abs_sum + 1e-6)
           << "n=" << n << " threads=" << t;
       const float mse = reference::mean_squared_error(x.data(), target.data(), n);
-      EXPECT_NEAR(highway::mean_squared_error(x.data(), target.data(), n, pool_of(t)), mse,
-                  1e-5 * mse)
+      EXPECT_NEAR(highway::mean_squared_error(x.data(), target.data(), n, pool_of(t)), mse, 1e-5 * mse)
           << "n=" << n << " threads=" << t;
       std::vector<float> d(static_cast<size_t>(n)), dwant(static_cast<size_t>(n));
       reference::mean_squared_error_backward(x.data(), target.data(), n, 0.5f, dwant.data());
@@ -179,18 +178,16 @@ TEST_P(HighwayKernels, SoftmaxCrossEntropy) {
         const float* labels = is_sparse ? sparse.data() : dense.data();
         const float want = reference::softmax_cross_entropy(logits.data(), labels, is_sparse, rows, cols);
         std::vector<float> dwant(static_cast<size_t>(n)), d(static_cast<size_t>(n));
-        reference::softmax_cross_entropy_backward(logits.data(), labels, is_sparse, rows, cols,
-                                                  2.0f, dwant.data());
+        reference::softmax_cross_entropy_backward(logits.data(), labels, is_sparse, rows, cols, 2.0f, dwant.data());
         for (int t : kThreads) {
-          const float got =
-              highway::softmax_cross_entropy(logits.data(), labels, is_sparse, rows, cols, pool_of(t));
+          const float got = highway::softmax_cross_entropy(logits.data(), labels, is_sparse, rows, cols, pool_of(t));
           ASSERT_TRUE(std::isfinite(got));
           // Loss terms are (max - x_c) + log(sum): float rounding of ~1e4 values is ~1e-3.
           EXPECT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-5 + 2e-7 * range)
-              << "rows=" << rows << " cols=" << cols << " sparse=" << is_sparse
-              << " range=" << range << " threads=" << t;
-          highway::softmax_cross_entropy_backward(logits.data(), labels, is_sparse, rows, cols,
-                                                  2.0f, d.data(), pool_of(t));
+              << "rows=" << rows << " cols=" << cols << " sparse=" << is_sparse << " range=" << range
+              << " threads=" << t;
+          highway::softmax_cross_entropy_backward(logits.data(), labels, is_sparse, rows, cols, 2.0f, d.data(),
+                                                  pool_of(t));
           expect_close(d, dwant, 1e-7, 1e-5, "cross-entropy backward", n, t);
         }
       }

@@ -57,8 +57,7 @@ TEST_P(HighwayLayers, BatchNormMatchesReference) {
         const std::string row = "batch_norm N" + std::to_string(n) + " C" + std::to_string(c) + " S" +
                                 std::to_string(s) + (training ? " training" : " inference") + " threads " +
                                 std::to_string(threads);
-        std::vector<float> want_y(x.size()), y(x.size()), want_mean = mean0, want_var = var0, mean = mean0,
-                                                                 var = var0;
+        std::vector<float> want_y(x.size()), y(x.size()), want_mean = mean0, want_var = var0, mean = mean0, var = var0;
         reference::batch_norm_forward(x.data(), gamma.data(), beta.data(), want_mean.data(), want_var.data(),
                                       want_y.data(), n, c, s, 1e-5, training, training ? want_mean.data() : nullptr,
                                       training ? want_var.data() : nullptr, 0.9);
@@ -91,8 +90,8 @@ TEST_P(HighwayLayers, LayerNormMatchesReference) {
     const auto x = random_vector(rows * cols, 11, -2.0f, 3.0f), dy = random_vector(rows * cols, 12);
     const auto gamma = random_vector(cols, 13, 0.5f, 1.5f), beta = random_vector(cols, 14);
     for (int threads : {1, 2, 3}) {
-      const std::string row = "layer_norm " + std::to_string(rows) + "x" + std::to_string(cols) + " threads " +
-                              std::to_string(threads);
+      const std::string row =
+          "layer_norm " + std::to_string(rows) + "x" + std::to_string(cols) + " threads " + std::to_string(threads);
       std::vector<float> want(x.size()), got(x.size());
       reference::layer_norm_forward(x.data(), gamma.data(), beta.data(), want.data(), rows, cols, 1e-5);
       highway::layer_norm_forward(x.data(), gamma.data(), beta.data(), got.data(), rows, cols, 1e-5f, pool_of(threads));

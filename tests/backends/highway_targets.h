@@ -29,7 +29,6 @@ inline std::string target_test_name(const ::testing::TestParamInfo<int64_t>& inf
 }  // namespace graphrun
 
 // Declares the instantiation of a HighwayTargetTest-derived suite over all targets.
-#define GRAPHRUN_INSTANTIATE_FOR_HIGHWAY_TARGETS(suite)                                        \
-  INSTANTIATE_TEST_SUITE_P(Targets, suite,                                                     \
-                           ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),          \
+#define GRAPHRUN_INSTANTIATE_FOR_HIGHWAY_TARGETS(suite)                                              \
+  INSTANTIATE_TEST_SUITE_P(Targets, suite, ::testing::ValuesIn(hwy::SupportedAndGeneratedTargets()), \
                            ::graphrun::target_test_name)

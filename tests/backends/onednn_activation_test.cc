@@ -64,11 +64,11 @@ graphrun_onednn_eltwise equivalent(const double* p, float* alpha, float* beta) {
 
 const graphrun_param kAlpha[] = {{"alpha", 0.1, -10.0, 10.0, "slope or scale"}};
 
-#define TEST_ENTRY(name, F, D, E, with_alpha)                                                               \
-  graphrun_activation {                                                                                     \
-    sizeof(graphrun_activation), name, name " for tests", GRAPHRUN_ACTIVATION_ELEMENTWISE,                  \
-        with_alpha ? kAlpha : nullptr, with_alpha ? 1u : 0u, fwd<F>, bwd<D>, nullptr, nullptr,              \
-        E == GRAPHRUN_ONEDNN_NONE ? nullptr : equivalent<E, with_alpha>                                     \
+#define TEST_ENTRY(name, F, D, E, with_alpha)                                                  \
+  graphrun_activation {                                                                        \
+    sizeof(graphrun_activation), name, name " for tests", GRAPHRUN_ACTIVATION_ELEMENTWISE,     \
+        with_alpha ? kAlpha : nullptr, with_alpha ? 1u : 0u, fwd<F>, bwd<D>, nullptr, nullptr, \
+        E == GRAPHRUN_ONEDNN_NONE ? nullptr : equivalent<E, with_alpha>                        \
   }
 
 const graphrun_activation kEntries[] = {
@@ -135,9 +135,17 @@ TEST(OnednnActivations, AModelMixingNativeAndFallbackActivationsMatchesTheRefere
 }
 
 TEST(OnednnActivations, RowWiseActivationsAreDeclined) {
-  static const graphrun_activation rowwise = {sizeof(graphrun_activation), "t_rowwise", "row-wise for tests",
-                                              GRAPHRUN_ACTIVATION_ROWWISE, nullptr, 0, fwd<cube_f>, bwd<cube_d>,
-                                              nullptr, nullptr, equivalent<GRAPHRUN_ONEDNN_TANH, false>};
+  static const graphrun_activation rowwise = {sizeof(graphrun_activation),
+                                              "t_rowwise",
+                                              "row-wise for tests",
+                                              GRAPHRUN_ACTIVATION_ROWWISE,
+                                              nullptr,
+                                              0,
+                                              fwd<cube_f>,
+                                              bwd<cube_d>,
+                                              nullptr,
+                                              nullptr,
+                                              equivalent<GRAPHRUN_ONEDNN_TANH, false>};
   auto c = testing::on_onednn("rowwise", {testing::in({4, 6})}, [](Graph& g, const testing::Inputs& x) {
     return ops::activation(g, x[0], &rowwise, {});
   });
@@ -164,9 +172,9 @@ TEST(OnednnActivations, BuiltPluginsDeclaredEquivalentsMatchTheirOwnKernels) {
     ++native;
     for (int64_t n : {int64_t{1}, int64_t{33}, int64_t{784}}) {
       const graphrun_activation* f = &fn;
-      auto c = testing::on_onednn(std::string(fn.name) + " plugin [" + std::to_string(n) + ",17]",
-                                  {testing::in({n, 17})}, BUILD(ops::activation(g, x[0], f, params)), 2e-5, 2e-5, -6.0,
-                                  6.0);
+      auto c =
+          testing::on_onednn(std::string(fn.name) + " plugin [" + std::to_string(n) + ",17]", {testing::in({n, 17})},
+                             BUILD(ops::activation(g, x[0], f, params)), 2e-5, 2e-5, -6.0, 6.0);
       EXPECT_EQ(c.scheduled(OpKind::Activation)->backend, "onednn") << fn.name;
       EXPECT_EQ(c.scheduled(OpKind::ActivationGrad)->backend, "onednn") << fn.name;
     }

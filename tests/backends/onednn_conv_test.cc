@@ -13,9 +13,9 @@ namespace graphrun {
 namespace {
 
 bool is_image_op(OpKind op) {
-  const OpKind image_ops[] = {OpKind::Conv2d,         OpKind::Conv2dGradInput, OpKind::Conv2dGradWeight,
-                              OpKind::AddChannels,    OpKind::MaxPool2d,       OpKind::MaxPool2dGrad,
-                              OpKind::AvgPool2d,      OpKind::AvgPool2dGrad,   OpKind::GlobalAvgPool,
+  const OpKind image_ops[] = {OpKind::Conv2d,           OpKind::Conv2dGradInput, OpKind::Conv2dGradWeight,
+                              OpKind::AddChannels,      OpKind::MaxPool2d,       OpKind::MaxPool2dGrad,
+                              OpKind::AvgPool2d,        OpKind::AvgPool2dGrad,   OpKind::GlobalAvgPool,
                               OpKind::GlobalAvgPoolGrad};
   return std::find(std::begin(image_ops), std::end(image_ops), op) != std::end(image_ops);
 }
@@ -37,7 +37,8 @@ TEST(OnednnConv, ImageOpsRunNatively) {
 
 TEST(OnednnConv, ChannelSumsAreDeclinedWithAReason) {
   testing::Table t;
-  t.add("sum_channels [3,5,7,7]", {{Shape{3, 5, 7, 7}, testing::Fill::kUniform, 0, false}}, BUILD(ops::sum_channels(g, x[0])));
+  t.add("sum_channels [3,5,7,7]", {{Shape{3, 5, 7, 7}, testing::Fill::kUniform, 0, false}},
+        BUILD(ops::sum_channels(g, x[0])));
   const testing::Run run = testing::run_case(t.rows[0], "onednn");
   const ScheduledNode* s = run.scheduled(OpKind::SumChannels);
   ASSERT_NE(s, nullptr);

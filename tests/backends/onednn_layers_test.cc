@@ -47,7 +47,8 @@ TEST(OnednnLayers, LayerNormAndConcatAreNativeSliceAndDropoutDecline) {
   EXPECT_EQ(ln.scheduled(OpKind::LayerNorm)->backend, "onednn") << ln.scheduled(OpKind::LayerNorm)->declined;
   const testing::Run cat = testing::run_case(t.rows[1], "onednn");
   EXPECT_EQ(cat.scheduled(OpKind::Concat)->backend, "onednn") << cat.scheduled(OpKind::Concat)->declined;
-  EXPECT_EQ(cat.scheduled(OpKind::Slice)->declined, "onednn: slice is a strided row copy; oneDNN has no slice primitive");
+  EXPECT_EQ(cat.scheduled(OpKind::Slice)->declined,
+            "onednn: slice is a strided row copy; oneDNN has no slice primitive");
   const testing::Run drop = testing::run_case(t.rows[2], "onednn");
   EXPECT_EQ(drop.scheduled(OpKind::Dropout)->declined, "onednn: oneDNN 2.6 has no dropout primitive");
 }

@@ -88,8 +88,10 @@ TEST(CpuInfo, AffinityMaskOfOneCpu) {
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(0, &one);
-    if (sched_setaffinity(0, sizeof(one), &one) == 0) seen = affinity_cpus();
-    else seen = 1;
+    if (sched_setaffinity(0, sizeof(one), &one) == 0)
+      seen = affinity_cpus();
+    else
+      seen = 1;
   });
   t.join();
   EXPECT_EQ(seen, 1);

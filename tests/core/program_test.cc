@@ -68,7 +68,8 @@ TEST(Program, EveryBackendMatchesTheDoubleInterpreter) {
       const auto& want = expect[static_cast<size_t>(id)].values;
       ASSERT_EQ(static_cast<size_t>(got.numel()), want.size());
       for (size_t i = 0; i < want.size(); ++i) {
-        EXPECT_NEAR(got.data[i], want[i], 1e-5 * std::max(1.0, std::abs(want[i]))) << net.g.node(id).name << "[" << i << "]";
+        EXPECT_NEAR(got.data[i], want[i], 1e-5 * std::max(1.0, std::abs(want[i])))
+            << net.g.node(id).name << "[" << i << "]";
       }
     }
     // Every node runs on the chosen backend, or says why that backend declined it (oneDNN has
@@ -168,7 +169,8 @@ TEST(Program, FusesActivationAndItsGradientInTraining) {
     EXPECT_EQ(activation_grads, 1);
     for (NodeId id : net.outputs()) {
       const TensorView got = p[1]->value(id), want = p[0]->value(id);
-      for (int64_t i = 0; i < want.numel(); ++i) EXPECT_EQ(got.data[i], want.data[i]) << net.g.node(id).name << "[" << i << "]";
+      for (int64_t i = 0; i < want.numel(); ++i)
+        EXPECT_EQ(got.data[i], want.data[i]) << net.g.node(id).name << "[" << i << "]";
     }
   }
 }
@@ -186,7 +188,8 @@ TEST(Program, MemoryPlanSharesBytesAndNeverOverlapsLiveValues) {
     EXPECT_LE(bufs[i].offset + bufs[i].bytes, p->arena_bytes());
     for (size_t j = i + 1; j < bufs.size(); ++j) {
       const bool live_together = bufs[i].first_step <= bufs[j].last_step && bufs[j].first_step <= bufs[i].last_step;
-      const bool bytes_overlap = bufs[i].offset < bufs[j].offset + bufs[j].bytes && bufs[j].offset < bufs[i].offset + bufs[i].bytes;
+      const bool bytes_overlap =
+          bufs[i].offset < bufs[j].offset + bufs[j].bytes && bufs[j].offset < bufs[i].offset + bufs[i].bytes;
       EXPECT_FALSE(live_together && bytes_overlap)
           << net.g.node(bufs[i].node).name << " and " << net.g.node(bufs[j].node).name;
     }

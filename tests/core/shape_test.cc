@@ -27,9 +27,7 @@ TEST(Shape, ScalarHasOneElement) {
   EXPECT_EQ(s.str(), "[]");
 }
 
-TEST(Shape, TooManyDimensionsIsAnError) {
-  EXPECT_THROW((Shape{1, 2, 3, 4, 5, 6, 7}), Error);
-}
+TEST(Shape, TooManyDimensionsIsAnError) { EXPECT_THROW((Shape{1, 2, 3, 4, 5, 6, 7}), Error); }
 
 TEST(Tensor, IsAlignedAndCopies) {
   Tensor t(Shape{3, 5});

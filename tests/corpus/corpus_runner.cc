@@ -91,7 +91,8 @@ std::vector<Case> read_manifest(const std::string& path) {
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -120,8 +121,10 @@ std::string diff(const std::map<std::string, std::string>& a, const std::map<std
   std::string d;
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end()) d += " removed " + k;
-    else if (it->second != v) d += " changed " + k;
+    if (it == b.end())
+      d += " removed " + k;
+    else if (it->second != v)
+      d += " changed " + k;
   }
   for (const auto& [k, v] : b) {
     if (!a.count(k)) d += " added " + k;
@@ -139,7 +142,7 @@ std::string make_temp_dir(const char* tag) {
 }
 
 struct Outcome {
-  int code = -1;     // exit code, or -1 when killed by a signal
+  int code = -1;  // exit code, or -1 when killed by a signal
   int signal = 0;
   bool timed_out = false;
   std::string err;
@@ -193,7 +196,8 @@ std::string check_message(const std::string& err, const Case& c, bool cli) {
   if (c.exit_code == 0) return err.empty() ? "" : "expected no stderr, got: " + err.substr(0, 300);
   if (err.empty()) return "expected one line on stderr, got nothing";
   const size_t lines = static_cast<size_t>(std::count(err.begin(), err.end(), '\n'));
-  if (lines != 1 || err.back() != '\n') return "expected exactly one stderr line, got " + std::to_string(lines) + ": " + err.substr(0, 400);
+  if (lines != 1 || err.back() != '\n')
+    return "expected exactly one stderr line, got " + std::to_string(lines) + ": " + err.substr(0, 400);
   if (cli && !err.starts_with("graphrun: ")) return "stderr does not start with 'graphrun: ': " + err;
   const std::string base = fs::path(c.file).filename().string();
   if (err.find(base) == std::string::npos) return "message does not name the file " + base + ": " + err;
@@ -232,16 +236,18 @@ std::string run_case(const Case& c, const std::string& graphrun, const std::stri
     if (o.timed_out) {
       problem = "timed out after " + std::to_string(timeout_s) + " s (a hang)";
     } else if (o.signal) {
-      problem = "killed by signal " + std::to_string(o.signal) + " (" + strsignal(o.signal) + "); stderr: " + o.err.substr(0, 400);
+      problem = "killed by signal " + std::to_string(o.signal) + " (" + strsignal(o.signal) +
+                "); stderr: " + o.err.substr(0, 400);
     } else if (o.code != c.exit_code) {
-      problem = "exit " + std::to_string(o.code) + ", expected " + std::to_string(c.exit_code) + "; stderr: " + o.err.substr(0, 400);
+      problem = "exit " + std::to_string(o.code) + ", expected " + std::to_string(c.exit_code) +
+                "; stderr: " + o.err.substr(0, 400);
     } else {
       problem = check_message(o.err, c, /*cli=*/true);
     }
     if (problem.empty() && static_cast<uint64_t>(o.max_rss_kb) * 1024 > limit) {
       problem = "peak memory " + std::to_string(o.max_rss_kb / 1024) + " MB is more than start-up (" +
-                std::to_string(startup_rss_kb / 1024) + " MB) + 2 x file size + 64 MB (" +
-                std::to_string(limit >> 20) + " MB)";
+                std::to_string(startup_rss_kb / 1024) + " MB) + 2 x file size + 64 MB (" + std::to_string(limit >> 20) +
+                " MB)";
     }
   }
   if (problem.empty() && c.exit_code != 0) {
@@ -268,10 +274,14 @@ int main(int argc, char** argv) {
   int timeout_s = 60;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--graphrun") graphrun = v;
-    else if (k == "--corpus") corpus = v;
-    else if (k == "--case") only.insert(v);
-    else if (k == "--timeout") timeout_s = std::atoi(v.c_str());
+    if (k == "--graphrun")
+      graphrun = v;
+    else if (k == "--corpus")
+      corpus = v;
+    else if (k == "--case")
+      only.insert(v);
+    else if (k == "--timeout")
+      timeout_s = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "corpus_runner: unknown option %s\n", k.c_str());
       return 2;
@@ -285,8 +295,12 @@ int main(int argc, char** argv) {
   graphrun = fs::absolute(graphrun).lexically_normal().string();
   if (corpus.size() > 1 && corpus.back() == '/') corpus.pop_back();
   const std::string logs = make_temp_dir("startup");
-  const long startup_rss_kb = run_child({graphrun, "--version"}, logs, logs + "/stdout", logs + "/stderr", timeout_s).max_rss_kb;
-  { std::error_code ec; fs::remove_all(logs, ec); }
+  const long startup_rss_kb =
+      run_child({graphrun, "--version"}, logs, logs + "/stdout", logs + "/stderr", timeout_s).max_rss_kb;
+  {
+    std::error_code ec;
+    fs::remove_all(logs, ec);
+  }
   int failed = 0, ran = 0;
   for (const Case& c : read_manifest(corpus + "/MANIFEST.tsv")) {
     if (!only.empty() && !only.count(c.file)) continue;

@@ -71,8 +71,7 @@ TEST(AtomicFile, FailedRenameRemovesTempFile) {
 TEST(AtomicFile, MissingDirectoryIsIoError) {
   ScratchDir dir;
   std::string path = dir / "no/such/dir/out.bin";
-  expect_error([&] { write_file_atomically(path, to_bytes("x")); }, ErrorKind::Io,
-               {path, "No such file or directory"});
+  expect_error([&] { write_file_atomically(path, to_bytes("x")); }, ErrorKind::Io, {path, "No such file or directory"});
 }
 
 TEST(AtomicFile, AbandonedWriterRemovesTempAndKeepsTarget) {

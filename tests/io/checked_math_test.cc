@@ -16,7 +16,7 @@ TEST(CheckedMath, MulAtTheEdges) {
   EXPECT_EQ(checked_mul(kMax, 0), 0u);
   EXPECT_EQ(checked_mul(kMax, 1), kMax);
   EXPECT_EQ(checked_mul(k2_32 - 1, k2_32 + 1), kMax);  // (2^32-1)(2^32+1) = 2^64-1
-  EXPECT_FALSE(checked_mul(k2_32, k2_32));            // 2^64
+  EXPECT_FALSE(checked_mul(k2_32, k2_32));             // 2^64
   EXPECT_EQ(checked_mul(k2_32, k2_32 - 1), kMax - k2_32 + 1);
   EXPECT_EQ(checked_mul(kMaxI64, 2), kMax - 1);
   EXPECT_FALSE(checked_mul(kMaxI64, 3));

@@ -63,7 +63,8 @@ inline std::string expect_error(const std::function<void()>& fn, ErrorKind kind,
     std::string msg = e.what();
     EXPECT_EQ(e.kind(), kind) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "missing \"" << f << "\" in: " << msg;
+    for (const std::string& f : fragments)
+      EXPECT_NE(msg.find(f), std::string::npos) << "missing \"" << f << "\" in: " << msg;
     return msg;
   }
   ADD_FAILURE() << "no graphrun::Error thrown";

@@ -44,10 +44,10 @@ std::string error_of(const std::string& text, bool with_plugins = false) {
   return {};
 }
 
-#define EXPECT_ERROR(text, fragment)                                                  \
-  do {                                                                                \
-    const std::string msg_ = error_of(text);                                          \
-    EXPECT_TRUE(msg_.starts_with("dir/m.json")) << msg_;                              \
+#define EXPECT_ERROR(text, fragment)                                                              \
+  do {                                                                                            \
+    const std::string msg_ = error_of(text);                                                      \
+    EXPECT_TRUE(msg_.starts_with("dir/m.json")) << msg_;                                          \
     EXPECT_NE(msg_.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << msg_; \
   } while (0)
 
@@ -94,8 +94,9 @@ TEST(ModelFile, ParsesTheSequentialForm) {
 
 TEST(ModelFile, HashIgnoresWhitespaceButNotLayers) {
   const std::string a = R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}]})";
-  const std::string b = "{\n \"inputs\":4,\"layers\":[ {\"units\":2,\"activation\":\"softmax\"} ],\n"
-                        " \"training\": {\"epochs\": 9}}";
+  const std::string b =
+      "{\n \"inputs\":4,\"layers\":[ {\"units\":2,\"activation\":\"softmax\"} ],\n"
+      " \"training\": {\"epochs\": 9}}";
   const std::string c = R"({"inputs": 4, "layers": [{"units": 3, "activation": "softmax"}]})";
   EXPECT_EQ(parse_model_file(a, "m").model_hash, parse_model_file(b, "m").model_hash);
   EXPECT_NE(parse_model_file(a, "m").model_hash, parse_model_file(c, "m").model_hash);
@@ -122,20 +123,23 @@ TEST(ModelFile, SyntaxErrorsGiveLineAndColumn) {
   for (int i = 0; i < 40; ++i) deep += "[";
   EXPECT_ERROR(deep, "nesting deeper than");
   EXPECT_ERROR(R"({"inputs": 4, "inputs": 5, "layers": []})", "dir/m.json: (top level): duplicate key \"inputs\"");
-  EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "training": {"epochs": 1, "epochs": 2}})",
-               "dir/m.json: training: duplicate key \"epochs\"");
+  EXPECT_ERROR(
+      R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "training": {"epochs": 1, "epochs": 2}})",
+      "dir/m.json: training: duplicate key \"epochs\"");
   EXPECT_ERROR(layer(R"({"units": 3, "units": 2})"), "dir/m.json: layers[0]: duplicate key \"units\"");
 }
 
 TEST(ModelFile, WrongTypes) {
-  EXPECT_ERROR(R"({"inputs": "784", "layers": []})", "inputs: expected an integer from 1 to 100000000, got string \"784\"");
+  EXPECT_ERROR(R"({"inputs": "784", "layers": []})",
+               "inputs: expected an integer from 1 to 100000000, got string \"784\"");
   EXPECT_ERROR(R"({"inputs": 4, "layers": {}})", "layers: expected an array of 1 to 1000 layers, got an object");
   EXPECT_ERROR(R"({"inputs": 4, "layers": []})", "layers: expected an array of 1 to 1000 layers, got an array");
   EXPECT_ERROR(layer(R"({"units": 3.5})"), "layers[0].units: expected an integer from 1 to 1000000, got 3.5");
   EXPECT_ERROR(layer(R"({"units": 3, "bias": "yes"})"), "layers[0].bias: expected true or false, got string \"yes\"");
   EXPECT_ERROR(layer(R"({"units": 3, "init": 5})"), "layers[0].init: expected an initializer name");
   EXPECT_ERROR(layer(R"({"units": 3, "init": "gaussian"})"), "layers[0].init: expected one of zeros, constant, normal");
-  EXPECT_ERROR(layer(R"({"units": 3, "init": {"kind": "normal", "std": -1}})"), "layers[0].init.std: expected a finite number >= 0");
+  EXPECT_ERROR(layer(R"({"units": 3, "init": {"kind": "normal", "std": -1}})"),
+               "layers[0].init.std: expected a finite number >= 0");
   EXPECT_ERROR(layer(R"({"units": 3, "init": {"kind": "normal", "low": 1}})"), "layers[0].init.low: unknown key");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "training": {"epochs": -1}})",
                "training.epochs: expected an integer from 0 to 1000000, got -1");
@@ -143,8 +147,9 @@ TEST(ModelFile, WrongTypes) {
                "training.batch_size: expected an integer from 1 to 1000000, got 0");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "training": {"seed": -1}})",
                "training.seed: expected an integer");
-  EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": {"name": "sgd", "learning_rate": 0}})",
-               "optimizer.learning_rate: expected a finite number > 0, got 0");
+  EXPECT_ERROR(
+      R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": {"name": "sgd", "learning_rate": 0}})",
+      "optimizer.learning_rate: expected a finite number > 0, got 0");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": 3})",
                "optimizer: expected an optimizer name or an object");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "loss": "hinge"})",
@@ -153,8 +158,9 @@ TEST(ModelFile, WrongTypes) {
                "data.format: expected one of idx, csv");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "data": {"train_images": "x"}})",
                "data: expected \"train_labels\"");
-  EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "data": {"format": "csv", "train": "x", "scaling": "log"}})",
-               "data.scaling: expected one of none, minmax, minmax_global, standardize");
+  EXPECT_ERROR(
+      R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "data": {"format": "csv", "train": "x", "scaling": "log"}})",
+      "data.scaling: expected one of none, minmax, minmax_global, standardize");
 }
 
 TEST(ModelFile, UnitsRange) {
@@ -179,21 +185,27 @@ TEST(ModelFile, ActivationsAgainstPlugins) {
   EXPECT_NE(unknown.find("sigmoid"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("got string \"sigmod\""), std::string::npos) << unknown;
 
-  const std::string alpha = error_of(layer(R"({"units": 3, "activation": "leaky_relu", "activation_params": {"alpha": "x"}})"));
-  EXPECT_NE(alpha.find("layers[0].activation_params.alpha: expected a finite number, got string \"x\""), std::string::npos)
+  const std::string alpha =
+      error_of(layer(R"({"units": 3, "activation": "leaky_relu", "activation_params": {"alpha": "x"}})"));
+  EXPECT_NE(alpha.find("layers[0].activation_params.alpha: expected a finite number, got string \"x\""),
+            std::string::npos)
       << alpha;
-  const std::string beta = error_of(layer(R"({"units": 3, "activation": "leaky_relu", "activation_params": {"beta": 1}})"), true);
+  const std::string beta =
+      error_of(layer(R"({"units": 3, "activation": "leaky_relu", "activation_params": {"beta": 1}})"), true);
   EXPECT_NE(beta.find("layers[0].activation_params: unknown parameter 'beta'"), std::string::npos) << beta;
-  EXPECT_NO_THROW(parse_model_file(layer(R"({"units": 3, "activation": "leaky_relu", "activation_params": {"alpha": 0.3}})"),
-                                   "m", &plugins()));
-  EXPECT_ERROR(layer(R"({"units": 3, "activation": "linear", "activation_params": {"alpha": 1}})"), "takes no parameters");
+  EXPECT_NO_THROW(parse_model_file(
+      layer(R"({"units": 3, "activation": "leaky_relu", "activation_params": {"alpha": 0.3}})"), "m", &plugins()));
+  EXPECT_ERROR(layer(R"({"units": 3, "activation": "linear", "activation_params": {"alpha": 1}})"),
+               "takes no parameters");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"units": 2, "activation": "sigmoid"}]})",
                "layers[0].activation: expected \"softmax\" on the last layer");
 
-  const std::string opt = error_of(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": "sgdd"})", true);
+  const std::string opt =
+      error_of(R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": "sgdd"})", true);
   EXPECT_NE(opt.find("optimizer: expected an optimizer, one of"), std::string::npos) << opt;
   const std::string hyper = error_of(
-      R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": {"name": "sgd", "momentom": 1}})", true);
+      R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}], "optimizer": {"name": "sgd", "momentom": 1}})",
+      true);
   EXPECT_NE(hyper.find("optimizer: unknown parameter 'momentom'"), std::string::npos) << hyper;
 }
 

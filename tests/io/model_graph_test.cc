@@ -38,12 +38,12 @@ const char* kOut = R"({"name": "out", "op": "dense", "inputs": ["a"], "units": 2
 
 TEST(ModelGraph, ReadsNodesInTopologicalOrder) {
   // File order: out, b, a; every node comes after the nodes it reads.
-  const ModelFile m = parse_model_file(
-      graph(R"({"name": "out", "op": "dense", "inputs": ["cat"], "units": 2, "activation": "softmax"},
+  const ModelFile m =
+      parse_model_file(graph(R"({"name": "out", "op": "dense", "inputs": ["cat"], "units": 2, "activation": "softmax"},
                {"name": "cat", "op": "concat", "inputs": ["a", "b"], "axis": -1},
                {"name": "b", "op": "dense", "inputs": ["a"], "units": 3, "bias": false},
                {"name": "a", "op": "dense", "inputs": ["x"], "units": 3, "activation": "relu"})"),
-      "g.json");
+                       "g.json");
   EXPECT_TRUE(m.graph_form);
   EXPECT_EQ(m.inputs, 4);
   ASSERT_EQ(m.graph_inputs.size(), 1u);
@@ -121,15 +121,18 @@ TEST(ModelGraph, StructuralErrors) {
                "graph.nodes[0]: node \"a\" is in a cycle (a -> b -> a); expected an acyclic graph");
   EXPECT_ERROR(graph(R"({"name": "a", "op": "dense", "inputs": ["a"], "units": 3}, )" + std::string(kOut)),
                "node \"a\" is in a cycle (a -> a)");
-  EXPECT_ERROR(graph(R"({"name": "a", "op": "dense", "inputs": ["y"], "units": 3}, )" + std::string(kOut)),
-               "graph.nodes[0].inputs[0]: node \"a\": unknown input name \"y\"; expected a graph input or another node's name");
+  EXPECT_ERROR(
+      graph(R"({"name": "a", "op": "dense", "inputs": ["y"], "units": 3}, )" + std::string(kOut)),
+      "graph.nodes[0].inputs[0]: node \"a\": unknown input name \"y\"; expected a graph input or another node's name");
   EXPECT_ERROR(graph(R"({"name": "a", "op": "dense", "inputs": ["x"], "units": 3},
-                        {"name": "a", "op": "dense", "inputs": ["x"], "units": 3}, )" + std::string(kOut)),
+                        {"name": "a", "op": "dense", "inputs": ["x"], "units": 3}, )" +
+                     std::string(kOut)),
                "graph.nodes[1].name: duplicate name \"a\" (also graph.nodes[0])");
   EXPECT_ERROR(graph(R"({"name": "x", "op": "dense", "inputs": ["x"], "units": 3}, )" + std::string(kOut)),
                "graph.nodes[0].name: duplicate name \"x\" (also graph.inputs[0])");
   EXPECT_ERROR(graph(R"({"name": "a", "op": "dense", "inputs": ["x"], "units": 3},
-                        {"name": "lost", "op": "dense", "inputs": ["a"], "units": 3}, )" + std::string(kOut)),
+                        {"name": "lost", "op": "dense", "inputs": ["a"], "units": 3}, )" +
+                     std::string(kOut)),
                "graph.nodes[1]: node \"lost\": no output depends on it");
   EXPECT_ERROR(graph(R"({"name": "a", "op": "dense", "inputs": ["x"], "units": 3}, )" + std::string(kOut),
                      R"([{"name": "x", "shape": [4]}, {"name": "y", "shape": [2]}])"),
@@ -143,8 +146,10 @@ TEST(ModelGraph, StructuralErrors) {
                      R"([{"name": "x", "shape": [4]}])", R"(["out", "out"])"),
                "graph.outputs[1]: \"out\" is already an output");
   EXPECT_ERROR(R"({"inputs": 4, "graph": {}})", "inputs: not allowed beside \"graph\"");
-  EXPECT_ERROR(R"({"graph": {"inputs": [], "nodes": [], "outputs": []}})", "graph.inputs: expected an array of 1 to 16 inputs");
-  EXPECT_ERROR(R"({"graph": {"inputs": [{"name": "x", "shape": [4]}], "outputs": ["a"]}})", "graph: expected \"nodes\"");
+  EXPECT_ERROR(R"({"graph": {"inputs": [], "nodes": [], "outputs": []}})",
+               "graph.inputs: expected an array of 1 to 16 inputs");
+  EXPECT_ERROR(R"({"graph": {"inputs": [{"name": "x", "shape": [4]}], "outputs": ["a"]}})",
+               "graph: expected \"nodes\"");
   EXPECT_ERROR(R"({"description": "none"})", "expected \"inputs\" and \"layers\" (the sequential form) or \"graph\"");
 }
 
@@ -155,7 +160,8 @@ TEST(ModelGraph, NodeErrors) {
                "graph.nodes[0].inputs: expected an array of 2 names for \"add\", got an array");
   EXPECT_ERROR(graph(R"({"name": "a", "op": "concat", "inputs": ["x"]})"),
                "graph.nodes[0].inputs: expected an array of 2 or more names");
-  EXPECT_ERROR(graph(R"({"name": "a", "op": "conv3d", "inputs": ["x"]})"), "graph.nodes[0].op: expected one of dense, conv2d");
+  EXPECT_ERROR(graph(R"({"name": "a", "op": "conv3d", "inputs": ["x"]})"),
+               "graph.nodes[0].op: expected one of dense, conv2d");
   EXPECT_ERROR(graph(R"({"name": "a", "op": "flatten", "inputs": ["x"], "units": 3})"),
                "graph.nodes[0].units: unknown key; expected one of: name, op, inputs");
   EXPECT_ERROR(R"({"inputs": 4, "layers": [{"op": "add"}, {"units": 2, "activation": "softmax"}]})",
@@ -166,7 +172,8 @@ TEST(ModelGraph, NodeErrors) {
 
 TEST(ModelGraph, AttributeRanges) {
   const auto seq = [](const std::string& layer) {
-    return R"({"inputs": [1, 8, 8], "layers": [)" + layer + R"(, {"op": "flatten"}, {"units": 2, "activation": "softmax"}]})";
+    return R"({"inputs": [1, 8, 8], "layers": [)" + layer +
+           R"(, {"op": "flatten"}, {"units": 2, "activation": "softmax"}]})";
   };
   EXPECT_ERROR(seq(R"({"op": "conv2d", "filters": 2, "kernel_size": 3, "strides": 0})"),
                "layers[0].strides: expected an integer from 1 to 4096, got 0");

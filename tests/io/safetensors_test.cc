@@ -37,7 +37,8 @@ Tensor iota(const Shape& s, float start = 0) {
 }
 
 TEST(Safetensors, RoundTripKeepsOrderShapesValuesAndMetadata) {
-  Tensor a = iota(Shape{2, 3}, 0.5f), scalar = iota(Shape{}, 7), empty(Shape{0, 5}), deep = iota(Shape{1, 2, 1, 2, 1, 2});
+  Tensor a = iota(Shape{2, 3}, 0.5f), scalar = iota(Shape{}, 7), empty(Shape{0, 5}),
+         deep = iota(Shape{1, 2, 1, 2, 1, 2});
   std::vector<std::pair<std::string, const Tensor*>> in = {
       {"z.last_name_first", &a}, {"scalar", &scalar}, {"empty", &empty}, {"a.deep", &deep}};
   std::map<std::string, std::string> meta = {{"format", "pt"}, {"step", "12"}};
@@ -92,8 +93,8 @@ TEST(Safetensors, EmptyHeaderObjectIsAnEmptyFile) {
 }
 
 TEST(Safetensors, HeaderLengthChecks) {
-  expect_error([&] { parse_safetensors(std::vector<std::byte>(5), kName); },
-               ErrorKind::BadInput, {kName, "5 bytes", "too short"});
+  expect_error([&] { parse_safetensors(std::vector<std::byte>(5), kName); }, ErrorKind::BadInput,
+               {kName, "5 bytes", "too short"});
   expect_error([&] { parse_safetensors(file_with("{}", 0, 100'000'001), kName); }, ErrorKind::BadInput,
                {kName, "header length 100000001", "limit of 100000000"});
   expect_error([&] { parse_safetensors(file_with("{}", 0, 3), kName); }, ErrorKind::BadInput,
@@ -116,8 +117,9 @@ TEST(Safetensors, DeepNestingIsRejectedWithoutCrashing) {
 }
 
 TEST(Safetensors, DuplicateKeysAreRejected) {
-  expect_bad(R"({"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[],"data_offsets":[4,8]}})",
-             8, {"duplicate key \"w\""});
+  expect_bad(
+      R"({"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[],"data_offsets":[4,8]}})", 8,
+      {"duplicate key \"w\""});
   expect_bad(R"({"w":{"dtype":"F32","dtype":"F16","shape":[],"data_offsets":[0,4]}})", 4,
              {"duplicate field \"dtype\"", "\"w\""});
 }
@@ -159,12 +161,15 @@ TEST(Safetensors, OffsetsAreWellFormed) {
 TEST(Safetensors, DataIsContiguousFromZeroAndCoversTheFile) {
   expect_bad(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8,
              {"tensor \"w\"", "leave a gap", "expected begin 0"});
-  expect_bad(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
-             12, {"tensor \"b\"", "[8, 12] leave a gap", "expected begin 4"});
-  expect_bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-             12, {"tensor \"b\"", "overlap", "expected begin 8"});
-  expect_bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"z":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})",
-             8, {"tensor \"z\"", "overlap"});
+  expect_bad(
+      R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+      12, {"tensor \"b\"", "[8, 12] leave a gap", "expected begin 4"});
+  expect_bad(
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+      12, {"tensor \"b\"", "overlap", "expected begin 8"});
+  expect_bad(
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"z":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})",
+      8, {"tensor \"z\"", "overlap"});
   expect_bad(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 12,
              {"tensors cover 8 data bytes", "file has 12 bytes after the header"});
   expect_bad(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 12,
@@ -173,7 +178,9 @@ TEST(Safetensors, DataIsContiguousFromZeroAndCoversTheFile) {
 
 TEST(Safetensors, FileOrderFollowsDataOffsetsNotHeaderOrder) {
   SafetensorsFile f = parse_safetensors(
-      file_with(R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 8),
+      file_with(
+          R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+          8),
       kName);
   ASSERT_EQ(f.tensors.size(), 2u);
   EXPECT_EQ(f.tensors[0].first, "a");
@@ -188,8 +195,9 @@ TEST(Safetensors, MetadataIsStringToString) {
 }
 
 TEST(Safetensors, OtherDtypesValidateButOnlyF32Loads) {
-  const std::string h = R"({"e":{"dtype":"BF16","shape":[3],"data_offsets":[0,6]},"f":{"dtype":"F32","shape":[1],"data_offsets":[6,10]},)"
-                        R"("g":{"dtype":"BOOL","shape":[2],"data_offsets":[10,12]},"h":{"dtype":"I64","shape":[1],"data_offsets":[12,20]}})";
+  const std::string h =
+      R"({"e":{"dtype":"BF16","shape":[3],"data_offsets":[0,6]},"f":{"dtype":"F32","shape":[1],"data_offsets":[6,10]},)"
+      R"("g":{"dtype":"BOOL","shape":[2],"data_offsets":[10,12]},"h":{"dtype":"I64","shape":[1],"data_offsets":[12,20]}})";
   SafetensorsHeader header = parse_safetensors_header(file_with(h, 20), kName);
   ASSERT_EQ(header.entries.size(), 4u);
   EXPECT_EQ(header.entries[0].dtype, "BF16");
@@ -208,7 +216,9 @@ TEST(Safetensors, RankAndDimLimitsForGraphrunTensors) {
   EXPECT_EQ(parse_safetensors_header(file_with(huge, 0), kName).entries.size(), 1u);
   expect_bad(huge, 0, {"tensor \"z\"", "too large"});
   SafetensorsFile f = parse_safetensors(
-      file_with(R"({"z":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]},"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", 4),
+      file_with(
+          R"({"z":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]},"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})",
+          4),
       kName);
   ASSERT_EQ(f.tensors.size(), 2u);
   EXPECT_EQ(f.tensors[0].second.numel(), 0);
@@ -217,7 +227,11 @@ TEST(Safetensors, RankAndDimLimitsForGraphrunTensors) {
 
 TEST(Safetensors, WriterRejectsBadNames) {
   Tensor t(Shape{1});
-  expect_error([&] { serialize_safetensors({{"w", &t}, {"w", &t}}, {}); }, ErrorKind::BadInput, {"duplicate tensor name \"w\""});
+  expect_error(
+      [&] {
+        serialize_safetensors({{"w", &t}, {"w", &t}}, {});
+      },
+      ErrorKind::BadInput, {"duplicate tensor name \"w\""});
   expect_error([&] { serialize_safetensors({{"__metadata__", &t}}, {}); }, ErrorKind::BadInput, {"__metadata__"});
   expect_error([&] { serialize_safetensors({{"w", nullptr}}, {}); }, ErrorKind::BadInput, {"\"w\" has no data"});
   Tensor moved_from;

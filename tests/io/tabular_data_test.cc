@@ -2,8 +2,8 @@
 // train/test splits, the model file's data keys, and scikit-learn's data sets read unedited.
 #include <zlib.h>
 
-#include <filesystem>
 #include <gtest/gtest.h>
+#include <filesystem>
 
 #include "io/csv.h"
 #include "io/dataset.h"
@@ -57,10 +57,13 @@ TEST(TabularCsv, BadTargetsNameFileLineAndColumn) {
       {"t.csv:2:3:", "target column 1 value \"nan\" is not a finite number"});
   bad("1,2\n3,inf\n", CsvOptions{.label_column = -1, .target_columns = {1}}, {"t.csv:2:3:", "not a finite number"});
   bad("1,2\n", CsvOptions{.label_column = -1, .target_columns = {0, 1}}, {"every column is a target column"});
-  bad("1,2\n", CsvOptions{.label_column = 0, .target_columns = {1}}, {"give a label column or target columns, not both"});
+  bad("1,2\n", CsvOptions{.label_column = 0, .target_columns = {1}},
+      {"give a label column or target columns, not both"});
   // A float where the loss needs a class, and a class beyond the model's outputs.
-  bad("1,0\n2,1.5\n", CsvOptions{.label_column = 1}, {"t.csv:2:3:", "label \"1.5\" is not a non-negative integer class index"});
-  bad("1,0\n2,3\n", CsvOptions{.label_column = 1, .classes = 3}, {"t.csv:2:3:", "label \"3\" is outside the model's 3 classes (0 to 2)"});
+  bad("1,0\n2,1.5\n", CsvOptions{.label_column = 1},
+      {"t.csv:2:3:", "label \"1.5\" is not a non-negative integer class index"});
+  bad("1,0\n2,3\n", CsvOptions{.label_column = 1, .classes = 3},
+      {"t.csv:2:3:", "label \"3\" is outside the model's 3 classes (0 to 2)"});
   bad("x\n1,2\n", CsvOptions{.label_column = 1, .skip_lines = -1}, {"skip_lines -1 is invalid"});
 }
 
@@ -125,7 +128,8 @@ std::string error_of(const std::string& text) {
 
 TEST(TabularModelFile, DataKeys) {
   ModelFile m = parse_model_file(
-      model_with_data(R"("skip_lines": 1, "delimiter": " ", "target_columns": [2, 0], "test_split": 0.25, "split_seed": 9, "class_names": ["a", "b", "c"])"),
+      model_with_data(
+          R"("skip_lines": 1, "delimiter": " ", "target_columns": [2, 0], "test_split": 0.25, "split_seed": 9, "class_names": ["a", "b", "c"])"),
       "dir/m.json");
   const DataSpec& d = *m.data;
   EXPECT_EQ(d.skip_lines, 1);
@@ -169,7 +173,10 @@ TEST(TabularCsv, ScikitLearnDataSetsLoadUnedited) {
     int64_t rows, features;
   };
   const Case cases[] = {
-      {"boston_house_prices.csv", {.header = true, .label_column = -1, .skip_lines = 1, .target_columns = {13}}, 506, 13},
+      {"boston_house_prices.csv",
+       {.header = true, .label_column = -1, .skip_lines = 1, .target_columns = {13}},
+       506,
+       13},
       {"diabetes_data_raw.csv.gz", {.label_column = -1, .delimiter = ' '}, 442, 10},
       {"diabetes_target.csv.gz", {.label_column = -1}, 442, 1},
       {"breast_cancer.csv", {.label_column = 30, .skip_lines = 1, .classes = 2}, 569, 30},

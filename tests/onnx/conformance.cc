@@ -7,11 +7,11 @@
 // by the importer with its one-line "unsupported ..." error. Anything else (a wrong value, any
 // other error) fails the run; a crash fails it too. --tally writes one row per test for
 // scripts/onnx_tally.py (docs/onnx.md).
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -55,13 +55,15 @@ std::string run_test(onnx_io::Imported& m, const fs::path& dir, const std::strin
     }
     const std::vector<Tensor> got = onnx_io::run_graph(m.graph, m.params, m.inputs, inputs, m.outputs, backend);
     const std::vector<fs::path> want_files = sorted_files(entry.path(), "output");
-    if (want_files.size() != got.size()) return fmt::format("{} outputs expected, {} computed", want_files.size(), got.size());
+    if (want_files.size() != got.size())
+      return fmt::format("{} outputs expected, {} computed", want_files.size(), got.size());
     for (size_t k = 0; k < got.size(); ++k) {
       const onnx_io::OnnxTensor want = onnx_io::read_tensor_file(want_files[k].string());
       if (!want.is_float()) return fmt::format("output {} is {}", k, onnx_io::elem_type_name(want.elem_type));
       Shape ws;
       for (int64_t d : want.dims) ws.push_back(d);
-      if (ws != got[k].shape()) return fmt::format("output {}: shape {}, expected {}", k, got[k].shape().str(), ws.str());
+      if (ws != got[k].shape())
+        return fmt::format("output {}: shape {}, expected {}", k, got[k].shape().str(), ws.str());
       for (int64_t i = 0; i < got[k].numel(); ++i) {
         const double g = got[k][i], w = want.floats[static_cast<size_t>(i)];
         if (std::isnan(w) && std::isnan(g)) continue;
@@ -81,9 +83,12 @@ int main(int argc, char** argv) {
   std::vector<fs::path> suites;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--backend" && i + 1 < argc) backend = argv[++i];
-    else if (a == "--tally" && i + 1 < argc) tally_path = argv[++i];
-    else suites.emplace_back(a);
+    if (a == "--backend" && i + 1 < argc)
+      backend = argv[++i];
+    else if (a == "--tally" && i + 1 < argc)
+      tally_path = argv[++i];
+    else
+      suites.emplace_back(a);
   }
   if (suites.empty()) {
     std::fprintf(stderr, "usage: onnx_conformance [--backend B] [--tally out.tsv] SUITE_DIR...\n");
@@ -128,9 +133,12 @@ int main(int argc, char** argv) {
         }
         result = detail.empty() ? "passed" : "failed";
       }
-      if (result == "passed") ++passed;
-      else if (result == "failed") ++failed;
-      else ++refused;
+      if (result == "passed")
+        ++passed;
+      else if (result == "failed")
+        ++failed;
+      else
+        ++refused;
       if (result == "failed") std::printf("FAILED %s (%s): %s\n", name.c_str(), ops.c_str(), detail.c_str());
       std::replace(detail.begin(), detail.end(), '\t', ' ');
       tally += fmt::format("{}\t{}\t{}\t{}\n", name, ops, result, detail);

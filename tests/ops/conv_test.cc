@@ -67,7 +67,7 @@ TEST(ConvShapes, SamePadding) {
     return std::vector<int>{s.pad[0], s.pad[1], s.pad[2], s.pad[3]};
   };
   EXPECT_EQ(pads(28, 28, window(3, 3)), (std::vector<int>{1, 1, 1, 1}));
-  EXPECT_EQ(pads(7, 6, window(3, 3, 2, 2)), (std::vector<int>{1, 0, 1, 1}));   // totals 2 and 1: extra at the end
+  EXPECT_EQ(pads(7, 6, window(3, 3, 2, 2)), (std::vector<int>{1, 0, 1, 1}));  // totals 2 and 1: extra at the end
   EXPECT_EQ(pads(9, 9, window(3, 3, 1, 1, {}, 2, 2)), (std::vector<int>{2, 2, 2, 2}));
   EXPECT_EQ(pads(5, 5, window(2, 2, 2, 2)), (std::vector<int>{0, 0, 1, 1}));
 }
@@ -91,13 +91,19 @@ TEST(ConvShapes, BadInputNamesTheNode) {
   NodeId wg = g.parameter("wg", {3, 2, 3, 3}, Initializer::zeros());
   expect_shape_error([&] { ops::conv2d(g, x, w3, window(3, 3, 0, 1), "c1"); },
                      "conv2d 'c1': stride height must be at least 1, got 0");
-  expect_shape_error([&] { ops::conv2d(g, x, w7, window(7, 7, 1, 1, {1, 0, 0, 0}), "c2"); },
-                     "conv2d 'c2': kernel 7x7 (dilation 1x1) is larger than its padded input 6x5");
+  expect_shape_error(
+      [&] {
+        ops::conv2d(g, x, w7, window(7, 7, 1, 1, {1, 0, 0, 0}), "c2");
+      },
+      "conv2d 'c2': kernel 7x7 (dilation 1x1) is larger than its padded input 6x5");
   expect_shape_error([&] { ops::conv2d(g, x, wg, window(3, 3, 1, 1, {}, 1, 1, 2), "c3"); },
                      "conv2d 'c3': input channels 4 and filters 3 must both be divisible by groups 2");
   expect_shape_error([&] { ops::conv2d(g, x, w3, window(3, 2), "c4"); }, "does not match kernel 3x2");
-  expect_shape_error([&] { ops::max_pool2d(g, x, window(2, 2, 1, 1, {2, 0, 0, 0}), "p1"); },
-                     "max_pool2d 'p1': padding 2 must be smaller than the kernel 2");
+  expect_shape_error(
+      [&] {
+        ops::max_pool2d(g, x, window(2, 2, 1, 1, {2, 0, 0, 0}), "p1");
+      },
+      "max_pool2d 'p1': padding 2 must be smaller than the kernel 2");
   expect_shape_error([&] { ops::avg_pool2d(g, x, window(6, 6), "p2"); }, "avg_pool2d 'p2': kernel 6x6");
   NodeId flat = g.input("flat", {Shape::kBatch, 10});
   expect_shape_error([&] { ops::global_avg_pool(g, flat, "gp"); }, "global_avg_pool 'gp': needs an [N,C,H,W] input");

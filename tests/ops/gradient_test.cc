@@ -32,7 +32,9 @@ struct SeedNet {
 Values seed_values(int64_t n, int64_t in, int64_t hid, int64_t classes, std::mt19937_64& rng) {
   reference::DoubleTensor y{Shape{n, classes}, std::vector<double>(static_cast<size_t>(n * classes), 0.0)};
   for (int64_t r = 0; r < n; ++r) y.values[static_cast<size_t>(r * classes + (r * 7 + 3) % classes)] = 1.0;
-  return {{"x", random_tensor({n, in}, rng)}, {"labels", y}, {"w", random_tensor({in, hid}, rng)},
+  return {{"x", random_tensor({n, in}, rng)},
+          {"labels", y},
+          {"w", random_tensor({in, hid}, rng)},
           {"v", random_tensor({hid, classes}, rng)}};
 }
 

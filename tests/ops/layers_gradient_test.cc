@@ -128,13 +128,13 @@ TEST(LayersShapes, RulesAndErrors) {
   EXPECT_EQ(g.shape(g.at("ln.gamma")), (Shape{6, 6}));
   EXPECT_EQ(g.shape(ops::concat(g, {img, img}, 1)), (Shape{Shape::kBatch, 8, 6, 6}));
   EXPECT_EQ(g.shape(ops::slice(g, img, 3, 1, 4)), (Shape{Shape::kBatch, 4, 6, 4}));
-  EXPECT_THROW(ops::concat(g, {img, other}, 1), Error);      // widths differ
-  EXPECT_THROW(ops::concat(g, {img, img}, 0), Error);        // the batch dimension
-  EXPECT_THROW(ops::concat(g, {img, feat}, 1), Error);       // ranks differ
-  EXPECT_THROW(ops::slice(g, img, 1, 3, 2), Error);          // past the end
+  EXPECT_THROW(ops::concat(g, {img, other}, 1), Error);  // widths differ
+  EXPECT_THROW(ops::concat(g, {img, img}, 0), Error);    // the batch dimension
+  EXPECT_THROW(ops::concat(g, {img, feat}, 1), Error);   // ranks differ
+  EXPECT_THROW(ops::slice(g, img, 1, 3, 2), Error);      // past the end
   EXPECT_THROW(ops::dropout(g, feat, 1.0f), Error);
   EXPECT_THROW(ops::dropout(g, feat, -0.1f), Error);
-  EXPECT_THROW(ops::layer_norm(g, feat, "ln0", 0), Error);   // over the batch
+  EXPECT_THROW(ops::layer_norm(g, feat, "ln0", 0), Error);  // over the batch
   EXPECT_THROW(ops::batch_norm(g, g.input("flat", {Shape::kBatch}), "bn1"), Error);
   NodeId gamma = g.parameter("gamma5", {5}, Initializer::zeros());
   EXPECT_THROW(ops::batch_norm(g, img, gamma, gamma, gamma, gamma), Error);  // [5] for 4 channels

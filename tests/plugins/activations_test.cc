@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/plugin_host.h"
-#include "tests/support/plugin_registry.h"
 #include "hwy/targets.h"
+#include "tests/support/plugin_registry.h"
 
 namespace graphrun {
 namespace {
@@ -47,19 +47,25 @@ const std::vector<Case>& elementwise_cases() {
       {"leaky_relu", {{"alpha", 0.2}}, [](LD x, auto& p) { return x > 0 ? x : p[0] * x; }, true},
       {"elu", {}, [](LD x, auto& p) { return x > 0 ? x : p[0] * std::expm1(x); }, true},  // f'' jumps at 0
       {"elu", {{"alpha", 0.5}}, [](LD x, auto& p) { return x > 0 ? x : p[0] * std::expm1(x); }, true},
-      {"selu", {}, [](LD x, auto&) {
+      {"selu",
+       {},
+       [](LD x, auto&) {
          return 1.0507009873554804934193349852946L * (x > 0 ? x : 1.6732632423543772848170429916717L * std::expm1(x));
-       }, true},
+       },
+       true},
       {"swish", {}, [](LD x, auto& p) { return x * sigmoid_ref(p[0] * x); }},
       {"swish", {{"beta", 2.5}}, [](LD x, auto& p) { return x * sigmoid_ref(p[0] * x); }},
       {"silu", {}, [](LD x, auto&) { return x * sigmoid_ref(x); }},
       {"gelu", {}, [](LD x, auto&) { return 0.5L * x * std::erfc(-x / std::sqrt(2.0L)); }},
-      {"gelu", {{"approximate", 1}}, [](LD x, auto&) {
+      {"gelu",
+       {{"approximate", 1}},
+       [](LD x, auto&) {
          const LD u = std::sqrt(2.0L / 3.14159265358979323846264338327950288L) * (x + 0.044715L * x * x * x);
          return x * sigmoid_ref(2 * u);  // = 0.5 x (1 + tanh(u)) without cancellation
        }},
       {"softplus", {}, [](LD x, auto& p) { return p[0] * x > p[1] ? x : std::log1p(std::exp(p[0] * x)) / p[0]; }},
-      {"softplus", {{"beta", 2}, {"threshold", 10}},
+      {"softplus",
+       {{"beta", 2}, {"threshold", 10}},
        [](LD x, auto& p) { return p[0] * x > p[1] ? x : std::log1p(std::exp(p[0] * x)) / p[0]; }},
       {"mish", {}, [](LD x, auto&) { return x * std::tanh(std::log1p(std::exp(x))); }},
   };
@@ -111,22 +117,23 @@ TEST(Activations, EveryEntryHasItsKernels) {
 
 TEST(Activations, ValuesMatchFormulaOnGrid) {
   for_each_target([&] {
-  const std::vector<double> xs = grid();
-  for (const Case& c : elementwise_cases()) {
-    const graphrun_activation& e = entry(c.name);
-    const std::vector<double> p = params_of(c);
-    std::vector<float> xf(xs.begin(), xs.end()), yf(xs.size());
-    std::vector<double> xd(xf.begin(), xf.end()), yd(xs.size());
-    e.forward(xf.data(), yf.data(), 1, xf.size(), p.data());
-    e.forward_f64(xd.data(), yd.data(), 1, xd.size(), p.data());
-    for (size_t i = 0; i < xs.size(); ++i) {
-      const LD want = c.ref(xd[i], p);
-      ASSERT_TRUE(std::isfinite(yf[i])) << label(c) << " x=" << xd[i];
-      EXPECT_TRUE(close_f32(yf[i], want)) << label(c) << " f32 x=" << xd[i] << ": " << yf[i] << " vs " << (double)want;
-      EXPECT_LE(std::fabs(yd[i] - want), 1e-12L * std::fabs(want) + 1e-300L)
-          << label(c) << " f64 x=" << xd[i] << ": " << yd[i] << " vs " << (double)want;
+    const std::vector<double> xs = grid();
+    for (const Case& c : elementwise_cases()) {
+      const graphrun_activation& e = entry(c.name);
+      const std::vector<double> p = params_of(c);
+      std::vector<float> xf(xs.begin(), xs.end()), yf(xs.size());
+      std::vector<double> xd(xf.begin(), xf.end()), yd(xs.size());
+      e.forward(xf.data(), yf.data(), 1, xf.size(), p.data());
+      e.forward_f64(xd.data(), yd.data(), 1, xd.size(), p.data());
+      for (size_t i = 0; i < xs.size(); ++i) {
+        const LD want = c.ref(xd[i], p);
+        ASSERT_TRUE(std::isfinite(yf[i])) << label(c) << " x=" << xd[i];
+        EXPECT_TRUE(close_f32(yf[i], want))
+            << label(c) << " f32 x=" << xd[i] << ": " << yf[i] << " vs " << (double)want;
+        EXPECT_LE(std::fabs(yd[i] - want), 1e-12L * std::fabs(want) + 1e-300L)
+            << label(c) << " f64 x=" << xd[i] << ": " << yd[i] << " vs " << (double)want;
+      }
     }
-  }
   });
 }
 
@@ -170,7 +177,7 @@ TEST(Activations, GradientsMatchFiniteDifferences) {
     for (double x : xs) {
       if (c.kink_at_zero && std::fabs(x) < 0.01) continue;
       if (c.name == "softplus" && std::fabs(p[0] * x - p[1]) < 0.1) continue;  // threshold switch
-      if (std::fabs(x) > 50) continue;  // differences of huge values say nothing
+      if (std::fabs(x) > 50) continue;                                         // differences of huge values say nothing
       const double num = numeric_grad(e, p, x);
       double y, dy = 0.75, dx;
       e.forward_f64(&x, &y, 1, 1, p.data());
@@ -189,35 +196,35 @@ TEST(Activations, GradientsMatchFiniteDifferences) {
 // result must not depend on where it sits, and must match the f64 path.
 TEST(Activations, VectorTailsMatch) {
   for_each_target([&] {
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-6.0f, 6.0f);
-  for (const Case& c : elementwise_cases()) {
-    const graphrun_activation& e = entry(c.name);
-    const std::vector<double> p = params_of(c);
-    std::vector<float> x(68), dy(68);
-    for (auto& v : x) v = u(rng);
-    for (auto& v : dy) v = u(rng);
-    x[5] = 1e4f, x[9] = -1e4f, x[13] = 0.0f, x[17] = -0.0f;
-    std::vector<float> full_y(67), full_dx(67);
-    e.forward(x.data() + 1, full_y.data(), 1, 67, p.data());  // misaligned source
-    e.backward(x.data() + 1, full_y.data(), dy.data() + 1, full_dx.data(), 1, 67, p.data());
-    for (size_t n = 1; n <= 67; ++n) {
-      std::vector<float> y(x.begin() + 1, x.begin() + 1 + static_cast<long>(n));  // in place
-      e.forward(y.data(), y.data(), 1, n, p.data());
-      std::vector<float> dx(dy.begin() + 1, dy.begin() + 1 + static_cast<long>(n));  // d_src aliases d_dst
-      e.backward(x.data() + 1, y.data(), dx.data(), dx.data(), 1, n, p.data());
-      for (size_t i = 0; i < n; ++i) {
-        ASSERT_EQ(std::memcmp(&y[i], &full_y[i], sizeof(float)), 0) << label(c) << " n=" << n << " i=" << i;
-        ASSERT_EQ(std::memcmp(&dx[i], &full_dx[i], sizeof(float)), 0) << label(c) << " n=" << n << " i=" << i;
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-6.0f, 6.0f);
+    for (const Case& c : elementwise_cases()) {
+      const graphrun_activation& e = entry(c.name);
+      const std::vector<double> p = params_of(c);
+      std::vector<float> x(68), dy(68);
+      for (auto& v : x) v = u(rng);
+      for (auto& v : dy) v = u(rng);
+      x[5] = 1e4f, x[9] = -1e4f, x[13] = 0.0f, x[17] = -0.0f;
+      std::vector<float> full_y(67), full_dx(67);
+      e.forward(x.data() + 1, full_y.data(), 1, 67, p.data());  // misaligned source
+      e.backward(x.data() + 1, full_y.data(), dy.data() + 1, full_dx.data(), 1, 67, p.data());
+      for (size_t n = 1; n <= 67; ++n) {
+        std::vector<float> y(x.begin() + 1, x.begin() + 1 + static_cast<long>(n));  // in place
+        e.forward(y.data(), y.data(), 1, n, p.data());
+        std::vector<float> dx(dy.begin() + 1, dy.begin() + 1 + static_cast<long>(n));  // d_src aliases d_dst
+        e.backward(x.data() + 1, y.data(), dx.data(), dx.data(), 1, n, p.data());
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(std::memcmp(&y[i], &full_y[i], sizeof(float)), 0) << label(c) << " n=" << n << " i=" << i;
+          ASSERT_EQ(std::memcmp(&dx[i], &full_dx[i], sizeof(float)), 0) << label(c) << " n=" << n << " i=" << i;
+        }
+      }
+      for (size_t i = 0; i < 67; ++i) {
+        const double xd = x[i + 1];
+        double yd;
+        e.forward_f64(&xd, &yd, 1, 1, p.data());
+        EXPECT_TRUE(close_f32(full_y[i], yd)) << label(c) << " x=" << xd << ": " << full_y[i] << " vs " << yd;
       }
     }
-    for (size_t i = 0; i < 67; ++i) {
-      const double xd = x[i + 1];
-      double yd;
-      e.forward_f64(&xd, &yd, 1, 1, p.data());
-      EXPECT_TRUE(close_f32(full_y[i], yd)) << label(c) << " x=" << xd << ": " << full_y[i] << " vs " << yd;
-    }
-  }
   });
 }
 
@@ -229,16 +236,17 @@ std::vector<LD> softmax_ref(const std::vector<double>& row, bool log) {
   LD s = 0;
   for (double v : row) s += std::exp(static_cast<LD>(v) - m);
   std::vector<LD> out;
-  for (double v : row) out.push_back(log ? (static_cast<LD>(v) - m) - std::log(s) : std::exp(static_cast<LD>(v) - m) / s);
+  for (double v : row)
+    out.push_back(log ? (static_cast<LD>(v) - m) - std::log(s) : std::exp(static_cast<LD>(v) - m) / s);
   return out;
 }
 
 const std::vector<std::vector<double>>& softmax_rows() {
   static const std::vector<std::vector<double>> rows = {
       {0.0, 1.0, 2.0},
-      {1e4, 1e4 + 1, 1e4 + 2},          // logits near 1e4: same as {0, 1, 2}
+      {1e4, 1e4 + 1, 1e4 + 2},  // logits near 1e4: same as {0, 1, 2}
       {-1e4, -1e4 + 1, -1e4 + 2},
-      {0.0, 1e4},                        // saturates to {0, 1}
+      {0.0, 1e4},  // saturates to {0, 1}
       {-100, 100, 20, -20, 0, 1e-8, -1e-8, 1, -1},
       {-0.0, 0.0, 0.0, 0.0, 0.0},
       {3.5},
@@ -312,27 +320,27 @@ TEST(Activations, SoftmaxGradients) {
 
 TEST(Activations, SoftmaxRowTails) {
   for_each_target([&] {
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> u(-10.0f, 10.0f);
-  for (const char* name : {"softmax", "log_softmax"}) {
-    const graphrun_activation& e = entry(name);
-    for (size_t cols = 1; cols <= 67; ++cols) {
-      const size_t rows = 3;
-      std::vector<float> x(rows * cols), y(rows * cols), dy(rows * cols), dx(rows * cols);
-      for (auto& v : x) v = u(rng);
-      for (auto& v : dy) v = u(rng);
-      e.forward(x.data(), y.data(), rows, cols, nullptr);
-      e.backward(x.data(), y.data(), dy.data(), dx.data(), rows, cols, nullptr);
-      std::vector<double> xd(x.begin(), x.end()), yd(rows * cols), dyd(y.begin(), y.end()), dxd(rows * cols);
-      std::vector<double> dyy(dy.begin(), dy.end());
-      e.forward_f64(xd.data(), yd.data(), rows, cols, nullptr);
-      e.backward_f64(xd.data(), yd.data(), dyy.data(), dxd.data(), rows, cols, nullptr);
-      for (size_t i = 0; i < rows * cols; ++i) {
-        ASSERT_NEAR(y[i], yd[i], 2e-6 * std::fabs(yd[i]) + 2e-6) << name << " cols=" << cols << " i=" << i;
-        ASSERT_NEAR(dx[i], dxd[i], 1e-5 * std::fabs(dxd[i]) + 1e-5) << name << " cols=" << cols << " i=" << i;
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> u(-10.0f, 10.0f);
+    for (const char* name : {"softmax", "log_softmax"}) {
+      const graphrun_activation& e = entry(name);
+      for (size_t cols = 1; cols <= 67; ++cols) {
+        const size_t rows = 3;
+        std::vector<float> x(rows * cols), y(rows * cols), dy(rows * cols), dx(rows * cols);
+        for (auto& v : x) v = u(rng);
+        for (auto& v : dy) v = u(rng);
+        e.forward(x.data(), y.data(), rows, cols, nullptr);
+        e.backward(x.data(), y.data(), dy.data(), dx.data(), rows, cols, nullptr);
+        std::vector<double> xd(x.begin(), x.end()), yd(rows * cols), dyd(y.begin(), y.end()), dxd(rows * cols);
+        std::vector<double> dyy(dy.begin(), dy.end());
+        e.forward_f64(xd.data(), yd.data(), rows, cols, nullptr);
+        e.backward_f64(xd.data(), yd.data(), dyy.data(), dxd.data(), rows, cols, nullptr);
+        for (size_t i = 0; i < rows * cols; ++i) {
+          ASSERT_NEAR(y[i], yd[i], 2e-6 * std::fabs(yd[i]) + 2e-6) << name << " cols=" << cols << " i=" << i;
+          ASSERT_NEAR(dx[i], dxd[i], 1e-5 * std::fabs(dxd[i]) + 1e-5) << name << " cols=" << cols << " i=" << i;
+        }
       }
     }
-  }
   });
 }
 
@@ -344,12 +352,17 @@ TEST(Activations, OneDnnEquivalents) {
     float alpha;
   };
   const Want wants[] = {
-      {"sigmoid", {}, GRAPHRUN_ONEDNN_LOGISTIC, 0}, {"tanh", {}, GRAPHRUN_ONEDNN_TANH, 0},
-      {"relu", {}, GRAPHRUN_ONEDNN_RELU, 0},        {"leaky_relu", {{"alpha", 0.2}}, GRAPHRUN_ONEDNN_RELU, 0.2f},
-      {"elu", {}, GRAPHRUN_ONEDNN_ELU, 1},          {"swish", {{"beta", 2}}, GRAPHRUN_ONEDNN_SWISH, 2},
-      {"silu", {}, GRAPHRUN_ONEDNN_SWISH, 1},       {"gelu", {}, GRAPHRUN_ONEDNN_GELU_ERF, 0},
+      {"sigmoid", {}, GRAPHRUN_ONEDNN_LOGISTIC, 0},
+      {"tanh", {}, GRAPHRUN_ONEDNN_TANH, 0},
+      {"relu", {}, GRAPHRUN_ONEDNN_RELU, 0},
+      {"leaky_relu", {{"alpha", 0.2}}, GRAPHRUN_ONEDNN_RELU, 0.2f},
+      {"elu", {}, GRAPHRUN_ONEDNN_ELU, 1},
+      {"swish", {{"beta", 2}}, GRAPHRUN_ONEDNN_SWISH, 2},
+      {"silu", {}, GRAPHRUN_ONEDNN_SWISH, 1},
+      {"gelu", {}, GRAPHRUN_ONEDNN_GELU_ERF, 0},
       {"gelu", {{"approximate", 1}}, GRAPHRUN_ONEDNN_GELU_TANH, 0},
-      {"softplus", {}, GRAPHRUN_ONEDNN_SOFT_RELU, 0}, {"softplus", {{"beta", 2}}, GRAPHRUN_ONEDNN_NONE, 0},
+      {"softplus", {}, GRAPHRUN_ONEDNN_SOFT_RELU, 0},
+      {"softplus", {{"beta", 2}}, GRAPHRUN_ONEDNN_NONE, 0},
   };
   for (const Want& w : wants) {
     const graphrun_activation& e = entry(w.name);

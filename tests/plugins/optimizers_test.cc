@@ -77,8 +77,7 @@ TEST(Optimizers, MatchPyTorchTrajectories) {
           const double w = want[t][i], v = got[t][i];
           const double rel = std::fabs(v - w) / std::max(std::fabs(w), 1e-3);
           worst[name] = std::max(worst[name], rel);
-          EXPECT_LE(rel, kRelTol) << label << " step " << t + 1 << " x[" << i << "]: got " << v << ", PyTorch "
-                                  << w;
+          EXPECT_LE(rel, kRelTol) << label << " step " << t + 1 << " x[" << i << "]: got " << v << ", PyTorch " << w;
         }
       }
     }
@@ -99,13 +98,21 @@ TEST(Optimizers, DeclaredDefaultsAndSlots) {
   };
   const Want wants[] = {
       {"sgd", 0.01, {{"momentum", 0}, {"dampening", 0}, {"nesterov", 0}, {"weight_decay", 0}}, {"momentum_buffer"}},
-      {"adam", 1e-3, {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0}, {"amsgrad", 0}},
+      {"adam",
+       1e-3,
+       {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0}, {"amsgrad", 0}},
        {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}},
-      {"adamw", 1e-3, {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.01}, {"amsgrad", 0}},
+      {"adamw",
+       1e-3,
+       {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.01}, {"amsgrad", 0}},
        {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}},
-      {"rmsprop", 0.01, {{"alpha", 0.99}, {"eps", 1e-8}, {"momentum", 0}, {"centered", 0}, {"weight_decay", 0}},
+      {"rmsprop",
+       0.01,
+       {{"alpha", 0.99}, {"eps", 1e-8}, {"momentum", 0}, {"centered", 0}, {"weight_decay", 0}},
        {"square_avg", "grad_avg", "momentum_buffer"}},
-      {"adagrad", 0.01, {{"lr_decay", 0}, {"weight_decay", 0}, {"initial_accumulator_value", 0}, {"eps", 1e-10}},
+      {"adagrad",
+       0.01,
+       {{"lr_decay", 0}, {"weight_decay", 0}, {"initial_accumulator_value", 0}, {"eps", 1e-10}},
        {"sum"}},
       {"lion", 1e-4, {{"beta1", 0.9}, {"beta2", 0.99}, {"weight_decay", 0}}, {"exp_avg"}},
   };
@@ -134,8 +141,12 @@ TEST(Optimizers, OuterProductStepEqualsStoredGradientStep) {
   std::vector<float> w0(rows * cols);
   for (float& v : w0) v = u(rng);
   const std::vector<std::vector<std::pair<std::string, double>>> settings = {
-      {}, {{"momentum", 0.9}}, {{"momentum", 0.9}, {"nesterov", 1}}, {{"momentum", 0.5}, {"dampening", 0.3}},
-      {{"weight_decay", 0.01}}, {{"momentum", 0.9}, {"weight_decay", 0.05}, {"nesterov", 1}}};
+      {},
+      {{"momentum", 0.9}},
+      {{"momentum", 0.9}, {"nesterov", 1}},
+      {{"momentum", 0.5}, {"dampening", 0.3}},
+      {{"weight_decay", 0.01}},
+      {{"momentum", 0.9}, {"weight_decay", 0.05}, {"nesterov", 1}}};
   const std::vector<std::pair<size_t, size_t>> blocks = {{0, 32}, {32, 45}};
   const std::vector<std::pair<size_t, size_t>> odd_blocks = {{0, 3}, {3, 40}, {40, 45}};
   for (const auto& given : settings) {

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <cstddef>
 #include <unistd.h>
+#include <cstddef>
 
 #include <algorithm>
 #include <cmath>
@@ -41,10 +41,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    if (value) setenv(name, value, 1); else unsetenv(name);
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
   }
   ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1); else unsetenv(name_);
+    if (had_)
+      setenv(name_, old_.c_str(), 1);
+    else
+      unsetenv(name_);
   }
 
  private:
@@ -164,8 +170,7 @@ TEST(PluginHost, InitErrorIsReportedAndEntriesDiscarded) {
 TEST(PluginHost, DuplicateNamesNameBothFiles) {
   PluginRegistry r;
   const std::string a = test_plugin("dup/dup_a.so"), b = test_plugin("dup/dup_b.so");
-  expect_error([&] { r.load_search_path({test_plugin("dup")}); }, ErrorKind::Plugin,
-               {"activation 'dup_name'", a, b});
+  expect_error([&] { r.load_search_path({test_plugin("dup")}); }, ErrorKind::Plugin, {"activation 'dup_name'", a, b});
   // The first one stays loaded, whole; the second registered nothing.
   ASSERT_NE(r.find_activation("dup_name"), nullptr);
   EXPECT_EQ(r.find_activation("dup_name")->file, a);
@@ -233,19 +238,34 @@ TEST(ResolveParams, DefaultsAndOverrides) {
 }
 
 TEST(ResolveParams, UnknownNameListsKnownOnes) {
-  expect_error([] { resolve_params(kDecl, 2, {{"gamma", 1.0}}, "model.json: layers[1].activation"); },
-               ErrorKind::BadInput, {"model.json: layers[1].activation", "unknown parameter 'gamma'", "alpha, beta"});
-  expect_error([] { resolve_params(nullptr, 0, {{"alpha", 1.0}}, "relu"); }, ErrorKind::BadInput,
-               {"relu: unknown parameter 'alpha'", "takes no parameters"});
+  expect_error(
+      [] {
+        resolve_params(kDecl, 2, {{"gamma", 1.0}}, "model.json: layers[1].activation");
+      },
+      ErrorKind::BadInput, {"model.json: layers[1].activation", "unknown parameter 'gamma'", "alpha, beta"});
+  expect_error(
+      [] {
+        resolve_params(nullptr, 0, {{"alpha", 1.0}}, "relu");
+      },
+      ErrorKind::BadInput, {"relu: unknown parameter 'alpha'", "takes no parameters"});
 }
 
 TEST(ResolveParams, OutOfRangeNamesValueAndRange) {
-  expect_error([] { resolve_params(kDecl, 2, {{"alpha", 1.5}}, "model.json: layers[1].activation"); },
-               ErrorKind::BadInput, {"model.json: layers[1].activation", "'alpha' = 1.5", "[0, 1]"});
-  expect_error([] { resolve_params(kDecl, 2, {{"beta", std::nan("")}}, "ctx"); }, ErrorKind::BadInput,
-               {"'beta' = nan", "[-1, 5]"});
-  expect_error([] { resolve_params(kDecl, 2, {{"beta", 1}, {"beta", 2}}, "ctx"); }, ErrorKind::BadInput,
-               {"'beta' is given twice"});
+  expect_error(
+      [] {
+        resolve_params(kDecl, 2, {{"alpha", 1.5}}, "model.json: layers[1].activation");
+      },
+      ErrorKind::BadInput, {"model.json: layers[1].activation", "'alpha' = 1.5", "[0, 1]"});
+  expect_error(
+      [] {
+        resolve_params(kDecl, 2, {{"beta", std::nan("")}}, "ctx");
+      },
+      ErrorKind::BadInput, {"'beta' = nan", "[-1, 5]"});
+  expect_error(
+      [] {
+        resolve_params(kDecl, 2, {{"beta", 1}, {"beta", 2}}, "ctx");
+      },
+      ErrorKind::BadInput, {"'beta' is given twice"});
 }
 
 TEST(ResolveParams, EveryBuiltinDefaultIsInRange) {

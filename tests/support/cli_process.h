@@ -30,7 +30,8 @@ inline CliResult run_cli(const std::string& args, const std::string& dir, const 
   CliResult r;
   const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
   // `timeout`: a hang fails the test in 60 s instead of stalling the suite.
-  const std::string cmd = "timeout 60 " + launcher + " " + std::string(GRAPHRUN_CLI) + " " + args + " > " + out + " 2> " + err + " < /dev/null";
+  const std::string cmd = "timeout 60 " + launcher + " " + std::string(GRAPHRUN_CLI) + " " + args + " > " + out +
+                          " 2> " + err + " < /dev/null";
   const int status = std::system(cmd.c_str());
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);

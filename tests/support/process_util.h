@@ -26,8 +26,8 @@ inline std::string make_temp_dir(const std::string& prefix) {
 
 // Starts args[0] with args and stdin from /dev/null, stdout appended to `log` and stderr to
 // `err_log` (to `log` when empty); env entries "NAME=value" are set in the child only.
-inline pid_t spawn(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {},
-                   const std::string& err_log = "") {
+inline pid_t spawn(const std::vector<std::string>& args, const std::string& log,
+                   const std::vector<std::string>& env = {}, const std::string& err_log = "") {
   std::fflush(nullptr);  // the child must not repeat buffered output
   const pid_t pid = ::fork();
   if (pid == 0) {

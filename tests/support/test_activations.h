@@ -27,17 +27,32 @@ void scaled_tanh_bwd(const T*, const T* y, const T* dy, T* dx, size_t rows, size
 }
 
 inline const graphrun_activation* test_sigmoid() {
-  static const graphrun_activation a = {sizeof(graphrun_activation), "test_sigmoid", "sigmoid for tests",
-                                        GRAPHRUN_ACTIVATION_ELEMENTWISE, nullptr, 0, sigmoid_fwd<float>,
-                                        sigmoid_bwd<float>, sigmoid_fwd<double>, sigmoid_bwd<double>, nullptr};
+  static const graphrun_activation a = {sizeof(graphrun_activation),
+                                        "test_sigmoid",
+                                        "sigmoid for tests",
+                                        GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                        nullptr,
+                                        0,
+                                        sigmoid_fwd<float>,
+                                        sigmoid_bwd<float>,
+                                        sigmoid_fwd<double>,
+                                        sigmoid_bwd<double>,
+                                        nullptr};
   return &a;
 }
 
 inline const graphrun_activation* test_scaled_tanh() {
   static const graphrun_param params[] = {{"a", 1.0, -10.0, 10.0, "slope"}};
-  static const graphrun_activation a = {sizeof(graphrun_activation), "test_scaled_tanh", "tanh(a x) for tests",
-                                        GRAPHRUN_ACTIVATION_ELEMENTWISE, params, 1, scaled_tanh_fwd<float>,
-                                        scaled_tanh_bwd<float>, scaled_tanh_fwd<double>, scaled_tanh_bwd<double>,
+  static const graphrun_activation a = {sizeof(graphrun_activation),
+                                        "test_scaled_tanh",
+                                        "tanh(a x) for tests",
+                                        GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                                        params,
+                                        1,
+                                        scaled_tanh_fwd<float>,
+                                        scaled_tanh_bwd<float>,
+                                        scaled_tanh_fwd<double>,
+                                        scaled_tanh_bwd<double>,
                                         nullptr};
   return &a;
 }

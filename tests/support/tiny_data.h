@@ -53,8 +53,10 @@ inline void write_csv_classes(const std::string& path, int n, uint32_t seed, Csv
     const int k = i % 3;
     csv << k;
     for (int j = 0; j < c.features; ++j) {
-      if (i == huge) csv << ",3.4e38";
-      else csv << "," << ((j / c.group == k) ? 0.7 : c.low) + 0.3 * (rng() % 1000) / 1000.0;
+      if (i == huge)
+        csv << ",3.4e38";
+      else
+        csv << "," << ((j / c.group == k) ? 0.7 : c.low) + 0.3 * (rng() % 1000) / 1000.0;
     }
     csv << "\n";
   }

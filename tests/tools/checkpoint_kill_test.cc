@@ -73,8 +73,8 @@ TEST(CheckpointKill, AlwaysALoadableCheckpoint) {
   const char* faults[] = {"kill-after-write", "kill-after-fsync", "kill-after-rename"};
   for (int round = 0; round < 50; ++round) {
     // 30 steps per epoch: a checkpoint every 7 steps lands inside epochs and beside their ends.
-    std::vector<std::string> args = {GRAPHRUN_CLI, "train",      dir + "/model.json", "--threads", "1",
-                                     "--out",      out,          "--checkpoint-every", "7"};
+    std::vector<std::string> args = {GRAPHRUN_CLI, "train", dir + "/model.json",  "--threads", "1",
+                                     "--out",      out,     "--checkpoint-every", "7"};
     if (fs::exists(ckpt)) {
       args.push_back("--resume");
       args.push_back(ckpt);
@@ -110,17 +110,18 @@ TEST(CheckpointKill, AlwaysALoadableCheckpoint) {
       ADD_FAILURE() << "round " << round << ": the checkpoint left by a kill does not load: " << ex.what();
     }
   }
-  std::printf("50 kills (%d forced inside a save): the checkpoint advanced %d times (to epoch %lld); %d kills left a "
-              "temporary file\n",
-              forced, advanced, static_cast<long long>(last_epoch), stale_seen);
+  std::printf(
+      "50 kills (%d forced inside a save): the checkpoint advanced %d times (to epoch %lld); %d kills left a "
+      "temporary file\n",
+      forced, advanced, static_cast<long long>(last_epoch), stale_seen);
   EXPECT_TRUE(had_checkpoint) << "no run lived long enough to write a checkpoint; see " << log;
   EXPECT_GT(last_epoch, 0);
 
   // A run that completes (one more epoch) removes the temporary files of the killed ones.
   if (had_checkpoint) {
     const std::string epochs = std::to_string(last_epoch + 1);
-    const pid_t pid = spawn({GRAPHRUN_CLI, "train", dir + "/model.json", "--threads", "1", "--out", out, "--resume", ckpt,
-                             "--epochs", epochs},
+    const pid_t pid = spawn({GRAPHRUN_CLI, "train", dir + "/model.json", "--threads", "1", "--out", out, "--resume",
+                             ckpt, "--epochs", epochs},
                             log);
     int status = 0;
     ::waitpid(pid, &status, 0);

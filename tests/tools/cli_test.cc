@@ -30,7 +30,8 @@ class CliTest : public graphrun::testing::CliFixture {
     write_file(path("model.json"), model_json(8));
   }
 
-  static std::string model_json(int hidden, const std::string& activation = "relu", const std::string& extra_data = "") {
+  static std::string model_json(int hidden, const std::string& activation = "relu",
+                                const std::string& extra_data = "") {
     return R"({"inputs": 16, "layers": [{"units": )" + std::to_string(hidden) + R"(, "activation": ")" + activation +
            R"("}, {"units": 3, "activation": "softmax"}],
   "optimizer": {"name": "sgd", "learning_rate": 0.1},
@@ -46,7 +47,8 @@ class CliTest : public graphrun::testing::CliFixture {
     EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
     ASSERT_TRUE(r.err.starts_with("graphrun: ")) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    for (const std::string& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in " << r.err;
+    for (const std::string& f : fragments)
+      EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in " << r.err;
   }
 
   std::string train_to(const std::string& out, const std::string& extra = "") const {
@@ -60,7 +62,8 @@ TEST_F(CliTest, VersionAndHelp) {
   Result v = run("--version");
   EXPECT_EQ(v.code, 0);
   EXPECT_TRUE(v.out.starts_with("graphrun ")) << v.out;
-  for (const char* cmd : {"--help", "train --help", "eval --help", "predict --help", "inspect --help", "plugins --help"}) {
+  for (const char* cmd :
+       {"--help", "train --help", "eval --help", "predict --help", "inspect --help", "plugins --help"}) {
     Result h = run(cmd);
     EXPECT_EQ(h.code, 0) << cmd;
     EXPECT_NE(h.out.find("Usage"), std::string::npos) << cmd << h.out;
@@ -79,13 +82,15 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 TEST_F(CliTest, Plugins) {
   Result r = run("plugins");
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* s : {"sigmoid", "softmax", "relu", "leaky_relu", "alpha=", "sgd", "adam", "ABI", ".so", "onednn-native"}) {
+  for (const char* s :
+       {"sigmoid", "softmax", "relu", "leaky_relu", "alpha=", "sgd", "adam", "ABI", ".so", "onednn-native"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
 }
 
 TEST_F(CliTest, TrainWritesWeightsCheckpointAndMetrics) {
-  Result r = run("train " + path("model.json") + " --threads 1 --out " + path("out") + " --metrics-out " + path("m.json"));
+  Result r =
+      run("train " + path("model.json") + " --threads 1 --out " + path("out") + " --metrics-out " + path("m.json"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << "stderr is not a terminal: no progress expected, got " << r.err;
   EXPECT_NE(r.out.find("epoch 1/2"), std::string::npos) << r.out;
@@ -117,12 +122,14 @@ TEST_F(CliTest, ThreadsFollowTheAffinityMask) {
   r = run_cli("train " + path("model.json") + " --epochs 1 --threads 8", dir_, "taskset -c 0");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.substr(0, r.out.find('\n')).find(", 1 threads,"), std::string::npos) << r.out;
-  EXPECT_EQ(r.err, "graphrun: --threads 8 capped to 1, the CPUs this process may use (affinity mask and cgroup quota)\n");
+  EXPECT_EQ(r.err,
+            "graphrun: --threads 8 capped to 1, the CPUs this process may use (affinity mask and cgroup quota)\n");
 }
 
 TEST_F(CliTest, TrainOverridesAndLimits) {
-  Result r = run("train " + path("model.json") + " --epochs 1 --batch-size 8 --lr 0.05 --seed 3 --limit-train 100 "
-              "--limit-test 30 --backend reference --threads 1");
+  Result r = run("train " + path("model.json") +
+                 " --epochs 1 --batch-size 8 --lr 0.05 --seed 3 --limit-train 100 "
+                 "--limit-test 30 --backend reference --threads 1");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("100 samples"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(30 samples)"), std::string::npos) << r.out;
@@ -133,8 +140,8 @@ TEST_F(CliTest, TrainOverridesAndLimits) {
 TEST_F(CliTest, ResumeIsBitExact) {
   const std::string straight = train_to("straight", "--epochs 2");
   train_to("first", "--epochs 1");
-  Result r = run("train " + path("model.json") + " --threads 1 --epochs 2 --resume " + path("first/checkpoint.safetensors") +
-              " --out " + path("resumed"));
+  Result r = run("train " + path("model.json") + " --threads 1 --epochs 2 --resume " +
+                 path("first/checkpoint.safetensors") + " --out " + path("resumed"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("resuming"), std::string::npos);
   EXPECT_EQ(r.out.find("epoch 1/2"), std::string::npos) << "the resumed run must not repeat epoch 1";
@@ -151,9 +158,10 @@ TEST_F(CliTest, EvalPredictInspect) {
   const std::string w = train_to("out");
   Result e = run("eval " + path("model.json") + " --weights " + w + " --threads 1");
   ASSERT_EQ(e.code, 0) << e.err;
-  for (const char* s : {"150 samples", "accuracy", "confusion matrix"}) EXPECT_NE(e.out.find(s), std::string::npos) << s;
+  for (const char* s : {"150 samples", "accuracy", "confusion matrix"})
+    EXPECT_NE(e.out.find(s), std::string::npos) << s;
   Result d = run("eval " + path("model.json") + " --weights " + w + " --data " + path("train-images.idx") + " " +
-              path("train-labels.idx"));
+                 path("train-labels.idx"));
   ASSERT_EQ(d.code, 0) << d.err;
   EXPECT_NE(d.out.find("600 samples"), std::string::npos) << d.out;
   // Any batch size gives the same predictions (after the speed line).
@@ -170,7 +178,7 @@ TEST_F(CliTest, EvalPredictInspect) {
   }
   write_file(path("in.csv"), csv);
   Result p = run("predict " + path("model.json") + " --weights " + w + " --input " + path("in.csv") + " --output " +
-              path("pred.csv"));
+                 path("pred.csv"));
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string pred = slurp(path("pred.csv"));
   EXPECT_TRUE(pred.starts_with("row,class,name,p0,p1,p2\n")) << pred;
@@ -210,7 +218,8 @@ TEST_F(CliTest, BadWeightsFiles) {
   expect_bad_input("eval " + path("wide.json") + " --weights " + w, {"dense0.weight", "[16,8]", "[16,9]"});
   const std::string bytes = slurp(w);
   write_file(path("truncated.safetensors"), bytes.substr(0, bytes.size() / 2));
-  expect_bad_input("eval " + path("model.json") + " --weights " + path("truncated.safetensors"), {"truncated.safetensors"});
+  expect_bad_input("eval " + path("model.json") + " --weights " + path("truncated.safetensors"),
+                   {"truncated.safetensors"});
   std::string past(8, '\0');
   past[0] = static_cast<char>(0xe8);  // 1000 little-endian
   past[1] = 0x03;
@@ -243,14 +252,16 @@ TEST_F(CliTest, CsvData) {
   auto csv_model = [](const std::string& file) {
     return R"({"inputs": 4, "layers": [{"units": 2, "activation": "softmax"}],
       "optimizer": {"name": "sgd", "learning_rate": 0.5},
-      "data": {"format": "csv", "train": ")" + file + R"(", "test": ")" + file + R"(", "label_column": 0, "header": true,
+      "data": {"format": "csv", "train": ")" +
+           file + R"(", "test": ")" + file + R"(", "label_column": 0, "header": true,
                "scaling": "standardize"}, "training": {"epochs": 3, "batch_size": 4}})";
   };
   write_file(path("csv.json"), csv_model("good.csv"));
   Result r = run("train " + path("csv.json") + " --threads 1");
   ASSERT_EQ(r.code, 0) << r.err;
   // Two classes: the test line also gives precision, recall, F1 and ROC AUC of class 1.
-  EXPECT_NE(r.out.find("accuracy 1.0000  precision 1.0000  recall 1.0000  f1 1.0000  roc_auc 1.0000"), std::string::npos)
+  EXPECT_NE(r.out.find("accuracy 1.0000  precision 1.0000  recall 1.0000  f1 1.0000  roc_auc 1.0000"),
+            std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("(60 samples)"), std::string::npos) << r.out;
 

@@ -63,7 +63,8 @@ class DocExamples : public graphrun::testing::CliFixture {
   Json tiny_model() const {
     return Json::parse(R"({"inputs": 16, "layers": [{"units": 8, "activation": "relu"}],
       "optimizer": {"name": "sgd", "learning_rate": 0.1},
-      "data": {"train_images": ")" + path("train-images.idx") + R"(", "train_labels": ")" + path("train-labels.idx") +
+      "data": {"train_images": ")" +
+                       path("train-images.idx") + R"(", "train_labels": ")" + path("train-labels.idx") +
                        R"(", "test_images": ")" + path("test-images.idx") + R"(", "test_labels": ")" +
                        path("test-labels.idx") + R"("},
       "training": {"epochs": 1, "batch_size": 16}})");

@@ -37,17 +37,21 @@ class FirstUse : public graphrun::testing::CliFixture {
                                 const std::string& training = "", const std::string& data_dir = "") {
     return R"({"inputs": 16, "layers": [{"units": 8, "activation": "relu")" + extra_layer +
            R"(}, {"units": 3, "activation": "softmax"}],
-  "optimizer": {"name": )" + optimizer + R"(, "learning_rate": 0.1},
-  "data": {"train_images": ")" + data_dir + R"(train-images.idx", "train_labels": ")" + data_dir +
-           R"(train-labels.idx", "test_images": ")" + data_dir + R"(test-images.idx", "test_labels": ")" + data_dir +
+  "optimizer": {"name": )" +
+           optimizer + R"(, "learning_rate": 0.1},
+  "data": {"train_images": ")" +
+           data_dir + R"(train-images.idx", "train_labels": ")" + data_dir + R"(train-labels.idx", "test_images": ")" +
+           data_dir + R"(test-images.idx", "test_labels": ")" + data_dir +
            R"(test-labels.idx"},
-  "training": {"epochs": 1, "batch_size": 16, "seed": 7)" + training + "}}";
+  "training": {"epochs": 1, "batch_size": 16, "seed": 7)" +
+           training + "}}";
   }
 
   void expect_bad_input(const CliResult& r, const std::vector<std::string>& fragments) const {
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    for (const std::string& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in " << r.err;
+    for (const std::string& f : fragments)
+      EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in " << r.err;
   }
   std::string train(const std::string& extra) const { return "train " + path("model.json") + " --threads 1 " + extra; }
   static double training_flops(const std::string& inspect_out) {
@@ -105,21 +109,26 @@ TEST_F(FirstUse, EvalWithOneIdxFileAsksForImagesThenLabels) {
 
 TEST_F(FirstUse, MisspeltNamesGetASuggestion) {
   write_file(path("key.json"), model_json(R"(, "activaton_params": {})"));
-  expect_bad_input(run("inspect " + path("key.json")), {"layers[0].activaton_params", "did you mean \"activation_params\"?"});
+  expect_bad_input(run("inspect " + path("key.json")),
+                   {"layers[0].activaton_params", "did you mean \"activation_params\"?"});
   write_file(path("act.json"), std::regex_replace(model_json(), std::regex("\"relu\""), "\"rleu\""));
-  expect_bad_input(run("inspect " + path("act.json")), {"got string \"rleu\"", "did you mean \"relu\"?", "--plugin-dir"});
+  expect_bad_input(run("inspect " + path("act.json")),
+                   {"got string \"rleu\"", "did you mean \"relu\"?", "--plugin-dir"});
   write_file(path("opt.json"), model_json("", R"("adma")"));
   expect_bad_input(run("inspect " + path("opt.json")), {"did you mean \"adam\"?", "--plugin-dir"});
-  write_file(path("hyper.json"),
-             std::regex_replace(model_json("", R"("adam")"), std::regex("\"learning_rate\""), "\"beta_1\": 0.8, \"learning_rate\""));
-  expect_bad_input(run("inspect " + path("hyper.json")), {"unknown parameter 'beta_1'; known: beta1", "; did you mean \"beta1\"?"});
+  write_file(path("hyper.json"), std::regex_replace(model_json("", R"("adam")"), std::regex("\"learning_rate\""),
+                                                    "\"beta_1\": 0.8, \"learning_rate\""));
+  expect_bad_input(run("inspect " + path("hyper.json")),
+                   {"unknown parameter 'beta_1'; known: beta1", "; did you mean \"beta1\"?"});
   expect_bad_input(run("trian " + path("model.json")), {"unknown command \"trian\"; did you mean \"train\"?"});
   expect_bad_input(run(train("--epoch 2")), {"--epoch", "did you mean \"--epochs\"?"});
-  expect_bad_input(run("plot-activations rleu"), {"unknown activation 'rleu'; known: ", "; did you mean \"relu\"?", "--plugin-dir"});
+  expect_bad_input(run("plot-activations rleu"),
+                   {"unknown activation 'rleu'; known: ", "; did you mean \"relu\"?", "--plugin-dir"});
 }
 
 TEST_F(FirstUse, MetricsHoldTheConfiguredAndTheFinalLearningRate) {
-  write_file(path("sched.json"), model_json("", R"("sgd")", R"(, "learning_rate_schedule": {"schedule": "cosine", "min_lr": 0.001})"));
+  write_file(path("sched.json"),
+             model_json("", R"("sgd")", R"(, "learning_rate_schedule": {"schedule": "cosine", "min_lr": 0.001})"));
   CliResult r = run("train " + path("sched.json") + " --threads 1 --epochs 2 --metrics-out " + path("m.json"));
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json m = nlohmann::json::parse(slurp(path("m.json")));

@@ -82,14 +82,16 @@ class MpiTest : public ::testing::Test {
   }
   // The pid of this test's rank `rank` (from the environment mpirun gives it), or 0.
   pid_t find_rank(int rank) const {
-    const std::string want_dir = "GRAPHRUN_MPI_TEST_DIR=" + dir_, want_rank = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank);
+    const std::string want_dir = "GRAPHRUN_MPI_TEST_DIR=" + dir_,
+                      want_rank = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank);
     for (const auto& e : fs::directory_iterator("/proc")) {
       const std::string name = e.path().filename().string();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
       std::string env = slurp(e.path().string() + "/environ");
       std::replace(env.begin(), env.end(), '\0', '\n');
       env = "\n" + env;
-      if (env.find("\n" + want_dir + "\n") != std::string::npos && env.find("\n" + want_rank + "\n") != std::string::npos &&
+      if (env.find("\n" + want_dir + "\n") != std::string::npos &&
+          env.find("\n" + want_rank + "\n") != std::string::npos &&
           slurp(e.path().string() + "/comm").starts_with("graphrun")) {
         return static_cast<pid_t>(std::stoi(name));
       }
@@ -102,7 +104,8 @@ class MpiTest : public ::testing::Test {
 
 // Largest |a - b| / max |a| over the tensors of two weights files (same names and shapes).
 double relative_difference(const std::string& a_path, const std::string& b_path) {
-  const graphrun::io::SafetensorsFile a = graphrun::io::read_safetensors(a_path), b = graphrun::io::read_safetensors(b_path);
+  const graphrun::io::SafetensorsFile a = graphrun::io::read_safetensors(a_path),
+                                      b = graphrun::io::read_safetensors(b_path);
   EXPECT_EQ(a.tensors.size(), b.tensors.size());
   double worst = 0;
   for (size_t t = 0; t < std::min(a.tensors.size(), b.tensors.size()); ++t) {
@@ -150,11 +153,13 @@ TEST_F(MpiTest, BroadcastMakesRanksIdenticalDespiteSeeds) {
   // same parameters, bit for bit, and fails the run otherwise.
   for (const char* epochs : {"0", "1"}) {
     const std::string mixed = path(std::string("mixed") + epochs), same = path(std::string("same") + epochs);
-    std::vector<std::string> mpmd = cat(cat(mpirun(1), train({"--seed", "5", "--epochs", epochs, "--out", mixed})), {":"});
+    std::vector<std::string> mpmd =
+        cat(cat(mpirun(1), train({"--seed", "5", "--epochs", epochs, "--out", mixed})), {":"});
     mpmd = cat(cat(mpmd, {"--oversubscribe", "-np", "1"}), train({"--seed", "99", "--epochs", epochs}));
     ASSERT_EQ(run(mpmd), 0) << slurp(log());
     ASSERT_EQ(run(cat(mpirun(2), train({"--seed", "5", "--epochs", epochs, "--out", same}))), 0) << slurp(log());
-    EXPECT_EQ(relative_difference(mixed + "/weights.safetensors", same + "/weights.safetensors"), 0.0) << "epochs " << epochs;
+    EXPECT_EQ(relative_difference(mixed + "/weights.safetensors", same + "/weights.safetensors"), 0.0)
+        << "epochs " << epochs;
   }
   // Seed 5's initial weights, as one process makes them: rank 0's.
   ASSERT_EQ(run(train({"--seed", "5", "--epochs", "0", "--out", path("single")})), 0) << slurp(log());
@@ -210,7 +215,8 @@ TEST_F(MpiFaultTest, KilledRankEndsTheJobAndResumeCompletes) {
       << slurp(log());
   EXPECT_EQ(graphrun::train::read_checkpoint(ckpt, hash).state.epoch, epoch + 1);
   // ... and ends exactly where an uninterrupted two-rank run of as many epochs ends.
-  ASSERT_EQ(run(cat(mpirun(2), train({"--out", path("straight"), "--epochs", std::to_string(epoch + 1)}))), 0) << slurp(log());
+  ASSERT_EQ(run(cat(mpirun(2), train({"--out", path("straight"), "--epochs", std::to_string(epoch + 1)}))), 0)
+      << slurp(log());
   EXPECT_EQ(relative_difference(out + "/weights.safetensors", path("straight/weights.safetensors")), 0.0);
 }
 

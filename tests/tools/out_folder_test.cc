@@ -8,11 +8,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -43,7 +43,8 @@ class OutFolder : public graphrun::testing::CliFixture {
     return R"({"inputs": 16, "layers": [{"units": )" + std::to_string(hidden) +
            R"(, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
   "optimizer": {"name": "sgd", "learning_rate": 0.1},
-  "data": {"train_images": ")" + train_stem + R"(-images.idx", "train_labels": ")" + train_stem +
+  "data": {"train_images": ")" +
+           train_stem + R"(-images.idx", "train_labels": ")" + train_stem +
            R"(-labels.idx", "test_images": "test-images.idx", "test_labels": "test-labels.idx"},
   "training": {"epochs": 2, "batch_size": 16, "seed": 7}})";
   }
@@ -153,9 +154,10 @@ TEST_F(OutFolder, ARerunSaysWhatItReplaces) {
   // Another model into the folder: one line, before training, naming both model hashes.
   r = run("train " + path("b.json") + " --threads 1 --out " + path("out") + " --epochs 1");
   ASSERT_EQ(r.code, 0) << r.err;
-  const size_t line = r.out.find(path("out") + " holds an earlier run's results (weights.safetensors, "
-                                               "checkpoint.safetensors, history.csv, history.json, steps.csv) of "
-                                               "another model (" +
+  const size_t line = r.out.find(path("out") +
+                                 " holds an earlier run's results (weights.safetensors, "
+                                 "checkpoint.safetensors, history.csv, history.json, steps.csv) of "
+                                 "another model (" +
                                  hex(hash("a.json")) + "; this one is " + hex(hash("b.json")) +
                                  ") at epoch 2, step 76: this run replaces them at its first step\n");
   EXPECT_EQ(line, 0u) << r.out;
@@ -178,12 +180,13 @@ TEST_F(OutFolder, TuneLocksItsFolderAndEachTrialItsOwn) {
   ASSERT_GT(holder, 0);
   ASSERT_TRUE(eventually([&] { return slurp(path("tune/.graphrun.lock")) == std::to_string(holder) + "\n"; }));
   ASSERT_EQ(::kill(holder, SIGSTOP), 0);
-  const std::string tune = "tune " + path("a.json") + " --grid 'lr=0.1,0.05' --jobs 2 --epochs 1 --threads 1 --metric loss --out " +
-                           path("tune");
+  const std::string tune = "tune " + path("a.json") +
+                           " --grid 'lr=0.1,0.05' --jobs 2 --epochs 1 --threads 1 --metric loss --out " + path("tune");
   CliResult r = run(tune);
   ::kill(holder, SIGCONT);
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("in use by another graphrun run (process " + std::to_string(holder) + ")"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("in use by another graphrun run (process " + std::to_string(holder) + ")"), std::string::npos)
+      << r.err;
   graphrun::testing::wait_for(holder);
   // Two trials at once, each locking its own folder.
   r = run(tune);

@@ -49,9 +49,12 @@ class Reliability : public ::testing::Test {
   // overflows to infinity in the first layer, then NaN.
   void write_data(const std::string& name, int n, int huge) const { write_csv_classes(path(name), n, 9, {}, huge); }
   void write_model(const std::string& name, const std::string& data, const std::string& scaling) const {
-    write_file(path(name), R"({"inputs": 48, "layers": [{"units": 256, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
+    write_file(
+        path(name),
+        R"({"inputs": 48, "layers": [{"units": 256, "activation": "relu"}, {"units": 3, "activation": "softmax"}],
   "optimizer": {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9},
-  "data": {"format": "csv", "train": ")" + data + R"(", "label_column": 0, "scaling": ")" + scaling + R"("},
+  "data": {"format": "csv", "train": ")" +
+            data + R"(", "label_column": 0, "scaling": ")" + scaling + R"("},
   "training": {"epochs": 3, "batch_size": 8, "seed": 4}})");
   }
 
@@ -75,7 +78,8 @@ class Reliability : public ::testing::Test {
     EXPECT_EQ(r.code(), code) << r.err;
     EXPECT_TRUE(r.err.starts_with("graphrun: ")) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    for (const std::string& f : fragments) EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in " << r.err;
+    for (const std::string& f : fragments)
+      EXPECT_NE(r.err.find(f), std::string::npos) << "missing '" << f << "' in " << r.err;
   }
   static bool no_temp_files(const std::string& dir) {
     for (const auto& e : fs::directory_iterator(dir)) {
@@ -106,9 +110,9 @@ TEST_F(Reliability, InjectedFullDiskKeepsThePreviousCheckpoint) {
 
 TEST_F(Reliability, TinyTmpfsFullDiskKeepsThePreviousCheckpoint) {
   // The checkpoint after step 5, from a run killed right after that save's rename.
-  const pid_t ref = spawn({GRAPHRUN_CLI, "train", path("model.json"), "--threads", "1", "--out", path("ref"),
-                           "--checkpoint-every", "5"},
-                          path("ref.log"), {"GRAPHRUN_TEST_FAULT=kill-after-rename:1"});
+  const pid_t ref = spawn(
+      {GRAPHRUN_CLI, "train", path("model.json"), "--threads", "1", "--out", path("ref"), "--checkpoint-every", "5"},
+      path("ref.log"), {"GRAPHRUN_TEST_FAULT=kill-after-rename:1"});
   ASSERT_TRUE(WIFSIGNALED(wait_for(ref)));
   const std::string step5 = slurp(path("ref/checkpoint.safetensors"));
   ASSERT_FALSE(step5.empty());
@@ -199,7 +203,8 @@ TEST_F(Reliability, EvalAndPredictAreDeterministicAcrossRunsAndThreads) {
     const size_t speed = e.out.find("speed: ");  // the one line that differs between runs
     ASSERT_NE(speed, std::string::npos) << e.out;
     e.out.erase(speed, e.out.find('\n', speed) + 1 - speed);
-    Outcome p = run({"predict", path("model.json"), "--weights", w, "--input", path("features.csv"), "--threads", threads});
+    Outcome p =
+        run({"predict", path("model.json"), "--weights", w, "--input", path("features.csv"), "--threads", threads});
     ASSERT_EQ(p.code(), 0) << p.err;
     if (eval_ref.empty()) {
       eval_ref = e.out;

@@ -77,7 +77,8 @@ TEST(ResumeExact, KilledAndResumedRunEqualsUninterruptedRun) {
     }
     std::vector<std::string> env;
     const bool by_fault = fault_kills < 6 && (timer_kills >= 6 || rng() % 2);
-    if (by_fault) env.push_back("GRAPHRUN_TEST_FAULT=" + std::string(faults[rng() % 3]) + ":" + std::to_string(1 + rng() % 2));
+    if (by_fault)
+      env.push_back("GRAPHRUN_TEST_FAULT=" + std::string(faults[rng() % 3]) + ":" + std::to_string(1 + rng() % 2));
     ++runs;
     const pid_t pid = spawn(a, log, env);
     int status = 0;
@@ -98,8 +99,9 @@ TEST(ResumeExact, KilledAndResumedRunEqualsUninterruptedRun) {
     wait_for(pid);
     ++timer_kills;
   }
-  std::printf("%d timer kills, %d injected kills (%d resumes from inside an epoch) in %d runs; uninterrupted run %.2f s\n",
-              timer_kills, fault_kills, mid_epoch_resumes, runs, run_seconds);
+  std::printf(
+      "%d timer kills, %d injected kills (%d resumes from inside an epoch) in %d runs; uninterrupted run %.2f s\n",
+      timer_kills, fault_kills, mid_epoch_resumes, runs, run_seconds);
   EXPECT_GE(timer_kills + fault_kills, 10);
   EXPECT_GE(mid_epoch_resumes, 3);
 

@@ -30,19 +30,21 @@ class PracticeCliTest : public graphrun::testing::CliFixture {
   void write_model(const std::string& name, const std::string& training, const std::string& layer0 = "",
                    double lr = 0.1) const {
     write_file(path(name), R"({"inputs": 16, "layers": [{"name": "hidden", "units": 8, "activation": "relu")" + layer0 +
-                          R"(}, {"name": "out", "units": 3, "activation": "softmax"}],
-  "optimizer": {"name": "sgd", "learning_rate": )" + std::to_string(lr) + R"(},
+                               R"(}, {"name": "out", "units": 3, "activation": "softmax"}],
+  "optimizer": {"name": "sgd", "learning_rate": )" +
+                               std::to_string(lr) + R"(},
   "data": {"train_images": "train-images.idx", "train_labels": "train-labels.idx",
            "test_images": "test-images.idx", "test_labels": "test-labels.idx"},
-  "training": {"epochs": 6, "batch_size": 16, "seed": 7)" + training + "}}");
+  "training": {"epochs": 6, "batch_size": 16, "seed": 7)" +
+                               training + "}}");
   }
-
 };
 
 TEST_F(PracticeCliTest, ValidationScheduleAndHistoryFiles) {
   write_model("m.json", R"(, "validation_split": 0.2,
     "learning_rate_schedule": {"warmup_epochs": 1, "schedule": "cosine", "min_lr": 0.001})");
-  Result r = run("train " + path("m.json") + " --threads 1 --out " + path("out") + " --metrics-out " + path("m.out.json"));
+  Result r =
+      run("train " + path("m.json") + " --threads 1 --out " + path("out") + " --metrics-out " + path("m.out.json"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "480 samples")) << r.out;
   EXPECT_TRUE(has(r.out, "120 validation samples")) << r.out;
@@ -67,7 +69,8 @@ TEST_F(PracticeCliTest, ValidationScheduleAndHistoryFiles) {
   ASSERT_EQ(p.code, 0) << p.err;
   const std::string svg = slurp(path("curves.svg"));
   EXPECT_TRUE(has(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"")) << svg.substr(0, 200);
-  for (const char* s : {"Loss", "Accuracy", "Learning rate", "validation loss", "validation accuracy", "train loss", "</svg>"}) {
+  for (const char* s :
+       {"Loss", "Accuracy", "Learning rate", "validation loss", "validation accuracy", "train loss", "</svg>"}) {
     EXPECT_TRUE(has(svg, s)) << s;
   }
 }
@@ -88,7 +91,8 @@ TEST_F(PracticeCliTest, EarlyStoppingPrintsTheReasonAndFlagsOverride) {
 
   // The same from flags on a plain model file (monitor loss needs no validation set).
   write_model("plain.json", "");
-  Result f = run("train " + path("plain.json") + " --threads 1 --validation-split 0.25 --patience 1 --monitor val_accuracy "
+  Result f = run("train " + path("plain.json") +
+                 " --threads 1 --validation-split 0.25 --patience 1 --monitor val_accuracy "
                  "--schedule step --warmup-steps 5");
   ASSERT_EQ(f.code, 0) << f.err;
   EXPECT_TRUE(has(f.out, "150 validation samples")) << f.out;
@@ -158,7 +162,8 @@ TEST_F(PracticeCliTest, PlotActivationsUsesThePluginKernels) {
   Result r = run("plot-activations relu sigmoid leaky_relu --output " + path("act.svg"));
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string svg = slurp(path("act.svg"));
-  for (const char* s : {"relu(x)", "relu'(x)", "sigmoid'(x)", "leaky_relu alpha=", "</svg>"}) EXPECT_TRUE(has(svg, s)) << s;
+  for (const char* s : {"relu(x)", "relu'(x)", "sigmoid'(x)", "leaky_relu alpha=", "</svg>"})
+    EXPECT_TRUE(has(svg, s)) << s;
   Result all = run("plot-activations --output " + path("all.svg"));
   ASSERT_EQ(all.code, 0) << all.err;
   EXPECT_TRUE(has(slurp(path("all.svg")), "tanh(x)"));
@@ -177,8 +182,8 @@ TEST_F(PracticeCliTest, ResumedRunContinuesTheHistoryAndSchedule) {
   ASSERT_EQ(full.code, 0) << full.err;
   Result first = run("train " + path("m.json") + " --threads 1 --epochs 1 --out " + path("part"));
   ASSERT_EQ(first.code, 0) << first.err;
-  Result rest = run("train " + path("m.json") + " --threads 1 --epochs 3 --resume " + path("part/checkpoint.safetensors") +
-                    " --out " + path("part"));
+  Result rest = run("train " + path("m.json") + " --threads 1 --epochs 3 --resume " +
+                    path("part/checkpoint.safetensors") + " --out " + path("part"));
   ASSERT_EQ(rest.code, 0) << rest.err;
   nlohmann::json a = nlohmann::json::parse(slurp(path("full/history.json")));
   nlohmann::json b = nlohmann::json::parse(slurp(path("part/history.json")));
@@ -186,7 +191,8 @@ TEST_F(PracticeCliTest, ResumedRunContinuesTheHistoryAndSchedule) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(b[i]["epoch"], i + 1);
     // Epoch 1 of the resumed history went through history.csv (6 significant digits).
-    EXPECT_NEAR(a[i]["lr"].get<double>(), b[i]["lr"].get<double>(), 1e-5 * a[i]["lr"].get<double>()) << "the schedule resumes at its step";
+    EXPECT_NEAR(a[i]["lr"].get<double>(), b[i]["lr"].get<double>(), 1e-5 * a[i]["lr"].get<double>())
+        << "the schedule resumes at its step";
     EXPECT_NEAR(a[i]["val_loss"].get<double>(), b[i]["val_loss"].get<double>(), 1e-5) << "same split, same weights";
   }
   EXPECT_EQ(slurp(path("full/weights.safetensors")), slurp(path("part/weights.safetensors")));
@@ -203,7 +209,8 @@ TEST_F(PracticeCliTest, TuneRanksTrialsInParallelAndKeepsTheBest) {
       << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;
   // lr 0.0001 barely moves in 2 epochs: the best trial has lr 0.2.
-  EXPECT_TRUE(csv.find("\n1,") != std::string::npos && csv.substr(csv.find("\n1,"), 12).find(",0.2,") != std::string::npos)
+  EXPECT_TRUE(csv.find("\n1,") != std::string::npos &&
+              csv.substr(csv.find("\n1,"), 12).find(",0.2,") != std::string::npos)
       << csv;
   EXPECT_TRUE(fs::exists(path("tune/best_weights.safetensors")));
   EXPECT_TRUE(has(slurp(path("tune/best_model.json")), "\"learning_rate\": 0.2"));

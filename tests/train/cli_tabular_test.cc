@@ -27,10 +27,13 @@ class TabularCliTest : public graphrun::testing::CliFixture {
  protected:
   TabularCliTest() : CliFixture("graphrun_tabular") {}
   void SetUp() override {
-    if (!fs::exists(std::string(kData) + "/breast_cancer.csv")) GTEST_SKIP() << "no scikit-learn data (python3-sklearn)";
+    if (!fs::exists(std::string(kData) + "/breast_cancer.csv"))
+      GTEST_SKIP() << "no scikit-learn data (python3-sklearn)";
     CliFixture::SetUp();
   }
-  static std::string model(const std::string& name) { return std::string(GRAPHRUN_SOURCE_DIR) + "/models/" + name + ".json"; }
+  static std::string model(const std::string& name) {
+    return std::string(GRAPHRUN_SOURCE_DIR) + "/models/" + name + ".json";
+  }
   // Trains `name` for `epochs` and returns its metrics.json.
   nlohmann::json train(const std::string& name, int epochs) const {
     const Result r = run("train " + model(name) + " --threads 1 --epochs " + std::to_string(epochs) + " --out " +
@@ -57,9 +60,10 @@ TEST_F(TabularCliTest, BinaryBeatsTheMajorityClass) {
   EXPECT_GT(m["test_accuracy"].get<double>(), 0.9);
   EXPECT_GT(m["test_roc_auc"].get<double>(), 0.95);
   EXPECT_GT(m["test_f1"].get<double>(), 0.9);
-  graphrun::testing::write_file(path("x.csv"), "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,"
-                                               "0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,"
-                                               "25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189\n");
+  graphrun::testing::write_file(path("x.csv"),
+                                "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,"
+                                "0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,"
+                                "25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189\n");
   const Result p = run("predict " + model("breast_cancer") + " --threads 1 --weights " +
                        path("breast_cancer/weights.safetensors") + " --input " + path("x.csv"));
   ASSERT_EQ(p.code, 0) << p.err;

@@ -24,7 +24,9 @@ class FakeGroup final : public Collective {
   void allreduce_sum(float*, size_t) override {}
   void allreduce_sum(double*, size_t) override {}
   void allreduce_max(double*, size_t) override {}
-  void start(size_t b, float*, size_t n) override { events.push_back("start " + std::to_string(b) + " " + std::to_string(n)); }
+  void start(size_t b, float*, size_t n) override {
+    events.push_back("start " + std::to_string(b) + " " + std::to_string(n));
+  }
   bool test(size_t b) override {
     events.push_back("test " + std::to_string(b));
     return true;

@@ -154,7 +154,8 @@ TEST(Monitor, AMetricTheLossDoesNotGiveIsRefused) {
     FAIL() << "monitored a metric binary_cross_entropy does not give";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find("\"val_r2\": this model's loss does not give it"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("\"val_r2\": this model's loss does not give it"), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("val_roc_auc"), std::string::npos) << e.what();
   }
 }
@@ -171,7 +172,8 @@ TEST(LossData, FloatTargetsForCrossEntropyAreRefused) {
     FAIL() << "float targets trained a cross-entropy model";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find("float targets; the cross_entropy loss expects class labels"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("float targets; the cross_entropy loss expects class labels"),
+              std::string::npos)
         << e.what();
   }
 }

@@ -62,8 +62,8 @@ TEST(Network, ResidualNetMatchesTheHandBuiltGraph) {
   NodeId bn = ops::batch_norm(g, c2, "bn");
   NodeId skip = ops::add(g, bn, c1, "skip");
   NodeId flat = ops::flatten(g, skip, "flat");
-  NodeId logits = ops::matmul(g, flat, g.parameter("out.weight", {32, 3}, Initializer::glorot_uniform()), false,
-                              false, "out.matmul");
+  NodeId logits = ops::matmul(g, flat, g.parameter("out.weight", {32, 3}, Initializer::glorot_uniform()), false, false,
+                              "out.matmul");
   logits = ops::add(g, logits, g.parameter("out.bias", {3}, Initializer::zeros()), "out.add_bias");
   NodeId probs = ops::softmax(g, logits, "out.softmax");
   NodeId labels = g.input("labels", {Shape::kBatch});
@@ -163,49 +163,62 @@ std::string build_error(const std::string& text) {
   return {};
 }
 
-#define EXPECT_BUILD_ERROR(text, where, fragment)                                          \
-  do {                                                                                     \
-    const std::string msg_ = build_error(text);                                            \
-    EXPECT_TRUE(msg_.starts_with(std::string("dir/g.json: ") + where)) << msg_;            \
+#define EXPECT_BUILD_ERROR(text, where, fragment)                                                 \
+  do {                                                                                            \
+    const std::string msg_ = build_error(text);                                                   \
+    EXPECT_TRUE(msg_.starts_with(std::string("dir/g.json: ") + where)) << msg_;                   \
     EXPECT_NE(msg_.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << msg_; \
-    EXPECT_EQ(msg_.find('\n'), std::string::npos) << msg_;                                 \
+    EXPECT_EQ(msg_.find('\n'), std::string::npos) << msg_;                                        \
   } while (0)
 
 const char* kHead = R"(, {"name": "f", "op": "flatten", "inputs": ["y"]},
   {"name": "out", "op": "dense", "inputs": ["f"], "units": 2, "activation": "softmax"})";
 
 TEST(Network, BuildErrorsNameTheNode) {
-  EXPECT_BUILD_ERROR(graph(R"({"name": "a", "op": "conv2d", "inputs": ["x"], "filters": 32, "kernel_size": 3, "padding": "same"},
+  EXPECT_BUILD_ERROR(
+      graph(R"({"name": "a", "op": "conv2d", "inputs": ["x"], "filters": 32, "kernel_size": 3, "padding": "same"},
       {"name": "b", "op": "conv2d", "inputs": ["x"], "filters": 64, "kernel_size": 3, "padding": "same"},
-      {"name": "y", "op": "add", "inputs": ["a", "b"]})" + std::string(kHead),
-                           R"([{"name": "x", "shape": [1, 14, 14]}])"),
-                     "graph.nodes[2] (\"y\"): ", "add of [32,14,14] and [64,14,14]: expected two inputs of the same shape");
-  EXPECT_BUILD_ERROR(graph(R"({"name": "y", "op": "conv2d", "inputs": ["x"], "filters": 2, "kernel_size": 5})" +
-                           std::string(kHead)),
-                     "graph.nodes[0] (\"y\"): ", "kernel 5x5 (dilation 1x1) is larger than its padded input 4x4");
+      {"name": "y", "op": "add", "inputs": ["a", "b"]})" +
+                std::string(kHead),
+            R"([{"name": "x", "shape": [1, 14, 14]}])"),
+      "graph.nodes[2] (\"y\"): ", "add of [32,14,14] and [64,14,14]: expected two inputs of the same shape");
+  EXPECT_BUILD_ERROR(
+      graph(R"({"name": "y", "op": "conv2d", "inputs": ["x"], "filters": 2, "kernel_size": 5})" + std::string(kHead)),
+      "graph.nodes[0] (\"y\"): ", "kernel 5x5 (dilation 1x1) is larger than its padded input 4x4");
   EXPECT_BUILD_ERROR(graph(R"({"name": "y", "op": "conv2d", "inputs": ["x"], "filters": 2, "kernel_size": 3,
-                               "dilation": 3, "padding": 1})" + std::string(kHead)),
+                               "dilation": 3, "padding": 1})" +
+                           std::string(kHead)),
                      "graph.nodes[0] (\"y\"): ", "kernel 3x3 (dilation 3x3) is larger than its padded input 6x6");
-  EXPECT_BUILD_ERROR(graph(R"({"name": "y", "op": "max_pool2d", "inputs": ["x"], "pool_size": 5})" + std::string(kHead)),
-                     "graph.nodes[0] (\"y\"): ", "larger than its padded input");
-  EXPECT_BUILD_ERROR(R"({"inputs": [1, 4, 4], "layers": [{"units": 2, "activation": "softmax"}]})",
-                     "layers[0] (\"dense0\"): ", "dense: input [1,4,4] per sample; expected a vector of features (add a \"flatten\"");
-  EXPECT_BUILD_ERROR(R"({"inputs": 16, "layers": [{"op": "conv2d", "filters": 2, "kernel_size": 3}, {"units": 2, "activation": "softmax"}]})",
-                     "layers[0] (\"conv2d0\"): ", "conv2d: input [16] per sample; expected [channels, height, width]");
-  EXPECT_BUILD_ERROR(R"({"inputs": [2, 4, 4], "layers": [{"op": "conv2d", "filters": 2, "kernel_size": 1, "groups": 2},
+  EXPECT_BUILD_ERROR(
+      graph(R"({"name": "y", "op": "max_pool2d", "inputs": ["x"], "pool_size": 5})" + std::string(kHead)),
+      "graph.nodes[0] (\"y\"): ", "larger than its padded input");
+  EXPECT_BUILD_ERROR(
+      R"({"inputs": [1, 4, 4], "layers": [{"units": 2, "activation": "softmax"}]})",
+      "layers[0] (\"dense0\"): ", "dense: input [1,4,4] per sample; expected a vector of features (add a \"flatten\"");
+  EXPECT_BUILD_ERROR(
+      R"({"inputs": 16, "layers": [{"op": "conv2d", "filters": 2, "kernel_size": 3}, {"units": 2, "activation": "softmax"}]})",
+      "layers[0] (\"conv2d0\"): ", "conv2d: input [16] per sample; expected [channels, height, width]");
+  EXPECT_BUILD_ERROR(
+      R"({"inputs": [2, 4, 4], "layers": [{"op": "conv2d", "filters": 2, "kernel_size": 1, "groups": 2},
                          {"op": "conv2d", "filters": 3, "kernel_size": 1, "groups": 3}, {"op": "flatten"}, {"units": 2, "activation": "softmax"}]})",
-                     "layers[1] (\"conv2d1\"): ", "conv2d: input [2,4,4] has 2 channels; expected a multiple of groups (3)");
-  EXPECT_BUILD_ERROR(R"({"inputs": 12, "layers": [{"op": "reshape", "shape": [5, -1]}, {"op": "flatten"}, {"units": 2, "activation": "softmax"}]})",
-                     "layers[0] (\"reshape0\"): ", "reshape of [12] to [5,-1]: expected the same number of elements per sample (12)");
+      "layers[1] (\"conv2d1\"): ", "conv2d: input [2,4,4] has 2 channels; expected a multiple of groups (3)");
+  EXPECT_BUILD_ERROR(
+      R"({"inputs": 12, "layers": [{"op": "reshape", "shape": [5, -1]}, {"op": "flatten"}, {"units": 2, "activation": "softmax"}]})",
+      "layers[0] (\"reshape0\"): ", "reshape of [12] to [5,-1]: expected the same number of elements per sample (12)");
   EXPECT_BUILD_ERROR(graph(R"({"name": "a", "op": "conv2d", "inputs": ["x"], "filters": 2, "kernel_size": 3},
-      {"name": "y", "op": "concat", "inputs": ["a", "x"]})" + std::string(kHead)),
-                     "graph.nodes[1] (\"y\"): ", "concat of [2,2,2] and [1,4,4] along axis 1: expected the same shape but along the axis");
-  EXPECT_BUILD_ERROR(graph(R"({"name": "out", "op": "conv2d", "inputs": ["x"], "filters": 2, "kernel_size": 3, "activation": "softmax"})"),
-                     "graph.nodes[0] (\"out\"): ", "gives [2,2,2] per sample; expected a vector of class scores");
+      {"name": "y", "op": "concat", "inputs": ["a", "x"]})" +
+                           std::string(kHead)),
+                     "graph.nodes[1] (\"y\"): ",
+                     "concat of [2,2,2] and [1,4,4] along axis 1: expected the same shape but along the axis");
+  EXPECT_BUILD_ERROR(
+      graph(
+          R"({"name": "out", "op": "conv2d", "inputs": ["x"], "filters": 2, "kernel_size": 3, "activation": "softmax"})"),
+      "graph.nodes[0] (\"out\"): ", "gives [2,2,2] per sample; expected a vector of class scores");
   EXPECT_BUILD_ERROR(R"({"inputs": 100000000, "layers": [{"units": 1000000}, {"units": 2, "activation": "softmax"}]})",
                      "layers[0] (\"dense0\"): ", "more than 1000000000 parameters");
-  EXPECT_BUILD_ERROR(graph(R"({"name": "y", "op": "layer_norm", "inputs": ["x"], "axis": 4})" + std::string(kHead)),
-                     "graph.nodes[0] (\"y\"): ", "layer_norm: axis 4 does not fit input [1,4,4] per sample; expected 1 to 3");
+  EXPECT_BUILD_ERROR(
+      graph(R"({"name": "y", "op": "layer_norm", "inputs": ["x"], "axis": 4})" + std::string(kHead)),
+      "graph.nodes[0] (\"y\"): ", "layer_norm: axis 4 does not fit input [1,4,4] per sample; expected 1 to 3");
 }
 
 }  // namespace

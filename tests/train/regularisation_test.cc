@@ -80,7 +80,8 @@ std::pair<double, double> step_change(double clip_norm, double clip_value) {
   Net n = make_net(0, 0);
   const char* names[] = {"hidden.weight", "hidden.bias", "out.weight", "out.bias"};
   std::vector<std::vector<float>> before;
-  for (const char* name : names) before.emplace_back(n.params.at(name).data(), n.params.at(name).data() + n.params.at(name).numel());
+  for (const char* name : names)
+    before.emplace_back(n.params.at(name).data(), n.params.at(name).data() + n.params.at(name).numel());
   Trainer t(n.model, n.params, config(clip_norm, clip_value), PluginRegistry::global());
   t.train_epoch(data);  // one batch: one step
   double largest = 0, sq = 0;

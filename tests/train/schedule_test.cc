@@ -51,7 +51,8 @@ TEST(Schedule, CosineAfterWarmupEndsAtMinLr) {
   EXPECT_NEAR(scheduled_lr(c, 0.1, 29, spe, epochs), 0.055, 1e-12);  // half way: the mean
   EXPECT_NEAR(scheduled_lr(c, 0.1, 49, spe, epochs), 0.01, 1e-12);   // the last step
   EXPECT_NEAR(scheduled_lr(c, 0.1, 500, spe, epochs), 0.01, 1e-12);  // clamped past the end
-  for (uint64_t s = 11; s < 50; ++s) EXPECT_LT(scheduled_lr(c, 0.1, s, spe, epochs), scheduled_lr(c, 0.1, s - 1, spe, epochs));
+  for (uint64_t s = 11; s < 50; ++s)
+    EXPECT_LT(scheduled_lr(c, 0.1, s, spe, epochs), scheduled_lr(c, 0.1, s - 1, spe, epochs));
 }
 
 TEST(Schedule, ReduceOnPlateauAfterPatienceEpochs) {

@@ -1,9 +1,9 @@
 // graphrun eval: loss, accuracy, the metrics of the loss (train/metrics.h), per-class accuracy,
 // precision and recall, and the confusion matrix of saved weights.
-#include <memory>
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
+#include <memory>
 
 #include "backends/registry.h"
 #include "core/error.h"
@@ -22,8 +22,8 @@ int run_eval(const EvalArgs& a) {
 
   io::Dataset data = a.data.empty() ? load_test_set(*s, a.limit) : load_data_files(*s, a.data, "--data", a.limit);
   if (data.size() == 0) {
-    throw Error(ErrorKind::BadInput, fmt::format("{}: no test data in the model file's \"data\" section; give --data",
-                                                 a.model));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: no test data in the model file's \"data\" section; give --data", a.model));
   }
   io::Scaler scaler = scaler_for_inference(*s, had_scaler, std::move(from_weights));
   io::apply_scaler(scaler, data.features);
@@ -57,8 +57,9 @@ int run_eval(const EvalArgs& a) {
     int64_t total = 0;
     for (int64_t v : ev.confusion[c]) total += v;
     const double acc = total ? static_cast<double>(ev.confusion[c][c]) / static_cast<double>(total) : 0.0;
-    fmt::print("{:>3}  {:<{}}  {:>8}  {:>9}  {:>7}  {:>7}\n", c, shown[c], width, total ? fmt::format("{:.4f}", acc) : "-",
-               cell(ev.metrics.class_precision, c), cell(ev.metrics.class_recall, c), total);
+    fmt::print("{:>3}  {:<{}}  {:>8}  {:>9}  {:>7}  {:>7}\n", c, shown[c], width,
+               total ? fmt::format("{:.4f}", acc) : "-", cell(ev.metrics.class_precision, c),
+               cell(ev.metrics.class_recall, c), total);
   }
   fmt::print("\nconfusion matrix (rows: true class, columns: predicted class)\n{:>5}", "");
   for (size_t c = 0; c < ev.confusion.size(); ++c) fmt::print(" {:>5}", c);

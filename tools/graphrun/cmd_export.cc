@@ -1,7 +1,7 @@
 // graphrun export: a model file and its trained weights as an ONNX model for inference (the
 // fitted scaler as leading nodes, the softmax output, node names from the layer names).
-#include <memory>
 #include <fmt/format.h>
+#include <memory>
 
 #include "io/atomic_file.h"
 #include "onnx/export.h"

@@ -1,7 +1,7 @@
 // graphrun import: an ONNX model as a graphrun model file (graph form) and its weights.
-#include <memory>
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
+#include <memory>
 
 #include "io/atomic_file.h"
 #include "io/safetensors.h"

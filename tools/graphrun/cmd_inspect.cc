@@ -2,10 +2,10 @@
 // program: nodes with shapes and the backend that runs each (and why earlier backends
 // declined), what a node does in that mode, the tasks each kernel chose, parameters, FLOPs,
 // memory plan.
-#include <algorithm>
-#include <memory>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
+#include <memory>
 
 #include "backends/registry.h"
 #include "core/error.h"
@@ -51,9 +51,10 @@ void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch,
     op_w = std::max(op_w, std::string(op_name(g.node(sn.node).op)).size());
   }
   const double b = static_cast<double>(batch);
-  fmt::print("\n{} program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread, own: the "
-             "backend's threads)\n",
-             mode, p.schedule().size(), batch);
+  fmt::print(
+      "\n{} program ({} nodes, batch {}; tasks: the most of one job, 1 on the calling thread, own: the "
+      "backend's threads)\n",
+      mode, p.schedule().size(), batch);
   fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
              "FLOP/sample", "tasks", "backend", "notes (mode, declined by earlier backends, fusion)");
   for (size_t i = 0; i < p.schedule().size(); ++i) {
@@ -70,8 +71,8 @@ void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch,
     const std::string tasks = sn.fused_into != kNoNode ? std::string("-")
                               : own_threads            ? std::string("own")
                                                        : std::to_string(std::max<int64_t>(1, uses[i].most_tasks));
-    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op), op_w,
-               n.shape.str(), human(ops::flops(g, sn.node, batch) / b), tasks, sn.backend, notes);
+    fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", sn.node, n.name, name_w, op_name(n.op),
+               op_w, n.shape.str(), human(ops::flops(g, sn.node, batch) / b), tasks, sn.backend, notes);
   }
   // Views run no kernel: say so for the forward dropouts this mode made one.
   for (NodeId id = 0; id < forward_nodes; ++id) {
@@ -128,9 +129,10 @@ int run_inspect(const InspectArgs& a) {
     ++fused;
   }
   const double b = static_cast<double>(cfg.batch_size);
-  fmt::print("\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward{}; the update not counted)\n",
-             human(forward / b), human(total / b),
-             fused > 0 ? fmt::format(", with {} weight gradients computed in the optimizer's update", fused) : "");
+  fmt::print(
+      "\nFLOPs per sample: forward {}FLOP, training step {}FLOP (forward + backward{}; the update not counted)\n",
+      human(forward / b), human(total / b),
+      fused > 0 ? fmt::format(", with {} weight gradients computed in the optimizer's update", fused) : "");
   fmt::print("memory plan at batch {}: arena {} bytes ({}B), {} bytes without buffer sharing\n", cfg.batch_size,
              p.arena_bytes(), human(static_cast<double>(p.arena_bytes())), p.unshared_bytes());
   fmt::print("backend chain: ");

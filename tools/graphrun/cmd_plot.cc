@@ -2,12 +2,12 @@
 // browser shows. `plot` draws a history.csv's loss and accuracy, train and validation, per
 // epoch; `plot-activations` draws each activation plugin's f(x) and f'(x) over [-6, 6],
 // computed by the plugin's own forward and backward kernels (f' = backward with d_dst = 1).
-#include <memory>
-#include <algorithm>
-#include <cstdint>
-#include <cmath>
 #include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,11 +31,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -93,27 +102,32 @@ std::string chart(double x, double y, double w, double h, const std::string& tit
   auto px = [&](double v) { return left + (v - x0) / (x1 - x0) * (right - left); };
   auto py = [&](double v) { return bottom - (v - y0) / (y1 - y0) * (bottom - top); };
   std::string s;
-  s += fmt::format("<g class=\"chart\">\n<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"15\" "
-                   "font-weight=\"bold\">{}</text>\n",
-                   (left + right) / 2, y + 20, escape(title));
+  s += fmt::format(
+      "<g class=\"chart\">\n<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"15\" "
+      "font-weight=\"bold\">{}</text>\n",
+      (left + right) / 2, y + 20, escape(title));
   for (double t : xt) {
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e4e4e4\"/>"
-                     "<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{0:.1f}\" y2=\"{3:.1f}\" stroke=\"#333\"/>"
-                     "<text x=\"{0:.1f}\" y=\"{4:.1f}\" text-anchor=\"middle\" font-size=\"11\">{5}</text>\n",
-                     px(t), top, bottom, bottom + 5, bottom + 18, tick_label(t));
+    s += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e4e4e4\"/>"
+        "<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{0:.1f}\" y2=\"{3:.1f}\" stroke=\"#333\"/>"
+        "<text x=\"{0:.1f}\" y=\"{4:.1f}\" text-anchor=\"middle\" font-size=\"11\">{5}</text>\n",
+        px(t), top, bottom, bottom + 5, bottom + 18, tick_label(t));
   }
   for (double t : yt) {
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"#e4e4e4\"/>"
-                     "<line x1=\"{3:.1f}\" y1=\"{2:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\"/>"
-                     "<text x=\"{4:.1f}\" y=\"{5:.1f}\" text-anchor=\"end\" font-size=\"11\">{6}</text>\n",
-                     left, right, py(t), left - 5, left - 8, py(t) + 4, tick_label(t));
+    s += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"#e4e4e4\"/>"
+        "<line x1=\"{3:.1f}\" y1=\"{2:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\"/>"
+        "<text x=\"{4:.1f}\" y=\"{5:.1f}\" text-anchor=\"end\" font-size=\"11\">{6}</text>\n",
+        left, right, py(t), left - 5, left - 8, py(t) + 4, tick_label(t));
   }
-  s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n", left,
-                   top, right - left, bottom - top);
-  s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n", (left + right) / 2,
-                   bottom + 36, escape(xlabel));
-  s += fmt::format("<text transform=\"translate({:.1f},{:.1f}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n",
-                   x + 16, (top + bottom) / 2, escape(ylabel));
+  s += fmt::format(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n", left, top,
+      right - left, bottom - top);
+  s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n",
+                   (left + right) / 2, bottom + 36, escape(xlabel));
+  s += fmt::format(
+      "<text transform=\"translate({:.1f},{:.1f}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n",
+      x + 16, (top + bottom) / 2, escape(ylabel));
   for (const Series& ser : series) {
     std::string d;
     bool pen = false;
@@ -133,7 +147,8 @@ std::string chart(double x, double y, double w, double h, const std::string& tit
     if (integer_x && ser.x.size() <= 60) {
       for (size_t i = 0; i < ser.x.size(); ++i) {
         if (std::isfinite(ser.y[i])) {
-          s += fmt::format("<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"2.5\" fill=\"{}\"/>", px(ser.x[i]), py(ser.y[i]), ser.color);
+          s += fmt::format("<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"2.5\" fill=\"{}\"/>", px(ser.x[i]), py(ser.y[i]),
+                           ser.color);
         }
       }
       s += "\n";
@@ -143,8 +158,8 @@ std::string chart(double x, double y, double w, double h, const std::string& tit
   size_t longest = 0;
   for (const Series& ser : series) longest = std::max(longest, ser.label.size());
   const double lw = 46 + 7.0 * static_cast<double>(longest), lh = 18.0 * static_cast<double>(series.size()) + 6;
-  const double corners[4][2] = {{right - lw - 8, top + 4}, {right - lw - 8, bottom - lh - 4}, {left + 8, top + 4},
-                                {left + 8, bottom - lh - 4}};
+  const double corners[4][2] = {
+      {right - lw - 8, top + 4}, {right - lw - 8, bottom - lh - 4}, {left + 8, top + 4}, {left + 8, bottom - lh - 4}};
   size_t best = 0, best_count = SIZE_MAX;
   for (size_t c = 0; c < 4; ++c) {
     size_t count = 0;
@@ -159,14 +174,16 @@ std::string chart(double x, double y, double w, double h, const std::string& tit
   }
   const double lx = corners[best][0];
   double ly = corners[best][1] + 4;
-  s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"white\" fill-opacity=\"0.85\" "
-                   "stroke=\"#999\"/>\n",
-                   lx, ly - 4, lw, lh);
+  s += fmt::format(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"white\" fill-opacity=\"0.85\" "
+      "stroke=\"#999\"/>\n",
+      lx, ly - 4, lw, lh);
   for (const Series& ser : series) {
-    s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"{}/>"
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n",
-                     lx + 6, ly + 8, lx + 32, ly + 8, ser.color, ser.dashed ? " stroke-dasharray=\"6,4\"" : "", lx + 38,
-                     ly + 12, escape(ser.label));
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"{}/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n",
+        lx + 6, ly + 8, lx + 32, ly + 8, ser.color, ser.dashed ? " stroke-dasharray=\"6,4\"" : "", lx + 38, ly + 12,
+        escape(ser.label));
     ly += 18;
   }
   s += "</g>\n";
@@ -174,11 +191,12 @@ std::string chart(double x, double y, double w, double h, const std::string& tit
 }
 
 std::string svg_document(double w, double h, const std::string& title, const std::string& body) {
-  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-                     "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<title>{2}</title>\n"
-                     "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{3}</svg>\n",
-                     w, h, escape(title), body);
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<title>{2}</title>\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{3}</svg>\n",
+      w, h, escape(title), body);
 }
 
 void write_svg(const std::string& path, const std::string& svg) {
@@ -210,7 +228,8 @@ int run_plot(const PlotArgs& a) {
   const double pw = 460, ph = 340, w = pw * (with_lr ? 3 : 2);
   std::string body = chart(0, 0, pw, ph, "Loss", "epoch", "cross-entropy", ls, true) +
                      chart(pw, 0, pw, ph, "Accuracy", "epoch", "accuracy", as, true);
-  if (with_lr) body += chart(2 * pw, 0, pw, ph, "Learning rate", "epoch", "lr", {{"lr", "#2ca02c", false, epoch, lr}}, true);
+  if (with_lr)
+    body += chart(2 * pw, 0, pw, ph, "Learning rate", "epoch", "lr", {{"lr", "#2ca02c", false, epoch, lr}}, true);
   write_svg(a.output, svg_document(w, ph, "training history: " + a.history, body));
   return 0;
 }

@@ -1,6 +1,6 @@
 // graphrun plugins: every activation and optimizer the search path provides.
-#include <memory>
 #include <fmt/format.h>
+#include <memory>
 
 #include "core/plugin_host.h"
 #include "graphrun/plugin.h"
@@ -30,7 +30,8 @@ int run_plugins(const PluginsArgs& a) {
     std::vector<double> defaults;
     for (uint32_t i = 0; i < e.n_params; ++i) defaults.push_back(e.params[i].default_value);
     float alpha = 0, beta = 0;
-    const bool native = e.onednn_equivalent && e.onednn_equivalent(defaults.data(), &alpha, &beta) != GRAPHRUN_ONEDNN_NONE;
+    const bool native =
+        e.onednn_equivalent && e.onednn_equivalent(defaults.data(), &alpha, &beta) != GRAPHRUN_ONEDNN_NONE;
     fmt::print("  {:<12} {:<11} onednn-native: {:<3}  params: {}\n    {}\n    file: {} (ABI {})\n", e.name,
                e.kind == GRAPHRUN_ACTIVATION_ROWWISE ? "row-wise" : "elementwise", native ? "yes" : "no",
                param_list(e.params, e.n_params), e.doc ? e.doc : "", la->file, GRAPHRUN_PLUGIN_ABI_VERSION);

@@ -1,9 +1,9 @@
 // graphrun predict, as CSV: the class and the class probabilities of every input row; for a
 // regression loss the predicted values (y0, y1, ...); for binary_cross_entropy each label's
 // probability (p0, p1, ...).
-#include <memory>
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
+#include <memory>
 
 #include "backends/registry.h"
 #include "core/error.h"

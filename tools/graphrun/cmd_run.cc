@@ -1,8 +1,8 @@
 // graphrun run: any model (an .onnx file or a model file with weights) on named tensors, every
 // output written by name. The inputs are fed as they are (no scaler).
-#include <memory>
-#include <filesystem>
 #include <fmt/format.h>
+#include <filesystem>
+#include <memory>
 
 #include "backends/registry.h"
 #include "core/error.h"
@@ -67,8 +67,10 @@ int run_run(const RunArgs& a) {
   std::vector<Tensor> values(r.inputs.size());
   if (ends_with(a.inputs, ".npy")) {
     if (r.inputs.size() != 1) {
-      throw Error(ErrorKind::BadInput, fmt::format("--inputs {}: the model takes {} inputs; give them in a .safetensors "
-                                                   "file", a.inputs, r.inputs.size()));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("--inputs {}: the model takes {} inputs; give them in a .safetensors "
+                              "file",
+                              a.inputs, r.inputs.size()));
     }
     values[0] = io::read_npy(a.inputs);
   } else {
@@ -76,7 +78,8 @@ int run_run(const RunArgs& a) {
     for (size_t i = 0; i < r.inputs.size(); ++i) {
       const std::string& name = r.graph->node(r.inputs[i]).name;
       auto it = std::find_if(f.tensors.begin(), f.tensors.end(), [&](const auto& t) { return t.first == name; });
-      if (it == f.tensors.end()) throw Error(ErrorKind::BadInput, fmt::format("--inputs {}: no tensor '{}' (a model input)", a.inputs, name));
+      if (it == f.tensors.end())
+        throw Error(ErrorKind::BadInput, fmt::format("--inputs {}: no tensor '{}' (a model input)", a.inputs, name));
       values[i] = std::move(it->second);
     }
   }
@@ -85,8 +88,9 @@ int run_run(const RunArgs& a) {
       onnx_io::run_graph(*r.graph, *r.params, r.inputs, values, r.outputs, a.common.backend, &pool);
   if (ends_with(a.out, ".npy")) {
     if (out.size() != 1) {
-      throw Error(ErrorKind::BadInput, fmt::format("--out {}: the model has {} outputs; write them to a .safetensors file",
-                                                   a.out, out.size()));
+      throw Error(
+          ErrorKind::BadInput,
+          fmt::format("--out {}: the model has {} outputs; write them to a .safetensors file", a.out, out.size()));
     }
     io::write_npy(a.out, out[0]);
   } else {

@@ -1,13 +1,13 @@
 // graphrun train: fit a model file's network on its data, with checkpoints per epoch and
 // every --checkpoint-every steps (train_files.h), stopping cleanly on SIGINT/SIGTERM.
-#include <memory>
 #include <unistd.h>
+#include <memory>
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "backends/registry.h"
@@ -39,10 +39,11 @@ void resume_mid_epoch(const train::Checkpoint& c, int64_t batch_size, int64_t sa
   const train::TrainingState& st = c.state;
   const int64_t expected = std::min(samples, st.batch * batch_size);
   if (st.epoch_seen != expected) {
-    throw Error(ErrorKind::BadInput,
-                fmt::format("{}: __metadata__.epoch_seen is {}, but {} batches of {} of these {} samples are {}: resume "
-                            "with the batch size and data the checkpoint was written with",
-                            c.path, st.epoch_seen, st.batch, batch_size, samples, expected));
+    throw Error(
+        ErrorKind::BadInput,
+        fmt::format("{}: __metadata__.epoch_seen is {}, but {} batches of {} of these {} samples are {}: resume "
+                    "with the batch size and data the checkpoint was written with",
+                    c.path, st.epoch_seen, st.batch, batch_size, samples, expected));
   }
   trainer.resume_progress({st.batch, st.epoch_loss_sum, st.epoch_correct, st.epoch_seen, 0.0f});
 }
@@ -82,7 +83,8 @@ void check_arguments(const TrainArgs& a) {
     const std::filesystem::path folder = std::filesystem::path(a.metrics_out).parent_path();
     std::error_code ec;
     if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
-      throw Error(ErrorKind::BadInput, fmt::format("--metrics-out {}: no such folder {}", a.metrics_out, folder.string()));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("--metrics-out {}: no such folder {}", a.metrics_out, folder.string()));
     }
   }
 }
@@ -103,8 +105,9 @@ TrainArgs with_default_out(const TrainArgs& args) {
 void open_model_and_checkpoint(Run& r) {
   const TrainArgs& a = r.a;
   if (is_onnx(a.model)) {
-    throw Error(ErrorKind::BadInput, a.model + ": an ONNX model has no training data: `graphrun import` it, then add "
-                                               "a \"data\" section to the model.json it writes");
+    throw Error(ErrorKind::BadInput, a.model +
+                                         ": an ONNX model has no training data: `graphrun import` it, then add "
+                                         "a \"data\" section to the model.json it writes");
   }
   io::ModelFile probe = io::read_model_file(a.model, &r.plugins);
   // Refuse a model too big for the memory limit before its parameters are allocated.
@@ -121,8 +124,8 @@ void open_model_and_checkpoint(Run& r) {
     require_file(a.resume, "--resume");
     r.ckpt = train::read_checkpoint(a.resume, probe.model_hash);
     if (a.seed && *a.seed != r.ckpt->state.seed) {
-      throw Error(ErrorKind::BadInput,
-                  fmt::format("--seed {} differs from the checkpoint's seed {} ({})", *a.seed, r.ckpt->state.seed, a.resume));
+      throw Error(ErrorKind::BadInput, fmt::format("--seed {} differs from the checkpoint's seed {} ({})", *a.seed,
+                                                   r.ckpt->state.seed, a.resume));
     }
     seed = r.ckpt->state.seed;
   }
@@ -188,10 +191,12 @@ void build_trainer(Run& r, Ranks& ranks) {
     r.start_batch = c.state.batch;
     const int64_t batches = (r.train_set.size() + cfg.batch_size - 1) / cfg.batch_size;
     if (r.start_batch > batches) {
-      throw Error(ErrorKind::BadInput, fmt::format("{}: __metadata__.batch {} is past the end of an epoch ({} batches of {})",
-                                                   a.resume, r.start_batch, batches, cfg.batch_size));
+      throw Error(ErrorKind::BadInput,
+                  fmt::format("{}: __metadata__.batch {} is past the end of an epoch ({} batches of {})", a.resume,
+                              r.start_batch, batches, cfg.batch_size));
     }
-    if (r.start_batch > 0 && c.state.has_epoch_sums) resume_mid_epoch(c, cfg.batch_size, r.train_set.size(), *r.trainer);
+    if (r.start_batch > 0 && c.state.has_epoch_sums)
+      resume_mid_epoch(c, cfg.batch_size, r.train_set.size(), *r.trainer);
     fmt::print("resuming {} at epoch {} (step {})\n", a.resume, c.state.epoch + 1, c.state.step);
   }
   ranks.join(*r.trainer, r.s->model, r.s->params, r.scaler, r.start_batch);
@@ -220,13 +225,14 @@ void print_start(const Run& r) {
   const char* outputs = r.train_set.has_targets()
                             ? (r.s->model.loss_kind == train::Loss::BinaryCrossEntropy ? "labels" : "targets")
                             : "classes";
-  fmt::print("training {} on {} samples ({} features, {} {}), {} test samples; backend {}, {} threads, "
-             "optimizer {} (lr {}), batch {}\n",
-             r.a.model, r.train_set.size(), r.train_set.feature_count(), r.s->classes, outputs,
-             r.val_set.size() > 0 ? fmt::format("{} validation samples, {}", r.val_set.size(), r.test_set.size())
-                                  : fmt::format("{}", r.test_set.size()),
-             r.cfg.backend, r.trainer->pool().size(), r.trainer->optimizer().name(), r.trainer->optimizer().learning_rate(),
-             r.cfg.batch_size);
+  fmt::print(
+      "training {} on {} samples ({} features, {} {}), {} test samples; backend {}, {} threads, "
+      "optimizer {} (lr {}), batch {}\n",
+      r.a.model, r.train_set.size(), r.train_set.feature_count(), r.s->classes, outputs,
+      r.val_set.size() > 0 ? fmt::format("{} validation samples, {}", r.val_set.size(), r.test_set.size())
+                           : fmt::format("{}", r.test_set.size()),
+      r.cfg.backend, r.trainer->pool().size(), r.trainer->optimizer().name(), r.trainer->optimizer().learning_rate(),
+      r.cfg.batch_size);
   std::fflush(stdout);
 }
 
@@ -266,7 +272,7 @@ class ProgressLine {
 
 // The epochs of this run: printed as they end, kept for the history files and metrics.json.
 struct EpochLog {
-  std::vector<train::HistoryRow> history;  // with the resumed folder's earlier epochs first
+  std::vector<train::HistoryRow> history;                         // with the resumed folder's earlier epochs first
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();  // this run's epochs only
   double seconds = 0;
   int64_t samples = 0;
@@ -299,7 +305,8 @@ void record_epoch(const Run& r, const train::HistoryRow& row, int64_t samples, E
     for (const auto& [name, value] : row.val_metrics) val += fmt::format("  val_{} {:.4f}", name, value);
   }
   fmt::print("epoch {}/{}  loss {:.4f}{}{}  lr {:.3g}  {:.2f} s  {:.0f} samples/s\n", row.epoch, r.cfg.epochs, row.loss,
-             acc ? fmt::format("  accuracy {:.4f}", row.accuracy) : "", val, row.lr, row.seconds, row.samples_per_second);
+             acc ? fmt::format("  accuracy {:.4f}", row.accuracy) : "", val, row.lr, row.seconds,
+             row.samples_per_second);
   std::fflush(stdout);
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
   nlohmann::ordered_json j = {{"epoch", row.epoch}, {"loss", row.loss}, {"accuracy", num(row.accuracy)}};
@@ -344,8 +351,10 @@ std::optional<int> fit_and_record(Run& r, TrainFiles& files, EpochLog& log, trai
     std::fprintf(stderr, "graphrun: %s\n", stop.message.c_str());
     return 128 + stop.signal;
   }
-  if (fit.stopped_early) fmt::print("{}\n", fit.stop_reason);
-  else if (fit.restored_best) fmt::print("restored the weights of epoch {} (best {})\n", fit.best_epoch, r.cfg.early_stopping.monitor);
+  if (fit.stopped_early)
+    fmt::print("{}\n", fit.stop_reason);
+  else if (fit.restored_best)
+    fmt::print("restored the weights of epoch {} (best {})\n", fit.best_epoch, r.cfg.early_stopping.monitor);
   return std::nullopt;
 }
 
@@ -435,38 +444,41 @@ int run_train(const TrainArgs& args) {
 
 Command train_command() {
   auto a = std::make_shared<TrainArgs>();
-  return {"train", "Train a model file's network on its data, then evaluate on its test set",
-          [a](Options& o) {
-            o.add("model", a->model, "Model file (JSON)").required();
-            o.add("--epochs", a->epochs, "Epochs (overrides the model file)").range(0, 1000000);
-            o.add("--batch-size", a->batch_size, "Samples per batch (overrides the model file)").range(1, 1000000);
-            o.add("--lr", a->learning_rate, "Learning rate (overrides the model file)").positive();
-            o.add("--seed", a->seed, "Seed of initialisation and shuffling");
-            o.add("--out", a->out_dir,
-                  "Folder for weights.safetensors, checkpoint.safetensors and the history (locked while the run "
-                  "lasts; an earlier run's results there are replaced)");
-            o.add("--resume", a->resume,
-                  "Continue from this checkpoint (exactly as if never stopped); --out defaults to its folder");
-            o.add("--checkpoint-every", a->checkpoint_every, "Also write the checkpoint every N optimizer steps (needs --out)")
-                .range(int64_t{0}, int64_t{1000000000});
-            o.add("--max-memory", a->max_memory,
-                  "Refuse a model whose memory plan exceeds this many bytes, e.g. 512M, 2G (default: MemAvailable)");
-            o.add("--metrics-out", a->metrics_out, "Write the run's metrics as JSON to this file");
-            o.add("--limit-train", a->limit_train, "Use only the first N training samples").non_negative();
-            o.add("--limit-test", a->limit_test, "Use only the first N test samples").non_negative();
-            o.add("--validation-split", a->validation_split, "Fraction of the training set held out for validation")
-                .range(0.0, 0.9);
-            o.add("--patience", a->patience, "Early stopping: stop after N epochs without improvement").range(1, 1000000);
-            o.add("--monitor", a->monitor,
-                  "Early stopping's monitor: val_loss, val_accuracy, loss or val_<metric> (val_r2, val_f1, ...)")
-                .one_of({"val_loss", "val_accuracy", "loss", "val_mae", "val_rmse", "val_r2", "val_precision",
-                         "val_recall", "val_f1", "val_roc_auc", "val_top2_accuracy", "val_top3_accuracy", "val_macro_f1"});
-            o.add("--schedule", a->schedule, "Learning-rate schedule: constant, step, exponential, cosine")
-                .one_of({"constant", "step", "exponential", "cosine"});
-            o.add("--warmup-steps", a->warmup_steps, "Linear learning-rate warmup over N steps").range(int64_t{0}, int64_t{1000000000});
-            add_common_options(o, a->common, true);
-          },
-          [a] { return run_train(*a); }};
+  return {
+      "train", "Train a model file's network on its data, then evaluate on its test set",
+      [a](Options& o) {
+        o.add("model", a->model, "Model file (JSON)").required();
+        o.add("--epochs", a->epochs, "Epochs (overrides the model file)").range(0, 1000000);
+        o.add("--batch-size", a->batch_size, "Samples per batch (overrides the model file)").range(1, 1000000);
+        o.add("--lr", a->learning_rate, "Learning rate (overrides the model file)").positive();
+        o.add("--seed", a->seed, "Seed of initialisation and shuffling");
+        o.add("--out", a->out_dir,
+              "Folder for weights.safetensors, checkpoint.safetensors and the history (locked while the run "
+              "lasts; an earlier run's results there are replaced)");
+        o.add("--resume", a->resume,
+              "Continue from this checkpoint (exactly as if never stopped); --out defaults to its folder");
+        o.add("--checkpoint-every", a->checkpoint_every,
+              "Also write the checkpoint every N optimizer steps (needs --out)")
+            .range(int64_t{0}, int64_t{1000000000});
+        o.add("--max-memory", a->max_memory,
+              "Refuse a model whose memory plan exceeds this many bytes, e.g. 512M, 2G (default: MemAvailable)");
+        o.add("--metrics-out", a->metrics_out, "Write the run's metrics as JSON to this file");
+        o.add("--limit-train", a->limit_train, "Use only the first N training samples").non_negative();
+        o.add("--limit-test", a->limit_test, "Use only the first N test samples").non_negative();
+        o.add("--validation-split", a->validation_split, "Fraction of the training set held out for validation")
+            .range(0.0, 0.9);
+        o.add("--patience", a->patience, "Early stopping: stop after N epochs without improvement").range(1, 1000000);
+        o.add("--monitor", a->monitor,
+              "Early stopping's monitor: val_loss, val_accuracy, loss or val_<metric> (val_r2, val_f1, ...)")
+            .one_of({"val_loss", "val_accuracy", "loss", "val_mae", "val_rmse", "val_r2", "val_precision", "val_recall",
+                     "val_f1", "val_roc_auc", "val_top2_accuracy", "val_top3_accuracy", "val_macro_f1"});
+        o.add("--schedule", a->schedule, "Learning-rate schedule: constant, step, exponential, cosine")
+            .one_of({"constant", "step", "exponential", "cosine"});
+        o.add("--warmup-steps", a->warmup_steps, "Linear learning-rate warmup over N steps")
+            .range(int64_t{0}, int64_t{1000000000});
+        add_common_options(o, a->common, true);
+      },
+      [a] { return run_train(*a); }};
 }
 
 }  // namespace graphrun::tool

@@ -6,14 +6,14 @@
 //
 // Grid keys: lr, batch_size, epochs, validation_split, units (the first layer's units),
 // units.<layer name>, and any other name is an optimizer hyperparameter (momentum, beta1...).
-#include <memory>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <memory>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -87,11 +87,13 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
     set("test", d.test_csv);
   }
   if (!m.contains("training")) m["training"] = Json::object();
-  if (default_validation > 0 && !m["training"].contains("validation_split")) m["training"]["validation_split"] = default_validation;
+  if (default_validation > 0 && !m["training"].contains("validation_split"))
+    m["training"]["validation_split"] = default_validation;
   if (m["training"].contains("init_from")) {
     const fs::path w(m["training"]["init_from"]["weights"].get<std::string>());
     if (w.is_relative()) {
-      m["training"]["init_from"]["weights"] = fs::absolute(fs::path(file.path).parent_path() / w).lexically_normal().string();
+      m["training"]["init_from"]["weights"] =
+          fs::absolute(fs::path(file.path).parent_path() / w).lexically_normal().string();
     }
   }
   if (!m.contains("optimizer") || m["optimizer"].is_string()) {
@@ -103,12 +105,14 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
     if (key == "lr" || key == "learning_rate") {
       m["optimizer"]["learning_rate"] = v;
     } else if (key == "batch_size" || key == "epochs") {
-      if (!integral || v < 1) throw Error(ErrorKind::BadInput, fmt::format("--grid: {} must be a positive integer", key));
+      if (!integral || v < 1)
+        throw Error(ErrorKind::BadInput, fmt::format("--grid: {} must be a positive integer", key));
       m["training"][key] = static_cast<int64_t>(v);
     } else if (key == "validation_split") {
       m["training"]["validation_split"] = v;
     } else if (key == "units" || key.starts_with("units.")) {
-      if (!integral || v < 1) throw Error(ErrorKind::BadInput, fmt::format("--grid: {} must be a positive integer", key));
+      if (!integral || v < 1)
+        throw Error(ErrorKind::BadInput, fmt::format("--grid: {} must be a positive integer", key));
       bool found = false;
       for (size_t i = 0; i < m["layers"].size(); ++i) {
         const std::string name = m["layers"][i].value("name", fmt::format("dense{}", i));
@@ -125,7 +129,9 @@ Json trial_model(const Json& base, const io::ModelFile& file, const Trial& trial
   return m;
 }
 
-int64_t read_int(const Json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0; }
+int64_t read_int(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<int64_t>() : 0;
+}
 
 std::string cell(double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); }
 
@@ -148,7 +154,8 @@ std::vector<Trial> expand_grid(const std::vector<Axis>& axes, int64_t random, ui
       }
     }
     trials = std::move(next);
-    if (trials.size() > 10000) throw Error(ErrorKind::BadInput, "--grid: more than 10000 combinations; use fewer values");
+    if (trials.size() > 10000)
+      throw Error(ErrorKind::BadInput, "--grid: more than 10000 combinations; use fewer values");
   }
   if (random > 0 && static_cast<size_t>(random) < trials.size()) {
     std::mt19937_64 rng(seed);
@@ -159,7 +166,8 @@ std::vector<Trial> expand_grid(const std::vector<Axis>& axes, int64_t random, ui
 }
 
 // OUT/trial_<i>/model.json for every trial; returns the trial folders.
-std::vector<std::string> write_trial_models(const TuneArgs& a, const io::ModelFile& file, const std::vector<Trial>& trials) {
+std::vector<std::string> write_trial_models(const TuneArgs& a, const io::ModelFile& file,
+                                            const std::vector<Trial>& trials) {
   std::ifstream in(a.model);
   std::stringstream text;
   text << in.rdbuf();
@@ -179,9 +187,19 @@ std::vector<std::string> write_trial_models(const TuneArgs& a, const io::ModelFi
 }
 
 // The `graphrun train` command line of trial folder `dir`.
-std::vector<std::string> train_command_line(const TuneArgs& a, const std::string& self, const std::string& dir, int threads) {
-  std::vector<std::string> args = {self, "train", dir + "/model.json", "--out", dir, "--metrics-out", dir + "/metrics.json",
-                                   "--threads", std::to_string(threads), "--backend", a.common.backend};
+std::vector<std::string> train_command_line(const TuneArgs& a, const std::string& self, const std::string& dir,
+                                            int threads) {
+  std::vector<std::string> args = {self,
+                                   "train",
+                                   dir + "/model.json",
+                                   "--out",
+                                   dir,
+                                   "--metrics-out",
+                                   dir + "/metrics.json",
+                                   "--threads",
+                                   std::to_string(threads),
+                                   "--backend",
+                                   a.common.backend};
   if (a.epochs) args.insert(args.end(), {"--epochs", std::to_string(*a.epochs)});
   if (a.limit_train >= 0) args.insert(args.end(), {"--limit-train", std::to_string(a.limit_train)});
   if (a.limit_test >= 0) args.insert(args.end(), {"--limit-test", std::to_string(a.limit_test)});
@@ -212,7 +230,8 @@ std::vector<int> run_trials(const TuneArgs& a, const std::vector<Trial>& trials,
   const int jobs = std::max(1, a.jobs);
   const int cores = usable_cpus();
   const int threads = a.common.threads > 0 ? a.common.threads : std::max(1, cores / jobs);
-  fmt::print("tuning {}: {} trials, {} at a time, {} threads each, metric {}\n", a.model, trials.size(), jobs, threads, a.metric);
+  fmt::print("tuning {}: {} trials, {} at a time, {} threads each, metric {}\n", a.model, trials.size(), jobs, threads,
+             a.metric);
   std::fflush(stdout);
   std::error_code ec;
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
@@ -302,8 +321,8 @@ void keep_best(const TuneArgs& a, const Result& best, const std::string& dir) {
   fs::copy_file(dir + "/weights.safetensors", fs::path(a.out_dir) / "best_weights.safetensors",
                 fs::copy_options::overwrite_existing);
   fs::copy_file(dir + "/model.json", fs::path(a.out_dir) / "best_model.json", fs::copy_options::overwrite_existing);
-  fmt::print("best: trial {} ({} {}); wrote {}/best_weights.safetensors and best_model.json\n", best.trial + 1, a.metric,
-             cell(best.metric), a.out_dir);
+  fmt::print("best: trial {} ({} {}); wrote {}/best_weights.safetensors and best_model.json\n", best.trial + 1,
+             a.metric, cell(best.metric), a.out_dir);
 }
 
 int run_tune(const TuneArgs& a) {
@@ -311,11 +330,13 @@ int run_tune(const TuneArgs& a) {
   const io::ModelFile file = io::read_model_file(a.model, &plugins);
   const std::vector<Axis> axes = parse_grid(a.grid);
   std::set<std::string> metrics = {"val_accuracy", "val_loss", "test_accuracy", "test_loss", "accuracy", "loss"};
-  for (const std::string& m : train::metric_names()) metrics.insert({train::prefixed("val_", m), train::prefixed("test_", m)});
+  for (const std::string& m : train::metric_names())
+    metrics.insert({train::prefixed("val_", m), train::prefixed("test_", m)});
   if (!metrics.contains(a.metric)) {
-    throw Error(ErrorKind::BadInput, "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy, loss, "
-                                     "or val_/test_ before mae, rmse, r2, precision, recall, f1, roc_auc, top2_accuracy, "
-                                     "top3_accuracy or macro_f1");
+    throw Error(ErrorKind::BadInput,
+                "--metric: expected val_accuracy, val_loss, test_accuracy, test_loss, accuracy, loss, "
+                "or val_/test_ before mae, rmse, r2, precision, recall, f1, roc_auc, top2_accuracy, "
+                "top3_accuracy or macro_f1");
   }
   const std::vector<Trial> trials = expand_grid(axes, a.random, a.seed);
   const OutFolderLock lock(a.out_dir, "--out");  // each trial's `train` locks its own folder

@@ -30,10 +30,10 @@ class Option {
   Option& range(int64_t min, int64_t max);
   Option& range(double min, double max);
   Option& one_of(std::vector<std::string> values);
-  Option& positive();                         // > 0
-  Option& non_negative();                     // >= 0
-  Option& show_default();                     // "[value]" in --help
-  Option& count(int min, int max);            // values per use (default 1)
+  Option& positive();               // > 0
+  Option& non_negative();           // >= 0
+  Option& show_default();           // "[value]" in --help
+  Option& count(int min, int max);  // values per use (default 1)
 
  private:
   void* impl_;  // the CLI11 option
@@ -63,9 +63,9 @@ class Options {
 
 struct Command {
   const char* name;
-  const char* summary;                   // the line in `graphrun --help`
+  const char* summary;                  // the line in `graphrun --help`
   std::function<void(Options&)> setup;  // declares the options
-  std::function<int()> run;              // after parsing: the exit code; throws graphrun::Error
+  std::function<int()> run;             // after parsing: the exit code; throws graphrun::Error
 };
 
 // The subcommands, in the order `graphrun --help` lists them (each defined in its cmd_*.cc).

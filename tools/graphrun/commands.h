@@ -93,11 +93,14 @@ inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
   std::string built;  // the backends this build holds
   for (const std::string& name : backends::names()) built += (built.empty() ? "" : ", ") + name;
   o.add("--backend", c.backend,
-        "Backend tried first for every node: " + built + ". With onednn, run with "
-        "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
-        "~15 ms per GEMM on a busy machine)")
+        "Backend tried first for every node: " + built +
+            ". With onednn, run with "
+            "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
+            "~15 ms per GEMM on a busy machine)")
       .show_default();
-  o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)").range(0, 4096).show_default();
+  o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)")
+      .range(0, 4096)
+      .show_default();
 }
 
 }  // namespace graphrun::tool

@@ -1,9 +1,9 @@
 #include "tools/graphrun/distributed.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "core/cpu_info.h"
 #include "core/error.h"
@@ -30,7 +30,8 @@ double timeout_seconds() {
   char* end = nullptr;
   const double s = std::strtod(v, &end);
   if (end == v || *end != '\0' || !(s > 0)) {
-    throw Error(ErrorKind::BadInput, fmt::format("GRAPHRUN_MPI_TIMEOUT=\"{}\": expected a positive number of seconds", v));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("GRAPHRUN_MPI_TIMEOUT=\"{}\": expected a positive number of seconds", v));
   }
   return s;
 }
@@ -45,9 +46,10 @@ Ranks::Ranks() {
   comm_ = std::make_unique<dist::MpiCollective>(timeout_seconds());
 #else
   if (n > 1) {
-    throw Error(ErrorKind::BadInput, fmt::format("started by mpirun with {} ranks, but this graphrun was built without MPI "
-                                                 "(GRAPHRUN_WITH_MPI=OFF): each copy would train alone",
-                                                 n));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("started by mpirun with {} ranks, but this graphrun was built without MPI "
+                            "(GRAPHRUN_WITH_MPI=OFF): each copy would train alone",
+                            n));
   }
 #endif
 }
@@ -97,18 +99,20 @@ void Ranks::join(train::Trainer& trainer, const train::Model& model, ParameterSt
   if (size() == 1) return;
   const train::TrainConfig& cfg = trainer.config();
   if (cfg.batch_size < size()) {
-    throw Error(ErrorKind::BadInput, fmt::format("{}: batch size {} is smaller than the {} ranks: each rank needs at least "
-                                                 "one sample per batch",
-                                                 cfg.context, cfg.batch_size, size()));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: batch size {} is smaller than the {} ranks: each rank needs at least "
+                            "one sample per batch",
+                            cfg.context, cfg.batch_size, size()));
   }
   dp_ = std::make_unique<train::DataParallel>(*comm_, model.graph, model.gradients);
   dp_->broadcast_state(params, trainer.optimizer(), &scaler);
   trainer.set_epoch(static_cast<int64_t>(train::broadcast_value(*comm_, static_cast<uint64_t>(trainer.epoch()))));
   start_batch = static_cast<int64_t>(train::broadcast_value(*comm_, static_cast<uint64_t>(start_batch)));
   trainer.set_data_parallel(dp_.get());
-  fmt::print("data-parallel over {} ranks: about {} samples per rank in each batch of {}; {} gradient floats in {} "
-             "buckets\n",
-             size(), (cfg.batch_size + size() - 1) / size(), cfg.batch_size, dp_->gradient_floats(), dp_->buckets());
+  fmt::print(
+      "data-parallel over {} ranks: about {} samples per rank in each batch of {}; {} gradient floats in {} "
+      "buckets\n",
+      size(), (cfg.batch_size + size() - 1) / size(), cfg.batch_size, dp_->gradient_floats(), dp_->buckets());
 }
 
 void Ranks::check_identical(const ParameterStore& params) {

@@ -5,10 +5,10 @@
 // parsed one and maps failures to exit codes: 2 for usage and bad input
 // (graphrun::Error::is_bad_input, CLI11 parse errors), 1 for anything else, each with exactly
 // one line "graphrun: <message>" on stderr.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <fmt/format.h>
 #include <exception>
 #include <new>
 #include <string>
@@ -32,7 +32,8 @@ CLI::App* app(void* impl) { return static_cast<CLI::App*>(impl); }
 
 template <typename T>
 Option add_optional(void* impl, const std::string& name, std::optional<T>& value, const std::string& help) {
-  return Option(app(impl)->add_option_function<T>(name, [&value](const T& v) { value = v; }, help));
+  return Option(app(impl)->add_option_function<T>(
+      name, [&value](const T& v) { value = v; }, help));
 }
 
 int fail(int code, std::string message) {
@@ -65,7 +66,9 @@ Option& Option::required() { return cli(impl_)->required(), *this; }
 Option& Option::range(int min, int max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
 Option& Option::range(int64_t min, int64_t max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
 Option& Option::range(double min, double max) { return cli(impl_)->check(CLI::Range(min, max)), *this; }
-Option& Option::one_of(std::vector<std::string> values) { return cli(impl_)->check(CLI::IsMember(std::move(values))), *this; }
+Option& Option::one_of(std::vector<std::string> values) {
+  return cli(impl_)->check(CLI::IsMember(std::move(values))), *this;
+}
 Option& Option::positive() { return cli(impl_)->check(CLI::PositiveNumber), *this; }
 Option& Option::non_negative() { return cli(impl_)->check(CLI::NonNegativeNumber), *this; }
 Option& Option::show_default() { return cli(impl_)->capture_default_str(), *this; }
@@ -98,7 +101,9 @@ Option Options::add(const std::string& name, std::optional<double>& value, const
 Option Options::add(const std::string& name, std::optional<std::string>& value, const std::string& help) {
   return add_optional(impl_, name, value, help);
 }
-void Options::flag(const std::string& name, bool& value, const std::string& help) { app(impl_)->add_flag(name, value, help); }
+void Options::flag(const std::string& name, bool& value, const std::string& help) {
+  app(impl_)->add_flag(name, value, help);
+}
 void Options::footer(const std::string& text) { app(impl_)->footer(text); }
 
 }  // namespace graphrun::tool
@@ -109,10 +114,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "graphrun " GRAPHRUN_VERSION);
   app.require_subcommand(0, 1);
   const Command commands[] = {
-      train_command(), eval_command(), predict_command(), inspect_command(), plugins_command(), plot_command(),
-      plot_activations_command(), tune_command(),
+      train_command(),
+      eval_command(),
+      predict_command(),
+      inspect_command(),
+      plugins_command(),
+      plot_command(),
+      plot_activations_command(),
+      tune_command(),
 #ifdef GRAPHRUN_WITH_ONNX
-      import_command(), export_command(), run_command(),
+      import_command(),
+      export_command(),
+      run_command(),
 #endif
   };
   std::string names;

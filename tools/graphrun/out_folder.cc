@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -67,8 +67,8 @@ OutFolderLock::OutFolderLock(const std::string& dir, const std::string& option) 
       const int err = errno;
       const std::string pid = read_pid(fd_);
       if (err != EWOULDBLOCK) fail(fmt::format("{}: cannot lock: {}", path_, std::strerror(err)));
-      fail(fmt::format("{} {}: in use by another graphrun run ({}); wait for it to end or choose another folder", option,
-                       dir, pid.empty() ? std::string("process starting") : "process " + pid),
+      fail(fmt::format("{} {}: in use by another graphrun run ({}); wait for it to end or choose another folder",
+                       option, dir, pid.empty() ? std::string("process starting") : "process " + pid),
            ErrorKind::BadInput);
     }
     struct stat held, now;
@@ -123,7 +123,9 @@ void remove_earlier_run(const std::string& dir) {
   for (const char* name : kRunResultFiles) {
     std::error_code ec;
     fs::remove(fs::path(dir) / name, ec);
-    if (ec) throw Error(ErrorKind::Io, fmt::format("{}: cannot remove the earlier run's file: {}", (fs::path(dir) / name).string(), ec.message()));
+    if (ec)
+      throw Error(ErrorKind::Io, fmt::format("{}: cannot remove the earlier run's file: {}",
+                                             (fs::path(dir) / name).string(), ec.message()));
   }
 }
 

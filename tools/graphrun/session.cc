@@ -1,16 +1,16 @@
 #include "tools/graphrun/session.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
+#include <numeric>
 
+#include "backends/registry.h"
 #include "core/cpu_info.h"
 #include "core/error.h"
 #include "io/idx.h"
-#include "backends/registry.h"
 #include "train/checkpoint.h"
 #include "train/model_file.h"
 #ifdef GRAPHRUN_WITH_ONNX
@@ -45,14 +45,16 @@ io::Dataset take(io::Dataset d, int64_t limit, const std::string& name) {
 // where: the features' file; label_where: the labels' (or targets') file (the same file for CSV).
 void check_dataset(const Session& s, const io::Dataset& d, const std::string& where, const std::string& label_where) {
   if (d.feature_count() != s.file.inputs) {
-    throw Error(ErrorKind::Shape, fmt::format("{}: the data have {} features per sample, the model takes {} (\"inputs\")",
-                                              where, d.feature_count(), s.file.inputs));
+    throw Error(ErrorKind::Shape,
+                fmt::format("{}: the data have {} features per sample, the model takes {} (\"inputs\")", where,
+                            d.feature_count(), s.file.inputs));
   }
   const train::Loss loss = s.model.loss_kind;
   if (d.has_targets()) {
     const std::string key = s.file.data && !s.file.data->train_targets.empty() ? "train_targets" : "target_columns";
     if (loss == train::Loss::CrossEntropy) {
-      bad(fmt::format("{}: data.{}: float targets ({}) with the cross_entropy loss, which expects class indices "
+      bad(
+          fmt::format("{}: data.{}: float targets ({}) with the cross_entropy loss, which expects class indices "
                       "(data.label_column); use mse, mae, huber or binary_cross_entropy",
                       s.file.path, key, label_where));
     }
@@ -64,7 +66,8 @@ void check_dataset(const Session& s, const io::Dataset& d, const std::string& wh
     const float* t = d.targets.data();
     for (int64_t i = 0; i < d.targets.numel(); ++i) {
       if (!std::isfinite(t[i])) {
-        bad(fmt::format("{}: sample {}, target column {}: {} is not a finite number", label_where, i / cols, i % cols, t[i]));
+        bad(fmt::format("{}: sample {}, target column {}: {} is not a finite number", label_where, i / cols, i % cols,
+                        t[i]));
       }
       if (loss == train::Loss::BinaryCrossEntropy && t[i] != 0.0f && t[i] != 1.0f) {
         bad(fmt::format("{}: sample {}, target column {}: {} with the binary_cross_entropy loss, expected 0 or 1",
@@ -78,8 +81,8 @@ void check_dataset(const Session& s, const io::Dataset& d, const std::string& wh
   const int64_t classes = loss == train::Loss::BinaryCrossEntropy && s.classes == 1 ? 2 : s.classes;
   for (size_t i = 0; i < d.labels.size(); ++i) {
     if (d.labels[i] < 0 || d.labels[i] >= classes) {
-      bad(fmt::format("{}: label {} (sample {}) is outside the model's {} classes (the last layer's units)", label_where,
-                      d.labels[i], i, classes));
+      bad(fmt::format("{}: label {} (sample {}) is outside the model's {} classes (the last layer's units)",
+                      label_where, d.labels[i], i, classes));
     }
   }
 }
@@ -176,13 +179,15 @@ io::Dataset load_train_set(const Session& s, int64_t limit) {
   if (!s.file.data) bad(fmt::format("{}: no \"data\" section: nothing to train on", s.file.path));
   const io::DataSpec& d = *s.file.data;
   const std::string& m = s.file.path;
-  io::Dataset ds = d.format == "idx"
-                       ? load_idx_pair(d.train_images, d.train_labels, m + ": data.train_images", m + ": data.train_labels")
-                       : load_csv_train(s);
+  io::Dataset ds = d.format == "idx" ? load_idx_pair(d.train_images, d.train_labels, m + ": data.train_images",
+                                                     m + ": data.train_labels")
+                                     : load_csv_train(s);
   if (d.test_split > 0) ds = io::split_dataset(ds, d.test_split, d.split_seed, m + ": data.test_split").first;
   ds = take(std::move(ds), limit, m + ": training data");
   check_dataset(s, ds, d.format == "idx" ? d.train_images : d.train_csv,
-                d.format == "idx" ? d.train_labels : d.train_targets.empty() ? d.train_csv : d.train_targets);
+                d.format == "idx"         ? d.train_labels
+                : d.train_targets.empty() ? d.train_csv
+                                          : d.train_targets);
   if (ds.size() == 0) bad(fmt::format("{}: the training data are empty", m));
   return ds;
 }
@@ -191,16 +196,19 @@ io::Dataset load_test_set(const Session& s, int64_t limit) {
   if (!s.file.data || !s.file.data->has_test()) return {};
   const io::DataSpec& d = *s.file.data;
   const std::string& m = s.file.path;
-  io::Dataset ds = d.format == "idx"  ? load_idx_pair(d.test_images, d.test_labels, m + ": data.test_images",
-                                                        m + ": data.test_labels")
-                   : d.test_split > 0 ? io::split_dataset(load_csv_train(s), d.test_split, d.split_seed,
-                                                          m + ": data.test_split").second
-                                      : load_csv(s, d.test_csv, m + ": data.test", d.test_targets, m + ": data.test_targets");
+  io::Dataset ds =
+      d.format == "idx"
+          ? load_idx_pair(d.test_images, d.test_labels, m + ": data.test_images", m + ": data.test_labels")
+      : d.test_split > 0
+          ? io::split_dataset(load_csv_train(s), d.test_split, d.split_seed, m + ": data.test_split").second
+          : load_csv(s, d.test_csv, m + ": data.test", d.test_targets, m + ": data.test_targets");
   ds = take(std::move(ds), limit, m + ": test data");
   const std::string& csv = d.test_split > 0 ? d.train_csv : d.test_csv;
   const std::string& targets = d.test_split > 0 ? d.train_targets : d.test_targets;
   check_dataset(s, ds, d.format == "idx" ? d.test_images : csv,
-                d.format == "idx" ? d.test_labels : targets.empty() ? csv : targets);
+                d.format == "idx" ? d.test_labels
+                : targets.empty() ? csv
+                                  : targets);
   return ds;
 }
 
@@ -210,7 +218,8 @@ io::Dataset load_data_files(const Session& s, const std::vector<std::string>& fi
   if (files.size() == 1) {
     require_file(files[0], option);
     if (looks_like_idx(files[0])) {
-      bad(fmt::format("{} {}: an IDX file (gzip or IDX magic); IDX data are two files, images then labels: "
+      bad(
+          fmt::format("{} {}: an IDX file (gzip or IDX magic); IDX data are two files, images then labels: "
                       "{} IMAGES LABELS",
                       option, files[0], option));
     }
@@ -285,7 +294,8 @@ int process_threads(int requested) {
   if (requested <= 0) return usable;
   if (requested > usable) {
     // Threads beyond the CPUs only wait for each other at every kernel's join.
-    fmt::print(stderr, "graphrun: --threads {} capped to {}, the CPUs this process may use (affinity mask and cgroup quota)\n",
+    fmt::print(stderr,
+               "graphrun: --threads {} capped to {}, the CPUs this process may use (affinity mask and cgroup quota)\n",
                requested, usable);
     return usable;
   }

@@ -33,7 +33,7 @@ struct Session {
   io::ModelFile file;
   train::Model model;
   ParameterStore params;
-  int64_t classes = 0;  // the output layer's units
+  int64_t classes = 0;        // the output layer's units
   int32_t forward_nodes = 0;  // graph size before a Trainer appends the backward pass
 };
 std::unique_ptr<Session> open_model(const std::string& path, const PluginRegistry& plugins, uint64_t seed);

@@ -2,9 +2,9 @@
 
 #include <signal.h>
 
+#include <fmt/format.h>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "tools/graphrun/interrupt.h"
@@ -104,9 +104,10 @@ void TrainFiles::stop_if_interrupted(bool mid_epoch) {
   const int sig = pending_interrupt();
   if (!sig) return;
   const std::string what = !dir_.empty() ? fmt::format("wrote {} (continue with --resume {})", checkpoint_, checkpoint_)
-                                : std::string("nothing saved (no --out)");
-  const std::string where = mid_epoch ? fmt::format("epoch {}, batch {}", trainer_.epoch() + 1, trainer_.progress().batch)
-                                      : fmt::format("the end of epoch {}", trainer_.epoch());
+                                         : std::string("nothing saved (no --out)");
+  const std::string where = mid_epoch
+                                ? fmt::format("epoch {}, batch {}", trainer_.epoch() + 1, trainer_.progress().batch)
+                                : fmt::format("the end of epoch {}", trainer_.epoch());
   throw Interrupted{sig, fmt::format("interrupted by {} after step {} ({}); {}", sig == SIGINT ? "SIGINT" : "SIGTERM",
                                      trainer_.optimizer().steps(), where, what)};
 }

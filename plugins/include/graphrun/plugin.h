@@ -61,8 +61,8 @@ typedef enum graphrun_activation_kind {
  *             dst = f(src) and d_dst.                     d_src may alias d_dst. */
 typedef void (*graphrun_activation_forward_f32)(const float* src, float* dst, size_t rows, size_t cols,
                                                 const double* params);
-typedef void (*graphrun_activation_backward_f32)(const float* src, const float* dst, const float* d_dst,
-                                                 float* d_src, size_t rows, size_t cols, const double* params);
+typedef void (*graphrun_activation_backward_f32)(const float* src, const float* dst, const float* d_dst, float* d_src,
+                                                 size_t rows, size_t cols, const double* params);
 typedef void (*graphrun_activation_forward_f64)(const double* src, double* dst, size_t rows, size_t cols,
                                                 const double* params);
 typedef void (*graphrun_activation_backward_f64)(const double* src, const double* dst, const double* d_dst,
@@ -72,11 +72,11 @@ typedef void (*graphrun_activation_backward_f64)(const double* src, const double
  * backend can run it natively (alpha and beta as oneDNN defines them for that algorithm). */
 typedef enum graphrun_onednn_eltwise {
   GRAPHRUN_ONEDNN_NONE = 0,
-  GRAPHRUN_ONEDNN_RELU,     /* alpha: negative slope */
+  GRAPHRUN_ONEDNN_RELU, /* alpha: negative slope */
   GRAPHRUN_ONEDNN_TANH,
   GRAPHRUN_ONEDNN_LOGISTIC,
-  GRAPHRUN_ONEDNN_ELU,      /* alpha */
-  GRAPHRUN_ONEDNN_SWISH,    /* alpha: beta of x * sigmoid(beta * x) */
+  GRAPHRUN_ONEDNN_ELU,   /* alpha */
+  GRAPHRUN_ONEDNN_SWISH, /* alpha: beta of x * sigmoid(beta * x) */
   GRAPHRUN_ONEDNN_GELU_TANH,
   GRAPHRUN_ONEDNN_GELU_ERF,
   GRAPHRUN_ONEDNN_SOFT_RELU /* softplus with beta 1 */
@@ -133,7 +133,7 @@ typedef struct graphrun_optimizer {
   uint32_t n_state_slots;
   /* Names of the state slots (n_state_slots entries), used as checkpoint tensor names. */
   const char* const* state_slot_names;
-  graphrun_optimizer_step_f32 step; /* required */
+  graphrun_optimizer_step_f32 step;             /* required */
   graphrun_optimizer_step_outer_f32 step_outer; /* optional (NULL): the host then stores the gradient */
 } graphrun_optimizer;
 
@@ -160,13 +160,12 @@ typedef struct graphrun_host {
 #define GRAPHRUN_PLUGIN_EXTERN_C
 #endif
 
-#define GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()                                            \
+#define GRAPHRUN_PLUGIN_DEFINE_ABI_VERSION()                                                   \
   GRAPHRUN_PLUGIN_EXTERN_C GRAPHRUN_PLUGIN_EXPORT uint32_t graphrun_plugin_abi_version(void) { \
-    return GRAPHRUN_PLUGIN_ABI_VERSION;                                                \
+    return GRAPHRUN_PLUGIN_ABI_VERSION;                                                        \
   }
 
-#define GRAPHRUN_PLUGIN_INIT \
-  GRAPHRUN_PLUGIN_EXTERN_C GRAPHRUN_PLUGIN_EXPORT int graphrun_plugin_init
+#define GRAPHRUN_PLUGIN_INIT GRAPHRUN_PLUGIN_EXTERN_C GRAPHRUN_PLUGIN_EXPORT int graphrun_plugin_init
 
 #ifdef __cplusplus
 } /* extern "C" */

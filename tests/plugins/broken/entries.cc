@@ -27,22 +27,45 @@ graphrun_param kParams[] = {{"gain", 1.0, 0.0, 2.0, nullptr}};
 const char* const kSlots[] = {"velocity"};
 
 graphrun_activation MakeActivation() {
-  graphrun_activation a = {sizeof(graphrun_activation), ENTRY_NAME, "test", GRAPHRUN_ACTIVATION_ELEMENTWISE,
-                           kParams, 1, Fwd, Bwd, nullptr, nullptr, nullptr};
+  graphrun_activation a = {sizeof(graphrun_activation),
+                           ENTRY_NAME,
+                           "test",
+                           GRAPHRUN_ACTIVATION_ELEMENTWISE,
+                           kParams,
+                           1,
+                           Fwd,
+                           Bwd,
+                           nullptr,
+                           nullptr,
+                           nullptr};
   switch (DEFECT) {
-    case 1: a.forward = nullptr; a.backward = nullptr; break;     // null kernels
-    case 2: a.struct_size = 8; break;                              // bad struct_size
-    case 3: a.name = nullptr; break;                               // missing name
-    case 4: a.params = nullptr; break;                             // n_params > 0, params NULL
-    case 5: kParams[0].default_value = 3.0; break;                 // default outside [min, max]
-    case 7: a.name = "Bad-Name"; break;                            // invalid name
-    default: break;
+    case 1:
+      a.forward = nullptr;
+      a.backward = nullptr;
+      break;  // null kernels
+    case 2:
+      a.struct_size = 8;
+      break;  // bad struct_size
+    case 3:
+      a.name = nullptr;
+      break;  // missing name
+    case 4:
+      a.params = nullptr;
+      break;  // n_params > 0, params NULL
+    case 5:
+      kParams[0].default_value = 3.0;
+      break;  // default outside [min, max]
+    case 7:
+      a.name = "Bad-Name";
+      break;  // invalid name
+    default:
+      break;
   }
   return a;
 }
 graphrun_optimizer MakeOptimizer() {
   graphrun_optimizer o = {sizeof(graphrun_optimizer), ENTRY_NAME, "test", 0.1, nullptr, 0, 1, kSlots, Step, nullptr};
-  if (DEFECT == 6) o.state_slot_names = nullptr;                  // n_state_slots > 0, names NULL
+  if (DEFECT == 6) o.state_slot_names = nullptr;  // n_state_slots > 0, names NULL
 #ifdef WITHOUT_STEP_OUTER
   // Built against the first ABI-1 header, which ended at `step`: not a defect, must load.
   o.struct_size = offsetof(graphrun_optimizer, step_outer);
