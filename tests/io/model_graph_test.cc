@@ -7,27 +7,14 @@
 
 #include "core/error.h"
 #include "io/model_file.h"
+#include "io_test_util.h"
 
 namespace graphrun::io {
 namespace {
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_model_file(text, "dir/g.json");
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for " << text;
-  return {};
-}
-
-#define EXPECT_ERROR(text, fragment)                                                              \
-  do {                                                                                            \
-    const std::string msg_ = error_of(text);                                                      \
-    EXPECT_TRUE(msg_.starts_with("dir/g.json: ")) << msg_;                                        \
-    EXPECT_NE(msg_.find(fragment), std::string::npos) << "'" << fragment << "' not in: " << msg_; \
-  } while (0)
+#define EXPECT_ERROR(text, fragment)                                                                                \
+  EXPECT_TRUE(testing::expect_error([&] { parse_model_file(text, "dir/g.json"); }, ErrorKind::BadInput, {fragment}) \
+                  .starts_with("dir/g.json: "))
 
 // A graph with input x [4] and the given nodes, whose output is "out".
 std::string graph(const std::string& nodes, const std::string& inputs = R"([{"name": "x", "shape": [4]}])",
