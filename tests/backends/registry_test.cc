@@ -38,7 +38,7 @@ TEST(Registry, NamesTheBackendsThisBuildHolds) {
   // The fallback chain: the preferred backend, then Highway, then the reference.
   const std::vector<Backend*> chain = backends::chain("reference");
   ASSERT_EQ(chain.size(), 2u);
-  EXPECT_EQ(chain[1]->name(), "highway");
+  EXPECT_STREQ(chain[1]->name(), "highway");
 }
 
 TEST(Registry, AnUnknownNameGetsTheBuiltNamesAndASuggestion) {
