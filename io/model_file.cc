@@ -275,10 +275,10 @@ class Parser : public JsonFields {
       const Json& t = root.at("training");
       check_keys(t, "training",
                  {"epochs", "batch_size", "shuffle", "seed", "validation_split", "early_stopping",
-                  "learning_rate_schedule", "init_from", "clip_norm", "clip_value"});
+                  "learning_rate_schedule", "init_from", "clip_norm", "clip_value", "augment"});
       Json practice = Json::object();
-      for (const char* k :
-           {"validation_split", "early_stopping", "learning_rate_schedule", "init_from", "clip_norm", "clip_value"}) {
+      for (const char* k : {"validation_split", "early_stopping", "learning_rate_schedule", "init_from", "clip_norm",
+                            "clip_value", "augment"}) {
         if (t.contains(k)) practice[k] = t.at(k);
       }
       m.training_practice = practice.dump();

@@ -453,6 +453,8 @@ case(M + "optimizer_param_unknown.json", model_with(optimizer={"name": "sgd", "m
 case(M + "epochs_negative.json", model_with(training={"epochs": -1}), INSPECT, 2, "training.epochs")
 case(M + "batch_zero.json", model_with(training={"batch_size": 0}), INSPECT, 2, "training.batch_size")
 case(M + "seed_negative.json", model_with(training={"seed": -1}), INSPECT, 2, "training.seed")
+case(M + "augment_not_an_image.json", model_with(training={"augment": {"shift": 2}}), INSPECT, 2, "training.augment",
+     "[channels, height, width]", "[4]")
 case(M + "version_2.json", model_with(version=2), INSPECT, 2, "version")
 case(M + "graph_beside_layers.json", model_with(graph={}), INSPECT, 2, "inputs: not allowed beside")
 

@@ -1,6 +1,7 @@
 #include "train/model_file.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -76,7 +77,8 @@ class PracticeReader {
     return m;
   }
 
-  void read(const Json& t, TrainConfig& c) const {
+  void read(const Json& t, const std::vector<io::InputSpec>& inputs, TrainConfig& c) const {
+    if (t.contains("augment")) read_augment(t.at("augment"), inputs, c.augment);
     if (t.contains("clip_norm")) c.clip_norm = number(t.at("clip_norm"), "clip_norm", 0, 1e9, true);
     if (t.contains("clip_value")) c.clip_value = number(t.at("clip_value"), "clip_value", 0, 1e9, true);
     if (t.contains("validation_split"))
@@ -148,6 +150,24 @@ class PracticeReader {
     }
   }
 
+  // {"horizontal_flip": b, "shift": pixels}: needs the model's one input to be an image.
+  void read_augment(const Json& v, const std::vector<io::InputSpec>& inputs, AugmentConfig& a) const {
+    keys(v, "augment", {"horizontal_flip", "shift"});
+    if (inputs.size() != 1 || inputs[0].shape.size() != 3) {
+      std::string shape;
+      for (const io::InputSpec& in : inputs) shape += (shape.empty() ? "" : ", ") + Json(in.shape).dump();
+      fail("augment",
+           "needs one image input with a per-sample shape [channels, height, width]; the model's "
+           "inputs are " +
+               shape);
+    }
+    a.image = inputs[0].shape;
+    if (v.contains("horizontal_flip")) a.horizontal_flip = boolean(v.at("horizontal_flip"), "augment.horizontal_flip");
+    if (v.contains("shift")) {
+      a.shift = integer(v.at("shift"), "augment.shift", 0, std::min(a.image[1], a.image[2]) / 2);
+    }
+  }
+
  private:
   std::string file_;
 };
@@ -177,7 +197,7 @@ TrainConfig to_train_config(const io::ModelFile& m) {
   c.optimizer_params = m.optimizer_params;
   c.learning_rate = m.learning_rate;
   c.context = m.path;
-  PracticeReader(m.path).read(Json::parse(m.training_practice), c);
+  PracticeReader(m.path).read(Json::parse(m.training_practice), m.graph_inputs, c);
   return c;
 }
 

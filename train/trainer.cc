@@ -220,11 +220,15 @@ void Trainer::set_data_parallel(DataParallel* dp) {
   summed_.assign(grads_.size(), GradientRef{});
 }
 
-void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count) {
+void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count, bool augment) {
   const int64_t d = data.feature_count();
   float* x = p.value(model_.features).data;
   for (int64_t i = 0; i < count; ++i) {
-    std::memcpy(x + i * d, data.features.data() + rows[i] * d, static_cast<size_t>(d) * sizeof(float));
+    const float* row = data.features.data() + rows[i] * d;
+    if (augment && config_.augment.enabled())
+      augment_image(config_.augment, row, x + i * d, config_.seed, epoch_, rows[i]);
+    else
+      std::memcpy(x + i * d, row, static_cast<size_t>(d) * sizeof(float));
   }
   float* y = p.value(model_.labels).data;
   if (model_.sparse_labels) {
@@ -271,6 +275,15 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
   const int64_t n = data.size(), bs = config_.batch_size;
   if (n == 0) throw Error(ErrorKind::BadInput, config_.context + ": the training data is empty");
   check_data(data, "training");
+  if (const AugmentConfig& a = config_.augment; a.enabled()) {
+    if (a.image.size() != 3 || a.image[0] * a.image[1] * a.image[2] != data.feature_count() || a.shift < 0 ||
+        2 * a.shift > std::min(a.image[1], a.image[2]))
+      throw Error(ErrorKind::BadInput, config_.context +
+                                           ": augment: the image shape must be [channels, height, "
+                                           "width] of the data's " +
+                                           std::to_string(data.feature_count()) +
+                                           " features, and shift at most half its height and width");
+  }
   const int64_t batches = (n + bs - 1) / bs;
   order_.resize(static_cast<size_t>(n));
   epoch_order(order_, config_.seed, epoch_, config_.shuffle);
@@ -297,7 +310,7 @@ EpochResult Trainer::train_epoch(const io::Dataset& data, int64_t start_batch, c
     if (shard.count > 0) {
       step = &training_step(shard.count);
       Program& p = *step->program;
-      load_batch(p, data, rows, shard.count);
+      load_batch(p, data, rows, shard.count, /*augment=*/true);
       run_state_.step = optimizer_->steps();  // dropout's mask: (seed, step), also after a resume
       if (dp_)
         dp_->run(p, shard.count, count);

@@ -19,6 +19,7 @@
 #include "core/plugin_host.h"
 #include "core/program.h"
 #include "io/dataset.h"
+#include "train/augment.h"
 #include "train/metrics.h"
 #include "train/model.h"
 #include "train/optimizer.h"
@@ -53,6 +54,7 @@ struct TrainConfig {
     bool restore_best_weights = true;
   } early_stopping;
   ScheduleConfig schedule;
+  AugmentConfig augment;  // image inputs, training batches only (train/augment.h)
   struct InitFrom {
     std::string weights;              // safetensors file; empty: none
     std::vector<std::string> layers;  // layer names whose .weight/.bias are copied
@@ -148,7 +150,8 @@ class Trainer {
   void set_data_parallel(DataParallel* dp);
 
  private:
-  void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count);
+  // Copies rows into the program's inputs; `augment` (training only) applies config_.augment.
+  void load_batch(Program& p, const io::Dataset& data, const int64_t* rows, int64_t count, bool augment = false);
   // The data fit the loss: class labels for cross_entropy, targets as wide as the outputs.
   void check_data(const io::Dataset& data, const char* what) const;
   void compute_metrics(const io::Dataset& data, const std::vector<float>& outputs, Evaluation& e) const;
