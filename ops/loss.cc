@@ -1,13 +1,46 @@
 // Losses: fused softmax-cross-entropy (sparse or one-hot labels), mean-squared and mean-absolute
-// error, Huber, and binary cross-entropy with its sigmoid fused (from logits).
+// error, Huber, and binary cross-entropy with its sigmoid fused (from logits). Each takes
+// optional per-sample weights as a last input (with_sample_weights), which its gradient node
+// shares.
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ops/op_rules.h"
 #include "ops/ops.h"
 #include "ops/shape_check.h"
 
 namespace graphrun::ops {
+
+namespace {
+
+// A gradient node of `loss`: its inputs, then the loss's weights when it has them.
+NodeId append_loss_grad(Graph& g, NodeId loss, OpKind op, std::vector<NodeId> inputs, std::string name) {
+  const Node& l = g.node(loss);
+  if (l.inputs.size() > 2) inputs.push_back(l.inputs[2]);
+  const Shape shape = g.shape(inputs[0]);
+  return append_op(g, op, std::move(inputs), shape, std::move(name));
+}
+
+}  // namespace
+
+NodeId with_sample_weights(Graph& g, NodeId loss, NodeId weights) {
+  const Node& n = g.node(loss);
+  if (!op_takes_row_weights(n.op) || n.inputs.size() != 2) {
+    throw Error(ErrorKind::BadInput, std::string("with_sample_weights: '") + n.name +
+                                         "' is not a loss without weights (" + op_name(n.op) + ")");
+  }
+  const Shape& sp = g.shape(n.inputs[0]);
+  const Shape& sw = g.shape(weights);
+  if (sp.rank() < 1 || sw.rank() != 1 || sw[0] != sp[0]) {
+    shape_error(g, op_name(n.op),
+                "sample weights must be [N], one per row of " + describe(g, n.inputs[0]) + ", got " +
+                    describe(g, weights));
+  }
+  g.mutable_node(loss).inputs.push_back(weights);
+  return loss;
+}
 
 NodeId softmax_cross_entropy(Graph& g, NodeId logits, NodeId labels, bool sparse_labels, std::string name) {
   const Shape& sl = g.shape(logits);
@@ -50,13 +83,18 @@ void softmax_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   if (gb.needs(labels)) {
     throw Error(ErrorKind::BadInput, "softmax_cross_entropy: no gradient with respect to the labels");
   }
-  if (gb.needs(logits)) gb.contribute(logits, softmax_cross_entropy_grad(g, logits, labels, dy, n.sparse_labels));
+  if (gb.needs(logits)) {
+    const bool sparse = n.sparse_labels;
+    const NodeId d = append_loss_grad(g, id, OpKind::SoftmaxCrossEntropyGrad, {logits, labels, dy}, {});
+    g.mutable_node(d).sparse_labels = sparse;
+    gb.contribute(logits, d);
+  }
 }
 
 void mean_squared_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   Graph& g = gb.graph;
   const NodeId pred = g.node(id).inputs[0], target = g.node(id).inputs[1];
-  NodeId dpred = mean_squared_error_grad(g, pred, target, dy);
+  const NodeId dpred = append_loss_grad(g, id, OpKind::MeanSquaredErrorGrad, {pred, target, dy}, {});
   if (gb.needs(pred)) gb.contribute(pred, dpred);
   if (gb.needs(target)) gb.contribute(target, scale(g, dpred, -1.0f));
 }
@@ -72,11 +110,12 @@ void check_same_shape(Graph& g, const char* op, NodeId pred, NodeId target) {
 
 // d loss / d pred for an elementwise loss whose gradient op is (pred, target, dloss); the
 // target's gradient is its negation (the loss depends on pred - target).
-template <class MakeGrad>
-void difference_loss_gradient(GradientBuilder& gb, NodeId id, NodeId dy, MakeGrad make_grad) {
+void difference_loss_gradient(GradientBuilder& gb, NodeId id, NodeId dy, OpKind grad_op) {
   Graph& g = gb.graph;
   const NodeId pred = g.node(id).inputs[0], target = g.node(id).inputs[1];
-  const NodeId dpred = make_grad(g, pred, target, dy);
+  const float alpha = g.node(id).alpha;
+  const NodeId dpred = append_loss_grad(g, id, grad_op, {pred, target, dy}, {});
+  g.mutable_node(dpred).alpha = alpha;
   if (gb.needs(pred)) gb.contribute(pred, dpred);
   if (gb.needs(target)) gb.contribute(target, scale(g, dpred, -1.0f));
 }
@@ -113,19 +152,35 @@ NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::string
   return append_op(g, OpKind::BinaryCrossEntropy, {logits, targets}, Shape{}, std::move(name));
 }
 
+NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector<float> pos_weight,
+                            std::string name) {
+  const int64_t labels = g.shape(logits).rank() < 1 ? 1 : g.shape(logits).numel() / g.shape(logits)[0];
+  if (pos_weight.size() == 1) pos_weight.assign(static_cast<size_t>(labels), pos_weight[0]);
+  if (static_cast<int64_t>(pos_weight.size()) != labels) {
+    shape_error(g, "binary_cross_entropy",
+                "pos_weight needs one weight per label (" + std::to_string(labels) + ") or one for all, got " +
+                    std::to_string(pos_weight.size()));
+  }
+  for (float p : pos_weight) {
+    if (!(p > 0.0f) || !std::isfinite(p)) {
+      shape_error(g, "binary_cross_entropy", "pos_weight must be finite numbers > 0, got " + std::to_string(p));
+    }
+  }
+  const NodeId id = binary_cross_entropy(g, logits, targets, std::move(name));
+  g.mutable_node(id).pos_weight = std::move(pos_weight);
+  return id;
+}
+
 NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss, std::string name) {
   return append_op(g, OpKind::BinaryCrossEntropyGrad, {logits, targets, dloss}, g.shape(logits), std::move(name));
 }
 
 void mean_absolute_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
-  difference_loss_gradient(gb, id, dy,
-                           [](Graph& g, NodeId p, NodeId t, NodeId d) { return mean_absolute_error_grad(g, p, t, d); });
+  difference_loss_gradient(gb, id, dy, OpKind::MeanAbsoluteErrorGrad);
 }
 
 void huber_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
-  const float delta = gb.graph.node(id).alpha;
-  difference_loss_gradient(gb, id, dy,
-                           [delta](Graph& g, NodeId p, NodeId t, NodeId d) { return huber_grad(g, p, t, d, delta); });
+  difference_loss_gradient(gb, id, dy, OpKind::HuberGrad);
 }
 
 void binary_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
@@ -134,7 +189,12 @@ void binary_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   if (gb.needs(targets)) {
     throw Error(ErrorKind::BadInput, "binary_cross_entropy: no gradient with respect to the targets");
   }
-  if (gb.needs(logits)) gb.contribute(logits, binary_cross_entropy_grad(g, logits, targets, dy));
+  if (gb.needs(logits)) {
+    std::vector<float> pos_weight = g.node(id).pos_weight;
+    const NodeId d = append_loss_grad(g, id, OpKind::BinaryCrossEntropyGrad, {logits, targets, dy}, {});
+    g.mutable_node(d).pos_weight = std::move(pos_weight);
+    gb.contribute(logits, d);
+  }
 }
 
 }  // namespace graphrun::ops
