@@ -154,7 +154,9 @@ NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::string
 
 NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector<float> pos_weight,
                             std::string name) {
-  const int64_t labels = g.shape(logits).rank() < 1 ? 1 : g.shape(logits).numel() / g.shape(logits)[0];
+  const Shape& sl = g.shape(logits);  // [N, labels...]; N may be the symbolic batch
+  int64_t labels = 1;
+  for (int i = 1; i < sl.rank(); ++i) labels *= sl[i];
   if (pos_weight.size() == 1) pos_weight.assign(static_cast<size_t>(labels), pos_weight[0]);
   if (static_cast<int64_t>(pos_weight.size()) != labels) {
     shape_error(g, "binary_cross_entropy",
