@@ -187,6 +187,13 @@ class Parser : public JsonFields {
       if (v.contains("label_column")) fail(w, "given with \"label_column\": give one of them");
       if (v.contains("train_targets")) fail(w, "given with \"train_targets\": the targets are in one place");
     }
+    if (d.weight_column >= 0 &&
+        (std::find(d.target_columns.begin(), d.target_columns.end(), d.weight_column) != d.target_columns.end() ||
+         (d.target_columns.empty() && d.train_targets.empty() && d.weight_column == d.label_column))) {
+      fail(join(where, "weight_column"), fmt::format("column {} is also the label or a target column, expected a "
+                                                     "column of its own",
+                                                     d.weight_column));
+    }
     if (d.test_targets.size() && d.test_csv.empty()) fail(join(where, "test_targets"), "given without \"test\"");
     if (d.test_csv.size() && d.train_targets.size() && d.test_targets.empty()) {
       fail(where, "expected \"test_targets\" beside \"test\" (the training targets are in \"train_targets\")");
