@@ -70,8 +70,9 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
     throw Error(ErrorKind::BadInput, fmt::format("{}: give a label column or target columns, not both", file));
   }
   if (options.weight_column < -1) {
-    throw Error(ErrorKind::BadInput, fmt::format("{}: weight column {} is invalid, expected -1 (none) or a column index",
-                                                 file, options.weight_column));
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: weight column {} is invalid, expected -1 (none) or a column index", file,
+                            options.weight_column));
   }
   for (int t : options.target_columns) {
     if (t < 0)
@@ -145,7 +146,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
         if (weight >= columns) {
           bad(line_no, fmt::format("weight column {} does not exist: the line has {} columns", weight, columns));
         }
-        if (role[weight] != -1) bad(line_no, fmt::format("weight column {} is also the label or a target column", weight));
+        if (role[weight] != -1)
+          bad(line_no, fmt::format("weight column {} is also the label or a target column", weight));
         role[weight] = -3;
       }
       if (target_count + (weight != SIZE_MAX ? 1 : 0) + (label != SIZE_MAX ? 1 : 0) >= columns) {

@@ -143,10 +143,10 @@ class Parser : public JsonFields {
       d.test_labels = path(v, where, "test_labels", d.test_images.size() > 0);
       if (d.test_labels.size() && d.test_images.empty()) fail(where, "\"test_labels\" given without \"test_images\"");
     } else {
-      check_keys(v, where,
-                 {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter",
-                  "target_columns", "train_targets", "test_targets", "test_split", "split_seed", "class_names",
-                  "weight_column"});
+      check_keys(
+          v, where,
+          {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter", "target_columns",
+           "train_targets", "test_targets", "test_split", "split_seed", "class_names", "weight_column"});
       csv_data(v, where, d);
     }
     if (v.contains("scaling")) {
@@ -375,7 +375,8 @@ class Parser : public JsonFields {
     }
     if (v.is_object() && v.contains("pos_weight")) {
       const Json& w = v.at("pos_weight");
-      if (m.loss != "binary_cross_entropy") fail("loss.pos_weight", "given for a loss other than \"binary_cross_entropy\"");
+      if (m.loss != "binary_cross_entropy")
+        fail("loss.pos_weight", "given for a loss other than \"binary_cross_entropy\"");
       const char* what = "a weight > 0, or an array of them, one per label";
       if (w.is_number()) {
         const double x = number(w, "loss.pos_weight", what);

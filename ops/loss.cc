@@ -34,9 +34,9 @@ NodeId with_sample_weights(Graph& g, NodeId loss, NodeId weights) {
   const Shape& sp = g.shape(n.inputs[0]);
   const Shape& sw = g.shape(weights);
   if (sp.rank() < 1 || sw.rank() != 1 || sw[0] != sp[0]) {
-    shape_error(g, op_name(n.op),
-                "sample weights must be [N], one per row of " + describe(g, n.inputs[0]) + ", got " +
-                    describe(g, weights));
+    shape_error(
+        g, op_name(n.op),
+        "sample weights must be [N], one per row of " + describe(g, n.inputs[0]) + ", got " + describe(g, weights));
   }
   g.mutable_node(loss).inputs.push_back(weights);
   return loss;
@@ -152,8 +152,7 @@ NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::string
   return append_op(g, OpKind::BinaryCrossEntropy, {logits, targets}, Shape{}, std::move(name));
 }
 
-NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector<float> pos_weight,
-                            std::string name) {
+NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector<float> pos_weight, std::string name) {
   const Shape& sl = g.shape(logits);  // [N, labels...]; N may be the symbolic batch
   int64_t labels = 1;
   for (int i = 1; i < sl.rank(); ++i) labels *= sl[i];

@@ -171,8 +171,8 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
     m.labels = m.sparse_labels ? g.input("labels", {Shape::kBatch}) : g.input("labels", {Shape::kBatch, classes});
     m.loss = ops::softmax_cross_entropy(g, logits, m.labels, m.sparse_labels, data_loss);
   } else {
-    if (!spec.class_weights.empty() && (spec.loss != Loss::BinaryCrossEntropy || classes != 1 ||
-                                        spec.class_weights.size() != 2)) {
+    if (!spec.class_weights.empty() &&
+        (spec.loss != Loss::BinaryCrossEntropy || classes != 1 || spec.class_weights.size() != 2)) {
       throw Error(ErrorKind::BadInput, fmt::format("{}: loss.class_weights: [w0, w1] is for binary_cross_entropy with "
                                                    "one output (cross_entropy: one per class)",
                                                    spec.context));

@@ -257,12 +257,13 @@ void Trainer::check_data(const io::Dataset& data, const char* what) const {
   const std::string where = config_.context + ": the " + what + " data";
   if (!data.weights.empty()) {
     if (static_cast<int64_t>(data.weights.size()) != n) {
-      throw Error(ErrorKind::BadInput, where + " have " + std::to_string(data.weights.size()) +
-                                           " sample weights for " + std::to_string(n) + " samples");
+      throw Error(ErrorKind::BadInput, where + " have " + std::to_string(data.weights.size()) + " sample weights for " +
+                                           std::to_string(n) + " samples");
     }
     if (model_.sample_weights == kNoNode) {
-      throw Error(ErrorKind::BadInput, where + " have sample weights; the model was built without them "
-                                               "(SequentialSpec/NetworkSpec::sample_weights, data.weight_column)");
+      throw Error(ErrorKind::BadInput, where +
+                                           " have sample weights; the model was built without them "
+                                           "(SequentialSpec/NetworkSpec::sample_weights, data.weight_column)");
     }
     for (size_t i = 0; i < data.weights.size(); ++i) {
       if (!(data.weights[i] >= 0.0f) || !std::isfinite(data.weights[i])) {

@@ -176,8 +176,9 @@ float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, flo
   const int64_t grain = op == OpKind::BinaryCrossEntropy ? kElementGrain / 4 : kElementGrain;
   if (pos_weight) {
     const auto f = HWY_DYNAMIC_DISPATCH(BcePosWeightSumRange);
-    const double total = detail::parallel_sum(pool, n / cols, detail::row_grain(cols, grain),
-                                              [&](int64_t r0, int64_t r1) { return f(p, t, pos_weight, r0, r1, cols); });
+    const double total =
+        detail::parallel_sum(pool, n / cols, detail::row_grain(cols, grain),
+                             [&](int64_t r0, int64_t r1) { return f(p, t, pos_weight, r0, r1, cols); });
     return static_cast<float>(total / static_cast<double>(n));
   }
   const double total = detail::parallel_sum(pool, n, grain, [&](int64_t i0, int64_t i1) {

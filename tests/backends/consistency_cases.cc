@@ -161,8 +161,8 @@ void weighted_loss_rows(Table& t) {
   t.add("binary_cross_entropy pos_weight large logits [5,3]", {in({5, 3}), binary_labels({5, 3})},
         BUILD(ops::binary_cross_entropy(g, ops::scale(g, x[0], 40.0f), x[1], std::vector<float>{0.5f, 2.0f, 9.0f})))
       .tolerance(1e-4, 1e-5);
-  t.add("mean_squared_error sample_weights batch [N,3]", {in({Shape::kBatch, 3}), in({Shape::kBatch, 3}),
-        sample_weights(Shape::kBatch)},
+  t.add("mean_squared_error sample_weights batch [N,3]",
+        {in({Shape::kBatch, 3}), in({Shape::kBatch, 3}), sample_weights(Shape::kBatch)},
         BUILD(ops::with_sample_weights(g, ops::mean_squared_error(g, x[0], x[1]), x[2])))
       .with_batch(5);
 }
