@@ -150,8 +150,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
           bad(line_no, fmt::format("weight column {} is also the label or a target column", weight));
         role[weight] = -3;
       }
-      if (target_count + (weight != SIZE_MAX ? 1 : 0) + (label != SIZE_MAX ? 1 : 0) >= columns) {
-        bad(line_no, "no column is left for the features, expected at least one feature column");
+      if (target_count >= columns) {
+        bad(line_no, "every column is a target column, expected at least one feature column");
+      }
+      if (weight != SIZE_MAX && target_count + 1 + (label != SIZE_MAX ? 1 : 0) >= columns) {
+        bad(line_no, "no column is left for the features beside the weight column, expected at least one");
       }
     } else if (cells.size() != columns) {
       bad(line_no, fmt::format("expected {} columns (as on line {}), got {}", columns, columns_line, cells.size()));
