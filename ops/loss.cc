@@ -15,12 +15,22 @@ namespace graphrun::ops {
 
 namespace {
 
-// A gradient node of `loss`: its inputs, then the loss's weights when it has them.
-NodeId append_loss_grad(Graph& g, NodeId loss, OpKind op, std::vector<NodeId> inputs, std::string name) {
-  const Node& l = g.node(loss);
-  if (l.inputs.size() > 2) inputs.push_back(l.inputs[2]);
-  const Shape shape = g.shape(inputs[0]);
-  return append_op(g, op, std::move(inputs), shape, std::move(name));
+// The weights of a loss node (kNoNode without), which its gradient node shares. They are
+// constants of the loss: no gradient flows to them.
+NodeId loss_weights(GradientBuilder& gb, NodeId loss) {
+  const Node& l = gb.graph.node(loss);
+  if (l.inputs.size() < 3) return kNoNode;
+  if (gb.needs(l.inputs[2])) {
+    throw Error(ErrorKind::BadInput, std::string(op_name(l.op)) + ": no gradient with respect to the sample weights");
+  }
+  return l.inputs[2];
+}
+
+// A gradient node: (pred, target, dloss) and the weights when given.
+NodeId append_grad(Graph& g, OpKind op, NodeId pred, NodeId target, NodeId dloss, NodeId weights, std::string name) {
+  std::vector<NodeId> inputs{pred, target, dloss};
+  if (weights != kNoNode) inputs.push_back(weights);
+  return append_op(g, op, std::move(inputs), g.shape(pred), std::move(name));
 }
 
 }  // namespace
@@ -58,8 +68,8 @@ NodeId softmax_cross_entropy(Graph& g, NodeId logits, NodeId labels, bool sparse
 }
 
 NodeId softmax_cross_entropy_grad(Graph& g, NodeId logits, NodeId labels, NodeId dloss, bool sparse_labels,
-                                  std::string name) {
-  NodeId id = append_op(g, OpKind::SoftmaxCrossEntropyGrad, {logits, labels, dloss}, g.shape(logits), std::move(name));
+                                  NodeId weights, std::string name) {
+  const NodeId id = append_grad(g, OpKind::SoftmaxCrossEntropyGrad, logits, labels, dloss, weights, std::move(name));
   g.mutable_node(id).sparse_labels = sparse_labels;
   return id;
 }
@@ -72,8 +82,8 @@ NodeId mean_squared_error(Graph& g, NodeId pred, NodeId target, std::string name
   return append_op(g, OpKind::MeanSquaredError, {pred, target}, Shape{}, std::move(name));
 }
 
-NodeId mean_squared_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name) {
-  return append_op(g, OpKind::MeanSquaredErrorGrad, {pred, target, dloss}, g.shape(pred), std::move(name));
+NodeId mean_squared_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, NodeId weights, std::string name) {
+  return append_grad(g, OpKind::MeanSquaredErrorGrad, pred, target, dloss, weights, std::move(name));
 }
 
 void softmax_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
@@ -85,16 +95,14 @@ void softmax_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   }
   if (gb.needs(logits)) {
     const bool sparse = n.sparse_labels;
-    const NodeId d = append_loss_grad(g, id, OpKind::SoftmaxCrossEntropyGrad, {logits, labels, dy}, {});
-    g.mutable_node(d).sparse_labels = sparse;
-    gb.contribute(logits, d);
+    gb.contribute(logits, softmax_cross_entropy_grad(g, logits, labels, dy, sparse, loss_weights(gb, id)));
   }
 }
 
 void mean_squared_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   Graph& g = gb.graph;
   const NodeId pred = g.node(id).inputs[0], target = g.node(id).inputs[1];
-  const NodeId dpred = append_loss_grad(g, id, OpKind::MeanSquaredErrorGrad, {pred, target, dy}, {});
+  const NodeId dpred = mean_squared_error_grad(g, pred, target, dy, loss_weights(gb, id));
   if (gb.needs(pred)) gb.contribute(pred, dpred);
   if (gb.needs(target)) gb.contribute(target, scale(g, dpred, -1.0f));
 }
@@ -108,14 +116,13 @@ void check_same_shape(Graph& g, const char* op, NodeId pred, NodeId target) {
   }
 }
 
-// d loss / d pred for an elementwise loss whose gradient op is (pred, target, dloss); the
-// target's gradient is its negation (the loss depends on pred - target).
-void difference_loss_gradient(GradientBuilder& gb, NodeId id, NodeId dy, OpKind grad_op) {
+// d loss / d pred for an elementwise loss whose gradient op is (pred, target, dloss[, weights]);
+// the target's gradient is its negation (the loss depends on pred - target).
+template <class MakeGrad>
+void difference_loss_gradient(GradientBuilder& gb, NodeId id, NodeId dy, MakeGrad make_grad) {
   Graph& g = gb.graph;
   const NodeId pred = g.node(id).inputs[0], target = g.node(id).inputs[1];
-  const float alpha = g.node(id).alpha;
-  const NodeId dpred = append_loss_grad(g, id, grad_op, {pred, target, dy}, {});
-  g.mutable_node(dpred).alpha = alpha;
+  const NodeId dpred = make_grad(g, pred, target, dy, loss_weights(gb, id));
   if (gb.needs(pred)) gb.contribute(pred, dpred);
   if (gb.needs(target)) gb.contribute(target, scale(g, dpred, -1.0f));
 }
@@ -127,8 +134,8 @@ NodeId mean_absolute_error(Graph& g, NodeId pred, NodeId target, std::string nam
   return append_op(g, OpKind::MeanAbsoluteError, {pred, target}, Shape{}, std::move(name));
 }
 
-NodeId mean_absolute_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name) {
-  return append_op(g, OpKind::MeanAbsoluteErrorGrad, {pred, target, dloss}, g.shape(pred), std::move(name));
+NodeId mean_absolute_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, NodeId weights, std::string name) {
+  return append_grad(g, OpKind::MeanAbsoluteErrorGrad, pred, target, dloss, weights, std::move(name));
 }
 
 NodeId huber(Graph& g, NodeId pred, NodeId target, float delta, std::string name) {
@@ -141,8 +148,8 @@ NodeId huber(Graph& g, NodeId pred, NodeId target, float delta, std::string name
   return id;
 }
 
-NodeId huber_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, float delta, std::string name) {
-  NodeId id = append_op(g, OpKind::HuberGrad, {pred, target, dloss}, g.shape(pred), std::move(name));
+NodeId huber_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, float delta, NodeId weights, std::string name) {
+  const NodeId id = append_grad(g, OpKind::HuberGrad, pred, target, dloss, weights, std::move(name));
   g.mutable_node(id).alpha = delta;
   return id;
 }
@@ -172,16 +179,24 @@ NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector
   return id;
 }
 
-NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss, std::string name) {
-  return append_op(g, OpKind::BinaryCrossEntropyGrad, {logits, targets, dloss}, g.shape(logits), std::move(name));
+NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss, std::vector<float> pos_weight,
+                                 NodeId weights, std::string name) {
+  const NodeId id = append_grad(g, OpKind::BinaryCrossEntropyGrad, logits, targets, dloss, weights, std::move(name));
+  g.mutable_node(id).pos_weight = std::move(pos_weight);
+  return id;
 }
 
 void mean_absolute_error_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
-  difference_loss_gradient(gb, id, dy, OpKind::MeanAbsoluteErrorGrad);
+  difference_loss_gradient(gb, id, dy, [](Graph& g, NodeId p, NodeId t, NodeId d, NodeId w) {
+    return mean_absolute_error_grad(g, p, t, d, w);
+  });
 }
 
 void huber_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
-  difference_loss_gradient(gb, id, dy, OpKind::HuberGrad);
+  const float delta = gb.graph.node(id).alpha;
+  difference_loss_gradient(gb, id, dy, [delta](Graph& g, NodeId p, NodeId t, NodeId d, NodeId w) {
+    return huber_grad(g, p, t, d, delta, w);
+  });
 }
 
 void binary_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
@@ -192,9 +207,8 @@ void binary_cross_entropy_gradient(GradientBuilder& gb, NodeId id, NodeId dy) {
   }
   if (gb.needs(logits)) {
     std::vector<float> pos_weight = g.node(id).pos_weight;
-    const NodeId d = append_loss_grad(g, id, OpKind::BinaryCrossEntropyGrad, {logits, targets, dy}, {});
-    g.mutable_node(d).pos_weight = std::move(pos_weight);
-    gb.contribute(logits, d);
+    gb.contribute(logits,
+                  binary_cross_entropy_grad(g, logits, targets, dy, std::move(pos_weight), loss_weights(gb, id)));
   }
 }
 
