@@ -48,6 +48,10 @@ NodeId with_sample_weights(Graph& g, NodeId loss, NodeId weights) {
         g, op_name(n.op),
         "sample weights must be [N], one per row of " + describe(g, n.inputs[0]) + ", got " + describe(g, weights));
   }
+  if (weights > loss) {  // the graph's nodes stay in a topological order
+    throw Error(ErrorKind::BadInput, std::string("with_sample_weights: the weights '") + g.node(weights).name +
+                                         "' must be made before the loss '" + n.name + "'");
+  }
   g.mutable_node(loss).inputs.push_back(weights);
   return loss;
 }

@@ -48,11 +48,12 @@ NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector
                             std::string name = {});
 NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss,
                                  std::vector<float> pos_weight = {}, NodeId weights = kNoNode, std::string name = {});
-// Per-sample weights for a loss just built by one of the builders above: weights [N] (one per
-// row of its first input, each >= 0) make it sum_i w_i loss_i / N, where loss_i is sample i's
-// loss (its mean over its elements for mse, mae, huber, binary_cross_entropy): Keras's
-// sample_weight, normalised by the batch size (not by the sum of the weights). The gradient
-// nodes get the same weights (the *_grad builders' `weights`). Returns loss.
+// Per-sample weights for a loss just built by one of the builders above, the weights node made
+// before it (inputs precede their users): weights [N] (one per row of its first input, each
+// >= 0) make it sum_i w_i loss_i / N, where loss_i is sample i's loss (its mean over its
+// elements for mse, mae, huber, binary_cross_entropy): Keras's sample_weight, normalised by the
+// batch size (not by the sum of the weights). The gradient nodes get the same weights (the
+// *_grad builders' `weights`). Returns loss.
 NodeId with_sample_weights(Graph& g, NodeId loss, NodeId weights);
 NodeId reshape(Graph& g, NodeId x, const Shape& shape, std::string name = {});
 NodeId flatten(Graph& g, NodeId x, std::string name = {});  // [N, ...] -> [N, inner]

@@ -160,6 +160,10 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
   const NodeId penalty = weight_penalty(spec, g, plugins);
   // The loss node is "loss"; with penalties that is their sum with the data term.
   const std::string data_loss = penalty == kNoNode ? "loss" : "data_loss";
+  // One mechanism for both: a sample's weight times its class's weight, fed per batch (an input
+  // made before the loss node, which reads it).
+  m.class_weights = spec.class_weights;
+  if (spec.sample_weights || !m.class_weights.empty()) m.sample_weights = g.input("sample_weights", {Shape::kBatch});
   if (spec.loss == Loss::CrossEntropy) {
     // Label smoothing needs dense targets (1 - s) one-hot + s / C; class weights are sample weights.
     m.sparse_labels = spec.label_smoothing == 0;
@@ -196,12 +200,7 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
         break;
     }
   }
-  // One mechanism for both: a sample's weight times its class's weight, fed per batch.
-  m.class_weights = spec.class_weights;
-  if (spec.sample_weights || !m.class_weights.empty()) {
-    m.sample_weights = g.input("sample_weights", {Shape::kBatch});
-    ops::with_sample_weights(g, m.loss, m.sample_weights);
-  }
+  if (m.sample_weights != kNoNode) ops::with_sample_weights(g, m.loss, m.sample_weights);
   if (penalty != kNoNode) m.loss = ops::add(g, m.loss, penalty, "loss");
   return m;
 }
