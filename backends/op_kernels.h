@@ -30,7 +30,8 @@ std::unique_ptr<Kernel> prepare_loss(const NodeContext& c, bool backward) {
   const float *p = c.inputs[0].data, *t = c.inputs[1].data, *dloss = backward ? c.inputs[2].data : nullptr;
   const size_t weights_at = backward ? 3 : 2;
   const float* w = c.inputs.size() > weights_at ? c.inputs[weights_at].data : nullptr;
-  const int64_t rows = c.inputs[0].shape[0], cols = c.inputs[0].numel() / std::max<int64_t>(rows, 1);
+  const Shape& shape = c.inputs[0].shape;  // [N, ...], or a scalar: one row
+  const int64_t rows = shape.rank() == 0 ? 1 : shape[0], cols = shape.numel() / std::max<int64_t>(rows, 1);
   const bool sparse = node.sparse_labels;
   const OpKind op = node.op;
   const float delta = node.alpha;
