@@ -19,6 +19,68 @@
 
 namespace graphrun::backends {
 
+// A loss or its gradient: (pred, target[, dloss][, weights]). Per-sample weights w [N] run the
+// kernel sample by sample (tabular batches are small): the loss sum_i w_i loss_i / N, and
+// sample i's gradient that of its own mean loss scaled by dloss w_i / N.
+template <class K>
+std::unique_ptr<Kernel> prepare_loss(const NodeContext& c, bool backward) {
+  const Node& node = c.node;
+  ThreadPool* pool = &c.pool;
+  float* y = c.output.data;
+  const float *p = c.inputs[0].data, *t = c.inputs[1].data, *dloss = backward ? c.inputs[2].data : nullptr;
+  const size_t weights_at = backward ? 3 : 2;
+  const float* w = c.inputs.size() > weights_at ? c.inputs[weights_at].data : nullptr;
+  const Shape& shape = c.inputs[0].shape;  // [N, ...], or a scalar: one row
+  const int64_t rows = shape.rank() == 0 ? 1 : shape[0], cols = shape.numel() / std::max<int64_t>(rows, 1);
+  const bool sparse = node.sparse_labels;
+  const OpKind op = node.op;
+  const float delta = node.alpha;
+  const std::vector<float> pos_weight = node.pos_weight;  // BCE: per label, or empty
+  // One call over rows [r0, r0 + count) scaled by `scale` (backward) or returning their mean (forward).
+  auto forward = [=](int64_t r0, int64_t count) -> float {
+    const float* pw = pos_weight.empty() ? nullptr : pos_weight.data();
+    switch (op) {
+      case OpKind::SoftmaxCrossEntropy:
+        return K::softmax_cross_entropy(p + r0 * cols, sparse ? t + r0 : t + r0 * cols, sparse, count, cols, *pool);
+      case OpKind::MeanSquaredError:
+        return K::mean_squared_error(p + r0 * cols, t + r0 * cols, count * cols, *pool);
+      default:
+        return K::elementwise_loss(op, p + r0 * cols, t + r0 * cols, count * cols, delta, pw, cols, *pool);
+    }
+  };
+  auto back = [=](int64_t r0, int64_t count, float g) {
+    const float* pw = pos_weight.empty() ? nullptr : pos_weight.data();
+    float* out = y + r0 * cols;
+    switch (op) {
+      case OpKind::SoftmaxCrossEntropyGrad:
+        return K::softmax_cross_entropy_backward(p + r0 * cols, sparse ? t + r0 : t + r0 * cols, sparse, count, cols, g,
+                                                 out, *pool);
+      case OpKind::MeanSquaredErrorGrad:
+        return K::mean_squared_error_backward(p + r0 * cols, t + r0 * cols, count * cols, g, out, *pool);
+      default:
+        return K::elementwise_loss_backward(op, p + r0 * cols, t + r0 * cols, count * cols, delta, pw, cols, g, out,
+                                            *pool);
+    }
+  };
+  if (!w) {
+    if (backward) return make_kernel([=] { back(0, rows, *dloss); });
+    return make_kernel([=] { *y = forward(0, rows); });
+  }
+  const float inv_rows = 1.0f / static_cast<float>(rows);
+  if (backward) {
+    return make_kernel([=] {
+      for (int64_t r = 0; r < rows; ++r) back(r, 1, *dloss * w[r] * inv_rows);
+    });
+  }
+  return make_kernel([=] {
+    double total = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      if (w[r] != 0.0f) total += static_cast<double>(w[r]) * forward(r, 1);
+    }
+    *y = static_cast<float>(total / static_cast<double>(rows));
+  });
+}
+
 template <class K>
 std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
   const Node& node = c.node;
@@ -88,45 +150,18 @@ std::unique_ptr<Kernel> prepare_standard(const NodeContext& c) {
       const int64_t cols = c.output.shape.cols();
       return make_kernel([=] { K::softmax_rows_backward(fx, dy, y, n / cols, cols, *pool); });
     }
-    case OpKind::SoftmaxCrossEntropy: {
-      const float *logits = in(0), *labels = in(1);
-      const int64_t rows = c.inputs[0].shape[0], cols = c.inputs[0].shape[1];
-      const bool sparse = node.sparse_labels;
-      return make_kernel([=] { *y = K::softmax_cross_entropy(logits, labels, sparse, rows, cols, *pool); });
-    }
-    case OpKind::SoftmaxCrossEntropyGrad: {
-      const float *logits = in(0), *labels = in(1), *dloss = in(2);
-      const int64_t rows = c.inputs[0].shape[0], cols = c.inputs[0].shape[1];
-      const bool sparse = node.sparse_labels;
-      return make_kernel(
-          [=] { K::softmax_cross_entropy_backward(logits, labels, sparse, rows, cols, *dloss, y, *pool); });
-    }
-    case OpKind::MeanSquaredError: {
-      const float *p = in(0), *t = in(1);
-      const int64_t count = c.inputs[0].numel();
-      return make_kernel([=] { *y = K::mean_squared_error(p, t, count, *pool); });
-    }
-    case OpKind::MeanSquaredErrorGrad: {
-      const float *p = in(0), *t = in(1), *dloss = in(2);
-      return make_kernel([=] { K::mean_squared_error_backward(p, t, n, *dloss, y, *pool); });
-    }
+    case OpKind::SoftmaxCrossEntropy:
+    case OpKind::MeanSquaredError:
     case OpKind::MeanAbsoluteError:
     case OpKind::Huber:
-    case OpKind::BinaryCrossEntropy: {
-      const float *p = in(0), *t = in(1);
-      const int64_t count = c.inputs[0].numel();
-      const OpKind op = node.op;
-      const float delta = node.alpha;
-      return make_kernel([=] { *y = K::elementwise_loss(op, p, t, count, delta, *pool); });
-    }
+    case OpKind::BinaryCrossEntropy:
+      return prepare_loss<K>(c, false);
+    case OpKind::SoftmaxCrossEntropyGrad:
+    case OpKind::MeanSquaredErrorGrad:
     case OpKind::MeanAbsoluteErrorGrad:
     case OpKind::HuberGrad:
-    case OpKind::BinaryCrossEntropyGrad: {
-      const float *p = in(0), *t = in(1), *dloss = in(2);
-      const OpKind op = node.op;
-      const float delta = node.alpha;
-      return make_kernel([=] { K::elementwise_loss_backward(op, p, t, n, delta, *dloss, y, *pool); });
-    }
+    case OpKind::BinaryCrossEntropyGrad:
+      return prepare_loss<K>(c, true);
     case OpKind::SumRows: {
       const float* x = in(0);
       const int64_t rows = c.inputs[0].numel() / n;

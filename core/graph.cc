@@ -26,13 +26,32 @@ int op_input_count(OpKind op) {
   return 0;
 }
 
+bool op_takes_row_weights(OpKind op) {
+  switch (op) {
+    case OpKind::SoftmaxCrossEntropy:
+    case OpKind::SoftmaxCrossEntropyGrad:
+    case OpKind::MeanSquaredError:
+    case OpKind::MeanSquaredErrorGrad:
+    case OpKind::MeanAbsoluteError:
+    case OpKind::MeanAbsoluteErrorGrad:
+    case OpKind::Huber:
+    case OpKind::HuberGrad:
+    case OpKind::BinaryCrossEntropy:
+    case OpKind::BinaryCrossEntropyGrad:
+      return true;
+    default:
+      return false;
+  }
+}
+
 NodeId Graph::append(Node node) {
   if (node.name.empty()) node.name = std::string(op_name(node.op)) + "_" + std::to_string(nodes_.size());
   if (find(node.name) != kNoNode) {
     throw Error(ErrorKind::BadInput, "graph: two nodes are named '" + node.name + "'");
   }
   const int inputs = op_input_count(node.op);
-  GRAPHRUN_CHECK(inputs < 0 ? !node.inputs.empty() : static_cast<int>(node.inputs.size()) == inputs);
+  const int given = static_cast<int>(node.inputs.size());
+  GRAPHRUN_CHECK(inputs < 0 ? given > 0 : given == inputs || (given == inputs + 1 && op_takes_row_weights(node.op)));
   for (NodeId in : node.inputs) GRAPHRUN_CHECK(in >= 0 && in < size());
   nodes_.push_back(std::move(node));
   return size() - 1;

@@ -36,6 +36,8 @@ enum class OpKind : uint8_t {
 };
 const char* op_name(OpKind op);
 int op_input_count(OpKind op);  // -1: one or more (Concat)
+// The losses and their gradients take one more, optional, input: per-row weights [N].
+bool op_takes_row_weights(OpKind op);
 
 using NodeId = int32_t;
 inline constexpr NodeId kNoNode = -1;
@@ -49,6 +51,7 @@ struct Node {
   // Attributes (each op uses the ones its comment in op_list.inc names).
   bool trans_a = false, trans_b = false;            // MatMul
   bool sparse_labels = false;                       // SoftmaxCrossEntropy(Grad): labels are class indices
+  std::vector<float> pos_weight;                    // BinaryCrossEntropy(Grad): per label; empty: all 1
   float alpha = 1.0f;                               // Scale, BroadcastRows
   bool divide_by_count = false;                     // BroadcastRows: also divide by like's element count
   const graphrun_activation* activation = nullptr;  // Activation(Grad)

@@ -69,6 +69,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
   if (!options.target_columns.empty() && options.label_column >= 0) {
     throw Error(ErrorKind::BadInput, fmt::format("{}: give a label column or target columns, not both", file));
   }
+  if (options.weight_column < -1) {
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: weight column {} is invalid, expected -1 (none) or a column index", file,
+                            options.weight_column));
+  }
   for (int t : options.target_columns) {
     if (t < 0)
       throw Error(ErrorKind::BadInput, fmt::format("{}: target column {} is invalid, expected 0 or more", file, t));
@@ -88,7 +93,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
   CsvTable table;
   Splitter splitter{options.delimiter, {}};
   std::vector<float> values, targets;
-  // Per column: -1 a feature, -2 the label, else the index among the targets.
+  // Per column: -1 a feature, -2 the label, -3 the sample weight, else the index among the targets.
   std::vector<int> role;
   const size_t target_count = options.target_columns.size();
   size_t skip = static_cast<size_t>(options.skip_lines);
@@ -97,6 +102,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
   size_t rows = 0;
   bool header_pending = options.header;
   const size_t label = options.label_column < 0 ? SIZE_MAX : static_cast<size_t>(options.label_column);
+  const size_t weight = options.weight_column < 0 ? SIZE_MAX : static_cast<size_t>(options.weight_column);
+  double weight_sum = 0.0;
 
   size_t pos = 0;
   for (size_t line_no = 1; pos < text.size(); ++line_no) {
@@ -135,8 +142,19 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
         if (role[col] != -1) bad(line_no, fmt::format("target column {} is given twice", col));
         role[col] = static_cast<int>(t);
       }
+      if (weight != SIZE_MAX) {
+        if (weight >= columns) {
+          bad(line_no, fmt::format("weight column {} does not exist: the line has {} columns", weight, columns));
+        }
+        if (role[weight] != -1)
+          bad(line_no, fmt::format("weight column {} is also the label or a target column", weight));
+        role[weight] = -3;
+      }
       if (target_count >= columns) {
         bad(line_no, "every column is a target column, expected at least one feature column");
+      }
+      if (weight != SIZE_MAX && target_count + 1 + (label != SIZE_MAX ? 1 : 0) >= columns) {
+        bad(line_no, "no column is left for the features beside the weight column, expected at least one");
       }
     } else if (cells.size() != columns) {
       bad(line_no, fmt::format("expected {} columns (as on line {}), got {}", columns, columns_line, cells.size()));
@@ -165,6 +183,16 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
         table.labels.push_back(static_cast<int32_t>(v));
         continue;
       }
+      if (role[i] == -3) {
+        if (!problem.empty() || v < 0) {
+          bad_cell(line_no, c.column,
+                   fmt::format("weight column {} value {} is not a sample weight: expected a finite number >= 0", i,
+                               quote_text(c.text, 40)));
+        }
+        table.weights.push_back(static_cast<float>(v));
+        weight_sum += v;
+        continue;
+      }
       if (role[i] >= 0) {
         if (!problem.empty()) {
           bad_cell(line_no, c.column, fmt::format("target column {} value {} {}", i, quote_text(c.text, 40), problem));
@@ -186,7 +214,11 @@ CsvTable parse_csv(std::string_view text, const std::string& file, const CsvOpti
     throw Error(ErrorKind::BadInput,
                 fmt::format("{}: no data rows{}", file, options.header ? " after the header" : ""));
   }
-  const size_t features = columns - (label != SIZE_MAX ? 1 : 0) - target_count;
+  if (weight != SIZE_MAX && !(weight_sum > 0)) {
+    throw Error(ErrorKind::BadInput,
+                fmt::format("{}: every sample weight (column {}) is 0, expected at least one > 0", file, weight));
+  }
+  const size_t features = columns - (label != SIZE_MAX ? 1 : 0) - (weight != SIZE_MAX ? 1 : 0) - target_count;
   table.features = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(features)}, values);
   if (target_count > 0)
     table.targets = Tensor(Shape{static_cast<int64_t>(rows), static_cast<int64_t>(target_count)}, targets);

@@ -8,6 +8,7 @@
 // The label cell must be a non-negative integer (an integral float such as "3.0" is accepted),
 // below `classes` when that is given. Target cells are finite floats. `skip_lines` lines (any
 // text: a data set's own preamble such as "150,4,setosa,...") are dropped before the header.
+// The weight cell (weight_column) is a finite number >= 0, and not every weight may be 0.
 //
 // Errors: Error(BadInput) naming file:line (and :column for a cell), what was found (quoted,
 // cut short) and what was expected; Error(Io) when the file cannot be read.
@@ -32,12 +33,14 @@ struct CsvOptions {
   int skip_lines = 0;                    // lines dropped first, whatever they hold
   std::vector<int> target_columns = {};  // float targets (0-based); with them label_column must be -1
   int64_t classes = 0;                   // > 0: a label must be below it (the model's outputs)
+  int weight_column = -1;                // -1: none; else each row's sample weight (not a feature)
 };
 
 struct CsvTable {
   Tensor features;                   // [rows, the columns that are neither label nor target]
   std::vector<int32_t> labels;       // one per row, empty without a label column
   Tensor targets;                    // [rows, target columns], empty without target columns
+  std::vector<float> weights;        // one per row, empty without a weight column
   std::vector<std::string> columns;  // the header's names (all columns), empty without a header
 };
 

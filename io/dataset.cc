@@ -52,9 +52,12 @@ Dataset take_rows(const Dataset& d, std::span<const int64_t> rows, const std::st
   if (!d.labels.empty()) {
     for (int64_t r : rows) labels.push_back(d.labels[static_cast<size_t>(r)]);
   }
-  if (d.has_targets()) return make_target_dataset(gather(d.features), gather(d.targets), name);
-  Dataset out = make_dataset(gather(d.features), std::move(labels), name);
-  out.num_classes = std::max(out.num_classes, d.num_classes);  // a part may miss the highest class
+  Dataset out = d.has_targets() ? make_target_dataset(gather(d.features), gather(d.targets), name)
+                                : make_dataset(gather(d.features), std::move(labels), name);
+  if (!d.has_targets()) out.num_classes = std::max(out.num_classes, d.num_classes);  // a part may miss the top class
+  if (!d.weights.empty()) {
+    for (int64_t r : rows) out.weights.push_back(d.weights[static_cast<size_t>(r)]);
+  }
   return out;
 }
 
@@ -92,8 +95,10 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
 
 Dataset load_csv_dataset(const std::string& path, const CsvOptions& options) {
   CsvTable t = read_csv(path, options);
-  if (!options.target_columns.empty()) return make_target_dataset(std::move(t.features), std::move(t.targets), path);
-  return make_dataset(std::move(t.features), std::move(t.labels), path);
+  Dataset d = options.target_columns.empty() ? make_dataset(std::move(t.features), std::move(t.labels), path)
+                                             : make_target_dataset(std::move(t.features), std::move(t.targets), path);
+  d.weights = std::move(t.weights);
+  return d;
 }
 
 }  // namespace graphrun::io

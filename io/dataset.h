@@ -18,6 +18,8 @@ struct Dataset {
   std::vector<int32_t> labels;  // N class indices (empty for an unlabelled CSV)
   int64_t num_classes = 0;      // max label + 1 (0 without labels)
   Tensor targets;               // [N, T] float targets; empty for class labels
+  // Per-sample weights (each >= 0), multiplying each sample's loss and gradient; empty: all 1.
+  std::vector<float> weights;
 
   bool has_targets() const { return targets.shape().rank() == 2 && targets.numel() > 0; }
   bool has_labels_or_targets() const { return !labels.empty() || has_targets(); }
@@ -37,7 +39,7 @@ Dataset make_dataset(Tensor features, std::vector<int32_t> labels, const std::st
 // The same with float targets [N, T] (no class labels).
 Dataset make_target_dataset(Tensor features, Tensor targets, const std::string& name_for_errors);
 
-// The given rows, in the given order (labels and targets follow their rows).
+// The given rows, in the given order (labels, targets and weights follow their rows).
 Dataset take_rows(const Dataset& d, std::span<const int64_t> rows, const std::string& name_for_errors);
 // A seeded shuffle of the rows cut into (train, test): round(N * test_fraction) rows go to the
 // test set, at least one to each. test_fraction must be in (0, 1); the same seed gives the same

@@ -143,9 +143,10 @@ class Parser : public JsonFields {
       d.test_labels = path(v, where, "test_labels", d.test_images.size() > 0);
       if (d.test_labels.size() && d.test_images.empty()) fail(where, "\"test_labels\" given without \"test_images\"");
     } else {
-      check_keys(v, where,
-                 {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter",
-                  "target_columns", "train_targets", "test_targets", "test_split", "split_seed", "class_names"});
+      check_keys(
+          v, where,
+          {"format", "scaling", "train", "test", "label_column", "header", "skip_lines", "delimiter", "target_columns",
+           "train_targets", "test_targets", "test_split", "split_seed", "class_names", "weight_column"});
       csv_data(v, where, d);
     }
     if (v.contains("scaling")) {
@@ -162,6 +163,9 @@ class Parser : public JsonFields {
     d.test_targets = path(v, where, "test_targets", false);
     if (v.contains("label_column")) {
       d.label_column = static_cast<int>(integer(v.at("label_column"), join(where, "label_column"), 0, 1'000'000));
+    }
+    if (v.contains("weight_column")) {
+      d.weight_column = static_cast<int>(integer(v.at("weight_column"), join(where, "weight_column"), 0, 1'000'000));
     }
     if (v.contains("header")) d.header = boolean(v.at("header"), join(where, "header"));
     if (v.contains("skip_lines"))
@@ -182,6 +186,13 @@ class Parser : public JsonFields {
         d.target_columns.push_back(static_cast<int>(integer(t[i], index(w, i), 0, 1'000'000)));
       if (v.contains("label_column")) fail(w, "given with \"label_column\": give one of them");
       if (v.contains("train_targets")) fail(w, "given with \"train_targets\": the targets are in one place");
+    }
+    if (d.weight_column >= 0 &&
+        (std::find(d.target_columns.begin(), d.target_columns.end(), d.weight_column) != d.target_columns.end() ||
+         (d.target_columns.empty() && d.train_targets.empty() && d.weight_column == d.label_column))) {
+      fail(join(where, "weight_column"), fmt::format("column {} is also the label or a target column, expected a "
+                                                     "column of its own",
+                                                     d.weight_column));
     }
     if (d.test_targets.size() && d.test_csv.empty()) fail(join(where, "test_targets"), "given without \"test\"");
     if (d.test_csv.size() && d.train_targets.size() && d.test_targets.empty()) {
@@ -261,9 +272,22 @@ class Parser : public JsonFields {
     }
 
     if (root.contains("data")) m.data = data(root.at("data"), "data");
-    if (!m.class_weights.empty() && m.class_weights.size() != static_cast<size_t>(output_layer(m).units)) {
+    const int64_t units = output_layer(m).units;
+    if (m.loss == "binary_cross_entropy" && !m.class_weights.empty() && (units != 1 || m.class_weights.size() != 2)) {
+      fail("loss.class_weights",
+           units != 1 ? fmt::format("given for {} labels: binary_cross_entropy takes class_weights [w0, w1] for one "
+                                    "output only; weigh each label's positives with \"pos_weight\"",
+                                    units)
+                      : fmt::format("{} weights for a binary output, expected [w0, w1]", m.class_weights.size()));
+    }
+    if (m.loss == "cross_entropy" && !m.class_weights.empty() && m.class_weights.size() != static_cast<size_t>(units)) {
       fail("loss.class_weights", fmt::format("{} weights for the last layer's {} units, expected one per class",
-                                             m.class_weights.size(), output_layer(m).units));
+                                             m.class_weights.size(), units));
+    }
+    if (m.pos_weight.size() > 1 && m.pos_weight.size() != static_cast<size_t>(units)) {
+      fail("loss.pos_weight", fmt::format("{} weights for the last layer's {} units, expected one per label (or one "
+                                          "number for all)",
+                                          m.pos_weight.size(), units));
     }
     if (m.data && !m.data->class_names.empty() &&
         m.data->class_names.size() != static_cast<size_t>(output_layer(m).units)) {
@@ -317,7 +341,7 @@ class Parser : public JsonFields {
     const Json* name = &v;
     std::string where = "loss";
     if (v.is_object()) {
-      check_keys(v, "loss", {"name", "delta", "label_smoothing", "class_weights"});
+      check_keys(v, "loss", {"name", "delta", "label_smoothing", "class_weights", "pos_weight"});
       if (!v.contains("name")) fail("loss", "expected \"name\" (a loss name)");
       name = &v.at("name");
       where = "loss.name";
@@ -337,7 +361,9 @@ class Parser : public JsonFields {
     }
     if (v.is_object() && v.contains("class_weights")) {
       const Json& w = v.at("class_weights");
-      if (m.loss != "cross_entropy") fail("loss.class_weights", "given for a loss other than \"cross_entropy\"");
+      if (m.loss != "cross_entropy" && m.loss != "binary_cross_entropy") {
+        fail("loss.class_weights", "given for a loss other than \"cross_entropy\" or \"binary_cross_entropy\"");
+      }
       if (!w.is_array() || w.empty() || w.size() > 1'000'000)
         expected("loss.class_weights", "an array of weights > 0, one per class", w);
       for (size_t i = 0; i < w.size(); ++i) {
@@ -345,6 +371,25 @@ class Parser : public JsonFields {
         const double x = number(w[i], wi, "a finite number > 0");
         if (!(x > 0)) expected(wi, "a finite number > 0", w[i]);
         m.class_weights.push_back(x);
+      }
+    }
+    if (v.is_object() && v.contains("pos_weight")) {
+      const Json& w = v.at("pos_weight");
+      if (m.loss != "binary_cross_entropy")
+        fail("loss.pos_weight", "given for a loss other than \"binary_cross_entropy\"");
+      const char* what = "a weight > 0, or an array of them, one per label";
+      if (w.is_number()) {
+        const double x = number(w, "loss.pos_weight", what);
+        if (!(x > 0)) expected("loss.pos_weight", what, w);
+        m.pos_weight.push_back(x);
+      } else {
+        if (!w.is_array() || w.empty() || w.size() > 1'000'000) expected("loss.pos_weight", what, w);
+        for (size_t i = 0; i < w.size(); ++i) {
+          const std::string wi = "loss.pos_weight[" + std::to_string(i) + "]";
+          const double x = number(w[i], wi, "a finite number > 0");
+          if (!(x > 0)) expected(wi, "a finite number > 0", w[i]);
+          m.pos_weight.push_back(x);
+        }
       }
     }
     if (v.is_object() && v.contains("delta")) {

@@ -97,6 +97,7 @@ struct DataSpec {
   int skip_lines = 0;  // lines dropped before the header (a data set's own preamble)
   char delimiter = ',';
   std::vector<int> target_columns;          // float targets (regression, binary, multi-label losses)
+  int weight_column = -1;                   // -1: none; else each row's sample weight (Keras's sample_weight)
   std::string train_targets, test_targets;  // targets in their own files, every column a target
   double test_split = 0;                    // > 0: this fraction of "train" is the test set (no "test")
   uint64_t split_seed = 0;
@@ -119,6 +120,8 @@ struct ModelFile {
   double huber_delta = 1.0;
   double label_smoothing = 0.0;       // cross_entropy: {"name": "cross_entropy", "label_smoothing": s}
   std::vector<double> class_weights;  // cross_entropy: one per class, scales each sample's loss by its class's
+                                      // (binary_cross_entropy with one output: [w0, w1])
+  std::vector<double> pos_weight;     // binary_cross_entropy: one per label, or one for all
   std::string optimizer = "sgd";
   std::vector<std::pair<std::string, double>> optimizer_params;
   double learning_rate = -1;  // < 0: the optimizer's default

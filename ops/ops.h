@@ -27,19 +27,34 @@ NodeId softmax_grad(Graph& g, NodeId y, NodeId dy, std::string name = {});
 // Mean over rows of -log softmax(logits)[label]. labels: [N] class indices (sparse) or [N,C].
 NodeId softmax_cross_entropy(Graph& g, NodeId logits, NodeId labels, bool sparse_labels, std::string name = {});
 NodeId softmax_cross_entropy_grad(Graph& g, NodeId logits, NodeId labels, NodeId dloss, bool sparse_labels,
-                                  std::string name = {});
+                                  NodeId weights = kNoNode, std::string name = {});
 NodeId mean_squared_error(Graph& g, NodeId pred, NodeId target, std::string name = {});
-NodeId mean_squared_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name = {});
+NodeId mean_squared_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, NodeId weights = kNoNode,
+                               std::string name = {});
 // Mean over all elements of |pred - target| (mae) and of the Huber loss with threshold delta:
 // d^2/2 where |d| <= delta, delta (|d| - delta/2) beyond (d = pred - target).
 NodeId mean_absolute_error(Graph& g, NodeId pred, NodeId target, std::string name = {});
-NodeId mean_absolute_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, std::string name = {});
+NodeId mean_absolute_error_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, NodeId weights = kNoNode,
+                                std::string name = {});
 NodeId huber(Graph& g, NodeId pred, NodeId target, float delta = 1.0f, std::string name = {});
-NodeId huber_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, float delta, std::string name = {});
+NodeId huber_grad(Graph& g, NodeId pred, NodeId target, NodeId dloss, float delta, NodeId weights = kNoNode,
+                  std::string name = {});
 // Mean over all elements of the cross-entropy between sigmoid(logits) and targets in [0, 1]
 // (binary and multi-label), computed stably from the logits: max(z,0) - z y + log1p(exp(-|z|)).
+// pos_weight (PyTorch's): the positive term's weight, one per label or one for all (each > 0):
+// -p y log s - (1 - y) log(1 - s).
 NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::string name = {});
-NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss, std::string name = {});
+NodeId binary_cross_entropy(Graph& g, NodeId logits, NodeId targets, std::vector<float> pos_weight,
+                            std::string name = {});
+NodeId binary_cross_entropy_grad(Graph& g, NodeId logits, NodeId targets, NodeId dloss,
+                                 std::vector<float> pos_weight = {}, NodeId weights = kNoNode, std::string name = {});
+// Per-sample weights for a loss just built by one of the builders above, the weights node made
+// before it (inputs precede their users): weights [N] (one per row of its first input, each
+// >= 0) make it sum_i w_i loss_i / N, where loss_i is sample i's loss (its mean over its
+// elements for mse, mae, huber, binary_cross_entropy): Keras's sample_weight, normalised by the
+// batch size (not by the sum of the weights). The gradient nodes get the same weights (the
+// *_grad builders' `weights`). Returns loss.
+NodeId with_sample_weights(Graph& g, NodeId loss, NodeId weights);
 NodeId reshape(Graph& g, NodeId x, const Shape& shape, std::string name = {});
 NodeId flatten(Graph& g, NodeId x, std::string name = {});  // [N, ...] -> [N, inner]
 NodeId sum_rows(Graph& g, NodeId x, std::string name = {});

@@ -27,12 +27,29 @@ def target_rows(n, binary, bad_row=None, bad_cell=None):
     return "\n".join(lines) + "\n"
 
 
+def weighted_rows(n, bad_row=None, bad_cell=None, all_zero=False):
+    """target_rows(n, False) with a sample weight in a seventh column; row bad_row's is bad_cell."""
+    lines = target_rows(n, False).splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        w = "0" if all_zero else bad_cell if i == bad_row else "%.1f" % (0.5 * (i % 3))
+        out.append(line + "," + w)
+    return "\n".join(out) + "\n"
+
+
+def weighted_model(MODEL):
+    regression, _ = models(MODEL)
+    return dict(regression, data=dict(regression["data"], train="weighted.csv", weight_column=6))
+
+
 def ok_models(write, MODEL):
     regression, binary = models(MODEL)
     write("ok/regression.json", json.dumps(regression, indent=1) + "\n")
     write("ok/binary.json", json.dumps(binary, indent=1) + "\n")
+    write("ok/weighted.json", json.dumps(weighted_model(MODEL), indent=1) + "\n")
     write("ok/regression.csv", target_rows(8, False))
     write("ok/binary.csv", target_rows(8, True))
+    write("ok/weighted.csv", weighted_rows(8))
 
 
 def cases(case, MODEL, model_with, layer_with, M, INSPECT, TRAIN):
@@ -66,3 +83,27 @@ def cases(case, MODEL, model_with, layer_with, M, INSPECT, TRAIN):
          2, "loss.class_weights", "3 weights for the last layer's 2 units")
     case(M + "class_weights_zero.json", model_with(loss={"name": "cross_entropy", "class_weights": [1, 0]}), INSPECT, 2,
          "loss.class_weights[1]", "a finite number > 0")
+    # Sample weights (data.weight_column) and binary_cross_entropy's pos_weight.
+    eval_weighted = "eval {corpus}/ok/weighted.json " + weights
+    case("csv/weight_negative.csv", weighted_rows(6, 2, "-0.5"), eval_weighted, 2, ":3:", "weight column 6",
+         "\"-0.5\"", "a finite number >= 0")
+    case("csv/weight_nan.csv", weighted_rows(6, 4, "nan"), eval_weighted, 2, ":5:", "weight column 6",
+         "a finite number >= 0")
+    case("csv/weights_all_zero.csv", weighted_rows(5, all_zero=True), eval_weighted, 2, "every sample weight",
+         "column 6", "is 0")
+    case("csv/weight_column_missing.csv", target_rows(5, False), eval_weighted, 2, ":1:",
+         "weight column 6 does not exist", "6 columns")
+    wdata = dict(weighted_model(MODEL)["data"], train="../ok/weighted.csv", weight_column=4)
+    case(M + "weight_column_is_target.json", json.dumps(dict(weighted_model(MODEL), data=wdata), indent=1), INSPECT, 2,
+         "data.weight_column", "column 4 is also the label or a target column")
+    _, binary = models(MODEL)
+    for name, pw, fragments in (("pos_weight_zero.json", 0, ("loss.pos_weight", "a weight > 0")),
+                                ("pos_weight_negative_label.json", [1, -2], ("loss.pos_weight[1]", "> 0")),
+                                ("pos_weight_count.json", [1, 2, 3], ("loss.pos_weight", "3 weights", "2 units"))):
+        case(M + name, json.dumps(dict(binary, loss={"name": "binary_cross_entropy", "pos_weight": pw}), indent=1),
+             INSPECT, 2, *fragments)
+    case(M + "pos_weight_for_mse.json", model_with(loss={"name": "mse", "pos_weight": 2}), INSPECT, 2,
+         "loss.pos_weight", "binary_cross_entropy")
+    case(M + "class_weights_multilabel.json",
+         json.dumps(dict(binary, loss={"name": "binary_cross_entropy", "class_weights": [1, 2]}), indent=1), INSPECT,
+         2, "loss.class_weights", "given for 2 labels", "pos_weight")

@@ -160,18 +160,27 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
   const NodeId penalty = weight_penalty(spec, g, plugins);
   // The loss node is "loss"; with penalties that is their sum with the data term.
   const std::string data_loss = penalty == kNoNode ? "loss" : "data_loss";
+  // One mechanism for both: a sample's weight times its class's weight, fed per batch (an input
+  // made before the loss node, which reads it).
+  m.class_weights = spec.class_weights;
+  if (spec.sample_weights || !m.class_weights.empty()) m.sample_weights = g.input("sample_weights", {Shape::kBatch});
   if (spec.loss == Loss::CrossEntropy) {
-    // Label smoothing and class weights need dense targets: w[label] ((1 - s) one-hot + s / C).
-    m.sparse_labels = spec.label_smoothing == 0 && spec.class_weights.empty();
+    // Label smoothing needs dense targets (1 - s) one-hot + s / C; class weights are sample weights.
+    m.sparse_labels = spec.label_smoothing == 0;
     m.label_smoothing = spec.label_smoothing;
-    m.class_weights = spec.class_weights;
-    if (!m.class_weights.empty() && static_cast<int64_t>(m.class_weights.size()) != classes) {
+    if (!spec.class_weights.empty() && static_cast<int64_t>(spec.class_weights.size()) != classes) {
       throw Error(ErrorKind::BadInput, fmt::format("{}: loss.class_weights: {} weights for {} classes", spec.context,
-                                                   m.class_weights.size(), classes));
+                                                   spec.class_weights.size(), classes));
     }
     m.labels = m.sparse_labels ? g.input("labels", {Shape::kBatch}) : g.input("labels", {Shape::kBatch, classes});
     m.loss = ops::softmax_cross_entropy(g, logits, m.labels, m.sparse_labels, data_loss);
   } else {
+    if (!spec.class_weights.empty() &&
+        (spec.loss != Loss::BinaryCrossEntropy || classes != 1 || spec.class_weights.size() != 2)) {
+      throw Error(ErrorKind::BadInput, fmt::format("{}: loss.class_weights: [w0, w1] is for binary_cross_entropy with "
+                                                   "one output (cross_entropy: one per class)",
+                                                   spec.context));
+    }
     m.sparse_labels = false;
     m.labels = g.input("targets", {Shape::kBatch, classes});
     switch (spec.loss) {
@@ -186,10 +195,12 @@ Model build_network(const NetworkSpec& spec, const PluginRegistry& plugins) {
         m.loss = ops::huber(g, m.output, m.labels, spec.huber_delta, data_loss);
         break;
       case Loss::BinaryCrossEntropy:
-        m.loss = ops::binary_cross_entropy(g, logits, m.labels, data_loss);
+        m.loss = spec.pos_weight.empty() ? ops::binary_cross_entropy(g, logits, m.labels, data_loss)
+                                         : ops::binary_cross_entropy(g, logits, m.labels, spec.pos_weight, data_loss);
         break;
     }
   }
+  if (m.sample_weights != kNoNode) ops::with_sample_weights(g, m.loss, m.sample_weights);
   if (penalty != kNoNode) m.loss = ops::add(g, m.loss, penalty, "loss");
   return m;
 }
@@ -203,6 +214,8 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   net.huber_delta = spec.huber_delta;
   net.label_smoothing = spec.label_smoothing;
   net.class_weights = spec.class_weights;
+  net.pos_weight = spec.pos_weight;
+  net.sample_weights = spec.sample_weights;
   net.context = spec.context;
   std::string previous = "features";
   for (size_t i = 0; i < spec.layers.size(); ++i) {

@@ -40,9 +40,12 @@ struct Model {
   Loss loss_kind = Loss::CrossEntropy;
   NodeId logits = kNoNode;        // the output before its fused softmax / sigmoid (kNoNode otherwise)
   std::vector<NodeId> gradients;  // of the trainable parameters, once a Trainer added them
+  // input [N]: each sample's weight for the loss (kNoNode: every sample weighs 1). The trainer
+  // fills it with the sample's weight (io::Dataset::weights) times its class's (class_weights).
+  NodeId sample_weights = kNoNode;
   bool sparse_labels = true;
   float label_smoothing = 0.0f;      // cross_entropy with dense labels [N, C]: (1 - s) one-hot + s / C
-  std::vector<float> class_weights;  // cross_entropy with dense labels: a row's targets times w[label]
+  std::vector<float> class_weights;  // cross_entropy: a sample's weight times w[label]
   // Trainable parameters in graph order (frozen ones are left out).
   std::vector<NodeId> trainable() const { return graph.trainable_parameters(); }
 };
@@ -61,6 +64,8 @@ struct SequentialSpec {
   float huber_delta = 1.0f;
   float label_smoothing = 0.0f;      // cross_entropy: targets (1 - s) one-hot + s / C
   std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
+  std::vector<float> pos_weight;     // binary_cross_entropy: the positive term's weight, per label or one
+  bool sample_weights = false;       // the loss takes per-sample weights (io::Dataset::weights)
   std::string context = "model";     // names the source in error messages (file name)
 };
 
@@ -75,6 +80,8 @@ struct NetworkSpec {
   float huber_delta = 1.0f;
   float label_smoothing = 0.0f;      // cross_entropy: targets (1 - s) one-hot + s / C
   std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
+  std::vector<float> pos_weight;     // binary_cross_entropy: the positive term's weight, per label or one
+  bool sample_weights = false;       // the loss takes per-sample weights (io::Dataset::weights)
   std::string context = "model";     // names the source in error messages (file name)
 };
 

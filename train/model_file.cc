@@ -183,6 +183,8 @@ NetworkSpec to_network_spec(const io::ModelFile& m) {
   spec.huber_delta = static_cast<float>(m.huber_delta);
   spec.label_smoothing = static_cast<float>(m.label_smoothing);
   spec.class_weights.assign(m.class_weights.begin(), m.class_weights.end());
+  spec.pos_weight.assign(m.pos_weight.begin(), m.pos_weight.end());
+  spec.sample_weights = m.data && m.data->weight_column >= 0;
   spec.context = m.path;
   return spec;
 }

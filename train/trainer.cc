@@ -239,18 +239,43 @@ void Trainer::load_batch(Program& p, const io::Dataset& data, const int64_t* row
     if (const float s = model_.label_smoothing; s > 0) {
       for (int64_t i = 0; i < count * c; ++i) y[i] = y[i] * (1.0f - s) + s / static_cast<float>(c);
     }
-    if (!model_.class_weights.empty()) {  // the row's loss (and gradient) times its class's weight
-      for (int64_t i = 0; i < count; ++i) {
-        const float w = model_.class_weights[static_cast<size_t>(data.labels[static_cast<size_t>(rows[i])])];
-        for (int64_t j = 0; j < c; ++j) y[i * c + j] *= w;
-      }
+  }
+  if (model_.sample_weights == kNoNode) return;
+  // The row's loss (and gradient) times its own weight and its class's: the class is the label,
+  // or a binary output's 0/1 target.
+  float* w = p.value(model_.sample_weights).data;
+  for (int64_t i = 0; i < count; ++i) {
+    const size_t r = static_cast<size_t>(rows[i]);
+    float v = data.weights.empty() ? 1.0f : data.weights[r];
+    if (!model_.class_weights.empty()) {
+      const size_t label =
+          data.has_targets() ? (data.targets.data()[r] >= 0.5f ? 1 : 0) : static_cast<size_t>(data.labels[r]);
+      v *= model_.class_weights[label];
     }
+    w[i] = v;
   }
 }
 
 void Trainer::check_data(const io::Dataset& data, const char* what) const {
   const int64_t n = data.size(), c = model_.graph.shape(model_.output).cols();
   const std::string where = config_.context + ": the " + what + " data";
+  if (!data.weights.empty()) {
+    if (static_cast<int64_t>(data.weights.size()) != n) {
+      throw Error(ErrorKind::BadInput, where + " have " + std::to_string(data.weights.size()) + " sample weights for " +
+                                           std::to_string(n) + " samples");
+    }
+    if (model_.sample_weights == kNoNode) {
+      throw Error(ErrorKind::BadInput, where +
+                                           " have sample weights; the model was built without them "
+                                           "(SequentialSpec/NetworkSpec::sample_weights, data.weight_column)");
+    }
+    for (size_t i = 0; i < data.weights.size(); ++i) {
+      if (!(data.weights[i] >= 0.0f) || !std::isfinite(data.weights[i])) {
+        throw Error(ErrorKind::BadInput, where + ": sample " + std::to_string(i) + " has weight " +
+                                             std::to_string(data.weights[i]) + ", expected a finite number >= 0");
+      }
+    }
+  }
   if (model_.loss_kind == Loss::CrossEntropy) {
     if (data.labels.size() != static_cast<size_t>(n)) {
       throw Error(ErrorKind::BadInput,

@@ -50,12 +50,13 @@ struct HighwayKernels {
                                           ThreadPool& p) {
     highway::mean_squared_error_backward(pr, t, n, dloss, dp, p);
   }
-  static float elementwise_loss(OpKind op, const float* pr, const float* t, int64_t n, float delta, ThreadPool& p) {
-    return highway::elementwise_loss(op, pr, t, n, delta, p);
+  static float elementwise_loss(OpKind op, const float* pr, const float* t, int64_t n, float delta, const float* pw,
+                                int64_t cols, ThreadPool& p) {
+    return highway::elementwise_loss(op, pr, t, n, delta, pw, cols, p);
   }
-  static void elementwise_loss_backward(OpKind op, const float* pr, const float* t, int64_t n, float delta, float dloss,
-                                        float* dp, ThreadPool& p) {
-    highway::elementwise_loss_backward(op, pr, t, n, delta, dloss, dp, p);
+  static void elementwise_loss_backward(OpKind op, const float* pr, const float* t, int64_t n, float delta,
+                                        const float* pw, int64_t cols, float dloss, float* dp, ThreadPool& p) {
+    highway::elementwise_loss_backward(op, pr, t, n, delta, pw, cols, dloss, dp, p);
   }
   static void reserve_conv_scratch(const ops::WindowGeometry& g) { highway::reserve_conv_scratch(g); }
   static void conv2d(const ops::WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool& p) {

@@ -66,9 +66,11 @@ void mean_squared_error_backward(const float* pred, const float* target, int64_t
 // The elementwise losses (loss.cc), a mean over n elements: op MeanAbsoluteError, Huber
 // (threshold delta) or BinaryCrossEntropy (p holds logits); the backward takes the matching
 // *Grad op and writes d pred scaled by dloss.
-float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, ThreadPool& pool);
-void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta, float dloss,
-                               float* dp, ThreadPool& pool);
+// pos_weight (BCE, null or one per label: rows of cols elements) weighs the positive term.
+float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, const float* pos_weight,
+                       int64_t cols, ThreadPool& pool);
+void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta,
+                               const float* pos_weight, int64_t cols, float dloss, float* dp, ThreadPool& pool);
 
 // Image ops, NCHW (ops/window.h; conv.cc, pool.cc): the reference's conv2d_* and pool
 // kernels. conv2d runs im2col + the GEMM per sample; reserve_conv_scratch(g), called at

@@ -3,8 +3,10 @@
 // chunks) and backward (d pred scaled by dloss / n).
 //
 // Binary cross-entropy is max(z, 0) - z y + log1p(exp(-|z|)) and its gradient sigmoid(z) - y
-// with sigmoid formed from exp(-|z|): neither overflows for any finite z. Tail lanes are
-// masked (FirstN), so nothing past n is read or written.
+// with sigmoid formed from exp(-|z|): neither overflows for any finite z. With pos_weight p
+// (per label) they are (1 - y) z + (1 + (p - 1) y) softplus(-z) and (1 + (p - 1) y) sigmoid(z) - p y,
+// run row by row (p is indexed by column). Tail lanes are masked (FirstN), so nothing past n is
+// read or written.
 #include <algorithm>
 #include <cstdint>
 
@@ -110,6 +112,45 @@ void BceGradRange(const float* z, const float* t, float g, float* y, int64_t n) 
   });
 }
 
+// BCE with pos_weight over rows [r0, r1) of cols labels: the sum (forward).
+double BcePosWeightSumRange(const float* z, const float* y, const float* pw, int64_t r0, int64_t r1, int64_t cols) {
+  const DF d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const VF one = hn::Set(d, 1.0f), zero = hn::Zero(d);
+  VF acc = zero;
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t c = 0; c < cols; c += L) {
+      const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
+      const VF a = LoadPrefix(m, d, z + r * cols + c), b = LoadPrefix(m, d, y + r * cols + c);
+      const VF p = LoadPrefix(m, d, pw + c);
+      const VF softplus_neg = hn::Add(hn::Max(hn::Neg(a), zero), hn::Log1p(d, hn::Exp(d, hn::Neg(hn::Abs(a)))));
+      const VF lw = hn::MulAdd(hn::Sub(p, one), b, one);
+      acc = hn::Add(acc, hn::IfThenElseZero(m, hn::MulAdd(lw, softplus_neg, hn::Mul(hn::Sub(one, b), a))));
+    }
+  }
+  return static_cast<double>(hn::GetLane(hn::SumOfLanes(d, acc)));
+}
+
+// BCE with pos_weight over rows [r0, r1): out = ((1 + (p - 1) y) sigmoid(z) - p y) g.
+void BcePosWeightGradRange(const float* z, const float* y, const float* pw, int64_t r0, int64_t r1, int64_t cols,
+                           float g, float* out) {
+  const DF d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const VF one = hn::Set(d, 1.0f), vg = hn::Set(d, g);
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t c = 0; c < cols; c += L) {
+      const auto m = hn::FirstN(d, static_cast<size_t>(std::min(L, cols - c)));
+      const VF a = LoadPrefix(m, d, z + r * cols + c), b = LoadPrefix(m, d, y + r * cols + c);
+      const VF p = LoadPrefix(m, d, pw + c);
+      const VF e = hn::Exp(d, hn::Neg(hn::Abs(a)));
+      const VF inv = hn::Div(one, hn::Add(one, e));
+      const VF s = hn::IfThenElse(hn::Ge(a, hn::Zero(d)), inv, hn::Mul(e, inv));
+      const VF lw = hn::MulAdd(hn::Sub(p, one), b, one);
+      hn::BlendedStore(hn::Mul(hn::NegMulAdd(p, b, hn::Mul(lw, s)), vg), m, d, out + r * cols + c);
+    }
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace graphrun::highway
 HWY_AFTER_NAMESPACE();
@@ -123,13 +164,23 @@ HWY_EXPORT(BceSumRange);
 HWY_EXPORT(AbsDiffGradRange);
 HWY_EXPORT(HuberGradRange);
 HWY_EXPORT(BceGradRange);
+HWY_EXPORT(BcePosWeightSumRange);
+HWY_EXPORT(BcePosWeightGradRange);
 
 using detail::kElementGrain;
 
-float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, ThreadPool& pool) {
+float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, const float* pos_weight,
+                       int64_t cols, ThreadPool& pool) {
   if (n <= 0) return 0.0f;
   // Exp and Log1p cost ~40 flops a lane: split BCE sooner.
   const int64_t grain = op == OpKind::BinaryCrossEntropy ? kElementGrain / 4 : kElementGrain;
+  if (pos_weight) {
+    const auto f = HWY_DYNAMIC_DISPATCH(BcePosWeightSumRange);
+    const double total =
+        detail::parallel_sum(pool, n / cols, detail::row_grain(cols, grain),
+                             [&](int64_t r0, int64_t r1) { return f(p, t, pos_weight, r0, r1, cols); });
+    return static_cast<float>(total / static_cast<double>(n));
+  }
   const double total = detail::parallel_sum(pool, n, grain, [&](int64_t i0, int64_t i1) {
     if (op == OpKind::MeanAbsoluteError) return HWY_DYNAMIC_DISPATCH(AbsDiffSumRange)(p + i0, t + i0, i1 - i0);
     if (op == OpKind::Huber) return HWY_DYNAMIC_DISPATCH(HuberSumRange)(p + i0, t + i0, i1 - i0, delta);
@@ -138,10 +189,16 @@ float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, flo
   return static_cast<float>(total / static_cast<double>(n));
 }
 
-void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta, float dloss,
-                               float* dp, ThreadPool& pool) {
+void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta,
+                               const float* pos_weight, int64_t cols, float dloss, float* dp, ThreadPool& pool) {
   const float g = static_cast<float>(static_cast<double>(dloss) / static_cast<double>(n));
   const int64_t grain = op == OpKind::BinaryCrossEntropyGrad ? kElementGrain / 4 : kElementGrain;
+  if (pos_weight) {
+    const auto f = HWY_DYNAMIC_DISPATCH(BcePosWeightGradRange);
+    pool.parallel_for(n / cols, detail::row_grain(cols, grain),
+                      [&](int64_t r0, int64_t r1) { f(p, t, pos_weight, r0, r1, cols, g, dp); });
+    return;
+  }
   pool.parallel_for(n, grain, [&](int64_t i0, int64_t i1) {
     if (op == OpKind::MeanAbsoluteErrorGrad) {
       HWY_DYNAMIC_DISPATCH(AbsDiffGradRange)(p + i0, t + i0, g, dp + i0, i1 - i0);

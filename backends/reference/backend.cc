@@ -61,17 +61,19 @@ struct ReferenceKernels {
                                           ThreadPool&) {
     reference::mean_squared_error_backward(p, t, n, dloss, dp);
   }
-  // mean_absolute_error, huber (delta) or binary_cross_entropy (from logits).
-  static float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta, ThreadPool&) {
+  // mean_absolute_error, huber (delta) or binary_cross_entropy (from logits; pos_weight: one per
+  // label, cols of them, or null).
+  static float elementwise_loss(OpKind op, const float* p, const float* t, int64_t n, float delta,
+                                const float* pos_weight, int64_t cols, ThreadPool&) {
     if (op == OpKind::MeanAbsoluteError) return reference::mean_absolute_error(p, t, n);
     if (op == OpKind::Huber) return reference::huber(p, t, n, static_cast<double>(delta));
-    return reference::binary_cross_entropy(p, t, n);
+    return reference::binary_cross_entropy(p, t, n, static_cast<const float*>(nullptr), cols, pos_weight);
   }
-  static void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta, float dloss,
-                                        float* dp, ThreadPool&) {
+  static void elementwise_loss_backward(OpKind op, const float* p, const float* t, int64_t n, float delta,
+                                        const float* pos_weight, int64_t cols, float dloss, float* dp, ThreadPool&) {
     if (op == OpKind::MeanAbsoluteErrorGrad) return reference::mean_absolute_error_backward(p, t, n, dloss, dp);
     if (op == OpKind::HuberGrad) return reference::huber_backward(p, t, n, static_cast<double>(delta), dloss, dp);
-    reference::binary_cross_entropy_backward(p, t, n, dloss, dp);
+    reference::binary_cross_entropy_backward(p, t, n, dloss, dp, static_cast<const float*>(nullptr), cols, pos_weight);
   }
   static void reserve_conv_scratch(const ops::WindowGeometry&) {}
   static void conv2d(const ops::WindowGeometry& g, const float* x, const float* w, float* y, ThreadPool&) {

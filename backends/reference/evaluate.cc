@@ -21,6 +21,9 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
     double* y = out.values.data();
     auto in = [&](size_t i) -> const DoubleTensor& { return v[static_cast<size_t>(node.inputs[i])]; };
     auto x = [&](size_t i) { return in(i).values.data(); };
+    // A loss's optional per-sample weights (input i) and input i's elements per sample.
+    auto w = [&](size_t i) -> const double* { return node.inputs.size() > i ? x(i) : nullptr; };
+    auto cols = [&](size_t i) { return in(i).shape.rank() == 0 ? int64_t{1} : in(i).shape.numel() / in(i).shape[0]; };
     switch (node.op) {
       case OpKind::Input:
       case OpKind::Parameter: {
@@ -84,36 +87,42 @@ std::vector<DoubleTensor> evaluate_f64(const Graph& g, int64_t batch, const std:
         softmax_rows_backward<double>(x(0), x(1), y, n / out.shape.cols(), out.shape.cols());
         break;
       case OpKind::SoftmaxCrossEntropy:
-        y[0] = softmax_cross_entropy<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1]);
+        y[0] = softmax_cross_entropy<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1], w(2));
         break;
       case OpKind::SoftmaxCrossEntropyGrad:
         softmax_cross_entropy_backward<double>(x(0), x(1), node.sparse_labels, in(0).shape[0], in(0).shape[1], x(2)[0],
-                                               y);
+                                               y, w(3));
         break;
       case OpKind::MeanSquaredError:
-        y[0] = mean_squared_error<double>(x(0), x(1), in(0).shape.numel());
+        y[0] = mean_squared_error<double>(x(0), x(1), in(0).shape.numel(), w(2), cols(0));
         break;
       case OpKind::MeanSquaredErrorGrad:
-        mean_squared_error_backward<double>(x(0), x(1), n, x(2)[0], y);
+        mean_squared_error_backward<double>(x(0), x(1), n, x(2)[0], y, w(3), cols(0));
         break;
       case OpKind::MeanAbsoluteError:
-        y[0] = mean_absolute_error<double>(x(0), x(1), in(0).shape.numel());
+        y[0] = mean_absolute_error<double>(x(0), x(1), in(0).shape.numel(), w(2), cols(0));
         break;
       case OpKind::MeanAbsoluteErrorGrad:
-        mean_absolute_error_backward<double>(x(0), x(1), n, x(2)[0], y);
+        mean_absolute_error_backward<double>(x(0), x(1), n, x(2)[0], y, w(3), cols(0));
         break;
       case OpKind::Huber:
-        y[0] = huber<double>(x(0), x(1), in(0).shape.numel(), node.alpha);
+        y[0] = huber<double>(x(0), x(1), in(0).shape.numel(), node.alpha, w(2), cols(0));
         break;
       case OpKind::HuberGrad:
-        huber_backward<double>(x(0), x(1), n, node.alpha, x(2)[0], y);
+        huber_backward<double>(x(0), x(1), n, node.alpha, x(2)[0], y, w(3), cols(0));
         break;
-      case OpKind::BinaryCrossEntropy:
-        y[0] = binary_cross_entropy<double>(x(0), x(1), in(0).shape.numel());
+      case OpKind::BinaryCrossEntropy: {
+        const std::vector<double> pos(node.pos_weight.begin(), node.pos_weight.end());
+        y[0] = binary_cross_entropy<double>(x(0), x(1), in(0).shape.numel(), w(2), cols(0),
+                                            pos.empty() ? nullptr : pos.data());
         break;
-      case OpKind::BinaryCrossEntropyGrad:
-        binary_cross_entropy_backward<double>(x(0), x(1), n, x(2)[0], y);
+      }
+      case OpKind::BinaryCrossEntropyGrad: {
+        const std::vector<double> pos(node.pos_weight.begin(), node.pos_weight.end());
+        binary_cross_entropy_backward<double>(x(0), x(1), n, x(2)[0], y, w(3), cols(0),
+                                              pos.empty() ? nullptr : pos.data());
         break;
+      }
       case OpKind::Reshape:
         out.values = in(0).values;
         break;

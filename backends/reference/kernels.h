@@ -146,17 +146,20 @@ void softmax_rows_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t
 
 // Mean over rows of the cross-entropy between softmax(logits[r,:]) and the targets.
 // sparse: labels holds `rows` class indices (stored as T, 0..cols-1); otherwise rows*cols target
-// probabilities (one-hot or soft). Loss of a row = sum_c t_c * (logsumexp(x) - x_c).
+// probabilities (one-hot or soft). Loss of a row = sum_c t_c * (logsumexp(x) - x_c), times its
+// weight w[r] when weights are given.
 template <class T>
-T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t rows, int64_t cols) {
+T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t rows, int64_t cols,
+                        const T* weights = nullptr) {
   double total = 0.0;
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = logits + r * cols;
     double m, log_sum;
     detail::row_max_logsumexp(xr, cols, &m, &log_sum);
+    const double w = weights ? static_cast<double>(weights[r]) : 1.0;
     for (int64_t c = 0; c < cols; ++c) {
       const double t = detail::target(labels, sparse, r, c, cols);
-      if (t != 0.0) total += t * (m + log_sum - static_cast<double>(xr[c]));
+      if (t != 0.0) total += w * t * (m + log_sum - static_cast<double>(xr[c]));
     }
   }
   return rows > 0 ? static_cast<T>(total / static_cast<double>(rows)) : T(0);
@@ -166,9 +169,10 @@ T softmax_cross_entropy(const T* logits, const T* labels, bool sparse, int64_t r
 // not sum to one (class weights scale them); sparse labels sum to one.
 template <class T>
 void softmax_cross_entropy_backward(const T* logits, const T* labels, bool sparse, int64_t rows, int64_t cols, T dloss,
-                                    T* dlogits) {
-  const double g = static_cast<double>(dloss) / static_cast<double>(rows);
+                                    T* dlogits, const T* weights = nullptr) {
+  const double g0 = static_cast<double>(dloss) / static_cast<double>(rows);
   for (int64_t r = 0; r < rows; ++r) {
+    const double g = weights ? g0 * static_cast<double>(weights[r]) : g0;
     const T* xr = logits + r * cols;
     double m, log_sum, tsum = 0.0;
     detail::row_max_logsumexp(xr, cols, &m, &log_sum);
@@ -182,20 +186,24 @@ void softmax_cross_entropy_backward(const T* logits, const T* labels, bool spars
 
 // mean((pred - target)^2) over n elements.
 template <class T>
-T mean_squared_error(const T* pred, const T* target, int64_t n) {
+T mean_squared_error(const T* pred, const T* target, int64_t n, const T* w = nullptr, int64_t cols = 1) {
   double acc = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     const double d = static_cast<double>(pred[i]) - target[i];
-    acc += d * d;
+    acc += (w ? static_cast<double>(w[i / cols]) : 1.0) * d * d;
   }
   return n > 0 ? static_cast<T>(acc / static_cast<double>(n)) : T(0);
 }
 
 // dpred = 2 * (pred - target) / n * dloss.
 template <class T>
-void mean_squared_error_backward(const T* pred, const T* target, int64_t n, T dloss, T* dpred) {
+void mean_squared_error_backward(const T* pred, const T* target, int64_t n, T dloss, T* dpred, const T* w = nullptr,
+                                 int64_t cols = 1) {
   const double g = 2.0 * static_cast<double>(dloss) / static_cast<double>(n);
-  for (int64_t i = 0; i < n; ++i) dpred[i] = static_cast<T>((static_cast<double>(pred[i]) - target[i]) * g);
+  for (int64_t i = 0; i < n; ++i) {
+    const double wi = w ? static_cast<double>(w[i / cols]) : 1.0;
+    dpred[i] = static_cast<T>((static_cast<double>(pred[i]) - target[i]) * g * wi);
+  }
 }
 
 }  // namespace graphrun::reference

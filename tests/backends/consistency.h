@@ -27,8 +27,9 @@
 namespace graphrun::testing {
 
 // How an input is filled: uniform in the row's domain, class indices in [0, classes), rows
-// of positive values summing to one (soft labels), or 0/1 (binary and multi-label targets).
-enum class Fill { kUniform, kClassIndex, kDistribution, kBinary };
+// of positive values summing to one (soft labels), 0/1 (binary and multi-label targets), or
+// per-sample weights in [0, 3) with every fourth one 0.
+enum class Fill { kUniform, kClassIndex, kDistribution, kBinary, kWeight };
 
 struct Operand {
   Shape shape;
@@ -92,6 +93,7 @@ inline Operand in(Shape s) { return {std::move(s)}; }
 inline Operand class_indices(int64_t rows, int64_t classes) { return {Shape{rows}, Fill::kClassIndex, classes, false}; }
 inline Operand soft_labels(Shape s) { return {std::move(s), Fill::kDistribution, 0, false}; }
 inline Operand binary_labels(Shape s) { return {std::move(s), Fill::kBinary, 0, false}; }
+inline Operand sample_weights(int64_t rows) { return {Shape{rows}, Fill::kWeight, 0, false}; }
 
 // The table (consistency_cases.cc). Built once; rows of plugin activations need the built plugins.
 const std::vector<Case>& consistency_cases();
@@ -141,6 +143,9 @@ inline std::map<std::string, reference::DoubleTensor> row_values(const Case& c, 
       }
       case Fill::kBinary:
         for (double& e : v) e = static_cast<double>(std::uniform_int_distribution<int>(0, 1)(rng));
+        break;
+      case Fill::kWeight:
+        for (size_t j = 0; j < v.size(); ++j) v[j] = j % 4 == 3 ? 0.0 : uniform(0.0, 3.0);
         break;
     }
     values[input_name(i)] = {s, std::move(v)};

@@ -121,6 +121,52 @@ void activation_rows(Table& t) {
   }
 }
 
+// Per-sample weights (every loss) and BCE's pos_weight, on odd shapes and the vector edges.
+void weighted_loss_rows(Table& t) {
+  for (auto [r, c] : {std::pair<int64_t, int64_t>{1, 1}, {7, 1}, {9, 5}, {17, 3}, {33, 17}, {5, 65}}) {
+    const std::string d = dims({r, c});
+    t.add("softmax_cross_entropy sparse sample_weights " + d, {in({r, c}), class_indices(r, c), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::softmax_cross_entropy(g, x[0], x[1], true), x[2])))
+        .domain(-3, 3);
+    t.add("softmax_cross_entropy soft sample_weights " + d, {in({r, c}), soft_labels({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::softmax_cross_entropy(g, x[0], x[1], false), x[2])))
+        .domain(-3, 3);
+    t.add("mean_squared_error sample_weights " + d, {in({r, c}), in({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::mean_squared_error(g, x[0], x[1]), x[2])));
+    t.add("mean_absolute_error sample_weights " + d, {in({r, c}), in({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::mean_absolute_error(g, x[0], ops::scale(g, x[1], -1.0f)), x[2])))
+        .domain(0.1, 0.45);
+    t.add("huber sample_weights delta 0.1 " + d, {in({r, c}), in({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::huber(g, x[0], ops::scale(g, x[1], -1.0f), 0.1f), x[2])))
+        .domain(0.1, 0.45);
+    t.add("huber sample_weights quadratic " + d, {in({r, c}), in({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::huber(g, x[0], ops::scale(g, x[1], -1.0f)), x[2])))
+        .domain(0.1, 0.45);
+    t.add("binary_cross_entropy sample_weights " + d, {in({r, c}), binary_labels({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::binary_cross_entropy(g, x[0], x[1]), x[2])))
+        .domain(-6, 6);
+    std::vector<float> pos(static_cast<size_t>(c));
+    for (size_t j = 0; j < pos.size(); ++j) pos[j] = 0.25f + 0.5f * static_cast<float>(j % 7);
+    t.add("binary_cross_entropy pos_weight " + d, {in({r, c}), binary_labels({r, c})},
+          BUILD(ops::binary_cross_entropy(g, x[0], x[1], pos)))
+        .domain(-6, 6);
+    t.add("binary_cross_entropy pos_weight soft sample_weights " + d,
+          {in({r, c}), soft_labels({r, c}), sample_weights(r)},
+          BUILD(ops::with_sample_weights(g, ops::binary_cross_entropy(g, x[0], x[1], pos), x[2])))
+        .domain(-3, 3);
+  }
+  t.add("binary_cross_entropy pos_weight one for all [129,3]", {in({129, 3}), binary_labels({129, 3})},
+        BUILD(ops::binary_cross_entropy(g, x[0], x[1], std::vector<float>{3.0f})))
+      .domain(-6, 6);
+  t.add("binary_cross_entropy pos_weight large logits [5,3]", {in({5, 3}), binary_labels({5, 3})},
+        BUILD(ops::binary_cross_entropy(g, ops::scale(g, x[0], 40.0f), x[1], std::vector<float>{0.5f, 2.0f, 9.0f})))
+      .tolerance(1e-4, 1e-5);
+  t.add("mean_squared_error sample_weights batch [N,3]",
+        {in({Shape::kBatch, 3}), in({Shape::kBatch, 3}), sample_weights(Shape::kBatch)},
+        BUILD(ops::with_sample_weights(g, ops::mean_squared_error(g, x[0], x[1]), x[2])))
+      .with_batch(5);
+}
+
 void softmax_and_loss_rows(Table& t) {
   sweep([&](int64_t r, int64_t c) {
     t.add("softmax " + dims({r, c}), {in({r, c})}, BUILD(ops::softmax(g, x[0]))).domain(-5, 5).tolerance(1e-6, 1e-5);
@@ -166,6 +212,7 @@ void softmax_and_loss_rows(Table& t) {
   t.add("binary_cross_entropy soft targets [7,4]", {in({7, 4}), soft_labels({7, 4})},
         BUILD(ops::binary_cross_entropy(g, x[0], x[1])))
       .domain(-3, 3);
+  weighted_loss_rows(t);
 }
 
 void reduction_and_shape_rows(Table& t) {

@@ -67,6 +67,38 @@ TEST(TabularCsv, BadTargetsNameFileLineAndColumn) {
   bad("x\n1,2\n", CsvOptions{.label_column = 1, .skip_lines = -1}, {"skip_lines -1 is invalid"});
 }
 
+TEST(TabularCsv, AWeightColumnIsNotAFeatureAndFollowsItsRows) {
+  CsvOptions o{.label_column = -1, .target_columns = {2}, .weight_column = 1};
+  CsvTable t = parse_csv("1,0.5,10,4\n2,0,20,5\n3,2,30,6\n", "w.csv", o);
+  ASSERT_EQ(t.features.shape(), (Shape{3, 2}));
+  EXPECT_EQ(t.features[1], 4.0f);  // columns 0 and 3
+  EXPECT_EQ(t.weights, (std::vector<float>{0.5f, 0.0f, 2.0f}));
+  Dataset d = make_target_dataset(std::move(t.features), std::move(t.targets), "w.csv");
+  d.weights = t.weights;
+  auto [train, test] = split_dataset(d, 0.34, 3, "w.csv");
+  for (const Dataset* part : {&train, &test}) {
+    ASSERT_EQ(part->weights.size(), static_cast<size_t>(part->size()));
+    for (int64_t i = 0; i < part->size(); ++i) {
+      const float want = part->features[i * 2] == 1 ? 0.5f : part->features[i * 2] == 2 ? 0.0f : 2.0f;
+      EXPECT_EQ(part->weights[static_cast<size_t>(i)], want);
+    }
+  }
+}
+
+TEST(TabularCsv, BadWeightsNameFileLineAndColumn) {
+  auto bad = [](const std::string& text, const CsvOptions& o, const std::vector<std::string>& fragments) {
+    expect_error([&] { parse_csv(text, "w.csv", o); }, ErrorKind::BadInput, fragments);
+  };
+  const CsvOptions o{.label_column = 0, .weight_column = 2};
+  bad("1,2,1\n0,3,-1\n", o, {"w.csv:2:5:", "weight column 2 value \"-1\"", "a finite number >= 0"});
+  bad("1,2,1\n0,3,nan\n", o, {"w.csv:2:5:", "weight column 2 value \"nan\""});
+  bad("1,2,0\n0,3,0\n", o, {"w.csv:", "every sample weight (column 2) is 0"});
+  bad("1,2\n", o, {"w.csv:1:", "weight column 2 does not exist: the line has 2 columns"});
+  bad("1,2,3\n", CsvOptions{.label_column = 0, .weight_column = 0}, {"weight column 0 is also the label"});
+  bad("1,2\n", CsvOptions{.label_column = 0, .weight_column = 1},
+      {"no column is left for the features beside the weight column"});
+}
+
 TEST(TabularCsv, GzipFilesAreInflated) {
   ScratchDir dir;
   write_bytes(dir / "d.csv.gz", gzip("1 2 3\n4 5 6\n"));

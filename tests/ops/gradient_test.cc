@@ -119,5 +119,43 @@ TEST(Gradient, ErrorsNameTheOpAndShapes) {
   EXPECT_THROW(ops::reshape(g, a, {7}), Error);
 }
 
+TEST(Gradient, WeightedSeedNetworkFiniteDifferences) {
+  // The seed network with per-sample weights (one of them 0) on its loss, in a batch of 5.
+  std::mt19937_64 rng(19);
+  Graph g;
+  const NodeId x = g.input("x", {Shape::kBatch, 6}), labels = g.input("labels", {Shape::kBatch});
+  const NodeId weights = g.input("weights", {Shape::kBatch});
+  const NodeId w = g.parameter("w", {6, 4}, Initializer::normal());
+  const NodeId logits = ops::matmul(g, ops::activation(g, ops::matmul(g, x, w), testing::test_sigmoid(), {}),
+                                    g.parameter("v", {4, 3}, Initializer::normal()));
+  const NodeId loss = ops::with_sample_weights(g, ops::softmax_cross_entropy(g, logits, labels, true), weights);
+  Values values = {{"x", random_tensor({5, 6}, rng)},
+                   {"labels", {Shape{5}, {0, 2, 1, 1, 0}}},
+                   {"weights", {Shape{5}, {0.5, 2.0, 0.0, 1.0, 3.0}}},
+                   {"w", random_tensor({6, 4}, rng)},
+                   {"v", random_tensor({4, 3}, rng)}};
+  check_gradients(g, loss, 5, values, {"w", "v"});
+}
+
+TEST(Gradient, SampleWeightErrors) {
+  Graph g;
+  const NodeId p = g.input("p", {Shape::kBatch, 3}), t = g.input("t", {Shape::kBatch, 3});
+  const NodeId w3 = g.input("w3", {3}), w = g.input("w", {Shape::kBatch});
+  const NodeId loss = ops::mean_squared_error(g, p, t);
+  EXPECT_THROW(ops::with_sample_weights(g, loss, w3), Error);  // not [N]
+  EXPECT_THROW(ops::with_sample_weights(g, p, w), Error);      // not a loss
+  const NodeId late = g.input("late", {Shape::kBatch});
+  EXPECT_THROW(ops::with_sample_weights(g, loss, late), Error);  // made after the loss
+  ops::with_sample_weights(g, loss, w);
+  EXPECT_THROW(ops::with_sample_weights(g, loss, w), Error);  // weighted already
+  try {
+    ops::gradients(g, loss, {w});
+    FAIL() << "a gradient with respect to the weights";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no gradient with respect to the sample weights"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace graphrun

@@ -102,6 +102,7 @@ io::CsvOptions csv_options(const Session& s) {
     o.skip_lines = d.skip_lines;
     o.delimiter = d.delimiter;
     o.target_columns = d.target_columns;
+    o.weight_column = d.weight_column;
     o.label_column = d.target_columns.empty() && d.train_targets.empty() ? d.label_column : -1;
   } else {
     o.label_column = 0;
@@ -126,7 +127,9 @@ io::Dataset load_csv(const Session& s, const std::string& path, const std::strin
     bad(fmt::format("{}: {} holds {} rows of targets for the {} samples of {}, expected one per sample", targets_where,
                     targets_path, targets.shape()[0], ds.size(), path));
   }
-  return io::make_target_dataset(std::move(ds.features), std::move(targets), path);
+  io::Dataset out = io::make_target_dataset(std::move(ds.features), std::move(targets), path);
+  out.weights = std::move(ds.weights);
+  return out;
 }
 
 // The CSV training file, before a test_split takes its test part out.
