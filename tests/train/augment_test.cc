@@ -5,8 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <vector>
+
+#include "core/error.h"
+#include "tests/support/tiny_dataset.h"
+#include "train/trainer.h"
 
 namespace graphrun::train {
 namespace {
@@ -81,6 +86,61 @@ TEST(Augment, MovesTheImageAsDrawnOnOddShapes) {
         }
       }
     }
+  }
+}
+
+// The tiny problem's 8 features seen as a [2, 2, 2] image.
+TrainConfig tiny_config(int64_t shift, bool flip, std::vector<int64_t> image = {2, 2, 2}) {
+  TrainConfig c;
+  c.batch_size = 16;
+  c.seed = 3;
+  c.learning_rate = 0.1;
+  c.threads = 1;
+  c.context = "test";
+  c.augment = config(shift, flip, std::move(image));
+  return c;
+}
+
+std::vector<float> trained_weights(const TrainConfig& cfg) {
+  testing::TinyNet n = testing::make_tiny_net(6, 1);
+  const io::Dataset data = testing::make_tiny_dataset(64, 2);
+  Trainer t(n.model, n.params, cfg, PluginRegistry::global());
+  t.train_epoch(data);
+  t.train_epoch(data);
+  std::vector<float> w;
+  for (const NodeId p : n.model.trainable()) {
+    const Tensor& v = *n.params.find(n.model.graph.node(p).name);
+    w.insert(w.end(), v.data(), v.data() + v.numel());
+  }
+  return w;
+}
+
+TEST(Augment, ChangesTrainingOnlyAndIsReproducible) {
+  const std::vector<float> plain = trained_weights(tiny_config(0, false));
+  const std::vector<float> augmented = trained_weights(tiny_config(1, true));
+  EXPECT_NE(plain, augmented) << "augmented batches train other weights";
+  EXPECT_EQ(augmented, trained_weights(tiny_config(1, true))) << "the same seed draws the same images";
+
+  // Evaluation never augments: the same parameters evaluate the same with and without it.
+  testing::TinyNet n = testing::make_tiny_net(6, 1);
+  const io::Dataset data = testing::make_tiny_dataset(64, 2);
+  Trainer with(n.model, n.params, tiny_config(1, true), PluginRegistry::global());
+  const double loss_with = with.evaluate(data).loss;
+  testing::TinyNet m = testing::make_tiny_net(6, 1);
+  Trainer without(m.model, m.params, tiny_config(0, false), PluginRegistry::global());
+  EXPECT_EQ(loss_with, without.evaluate(data).loss);
+}
+
+TEST(Augment, AnImageShapeThatIsNotTheDataIsBadInput) {
+  testing::TinyNet n = testing::make_tiny_net(6, 1);
+  const io::Dataset data = testing::make_tiny_dataset(32, 2);
+  Trainer t(n.model, n.params, tiny_config(1, false, {1, 3, 3}), PluginRegistry::global());
+  try {
+    t.train_epoch(data);
+    FAIL() << "expected BadInput";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("the data's 8 features"), std::string::npos) << e.what();
   }
 }
 
