@@ -146,6 +146,11 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
     if (trans_a) {
       // op(A)[i, k] = A[k * lda + i]: kMR consecutive floats per k.
       const float* src = A + k0 * lda + i0 + ip;
+      if (h == kMR) {  // a constant count: a vector copy, not a memcpy call per k
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < kMR; ++r) dst[k * kMR + r] = src[k * lda + r];
+        continue;
+      }
       for (int64_t k = 0; k < kc; ++k) {
         int64_t r = 0;
         for (; r < h; ++r) dst[k * kMR + r] = src[k * lda + r];
@@ -464,7 +469,9 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   const bool b_in_place = !trans_b && M <= kSmallM;
   // Likewise the micro-kernel broadcasts from whole slivers of a row-major A in place (a batch
   // of at most kSmallM rows stays in L1/L2): only a last partial sliver is packed, zero-padded.
-  const bool a_in_place = !trans_a && M <= kSmallM;
+  // So does a narrow N (one panel, e.g. 10 output classes) at any M: each element of A is then
+  // used by one micro-kernel call, and packing it would cost a pass over A for nothing.
+  const bool a_in_place = !trans_a && (M <= kSmallM || N <= nr);
   PackBuffers& buffers = ThreadBuffers();
   float* HWY_RESTRICT pa = buffers.a.get();
   float* HWY_RESTRICT pb = buffers.b.get();
