@@ -148,7 +148,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // One row times a row-major B (the forward pass at batch 1): split K, so each thread reads
   // whole rows of B, the rows the optimizer then updates on that thread (core/partition.h).
   if (M == 1 && !trans_b && GemvSplitK(A, trans_a ? lda : 1, B, ldb, K, N, C, accumulate, ep, threads, pool)) return;
-  if (!trans_b && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep, threads, pool)) return;
+  // The narrow-N path sums each element in one order over all of K: split its rows only.
+  const bool small_n = gemm_small_n(trans_a, N, K);
+  if (!trans_b && !small_n && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep, threads, pool))
+    return;
   // A rank-1 update (K == 1, the batch-1 weight gradient) splits its rows the same way.
   if (K == 1 && !trans_b && M >= 2 * kRowGrain) {
     const int64_t parts = std::min<int64_t>(threads, (M + kRowGrain - 1) / kRowGrain);
@@ -182,7 +185,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // from the shared cache (at most twice a core's L2): a wide layer's B (4096 x 4096, 64 MiB)
   // would cross memory once per thread, where splitting columns reads it once.
   const bool b_rereadable = 4 * K * N <= 2 * std::max<int64_t>(cache_sizes().l2, 256 * 1024);
-  if (!trans_b && M > kSmallM && M <= 4 * kSmallM && N > 1 && b_rereadable) {
+  if (!trans_b && !small_n && M > kSmallM && M <= 4 * kSmallM && N > 1 && b_rereadable) {
     const int64_t blocks = count(M, kBlock);
     const int64_t parts = std::min(threads, blocks);
     pool.run(parts, [&](int64_t t) {

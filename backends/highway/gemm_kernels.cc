@@ -32,6 +32,7 @@
 #include <hwy/highway.h>
 // clang-format on
 
+#include "backends/highway/gemm_small_n-inl.h"
 #include "backends/highway/simd-inl.h"
 #include "graphrun/plugin.h"
 
@@ -73,30 +74,6 @@ PackBuffers& ThreadBuffers() {
     buffers.partials = hwy::AllocateAligned<float>(static_cast<size_t>(kSplitKCapacity));
   }
   return buffers;
-}
-
-// Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
-// (stride src_stride). 128-bit vectors, two levels of interleaves.
-HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride, float* HWY_RESTRICT dst,
-                             int64_t dst_stride) {
-#if HWY_TARGET == HWY_SCALAR
-  for (int64_t q = 0; q < 4; ++q)
-    for (int64_t c = 0; c < 4; ++c) dst[q * dst_stride + c] = src[c * src_stride + q];
-#else
-  const hn::Full128<float> d4;
-  const auto r0 = hn::LoadU(d4, src);
-  const auto r1 = hn::LoadU(d4, src + src_stride);
-  const auto r2 = hn::LoadU(d4, src + 2 * src_stride);
-  const auto r3 = hn::LoadU(d4, src + 3 * src_stride);
-  const auto t0 = hn::InterleaveLower(d4, r0, r1);  // r0_0 r1_0 r0_1 r1_1
-  const auto t1 = hn::InterleaveLower(d4, r2, r3);  // r2_0 r3_0 r2_1 r3_1
-  const auto t2 = hn::InterleaveUpper(d4, r0, r1);  // r0_2 r1_2 r0_3 r1_3
-  const auto t3 = hn::InterleaveUpper(d4, r2, r3);  // r2_2 r3_2 r2_3 r3_3
-  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, dst);
-  hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, dst + dst_stride);
-  hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, dst + 2 * dst_stride);
-  hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, dst + 3 * dst_stride);
-#endif
 }
 
 // Packs op(B)[k0 : k0+kc, j0 : j0+nc] into panels of nr columns: panel p holds kc rows of nr
@@ -452,6 +429,14 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
+  PackBuffers& buffers = ThreadBuffers();
+  const GemmBlocking& blocking = Blocking();
+  if (gemm_small_n(trans_a, N, K)) {
+    GemmSmallN(trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, buffers.a.get(), blocking.mc * blocking.kc,
+               buffers.b.get(), blocking.kc * blocking.nc);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
+    return;
+  }
   if (N == 1) {
     // C column = op(A) * b, i.e. C^T = b^T op(A)^T with op(A)^T[k, i] = op(A)[i, k].
     Gemv(B, trans_b ? 1 : ldb, A, lda, !trans_a, C, ldc, K, M, accumulate);
@@ -472,7 +457,6 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   // So does a narrow N (one panel, e.g. 10 output classes) at any M: each element of A is then
   // used by one micro-kernel call, and packing it would cost a pass over A for nothing.
   const bool a_in_place = !trans_a && (M <= kSmallM || N <= nr);
-  PackBuffers& buffers = ThreadBuffers();
   float* HWY_RESTRICT pa = buffers.a.get();
   float* HWY_RESTRICT pb = buffers.b.get();
   if (trans_b && M <= kSmallM && N >= kMR) {
@@ -481,7 +465,6 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     return;
   }
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
-  const GemmBlocking& blocking = Blocking();
   const int64_t kblocks = (K + blocking.kc - 1) / blocking.kc;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;
   const int64_t nblocks = (N + blocking.nc - 1) / blocking.nc;
