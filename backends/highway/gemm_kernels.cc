@@ -471,6 +471,10 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   const int64_t nc_max = std::min(blocking.nc, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
   const int64_t mblocks = (M + blocking.mc - 1) / blocking.mc;
   const int64_t mc_max = std::min(blocking.mc, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
+  // A shallow depth block (K = 10: the output layer's dX) makes C's stores the cost: the tiles
+  // then go along C's rows (each row a store stream the prefetcher follows), not down a panel
+  // (rows ldc apart, every store a miss in the same L1 set). The same sums either way.
+  const bool along_rows = kc_max <= 32;
   for (int64_t jc = 0; jc < N; jc += nc_max) {
     const int64_t nc = std::min(nc_max, N - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
@@ -480,35 +484,41 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         const int64_t mc = std::min(mc_max, M - ic);
         const int64_t packed_from = a_in_place ? mc / kMR * kMR : 0;  // slivers before it are read in place
         if (packed_from < mc) PackA(trans_a, A, lda, ic + packed_from, mc - packed_from, pc, kc, pa);
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          // B panels are packed during the first row block, right before their first use, so
-          // the panel is still in L1 for every sliver of that block (all of M when M <= mc).
-          const int64_t n = std::min(nr, nc - jr);
-          const float* panel = pb + jr * kc;
-          int64_t ldp = nr;
-          if (b_in_place && n == nr) {
-            panel = B + pc * ldb + jc + jr;
-            ldp = ldb;
-          } else if (ic == 0) {
-            PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
-          }
-          for (int64_t ir = 0; ir < mc; ir += kMR) {
-            float* c = C + (ic + ir) * ldc + jc + jr;
-            const int64_t m = std::min(kMR, mc - ir);
-            // A last panel of at most one vector (N = 100 leaves 4 columns) runs the one-vector
-            // tile: half the FMAs of a zero-padded two-vector one.
-            if (ir < packed_from) {
-              const float* rows = A + (ic + ir) * lda + pc;
-              if (wide && n > lanes) {
-                MicroKernel<true, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
-              } else {
-                MicroKernel<false, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
-              }
-            } else if (wide && n > lanes) {
-              MicroKernel<true>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+        // The tile of rows ir and columns jr; a last panel of at most one vector (N = 100 leaves
+        // 4 columns) runs the one-vector tile: half the FMAs of a zero-padded two-vector one.
+        auto tile = [&](int64_t ir, int64_t jr) {
+          const int64_t n = std::min(nr, nc - jr), m = std::min(kMR, mc - ir);
+          const bool in_place = b_in_place && n == nr;
+          const float* panel = in_place ? B + pc * ldb + jc + jr : pb + jr * kc;
+          const int64_t ldp = in_place ? ldb : nr;
+          float* c = C + (ic + ir) * ldc + jc + jr;
+          if (ir < packed_from) {
+            const float* rows = A + (ic + ir) * lda + pc;
+            if (wide && n > lanes) {
+              MicroKernel<true, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
             } else {
-              MicroKernel<false>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+              MicroKernel<false, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
             }
+          } else if (wide && n > lanes) {
+            MicroKernel<true>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+          } else {
+            MicroKernel<false>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+          }
+        };
+        // B panels are packed during the first row block, right before their first use, so
+        // the panel is still in L1 for every sliver of that block (all of M when M <= mc).
+        auto pack_panel = [&](int64_t jr) {
+          const int64_t n = std::min(nr, nc - jr);
+          if (ic == 0 && !(b_in_place && n == nr)) PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
+        };
+        if (along_rows) {
+          for (int64_t jr = 0; jr < nc; jr += nr) pack_panel(jr);
+          for (int64_t ir = 0; ir < mc; ir += kMR)
+            for (int64_t jr = 0; jr < nc; jr += nr) tile(ir, jr);
+        } else {
+          for (int64_t jr = 0; jr < nc; jr += nr) {
+            pack_panel(jr);
+            for (int64_t ir = 0; ir < mc; ir += kMR) tile(ir, jr);
           }
         }
         // The block's sums are complete after the last depth block; it is still in L2.
