@@ -162,12 +162,19 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
   const DF d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t nr = (kNV2 ? 2 : 1) * lanes;
+  // The tile starts from the first product (kc >= 1), not from zeros: GCC zeroed the arrays
+  // in memory (rep stos), which cost as much as the FMAs of a shallow tile (K = 10).
   VF acc0[kMR], acc1[kMR];
-  for (int64_t r = 0; r < kMR; ++r) {
-    acc0[r] = hn::Zero(d);
-    acc1[r] = hn::Zero(d);
+  {
+    const VF b0 = hn::LoadU(d, pb);
+    const VF b1 = kNV2 ? hn::LoadU(d, pb + lanes) : b0;
+    for (int64_t r = 0; r < kMR; ++r) {
+      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place] : pa[r]);
+      acc0[r] = hn::Mul(a, b0);
+      acc1[r] = kNV2 ? hn::Mul(a, b1) : hn::Zero(d);
+    }
   }
-  for (int64_t k = 0; k < kc; ++k) {
+  for (int64_t k = 1; k < kc; ++k) {
     const VF b0 = hn::LoadU(d, pb + k * ldp);
     const VF b1 = kNV2 ? hn::LoadU(d, pb + k * ldp + lanes) : b0;
     for (int64_t r = 0; r < kMR; ++r) {
