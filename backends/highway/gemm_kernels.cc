@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
@@ -150,13 +151,14 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
   }
 }
 
-// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (1 or 2 vectors) in registers.
+// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kRows (kMR unless given) x (1 or 2
+// vectors) in registers.
 // load_c: add to the existing C (else overwrite it without reading).
 // kNV2: the panel is 2 vectors wide (else 1, for narrow N such as 10 output classes).
 // pb: kc rows of the panel, ldp apart (nr when packed, ldb when read from B in place).
-// kAInPlace: pa is not a packed sliver but kMR rows of a row-major matrix, lda_in_place apart.
+// kAInPlace: pa is not a packed sliver but kRows rows of a row-major matrix, lda_in_place apart.
 // kTransC: the tile is stored transposed, element (r, c) at C[c * ldc + r].
-template <bool kNV2, bool kAInPlace = false, bool kTransC = false>
+template <bool kNV2, bool kAInPlace = false, bool kTransC = false, int64_t kRows = kMR>
 HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, const float* HWY_RESTRICT pb,
                             int64_t ldp, int64_t kc, float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
                             bool load_c) {
@@ -165,11 +167,11 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
   const int64_t nr = (kNV2 ? 2 : 1) * lanes;
   // The tile starts from the first product (kc >= 1), not from zeros: GCC zeroed the arrays
   // in memory (rep stos), which cost as much as the FMAs of a shallow tile (K = 10).
-  VF acc0[kMR], acc1[kMR];
+  VF acc0[kRows], acc1[kRows];
   {
     const VF b0 = hn::LoadU(d, pb);
     const VF b1 = kNV2 ? hn::LoadU(d, pb + lanes) : b0;
-    for (int64_t r = 0; r < kMR; ++r) {
+    for (int64_t r = 0; r < kRows; ++r) {
       const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place] : pa[r]);
       acc0[r] = hn::Mul(a, b0);
       acc1[r] = kNV2 ? hn::Mul(a, b1) : hn::Zero(d);
@@ -178,15 +180,15 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
   for (int64_t k = 1; k < kc; ++k) {
     const VF b0 = hn::LoadU(d, pb + k * ldp);
     const VF b1 = kNV2 ? hn::LoadU(d, pb + k * ldp + lanes) : b0;
-    for (int64_t r = 0; r < kMR; ++r) {
-      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place + k] : pa[k * kMR + r]);
+    for (int64_t r = 0; r < kRows; ++r) {
+      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place + k] : pa[k * kRows + r]);
       acc0[r] = hn::MulAdd(a, b0, acc0[r]);
       if (kNV2) acc1[r] = hn::MulAdd(a, b1, acc1[r]);
     }
   }
   if constexpr (kTransC) {
-    HWY_ALIGN float tile[kMR * 2 * HWY_MAX_BYTES / sizeof(float)] = {};  // {}: GCC 12 false positive
-    for (int64_t r = 0; r < kMR; ++r) {
+    HWY_ALIGN float tile[kRows * 2 * HWY_MAX_BYTES / sizeof(float)] = {};  // {}: GCC 12 false positive
+    for (int64_t r = 0; r < kRows; ++r) {
       hn::Store(acc0[r], d, tile + r * nr);
       if (kNV2) hn::Store(acc1[r], d, tile + r * nr + lanes);
     }
@@ -196,8 +198,8 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
     }
     return;
   }
-  if (m == kMR && n == nr) {
-    for (int64_t r = 0; r < kMR; ++r) {
+  if (m == kRows && n == nr) {
+    for (int64_t r = 0; r < kRows; ++r) {
       float* c = C + r * ldc;
       if (load_c) {
         acc0[r] = hn::Add(acc0[r], hn::LoadU(d, c));
@@ -212,7 +214,7 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
   const int64_t n1 = std::max<int64_t>(n - lanes, 0);  // and in the second
   const auto m0 = hn::FirstN(d, static_cast<size_t>(n0));
   const auto m1 = hn::FirstN(d, static_cast<size_t>(n1));
-  for (int64_t r = 0; r < kMR; ++r) {
+  for (int64_t r = 0; r < kRows; ++r) {
     if (r >= m) break;
     float* c = C + r * ldc;
     VF v0 = acc0[r], v1 = acc1[r];
@@ -262,6 +264,46 @@ void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float
         } else {
           MicroKernel<false, false, true>(pa, 0, panel, nr, kc, c, ldc, m, n, load_c);
         }
+      }
+    }
+  }
+}
+
+// C = A^T op(B) with a narrow N (2..12: the output layer's dW = X^T dY), computed as
+// C^T = op(B)^T A: the long side M in the lanes, A's rows (K x M) read in place as panels,
+// op(B)^T packed as one sliver of all N rows (rounded up to even), tiles stored transposed. The
+// same depth blocks and order of sums as the general path; no lane is padding (N = 10 in a
+// 16-lane panel leaves 6 empty) and no pass transposes A.
+template <int64_t kRows>
+void GemmSmallNTransA(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                      int64_t ldb, float* C, int64_t ldc, bool accumulate, float* HWY_RESTRICT pb) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(DF()));
+  // 2 vectors where kRows x 2 accumulators fit the registers (AVX-512's 32).
+  constexpr bool kWide = kMR >= 8;
+  const bool wide = kWide && M > lanes;
+  const int64_t nr = (wide ? 2 : 1) * lanes;
+  const int64_t kblocks = (K + Blocking().kc - 1) / Blocking().kc;
+  const int64_t kc_max = (K + kblocks - 1) / kblocks;
+  float* HWY_RESTRICT tail = pb + kRows * kc_max;  // a last, partial panel, zero-padded
+  for (int64_t pc = 0; pc < K; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, K - pc);
+    const bool load_c = accumulate || pc > 0;
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t r = 0; r < kRows; ++r)
+        pb[k * kRows + r] = r >= N ? 0.0f : trans_b ? B[r * ldb + pc + k] : B[(pc + k) * ldb + r];
+    for (int64_t jr = 0; jr < M; jr += nr) {
+      const int64_t n = std::min(nr, M - jr);
+      const float* panel = A + pc * lda + jr;
+      int64_t ldp = lda;
+      if (n < nr) {
+        PackB(false, A, lda, pc, kc, jr, n, nr, tail);
+        panel = tail;
+        ldp = nr;
+      }
+      if (wide) {
+        MicroKernel<kWide, false, true, kRows>(pb, 0, panel, ldp, kc, C + jr * ldc, ldc, N, n, load_c);
+      } else {
+        MicroKernel<false, false, true, kRows>(pb, 0, panel, ldp, kc, C + jr * ldc, ldc, N, n, load_c);
       }
     }
   }
@@ -340,6 +382,21 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   if (gemm_small_n(trans_a, N, K)) {
     GemmSmallN(trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, buffers.a.get(), blocking.mc * blocking.kc,
                buffers.b.get(), blocking.kc * blocking.nc);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
+    return;
+  }
+  if (trans_a && N >= 2 && N <= 12) {
+    auto run = [&](auto rows) {
+      GemmSmallNTransA<decltype(rows)::value>(trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, buffers.b.get());
+    };
+    if (N <= 4)
+      run(std::integral_constant<int64_t, 4>());
+    else if (N <= 8)
+      run(std::integral_constant<int64_t, 8>());
+    else if (N <= 10)
+      run(std::integral_constant<int64_t, 10>());
+    else
+      run(std::integral_constant<int64_t, 12>());
     if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }

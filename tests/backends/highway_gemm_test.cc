@@ -166,8 +166,8 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
 TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32},  {784, 400, 32}, {9, 65, 300},
-                               {129, 97, 7}, {40, 161, 600}, {130, 65, 300}, {257, 40, 20}};
+  const int64_t shapes[][3] = {{32, 33, 50},   {17, 400, 32},  {784, 400, 32}, {9, 65, 300},   {129, 97, 7},
+                               {40, 161, 600}, {130, 65, 300}, {257, 40, 20},  {100, 10, 300}, {70, 12, 600}};
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_a : {false, true}) {
       for (bool trans_b : {false, true}) {
