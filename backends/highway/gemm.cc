@@ -202,8 +202,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     });
     return;
   }
-  if (N > 1 && (panels >= threads || M < kBlock * threads)) {
-    const int64_t parts = std::min(threads, panels);
+  // A last part of a few columns would take GemmSerial's narrow-N path, which sums in another
+  // order than the panels of the whole: split rows then.
+  const int64_t col_parts = std::min(threads, panels);
+  const bool narrow_part =
+      col_parts > 1 && gemm_small_n(trans_a, N - bound(N, panels, kPanel, col_parts, col_parts - 1), K);
+  if (N > 1 && !narrow_part && (panels >= threads || M < kBlock * threads)) {
+    const int64_t parts = col_parts;
     pool.run(parts, [&](int64_t t) {
       const int64_t j0 = bound(N, panels, kPanel, parts, t), j1 = bound(N, panels, kPanel, parts, t + 1);
       if (j1 <= j0) return;

@@ -65,6 +65,7 @@ struct PackBuffers {
   hwy::AlignedFreeUniquePtr<float[]> a;
   hwy::AlignedFreeUniquePtr<float[]> b;
   hwy::AlignedFreeUniquePtr<float[]> partials;  // a GEMM split along K (gemm.cc)
+  hwy::AlignedFreeUniquePtr<float[]> tail;      // op(B)^T of GemmNarrowTail's columns
 };
 
 PackBuffers& ThreadBuffers() {
@@ -74,6 +75,7 @@ PackBuffers& ThreadBuffers() {
     buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(b.mc * b.kc));
     buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(b.kc * b.nc));
     buffers.partials = hwy::AllocateAligned<float>(static_cast<size_t>(kSplitKCapacity));
+    buffers.tail = hwy::AllocateAligned<float>(static_cast<size_t>(b.kc * HWY_MAX_BYTES / sizeof(float) / 2));
   }
   return buffers;
 }
@@ -453,6 +455,11 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         if (packed_from < mc) PackA(trans_a, A, lda, ic + packed_from, mc - packed_from, pc, kc, pa);
         // The tile of rows ir and columns jr; a last panel of at most one vector (N = 100 leaves
         // 4 columns) runs the one-vector tile: half the FMAs of a zero-padded two-vector one.
+        // A last panel of at most half a vector goes to GemmNarrowTail, after the others.
+        const int64_t tail_n = nc % nr;
+        // Not for a transposed B: with few rows GemmSmallMTransB takes it, which sums as the panels.
+        const bool narrow_tail = !trans_a && !trans_b && wide && tail_n > 0 && tail_n <= lanes / 2 && kc >= 64;
+        const int64_t full_nc = narrow_tail ? nc - tail_n : nc;
         auto tile = [&](int64_t ir, int64_t jr) {
           const int64_t n = std::min(nr, nc - jr), m = std::min(kMR, mc - ir);
           const bool in_place = b_in_place && n == nr;
@@ -484,14 +491,19 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
             PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
         };
         if (along_rows) {
-          for (int64_t jr = 0; jr < nc; jr += nr) pack_panel(jr);
+          for (int64_t jr = 0; jr < full_nc; jr += nr) pack_panel(jr);
           for (int64_t ir = 0; ir < mc; ir += kMR)
-            for (int64_t jr = 0; jr < nc; jr += nr) tile(ir, jr);
+            for (int64_t jr = 0; jr < full_nc; jr += nr) tile(ir, jr);
         } else {
-          for (int64_t jr = 0; jr < nc; jr += nr) {
+          for (int64_t jr = 0; jr < full_nc; jr += nr) {
             pack_panel(jr);
             for (int64_t ir = 0; ir < mc; ir += kMR) tile(ir, jr);
           }
+        }
+        if (narrow_tail) {
+          const int64_t j = jc + full_nc;
+          GemmNarrowTail(mc, tail_n, kc, A + ic * lda + pc, lda, B + pc * ldb + j, ldb, C + ic * ldc + j, ldc, load_c,
+                         buffers.tail.get());
         }
         // The block's sums are complete after the last depth block; it is still in L2.
         if (ep && pc + kc == K) ApplyEpilogue(*ep, ic, jc, C, ldc, mc, nc);

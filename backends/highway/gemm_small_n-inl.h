@@ -41,7 +41,8 @@ constexpr int kSmallNCols = 5;
 
 // Tile rows [0, kR) x columns [0, kC) over a chunk of kc: a rows lda apart, bt (op(B)^T) rows
 // ldbt apart, the partial vectors at part (element (r, c) at (r * n + c) * lanes). first: start
-// from zero; c_out: the last chunk, whose sums go to C (added when accumulate), not to part.
+// from zero; c_out: the last chunk, whose sums go to C (added when accumulate), not to part
+// (null when the depth is one chunk).
 template <int kR, int kC>
 HWY_INLINE void SmallNTile(const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT bt, int64_t ldbt,
                            int64_t kc, float* HWY_RESTRICT part, int64_t n, bool first, float* HWY_RESTRICT c_out,
@@ -70,7 +71,7 @@ HWY_INLINE void SmallNTile(const float* HWY_RESTRICT a, int64_t lda, const float
       for (int r = 0; r < kR; ++r) acc[r][c] = hn::MulAdd(av[r], b, acc[r][c]);
     }
   }
-  if (c_out) {
+  if (c_out || !part) {  // the last chunk (part is null where there is one chunk)
     for (int r = 0; r < kR; ++r) {
       for (int c = 0; c < kC; ++c) {
         const float s = hn::GetLane(hn::SumOfLanes(d, acc[r][c]));
@@ -156,6 +157,26 @@ void GemmSmallN(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, i
                         ldc, accumulate);
         }
       }
+    }
+  }
+}
+
+// C[0:M, 0:n] (+)= A B over one depth block of kc, for the last few columns of a wide N (N = 100
+// leaves 4 after 3 panels of 32, which a 16-lane tile would compute 4 times over): the tiles
+// above with K in the lanes, summed per depth block as the general path adds them, so a GEMM
+// split along K (gemm.cc) adds the same block sums. A is read in place; B's n columns are
+// transposed into bt_buf (n x kc).
+void GemmNarrowTail(int64_t M, int64_t n, int64_t kc, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float* C, int64_t ldc, bool load_c, float* HWY_RESTRICT bt_buf) {
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t j = 0; j < n; ++j) bt_buf[j * kc + k] = B[k * ldb + j];
+  const int64_t groups = (n + kSmallNCols - 1) / kSmallNCols;
+  for (int64_t r = 0; r < M; r += kSmallNRows) {
+    const int64_t rows = std::min<int64_t>(kSmallNRows, M - r);
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t j0 = n * g / groups, j1 = n * (g + 1) / groups;
+      SmallNTileAny(rows, j1 - j0, A + r * lda, lda, bt_buf + j0 * kc, kc, kc, nullptr, n, true, C + r * ldc + j0, ldc,
+                    load_c);
     }
   }
 }

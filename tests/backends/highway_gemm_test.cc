@@ -166,8 +166,9 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
 TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t shapes[][3] = {{32, 33, 50},   {17, 400, 32},  {784, 400, 32}, {9, 65, 300},   {129, 97, 7},
-                               {40, 161, 600}, {130, 65, 300}, {257, 40, 20},  {100, 10, 300}, {70, 12, 600}};
+  const int64_t shapes[][3] = {{32, 33, 50},   {17, 400, 32},  {784, 400, 32}, {9, 65, 300},
+                               {129, 97, 7},   {40, 161, 600}, {130, 65, 300}, {257, 40, 20},
+                               {100, 10, 300}, {70, 12, 600},  {40, 100, 600}, {70, 36, 300}};
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_a : {false, true}) {
       for (bool trans_b : {false, true}) {
@@ -278,9 +279,12 @@ TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
 // column groups of 5, K around a vector and over several chunks, M over tiles of 1-4 rows and
 // over two row blocks of partial sums (M = 700 at N = 12), every transpose mode, against the
 // reference on 1-3 threads; and each element summed in one order by rows blocks and threads.
+// Also the narrow last columns of a wide N (N = 100, 36, 104, 40: 4 or 8 after whole panels;
+// K = 63 keeps the panel), which take K in the lanes per depth block.
 TEST_P(HighwayGemm, NarrowNDeepK) {
-  const int64_t shapes[][3] = {{2, 10, 128},   {5, 2, 131},     {9, 12, 700},  {66, 7, 5000}, {3, 5, 7001},
-                               {700, 12, 300}, {257, 10, 4099}, {17, 13, 200}, {32, 10, 400}};
+  const int64_t shapes[][3] = {{2, 10, 128},   {5, 2, 131},     {9, 12, 700},   {66, 7, 5000}, {3, 5, 7001},
+                               {700, 12, 300}, {257, 10, 4099}, {17, 13, 200},  {32, 10, 400}, {33, 100, 300},
+                               {70, 36, 600},  {9, 104, 64},    {200, 40, 784}, {5, 39, 63}};
   uint32_t seed = 500;
   for (const auto& [M, N, K] : shapes) {
     for (int t = 0; t < 4; ++t) {
