@@ -207,7 +207,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   const int64_t col_parts = std::min(threads, panels);
   const bool narrow_part =
       col_parts > 1 && gemm_small_n(trans_a, N - bound(N, panels, kPanel, col_parts, col_parts - 1), K);
-  if (N > 1 && !narrow_part && (panels >= threads || M < kBlock * threads)) {
+  // Whole panels split unevenly when there are few (N = 100: 64 and 36 columns on 2 threads);
+  // with rows enough, rows balance better.
+  const int64_t widest = (panels + col_parts - 1) / col_parts * kPanel;
+  const bool uneven = 100 * widest * col_parts > 115 * N && M >= 4 * kBlock * threads;
+  if (N > 1 && !narrow_part && !uneven && (panels >= threads || M < kBlock * threads)) {
     const int64_t parts = col_parts;
     pool.run(parts, [&](int64_t t) {
       const int64_t j0 = bound(N, panels, kPanel, parts, t), j1 = bound(N, panels, kPanel, parts, t + 1);
