@@ -30,6 +30,7 @@
 #define HWY_TARGET_INCLUDE "backends/highway/gemm_kernels.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/aligned_allocator.h>
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 // clang-format on
 
@@ -91,6 +92,9 @@ void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, in
     // prefetcher follows (panel by panel, rows ldb apart each missed the cache in turn).
     for (int64_t k = 0; k < kc; ++k) {
       const float* src = B + (k0 + k) * ldb + j0;
+      // Rows a few ahead, each on another page: the prefetcher stops at page boundaries.
+      if (k + 8 < kc)
+        for (int64_t j = 0; j < nc; j += 16) hwy::Prefetch(src + 8 * ldb + j);
       for (int64_t jp = 0; jp < nc; jp += nr) {
         float* row = dst + jp * kc + k * nr;
         const int64_t w = std::min(nr, nc - jp);
