@@ -440,8 +440,15 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
   const int64_t kblocks = (K + blocking.kc - 1) / blocking.kc;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;
-  const int64_t nblocks = (N + blocking.nc - 1) / blocking.nc;
-  const int64_t nc_max = std::min(blocking.nc, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
+  // With several depth blocks each one passes over C's column block (M x nc): where all of M
+  // fits, a wide N is cut into blocks that stay in L2 beside packed B (3/4 of it), not in L3.
+  int64_t nc_cap = blocking.nc;
+  if (kblocks > 1 && !trans_b && M <= 2 * blocking.mc && N > blocking.nc) {
+    const int64_t l2 = std::max<int64_t>(cache_sizes().l2, 256 * 1024);
+    nc_cap = std::clamp<int64_t>(l2 * 3 / 4 / ((M + kc_max) * 4) / nr * nr, 4 * nr, blocking.nc);
+  }
+  const int64_t nblocks = (N + nc_cap - 1) / nc_cap;
+  const int64_t nc_max = std::min(nc_cap, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
   const int64_t mblocks = (M + blocking.mc - 1) / blocking.mc;
   const int64_t mc_max = std::min(blocking.mc, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
   // A shallow depth block (K = 10: the output layer's dX) makes C's stores the cost: the tiles
