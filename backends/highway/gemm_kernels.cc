@@ -471,7 +471,7 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         // Not for a transposed B: with few rows GemmSmallMTransB takes it, which sums as the panels.
         const bool narrow_tail = !trans_a && !trans_b && wide && tail_n > 0 && tail_n <= lanes / 2 && kc >= 64;
         const int64_t full_nc = narrow_tail ? nc - tail_n : nc;
-        auto tile = [&](int64_t ir, int64_t jr) {
+        auto tile = [&](int64_t ir, int64_t jr) HWY_ATTR __attribute__((always_inline)) {
           const int64_t n = std::min(nr, nc - jr), m = std::min(kMR, mc - ir);
           const bool in_place = b_in_place && n == nr;
           const float* panel = in_place ? B + pc * ldb + jc + jr : pb + jr * kc;
