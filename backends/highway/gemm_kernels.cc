@@ -10,8 +10,11 @@
 // sized M (<= kSmallM), where a panel is used by few slivers and packing B would cost as much
 // as the FMAs: a row-major B is read in place (and whole slivers of a row-major A, broadcast
 // from their rows), and C = op(A) B^T is computed as C^T = B op(A)^T (B's rows broadcast in
-// place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
-// (memory bound); K == 1 to a rank-1 update.
+// place, tiles stored transposed). A narrow N (2..12, an output layer) would leave most lanes
+// of a panel empty: C = A op(B) then puts K in the lanes (gemm_small_n-inl.h), C = A^T op(B)
+// is computed as C^T = op(B)^T A (M in the lanes), and the last few columns of a wide N also
+// take K in the lanes (GemmNarrowTail). M == 1 or N == 1 goes to a GEMV (gemm_gemv-inl.h,
+// memory bound); K == 1 to a rank-1 update.
 // Each thread packs into its own thread_local buffers, which have a fixed size and are
 // allocated on the thread's first GEMM only.
 #include <algorithm>
