@@ -148,7 +148,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // One row times a row-major B (the forward pass at batch 1): split K, so each thread reads
   // whole rows of B, the rows the optimizer then updates on that thread (core/partition.h).
   if (M == 1 && !trans_b && GemvSplitK(A, trans_a ? lda : 1, B, ldb, K, N, C, accumulate, ep, threads, pool)) return;
-  if (!trans_b && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep, threads, pool)) return;
+  // The narrow-N path sums each element in one order over all of K: split its rows only.
+  const bool small_n = gemm_small_n(trans_a, N, K);
+  if (!trans_b && !small_n && GemmSplitK(trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep, threads, pool))
+    return;
   // A rank-1 update (K == 1, the batch-1 weight gradient) splits its rows the same way.
   if (K == 1 && !trans_b && M >= 2 * kRowGrain) {
     const int64_t parts = std::min<int64_t>(threads, (M + kRowGrain - 1) / kRowGrain);
@@ -182,7 +185,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   // from the shared cache (at most twice a core's L2): a wide layer's B (4096 x 4096, 64 MiB)
   // would cross memory once per thread, where splitting columns reads it once.
   const bool b_rereadable = 4 * K * N <= 2 * std::max<int64_t>(cache_sizes().l2, 256 * 1024);
-  if (!trans_b && M > kSmallM && M <= 4 * kSmallM && N > 1 && b_rereadable) {
+  if (!trans_b && !small_n && M > kSmallM && M <= 4 * kSmallM && N > 1 && b_rereadable) {
     const int64_t blocks = count(M, kBlock);
     const int64_t parts = std::min(threads, blocks);
     pool.run(parts, [&](int64_t t) {
@@ -199,8 +202,17 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     });
     return;
   }
-  if (N > 1 && (panels >= threads || M < kBlock * threads)) {
-    const int64_t parts = std::min(threads, panels);
+  // A last part of a few columns would take GemmSerial's narrow-N path, which sums in another
+  // order than the panels of the whole: split rows then.
+  const int64_t col_parts = std::min(threads, panels);
+  const bool narrow_part =
+      col_parts > 1 && gemm_small_n(trans_a, N - bound(N, panels, kPanel, col_parts, col_parts - 1), K);
+  // Whole panels split unevenly when there are few (N = 100: 64 and 36 columns on 2 threads);
+  // with rows enough, rows balance better.
+  const int64_t widest = (panels + col_parts - 1) / col_parts * kPanel;
+  const bool uneven = 100 * widest * col_parts > 115 * N && M >= 4 * kBlock * threads;
+  if (N > 1 && !narrow_part && !uneven && (panels >= threads || M < kBlock * threads)) {
+    const int64_t parts = col_parts;
     pool.run(parts, [&](int64_t t) {
       const int64_t j0 = bound(N, panels, kPanel, parts, t), j1 = bound(N, panels, kPanel, parts, t + 1);
       if (j1 <= j0) return;

@@ -10,13 +10,17 @@
 // sized M (<= kSmallM), where a panel is used by few slivers and packing B would cost as much
 // as the FMAs: a row-major B is read in place (and whole slivers of a row-major A, broadcast
 // from their rows), and C = op(A) B^T is computed as C^T = B op(A)^T (B's rows broadcast in
-// place, tiles stored transposed). M == 1 or N == 1 goes to a GEMV
-// (memory bound); K == 1 to a rank-1 update.
+// place, tiles stored transposed). A narrow N (2..12, an output layer) would leave most lanes
+// of a panel empty: C = A op(B) then puts K in the lanes (gemm_small_n-inl.h), C = A^T op(B)
+// is computed as C^T = op(B)^T A (M in the lanes), and the last few columns of a wide N also
+// take K in the lanes (GemmNarrowTail). M == 1 or N == 1 goes to a GEMV (gemm_gemv-inl.h,
+// memory bound); K == 1 to a rank-1 update.
 // Each thread packs into its own thread_local buffers, which have a fixed size and are
 // allocated on the thread's first GEMM only.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "backends/highway/gemm_kernels.h"
 #include "backends/highway/kernels.h"
@@ -29,9 +33,12 @@
 #define HWY_TARGET_INCLUDE "backends/highway/gemm_kernels.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/aligned_allocator.h>
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 // clang-format on
 
+#include "backends/highway/gemm_gemv-inl.h"
+#include "backends/highway/gemm_small_n-inl.h"
 #include "backends/highway/simd-inl.h"
 #include "graphrun/plugin.h"
 
@@ -62,6 +69,7 @@ struct PackBuffers {
   hwy::AlignedFreeUniquePtr<float[]> a;
   hwy::AlignedFreeUniquePtr<float[]> b;
   hwy::AlignedFreeUniquePtr<float[]> partials;  // a GEMM split along K (gemm.cc)
+  hwy::AlignedFreeUniquePtr<float[]> tail;      // op(B)^T of GemmNarrowTail's columns
 };
 
 PackBuffers& ThreadBuffers() {
@@ -71,32 +79,9 @@ PackBuffers& ThreadBuffers() {
     buffers.a = hwy::AllocateAligned<float>(static_cast<size_t>(b.mc * b.kc));
     buffers.b = hwy::AllocateAligned<float>(static_cast<size_t>(b.kc * b.nc));
     buffers.partials = hwy::AllocateAligned<float>(static_cast<size_t>(kSplitKCapacity));
+    buffers.tail = hwy::AllocateAligned<float>(static_cast<size_t>(b.kc * HWY_MAX_BYTES / sizeof(float) / 2));
   }
   return buffers;
-}
-
-// Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
-// (stride src_stride). 128-bit vectors, two levels of interleaves.
-HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride, float* HWY_RESTRICT dst,
-                             int64_t dst_stride) {
-#if HWY_TARGET == HWY_SCALAR
-  for (int64_t q = 0; q < 4; ++q)
-    for (int64_t c = 0; c < 4; ++c) dst[q * dst_stride + c] = src[c * src_stride + q];
-#else
-  const hn::Full128<float> d4;
-  const auto r0 = hn::LoadU(d4, src);
-  const auto r1 = hn::LoadU(d4, src + src_stride);
-  const auto r2 = hn::LoadU(d4, src + 2 * src_stride);
-  const auto r3 = hn::LoadU(d4, src + 3 * src_stride);
-  const auto t0 = hn::InterleaveLower(d4, r0, r1);  // r0_0 r1_0 r0_1 r1_1
-  const auto t1 = hn::InterleaveLower(d4, r2, r3);  // r2_0 r3_0 r2_1 r3_1
-  const auto t2 = hn::InterleaveUpper(d4, r0, r1);  // r0_2 r1_2 r0_3 r1_3
-  const auto t3 = hn::InterleaveUpper(d4, r2, r3);  // r2_2 r3_2 r2_3 r3_3
-  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, dst);
-  hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, dst + dst_stride);
-  hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, dst + 2 * dst_stride);
-  hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, dst + 3 * dst_stride);
-#endif
 }
 
 // Packs op(B)[k0 : k0+kc, j0 : j0+nc] into panels of nr columns: panel p holds kc rows of nr
@@ -105,35 +90,42 @@ void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, in
            float* HWY_RESTRICT dst) {
   const DF d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  for (int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
-    const int64_t w = std::min(nr, nc - jp);
-    if (!trans_b) {
-      const float* src = B + k0 * ldb + j0 + jp;
-      if (w == nr) {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t v = 0; v < nr; v += L) hn::Store(hn::LoadU(d, src + k * ldb + v), d, dst + k * nr + v);
-      } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          float* row = dst + k * nr;
+  if (!trans_b) {
+    // Row by row across the panels: each row of the block is read left to right, a stream the
+    // prefetcher follows (panel by panel, rows ldb apart each missed the cache in turn).
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = B + (k0 + k) * ldb + j0;
+      // Rows a few ahead, each on another page: the prefetcher stops at page boundaries.
+      if (k + 8 < kc)
+        for (int64_t j = 0; j < nc; j += 16) hwy::Prefetch(src + 8 * ldb + j);
+      for (int64_t jp = 0; jp < nc; jp += nr) {
+        float* row = dst + jp * kc + k * nr;
+        const int64_t w = std::min(nr, nc - jp);
+        if (w == nr) {
+          for (int64_t v = 0; v < nr; v += L) hn::Store(hn::LoadU(d, src + jp + v), d, row + v);
+        } else {
           int64_t c = 0;
-          for (; c < w; ++c) row[c] = src[k * ldb + c];
+          for (; c < w; ++c) row[c] = src[jp + c];
           for (; c < nr; ++c) row[c] = 0.0f;
         }
       }
-    } else {
-      // op(B)[k, j] = B[j * ldb + k]: source row j becomes packed column j, 4 x 4 at a time.
-      const float* src = B + (j0 + jp) * ldb + k0;
-      const int64_t w4 = w / 4 * 4, kc4 = kc / 4 * 4;
-      for (int64_t c = 0; c < w4; c += 4) {
-        for (int64_t k = 0; k < kc4; k += 4) Transpose4x4(src + c * ldb + k, ldb, dst + k * nr + c, nr);
-        for (int64_t k = kc4; k < kc; ++k)
-          for (int64_t q = 0; q < 4; ++q) dst[k * nr + c + q] = src[(c + q) * ldb + k];
-      }
-      for (int64_t c = w4; c < w; ++c)
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[c * ldb + k];
-      for (int64_t c = w; c < nr; ++c)
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = 0.0f;
     }
+    return;
+  }
+  for (int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
+    const int64_t w = std::min(nr, nc - jp);
+    // op(B)[k, j] = B[j * ldb + k]: source row j becomes packed column j, 4 x 4 at a time.
+    const float* src = B + (j0 + jp) * ldb + k0;
+    const int64_t w4 = w / 4 * 4, kc4 = kc / 4 * 4;
+    for (int64_t c = 0; c < w4; c += 4) {
+      for (int64_t k = 0; k < kc4; k += 4) Transpose4x4(src + c * ldb + k, ldb, dst + k * nr + c, nr);
+      for (int64_t k = kc4; k < kc; ++k)
+        for (int64_t q = 0; q < 4; ++q) dst[k * nr + c + q] = src[(c + q) * ldb + k];
+    }
+    for (int64_t c = w4; c < w; ++c)
+      for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[c * ldb + k];
+    for (int64_t c = w; c < nr; ++c)
+      for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = 0.0f;
   }
 }
 
@@ -146,6 +138,11 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
     if (trans_a) {
       // op(A)[i, k] = A[k * lda + i]: kMR consecutive floats per k.
       const float* src = A + k0 * lda + i0 + ip;
+      if (h == kMR) {  // a constant count: a vector copy, not a memcpy call per k
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < kMR; ++r) dst[k * kMR + r] = src[k * lda + r];
+        continue;
+      }
       for (int64_t k = 0; k < kc; ++k) {
         int64_t r = 0;
         for (; r < h; ++r) dst[k * kMR + r] = src[k * lda + r];
@@ -167,36 +164,44 @@ void PackA(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, in
   }
 }
 
-// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kMR x (1 or 2 vectors) in registers.
+// C[0:m, 0:n] (+)= sliver(pa) * panel(pb) over kc; the tile is kRows (kMR unless given) x (1 or 2
+// vectors) in registers.
 // load_c: add to the existing C (else overwrite it without reading).
 // kNV2: the panel is 2 vectors wide (else 1, for narrow N such as 10 output classes).
 // pb: kc rows of the panel, ldp apart (nr when packed, ldb when read from B in place).
-// kAInPlace: pa is not a packed sliver but kMR rows of a row-major matrix, lda_in_place apart.
+// kAInPlace: pa is not a packed sliver but kRows rows of a row-major matrix, lda_in_place apart.
 // kTransC: the tile is stored transposed, element (r, c) at C[c * ldc + r].
-template <bool kNV2, bool kAInPlace = false, bool kTransC = false>
+template <bool kNV2, bool kAInPlace = false, bool kTransC = false, int64_t kRows = kMR>
 HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, const float* HWY_RESTRICT pb,
                             int64_t ldp, int64_t kc, float* HWY_RESTRICT C, int64_t ldc, int64_t m, int64_t n,
                             bool load_c) {
   const DF d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t nr = (kNV2 ? 2 : 1) * lanes;
-  VF acc0[kMR], acc1[kMR];
-  for (int64_t r = 0; r < kMR; ++r) {
-    acc0[r] = hn::Zero(d);
-    acc1[r] = hn::Zero(d);
+  // The tile starts from the first product (kc >= 1), not from zeros: GCC zeroed the arrays
+  // in memory (rep stos), which cost as much as the FMAs of a shallow tile (K = 10).
+  VF acc0[kRows], acc1[kRows];
+  {
+    const VF b0 = hn::LoadU(d, pb);
+    const VF b1 = kNV2 ? hn::LoadU(d, pb + lanes) : b0;
+    for (int64_t r = 0; r < kRows; ++r) {
+      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place] : pa[r]);
+      acc0[r] = hn::Mul(a, b0);
+      acc1[r] = kNV2 ? hn::Mul(a, b1) : hn::Zero(d);
+    }
   }
-  for (int64_t k = 0; k < kc; ++k) {
+  for (int64_t k = 1; k < kc; ++k) {
     const VF b0 = hn::LoadU(d, pb + k * ldp);
     const VF b1 = kNV2 ? hn::LoadU(d, pb + k * ldp + lanes) : b0;
-    for (int64_t r = 0; r < kMR; ++r) {
-      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place + k] : pa[k * kMR + r]);
+    for (int64_t r = 0; r < kRows; ++r) {
+      const VF a = hn::Set(d, kAInPlace ? pa[r * lda_in_place + k] : pa[k * kRows + r]);
       acc0[r] = hn::MulAdd(a, b0, acc0[r]);
       if (kNV2) acc1[r] = hn::MulAdd(a, b1, acc1[r]);
     }
   }
   if constexpr (kTransC) {
-    HWY_ALIGN float tile[kMR * 2 * HWY_MAX_BYTES / sizeof(float)] = {};  // {}: GCC 12 false positive
-    for (int64_t r = 0; r < kMR; ++r) {
+    HWY_ALIGN float tile[kRows * 2 * HWY_MAX_BYTES / sizeof(float)] = {};  // {}: GCC 12 false positive
+    for (int64_t r = 0; r < kRows; ++r) {
       hn::Store(acc0[r], d, tile + r * nr);
       if (kNV2) hn::Store(acc1[r], d, tile + r * nr + lanes);
     }
@@ -206,8 +211,8 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
     }
     return;
   }
-  if (m == kMR && n == nr) {
-    for (int64_t r = 0; r < kMR; ++r) {
+  if (m == kRows && n == nr) {
+    for (int64_t r = 0; r < kRows; ++r) {
       float* c = C + r * ldc;
       if (load_c) {
         acc0[r] = hn::Add(acc0[r], hn::LoadU(d, c));
@@ -222,7 +227,7 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
   const int64_t n1 = std::max<int64_t>(n - lanes, 0);  // and in the second
   const auto m0 = hn::FirstN(d, static_cast<size_t>(n0));
   const auto m1 = hn::FirstN(d, static_cast<size_t>(n1));
-  for (int64_t r = 0; r < kMR; ++r) {
+  for (int64_t r = 0; r < kRows; ++r) {
     if (r >= m) break;
     float* c = C + r * ldc;
     VF v0 = acc0[r], v1 = acc1[r];
@@ -232,108 +237,6 @@ HWY_INLINE void MicroKernel(const float* HWY_RESTRICT pa, int64_t lda_in_place, 
     }
     hn::BlendedStore(v0, m0, d, c);
     if (n1 > 0) hn::BlendedStore(v1, m1, d, c + lanes);
-  }
-}
-
-// y[j * incy] (+)= sum_k x[k * incx] * op(W)[k, j] for j < n, k < kdim, where
-// op(W)[k, j] = W[k * ldw + j] (w_trans false) or W[j * ldw + k] (w_trans true).
-void Gemv(const float* x, int64_t incx, const float* W, int64_t ldw, bool w_trans, float* y, int64_t incy, int64_t kdim,
-          int64_t n, bool accumulate) {
-  const DF d;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  // x is gathered into a contiguous stack buffer chunk by chunk, and y is summed chunk by chunk:
-  // chunks are the row blocks of core/partition.h, so a GEMV split along K across threads
-  // (gemm.cc) adds the same partial products in the same order.
-  constexpr int64_t kChunk = kRowGrain;
-  HWY_ALIGN float xbuf[kChunk];
-  HWY_ALIGN float ybuf[4 * HWY_MAX_BYTES / sizeof(float)];
-  for (int64_t k0 = 0; k0 < kdim; k0 += kChunk) {
-    const int64_t kc = std::min(kChunk, kdim - k0);
-    const bool acc_y = accumulate || k0 > 0;
-    const float* xs = x + k0 * incx;
-    if (incx != 1) {
-      for (int64_t k = 0; k < kc; ++k) xbuf[k] = xs[k * incx];
-      xs = xbuf;
-    }
-    if (!w_trans) {
-      // Strips of 4 vectors of y stay in registers over the whole chunk; W rows stream.
-      for (int64_t j = 0; j < n; j += 4 * L) {
-        const int64_t w = std::min(4 * L, n - j);
-        VF a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-        const float* wp = W + k0 * ldw + j;
-        if (w == 4 * L) {
-          for (int64_t k = 0; k < kc; ++k, wp += ldw) {
-            const VF xv = hn::Set(d, xs[k]);
-            a0 = hn::MulAdd(xv, hn::LoadU(d, wp), a0);
-            a1 = hn::MulAdd(xv, hn::LoadU(d, wp + L), a1);
-            a2 = hn::MulAdd(xv, hn::LoadU(d, wp + 2 * L), a2);
-            a3 = hn::MulAdd(xv, hn::LoadU(d, wp + 3 * L), a3);
-          }
-          hn::Store(a0, d, ybuf);
-          hn::Store(a1, d, ybuf + L);
-          hn::Store(a2, d, ybuf + 2 * L);
-          hn::Store(a3, d, ybuf + 3 * L);
-        } else {
-          for (int64_t v = 0; v < w; v += L) {
-            const auto mask = hn::FirstN(d, static_cast<size_t>(std::min(L, w - v)));
-            VF a = hn::Zero(d), b = hn::Zero(d);
-            const float* p = wp + v;
-            int64_t k = 0;
-            for (; k + 2 <= kc; k += 2, p += 2 * ldw) {
-              a = hn::MulAdd(hn::Set(d, xs[k]), LoadPrefix(mask, d, p), a);
-              b = hn::MulAdd(hn::Set(d, xs[k + 1]), LoadPrefix(mask, d, p + ldw), b);
-            }
-            if (k < kc) a = hn::MulAdd(hn::Set(d, xs[k]), LoadPrefix(mask, d, p), a);
-            hn::Store(hn::Add(a, b), d, ybuf + v);
-          }
-        }
-        for (int64_t c = 0; c < w; ++c) {
-          float& out = y[(j + c) * incy];
-          out = acc_y ? out + ybuf[c] : ybuf[c];
-        }
-      }
-    } else {
-      // Dot products: 4 rows of W at a time, 2 accumulators each, reduced at the end.
-      const int64_t kv = kc / L * L;
-      const auto tail = hn::FirstN(d, static_cast<size_t>(kc - kv));
-      int64_t j = 0;
-      for (; j + 4 <= n; j += 4) {
-        const float* w0 = W + j * ldw + k0;
-        const float* w1 = w0 + ldw;
-        const float* w2 = w1 + ldw;
-        const float* w3 = w2 + ldw;
-        VF a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-        for (int64_t k = 0; k < kv; k += L) {
-          const VF xv = hn::LoadU(d, xs + k);
-          a0 = hn::MulAdd(xv, hn::LoadU(d, w0 + k), a0);
-          a1 = hn::MulAdd(xv, hn::LoadU(d, w1 + k), a1);
-          a2 = hn::MulAdd(xv, hn::LoadU(d, w2 + k), a2);
-          a3 = hn::MulAdd(xv, hn::LoadU(d, w3 + k), a3);
-        }
-        if (kv < kc) {
-          const VF xv = LoadPrefix(tail, d, xs + kv);
-          a0 = hn::MulAdd(xv, LoadPrefix(tail, d, w0 + kv), a0);
-          a1 = hn::MulAdd(xv, LoadPrefix(tail, d, w1 + kv), a1);
-          a2 = hn::MulAdd(xv, LoadPrefix(tail, d, w2 + kv), a2);
-          a3 = hn::MulAdd(xv, LoadPrefix(tail, d, w3 + kv), a3);
-        }
-        const float s[4] = {hn::GetLane(hn::SumOfLanes(d, a0)), hn::GetLane(hn::SumOfLanes(d, a1)),
-                            hn::GetLane(hn::SumOfLanes(d, a2)), hn::GetLane(hn::SumOfLanes(d, a3))};
-        for (int64_t c = 0; c < 4; ++c) {
-          float& out = y[(j + c) * incy];
-          out = acc_y ? out + s[c] : s[c];
-        }
-      }
-      for (; j < n; ++j) {
-        const float* w0 = W + j * ldw + k0;
-        VF a0 = hn::Zero(d);
-        for (int64_t k = 0; k < kv; k += L) a0 = hn::MulAdd(hn::LoadU(d, xs + k), hn::LoadU(d, w0 + k), a0);
-        if (kv < kc) a0 = hn::MulAdd(LoadPrefix(tail, d, xs + kv), LoadPrefix(tail, d, w0 + kv), a0);
-        const float s = hn::GetLane(hn::SumOfLanes(d, a0));
-        float& out = y[j * incy];
-        out = acc_y ? out + s : s;
-      }
-    }
   }
 }
 
@@ -374,6 +277,46 @@ void GemmSmallMTransB(bool trans_a, int64_t M, int64_t N, int64_t K, const float
         } else {
           MicroKernel<false, false, true>(pa, 0, panel, nr, kc, c, ldc, m, n, load_c);
         }
+      }
+    }
+  }
+}
+
+// C = A^T op(B) with a narrow N (2..12: the output layer's dW = X^T dY), computed as
+// C^T = op(B)^T A: the long side M in the lanes, A's rows (K x M) read in place as panels,
+// op(B)^T packed as one sliver of all N rows (rounded up to even), tiles stored transposed. The
+// same depth blocks and order of sums as the general path; no lane is padding (N = 10 in a
+// 16-lane panel leaves 6 empty) and no pass transposes A.
+template <int64_t kRows>
+void GemmSmallNTransA(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                      int64_t ldb, float* C, int64_t ldc, bool accumulate, float* HWY_RESTRICT pb) {
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(DF()));
+  // 2 vectors where kRows x 2 accumulators fit the registers (AVX-512's 32).
+  constexpr bool kWide = kMR >= 8;
+  const bool wide = kWide && M > lanes;
+  const int64_t nr = (wide ? 2 : 1) * lanes;
+  const int64_t kblocks = (K + Blocking().kc - 1) / Blocking().kc;
+  const int64_t kc_max = (K + kblocks - 1) / kblocks;
+  float* HWY_RESTRICT tail = pb + kRows * kc_max;  // a last, partial panel, zero-padded
+  for (int64_t pc = 0; pc < K; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, K - pc);
+    const bool load_c = accumulate || pc > 0;
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t r = 0; r < kRows; ++r)
+        pb[k * kRows + r] = r >= N ? 0.0f : trans_b ? B[r * ldb + pc + k] : B[(pc + k) * ldb + r];
+    for (int64_t jr = 0; jr < M; jr += nr) {
+      const int64_t n = std::min(nr, M - jr);
+      const float* panel = A + pc * lda + jr;
+      int64_t ldp = lda;
+      if (n < nr) {
+        PackB(false, A, lda, pc, kc, jr, n, nr, tail);
+        panel = tail;
+        ldp = nr;
+      }
+      if (wide) {
+        MicroKernel<kWide, false, true, kRows>(pb, 0, panel, ldp, kc, C + jr * ldc, ldc, N, n, load_c);
+      } else {
+        MicroKernel<false, false, true, kRows>(pb, 0, panel, ldp, kc, C + jr * ldc, ldc, N, n, load_c);
       }
     }
   }
@@ -447,6 +390,29 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
     return;
   }
+  PackBuffers& buffers = ThreadBuffers();
+  const GemmBlocking& blocking = Blocking();
+  if (gemm_small_n(trans_a, N, K)) {
+    GemmSmallN(trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, buffers.a.get(), blocking.mc * blocking.kc,
+               buffers.b.get(), blocking.kc * blocking.nc);
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
+    return;
+  }
+  if (trans_a && N >= 2 && N <= 12) {
+    auto run = [&](auto rows) {
+      GemmSmallNTransA<decltype(rows)::value>(trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, buffers.b.get());
+    };
+    if (N <= 4)
+      run(std::integral_constant<int64_t, 4>());
+    else if (N <= 8)
+      run(std::integral_constant<int64_t, 8>());
+    else if (N <= 10)
+      run(std::integral_constant<int64_t, 10>());
+    else
+      run(std::integral_constant<int64_t, 12>());
+    if (ep) ApplyEpilogue(*ep, 0, 0, C, ldc, M, N);
+    return;
+  }
   if (N == 1) {
     // C column = op(A) * b, i.e. C^T = b^T op(A)^T with op(A)^T[k, i] = op(A)[i, k].
     Gemv(B, trans_b ? 1 : ldb, A, lda, !trans_a, C, ldc, K, M, accumulate);
@@ -464,8 +430,9 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   const bool b_in_place = !trans_b && M <= kSmallM;
   // Likewise the micro-kernel broadcasts from whole slivers of a row-major A in place (a batch
   // of at most kSmallM rows stays in L1/L2): only a last partial sliver is packed, zero-padded.
-  const bool a_in_place = !trans_a && M <= kSmallM;
-  PackBuffers& buffers = ThreadBuffers();
+  // So does a narrow N (one panel, e.g. 10 output classes) at any M: each element of A is then
+  // used by one micro-kernel call, and packing it would cost a pass over A for nothing.
+  const bool a_in_place = !trans_a && (M <= kSmallM || N <= nr);
   float* HWY_RESTRICT pa = buffers.a.get();
   float* HWY_RESTRICT pb = buffers.b.get();
   if (trans_b && M <= kSmallM && N >= kMR) {
@@ -474,13 +441,23 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
     return;
   }
   // Balanced blocks: e.g. K = 784 is split 196 x 4 rather than 256 x 3 + 16.
-  const GemmBlocking& blocking = Blocking();
   const int64_t kblocks = (K + blocking.kc - 1) / blocking.kc;
   const int64_t kc_max = (K + kblocks - 1) / kblocks;
-  const int64_t nblocks = (N + blocking.nc - 1) / blocking.nc;
-  const int64_t nc_max = std::min(blocking.nc, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
+  // With several depth blocks each one passes over C's column block (M x nc): where all of M
+  // fits, a wide N is cut into blocks that stay in L2 beside packed B (3/4 of it), not in L3.
+  int64_t nc_cap = blocking.nc;
+  if (kblocks > 1 && !trans_b && M <= 2 * blocking.mc && N > blocking.nc) {
+    const int64_t l2 = std::max<int64_t>(cache_sizes().l2, 256 * 1024);
+    nc_cap = std::clamp<int64_t>(l2 * 3 / 4 / ((M + kc_max) * 4) / nr * nr, 4 * nr, blocking.nc);
+  }
+  const int64_t nblocks = (N + nc_cap - 1) / nc_cap;
+  const int64_t nc_max = std::min(nc_cap, ((N + nblocks - 1) / nblocks + nr - 1) / nr * nr);
   const int64_t mblocks = (M + blocking.mc - 1) / blocking.mc;
   const int64_t mc_max = std::min(blocking.mc, ((M + mblocks - 1) / mblocks + kMR - 1) / kMR * kMR);
+  // A shallow depth block (K = 10: the output layer's dX) makes C's stores the cost: the tiles
+  // then go along C's rows (each row a store stream the prefetcher follows), not down a panel
+  // (rows ldc apart, every store a miss in the same L1 set). The same sums either way.
+  const bool along_rows = kc_max <= 32;
   for (int64_t jc = 0; jc < N; jc += nc_max) {
     const int64_t nc = std::min(nc_max, N - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
@@ -490,36 +467,57 @@ void GemmSerial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
         const int64_t mc = std::min(mc_max, M - ic);
         const int64_t packed_from = a_in_place ? mc / kMR * kMR : 0;  // slivers before it are read in place
         if (packed_from < mc) PackA(trans_a, A, lda, ic + packed_from, mc - packed_from, pc, kc, pa);
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          // B panels are packed during the first row block, right before their first use, so
-          // the panel is still in L1 for every sliver of that block (all of M when M <= mc).
-          const int64_t n = std::min(nr, nc - jr);
-          const float* panel = pb + jr * kc;
-          int64_t ldp = nr;
-          if (b_in_place && n == nr) {
-            panel = B + pc * ldb + jc + jr;
-            ldp = ldb;
-          } else if (ic == 0) {
-            PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
-          }
-          for (int64_t ir = 0; ir < mc; ir += kMR) {
-            float* c = C + (ic + ir) * ldc + jc + jr;
-            const int64_t m = std::min(kMR, mc - ir);
-            // A last panel of at most one vector (N = 100 leaves 4 columns) runs the one-vector
-            // tile: half the FMAs of a zero-padded two-vector one.
-            if (ir < packed_from) {
-              const float* rows = A + (ic + ir) * lda + pc;
-              if (wide && n > lanes) {
-                MicroKernel<true, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
-              } else {
-                MicroKernel<false, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
-              }
-            } else if (wide && n > lanes) {
-              MicroKernel<true>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+        // The tile of rows ir and columns jr; a last panel of at most one vector (N = 100 leaves
+        // 4 columns) runs the one-vector tile: half the FMAs of a zero-padded two-vector one.
+        // A last panel of at most half a vector goes to GemmNarrowTail, after the others.
+        const int64_t tail_n = nc % nr;
+        // Not for a transposed B: with few rows GemmSmallMTransB takes it, which sums as the panels.
+        const bool narrow_tail = !trans_a && !trans_b && wide && tail_n > 0 && tail_n <= lanes / 2 && kc >= 64;
+        const int64_t full_nc = narrow_tail ? nc - tail_n : nc;
+        auto tile = [&](int64_t ir, int64_t jr) HWY_ATTR __attribute__((always_inline)) {
+          const int64_t n = std::min(nr, nc - jr), m = std::min(kMR, mc - ir);
+          const bool in_place = b_in_place && n == nr;
+          const float* panel = in_place ? B + pc * ldb + jc + jr : pb + jr * kc;
+          const int64_t ldp = in_place ? ldb : nr;
+          float* c = C + (ic + ir) * ldc + jc + jr;
+          if (ir < packed_from) {
+            const float* rows = A + (ic + ir) * lda + pc;
+            if (wide && n > lanes) {
+              MicroKernel<true, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
             } else {
-              MicroKernel<false>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+              MicroKernel<false, true>(rows, lda, panel, ldp, kc, c, ldc, m, n, load_c);
             }
+          } else if (wide && n > lanes) {
+            MicroKernel<true>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
+          } else {
+            MicroKernel<false>(pa + (ir - packed_from) * kc, 0, panel, ldp, kc, c, ldc, m, n, load_c);
           }
+        };
+        // B panels are packed during the first row block: a transposed B's right before their
+        // first use, so the panel is still in L1 for every sliver of that block (all of M when
+        // M <= mc); a row-major B's all at once, row by row (its rows ldb apart, read panel by
+        // panel, each missed the cache: 13 % of the wide forward layer's time).
+        const bool whole_block = !trans_b && !b_in_place;
+        if (ic == 0 && whole_block) PackB(false, B, ldb, pc, kc, jc, nc, nr, pb);
+        auto pack_panel = [&](int64_t jr) {
+          const int64_t n = std::min(nr, nc - jr);
+          if (ic == 0 && !whole_block && !(b_in_place && n == nr))
+            PackB(trans_b, B, ldb, pc, kc, jc + jr, n, nr, pb + jr * kc);
+        };
+        if (along_rows) {
+          for (int64_t jr = 0; jr < full_nc; jr += nr) pack_panel(jr);
+          for (int64_t ir = 0; ir < mc; ir += kMR)
+            for (int64_t jr = 0; jr < full_nc; jr += nr) tile(ir, jr);
+        } else {
+          for (int64_t jr = 0; jr < full_nc; jr += nr) {
+            pack_panel(jr);
+            for (int64_t ir = 0; ir < mc; ir += kMR) tile(ir, jr);
+          }
+        }
+        if (narrow_tail) {
+          const int64_t j = jc + full_nc;
+          GemmNarrowTail(mc, tail_n, kc, A + ic * lda + pc, lda, B + pc * ldb + j, ldb, C + ic * ldc + j, ldc, load_c,
+                         buffers.tail.get());
         }
         // The block's sums are complete after the last depth block; it is still in L2.
         if (ep && pc + kc == K) ApplyEpilogue(*ep, ic, jc, C, ldc, mc, nc);

@@ -17,6 +17,10 @@ constexpr int64_t kSmallM = 64;
 // Floats of one thread's buffer for the partial products of a GEMM split along K.
 constexpr int64_t kSplitKCapacity = 128 * 1024;
 
+// GemmSerial computes C = A op(B) with a narrow N and a deep K (a 10-class output layer) with K
+// in the lanes (gemm_small_n-inl.h), row by row in one order, so gemm() splits it by rows only.
+inline bool gemm_small_n(bool trans_a, int64_t N, int64_t K) { return !trans_a && N >= 2 && N <= 12 && K >= 128; }
+
 // GemmSerial: one thread's GEMM on a sub-problem (the caller has handled M, N == 0 and K == 0),
 // with the epilogue (its bias at column 0 of this C) on each block as it is finished.
 void gemm_serial_part(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,

@@ -8,6 +8,7 @@
 #endif
 
 #include <cstddef>
+#include <cstdint>
 
 #include <hwy/highway.h>
 
@@ -30,6 +31,30 @@ HWY_INLINE hn::Vec<D> LoadPrefix(M m, D d, const hn::TFromD<D>* HWY_RESTRICT p) 
   const size_t n = hn::CountTrue(d, m);
   for (size_t i = 0; i < n; ++i) buf[i] = p[i];
   return hn::Load(d, buf);
+#endif
+}
+
+// Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
+// (stride src_stride). 128-bit vectors, two levels of interleaves.
+HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride, float* HWY_RESTRICT dst,
+                             int64_t dst_stride) {
+#if HWY_TARGET == HWY_SCALAR
+  for (int64_t q = 0; q < 4; ++q)
+    for (int64_t c = 0; c < 4; ++c) dst[q * dst_stride + c] = src[c * src_stride + q];
+#else
+  const hn::Full128<float> d4;
+  const auto r0 = hn::LoadU(d4, src);
+  const auto r1 = hn::LoadU(d4, src + src_stride);
+  const auto r2 = hn::LoadU(d4, src + 2 * src_stride);
+  const auto r3 = hn::LoadU(d4, src + 3 * src_stride);
+  const auto t0 = hn::InterleaveLower(d4, r0, r1);  // r0_0 r1_0 r0_1 r1_1
+  const auto t1 = hn::InterleaveLower(d4, r2, r3);  // r2_0 r3_0 r2_1 r3_1
+  const auto t2 = hn::InterleaveUpper(d4, r0, r1);  // r0_2 r1_2 r0_3 r1_3
+  const auto t3 = hn::InterleaveUpper(d4, r2, r3);  // r2_2 r3_2 r2_3 r3_3
+  hn::StoreU(hn::ConcatLowerLower(d4, t1, t0), d4, dst);
+  hn::StoreU(hn::ConcatUpperUpper(d4, t1, t0), d4, dst + dst_stride);
+  hn::StoreU(hn::ConcatLowerLower(d4, t3, t2), d4, dst + 2 * dst_stride);
+  hn::StoreU(hn::ConcatUpperUpper(d4, t3, t2), d4, dst + 3 * dst_stride);
 #endif
 }
 

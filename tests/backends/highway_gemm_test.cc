@@ -166,8 +166,9 @@ TEST_P(HighwayGemm, GemvSplitAlongKEqualsSerial) {
 TEST_P(HighwayGemm, SumsInOneOrderHoweverSplit) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t shapes[][3] = {{32, 33, 50}, {17, 400, 32},  {784, 400, 32}, {9, 65, 300},
-                               {129, 97, 7}, {40, 161, 600}, {130, 65, 300}, {257, 40, 20}};
+  const int64_t shapes[][3] = {{32, 33, 50},   {17, 400, 32},  {784, 400, 32}, {9, 65, 300},
+                               {129, 97, 7},   {40, 161, 600}, {130, 65, 300}, {257, 40, 20},
+                               {100, 10, 300}, {70, 12, 600},  {40, 100, 600}, {70, 36, 300}};
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_a : {false, true}) {
       for (bool trans_b : {false, true}) {
@@ -228,8 +229,9 @@ TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
   const double slope = 0.125;
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t shapes[][3] = {{1, 400, 784}, {32, 400, 784}, {32, 100, 300}, {200, 500, 300}, {300, 130, 50},
-                               {7, 1, 50},    {40, 33, 1},    {16, 300, 100}, {9, 65, 300},    {1024, 40, 8}};
+  const int64_t shapes[][3] = {{1, 400, 784},  {32, 400, 784}, {32, 100, 300}, {200, 500, 300},
+                               {300, 130, 50}, {7, 1, 50},     {40, 33, 1},    {16, 300, 100},
+                               {9, 65, 300},   {1024, 40, 8},  {33, 10, 300}};
   enum Mode { kBias, kActivation, kActivationOut, kGradient };
   for (const auto& [M, N, K] : shapes) {
     for (bool trans_b : {false, true}) {
@@ -271,6 +273,46 @@ TEST_P(HighwayGemm, EpilogueEqualsTheSeparateKernels) {
   const Epilogue ep{b3, &act, &slope};
   highway::gemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, C.data(), 3, false, pool_of(2), &ep);
   EXPECT_EQ(C, (std::vector<float>{1.0f, -0.25f, 3.0f, 1.0f, -0.25f, 3.0f}));
+}
+
+// A narrow N and a deep K (the output layer; K in the lanes, gemm_small_n): N around the
+// column groups of 5, K around a vector and over several chunks, M over tiles of 1-4 rows and
+// over two row blocks of partial sums (M = 700 at N = 12), every transpose mode, against the
+// reference on 1-3 threads; and each element summed in one order by rows blocks and threads.
+// Also the narrow last columns of a wide N (N = 100, 36, 104, 40: 4 or 8 after whole panels;
+// K = 63 keeps the panel), which take K in the lanes per depth block.
+TEST_P(HighwayGemm, NarrowNDeepK) {
+  const int64_t shapes[][3] = {{2, 10, 128},   {5, 2, 131},     {9, 12, 700},   {66, 7, 5000}, {3, 5, 7001},
+                               {700, 12, 300}, {257, 10, 4099}, {17, 13, 200},  {32, 10, 400}, {33, 100, 300},
+                               {70, 36, 600},  {9, 104, 64},    {200, 40, 784}, {5, 39, 63}};
+  uint32_t seed = 500;
+  for (const auto& [M, N, K] : shapes) {
+    for (int t = 0; t < 4; ++t) {
+      check_gemm({(t & 1) != 0, (t & 2) != 0, M, N, K, t == 1 ? 3 : 0, t >= 2}, ++seed);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (bool trans_b : {false, true}) {
+    const int64_t M = 37, N = 10, K = 1000, ldb = trans_b ? K : N;
+    std::vector<float> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * N));
+    for (float& v : A) v = dist(rng);
+    for (float& v : B) v = dist(rng);
+    std::vector<float> serial(static_cast<size_t>(M * N)), C(serial.size()), rows(serial.size());
+    highway::gemm_serial(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, serial.data(), N, false);
+    for (int64_t i0 = 0; i0 < M; i0 += 2) {
+      const int64_t m = i0 + 3 == M ? 3 : 2;
+      highway::gemm_serial(false, trans_b, m, N, K, A.data() + i0 * K, K, B.data(), ldb, rows.data() + i0 * N, N,
+                           false);
+      i0 += m - 2;
+    }
+    EXPECT_EQ(rows, serial) << "tb=" << trans_b;
+    for (int threads : {2, 3}) {
+      highway::gemm(false, trans_b, M, N, K, A.data(), K, B.data(), ldb, C.data(), N, false, pool_of(threads));
+      EXPECT_EQ(C, serial) << "tb=" << trans_b << " threads=" << threads;
+    }
+  }
 }
 
 TEST_P(HighwayGemm, ZeroDepthClearsOrKeeps) {
