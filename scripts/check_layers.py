@@ -87,7 +87,9 @@ def main():
     try:  # the tracked files; outside a git checkout, every file under root
         files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
-        files = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
+        # (leaving out build trees and hidden folders: a configured build holds CMake's own sources)
+        files = [str(p.relative_to(root)) for p in root.rglob("*")
+                 if p.is_file() and not p.relative_to(root).parts[0].startswith(("build", "."))]
     errors = []
     for rel in files:
         if not SOURCE.match(rel) or not (root / rel).exists():
