@@ -3,10 +3,10 @@
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
 #   TARGET: fuzz_safetensors fuzz_safetensors_roundtrip fuzz_idx fuzz_csv fuzz_model_file fuzz_checkpoint
 #           fuzz_onnx_import (with ONNX)
-# Configures build/fuzz with the fuzz preset (clang, ASan + UBSan + libFuzzer coverage) on first
+# Configures build/fuzz with the asan preset (clang, ASan + UBSan + libFuzzer coverage) on first
 # use and builds only the target. New inputs go to build/fuzz/corpus/TARGET; a crash is written
 # to build/fuzz/findings/ (add it to scripts/make_corpus.py as a corpus case once fixed).
-# Every target for a fixed time, as ctest tests: cmake --workflow --preset fuzz.
+# Every target for a fixed time, as ctest tests: ctest --preset asan -L fuzz (after cmake --workflow --preset asan).
 # Needs clang and libclang-rt-14-dev: scripts/setup.sh --fuzz.
 set -euo pipefail
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}
@@ -15,8 +15,8 @@ shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build/fuzz
 if [[ ! -f $build/build.ninja ]]; then
-  # The fuzz preset's compilers and flags, in this script's own build dir (its corpus lives there).
-  (cd "$root" && cmake --preset fuzz -B "$build" >/dev/null)
+  # The asan preset's compilers and flags, in this script's own build dir (its corpus lives there).
+  (cd "$root" && cmake --preset asan -B "$build" >/dev/null)
 fi
 cmake --build "$build" --target "$target"
 

@@ -1,6 +1,6 @@
 // Whole-run equivalence: the seed's batch-32 network trained for 200 steps from the same seed
 // on every built backend (highway, onednn when built, reference) gives the same per-step losses (1e-4 relative) and the
-// same predictions on >= 99.9 % of the test set.
+// same predictions on >= 99.9 % of the first 2000 test images.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +11,7 @@
 #include "core/plugin_host.h"
 #include "io/dataset.h"
 #include "io/scaling.h"
+#include "tests/support/sanitizer.h"
 #include "train/trainer.h"
 
 namespace graphrun {
@@ -62,16 +63,21 @@ TrainedRun train_on(const std::string& backend, const io::Dataset& train, const 
 TEST(BackendEquivalence, SeedBatch32Network200Steps) {
   if (!std::filesystem::exists(kData + "/train-images-idx3-ubyte.gz")) GTEST_SKIP() << "no Fashion-MNIST";
   io::Dataset all = io::load_idx_dataset(kData + "/train-images-idx3-ubyte.gz", kData + "/train-labels-idx1-ubyte.gz");
-  io::Dataset test = io::load_idx_dataset(kData + "/t10k-images-idx3-ubyte.gz", kData + "/t10k-labels-idx1-ubyte.gz");
-  io::Scaler scaler = io::fit_scaler(io::Scaling::MinMaxGlobal, all.features);
-  io::Dataset train = first_rows(all, 200 * 32);
+  io::Dataset all_test =
+      io::load_idx_dataset(kData + "/t10k-images-idx3-ubyte.gz", kData + "/t10k-labels-idx1-ubyte.gz");
+  // 200 steps of 32 (enough to see drift) and 2000 test rows. Under ASan the scalar reference
+  // GEMM is ~30x slower, so it trains 50 steps: its job there is memory, drift is Release's.
+  const int64_t steps = graphrun::testing::kSanitized ? 50 : 200;
+  io::Dataset train = first_rows(all, steps * 32);
+  io::Dataset test = first_rows(all_test, 2000);
+  io::Scaler scaler = io::fit_scaler(io::Scaling::MinMaxGlobal, train.features);
   io::apply_scaler(scaler, train.features);
   io::apply_scaler(scaler, test.features);
 
   std::map<std::string, TrainedRun> runs;
   for (const std::string& b : backends::names()) runs[b] = train_on(b, train, test.features);
   const TrainedRun& ref = runs["reference"];
-  ASSERT_EQ(ref.step_losses.size(), 200u);
+  ASSERT_EQ(ref.step_losses.size(), static_cast<size_t>(steps));
   for (const std::string& b : backends::names()) {
     if (b == "reference") continue;
     SCOPED_TRACE(b);

@@ -12,8 +12,6 @@
 //
 // Usage: corpus_runner --graphrun BIN --corpus DIR [--case REL]... [--timeout SECONDS]
 // Exit 0 when every case passes, 1 otherwise (each failure on its own line).
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>

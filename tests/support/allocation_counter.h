@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "tests/support/sanitizer.h"
+
 namespace graphrun::testing {
 inline std::atomic<bool> g_counting{false};
 inline std::atomic<int64_t> g_allocations{0};
@@ -37,7 +39,7 @@ class AllocationCount {
 };
 }  // namespace graphrun::testing
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(GRAPHRUN_TEST_ASAN)
 // Under ASan its runtime owns malloc: count through operator new instead, replacing every
 // unaligned form (plain, nothrow, array) and its delete together, so no pair is mismatched.
 #pragma GCC diagnostic push

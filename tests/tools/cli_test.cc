@@ -1,8 +1,5 @@
 // Runs the built graphrun binary on tiny generated data sets: every subcommand's success path,
 // the exit code 2 + one-line message of each bad input, and bit-exact resume.
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329);
-// this file builds many command lines that way.
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 
 #include <algorithm>

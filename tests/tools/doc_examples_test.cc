@@ -2,8 +2,6 @@
 // either a whole model file, checked with `graphrun inspect` and trained for one epoch on a few
 // samples of its own data, or a fragment ("training": {...}, "layers": [...], ...) put into a
 // tiny model and checked with `graphrun inspect`. A doc whose example is refused fails here.
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -3,8 +3,6 @@
 // one IDX file given to eval, "did you mean" for misspelt names, the two learning rates in
 // metrics.json, exact history after a resume, inspect's FLOPs with fused weight gradients,
 // plot on a file that is not a history, and the OpenMP advice in --help.
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 
 #include <algorithm>

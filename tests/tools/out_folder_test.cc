@@ -2,8 +2,6 @@
 // before training (exit 2, one line naming the folder and the holder's PID) and leaves the
 // first run's results consistent; a SIGKILLed run leaves no stale lock; a rerun says what it
 // replaces, and a run that fails before its first step leaves the earlier results untouched.
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -105,7 +103,8 @@ TEST_F(OutFolder, SecondRunOnAFolderInUseIsRefusedAndTheFirstStaysConsistent) {
   const graphrun::io::SafetensorsFile wf = graphrun::io::read_safetensors(path("out/weights.safetensors"));
   const graphrun::io::SafetensorsFile cf = graphrun::io::read_safetensors(path("out/checkpoint.safetensors"));
   for (const auto& [name, t] : wf.tensors) {
-    auto it = std::find_if(cf.tensors.begin(), cf.tensors.end(), [&](const auto& e) { return e.first == name; });
+    auto it =
+        std::find_if(cf.tensors.begin(), cf.tensors.end(), [&, &n = name](const auto& e) { return e.first == n; });
     ASSERT_NE(it, cf.tensors.end()) << name;
     ASSERT_EQ(t.numel(), it->second.numel()) << name;
     EXPECT_TRUE(std::equal(t.span().begin(), t.span().end(), it->second.span().begin())) << name;

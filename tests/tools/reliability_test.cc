@@ -4,7 +4,6 @@
 // the last good checkpoint byte-identical (or, after a signal, a checkpoint that resumes
 // bit-exactly). Also: eval and predict print the same bytes on every run and thread count, and
 // --max-memory refuses a plan that does not fit before allocating it.
-#pragma GCC diagnostic ignored "-Wrestrict"  // GCC bug 105329, as in cli_test.cc
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 

@@ -1,7 +1,5 @@
 // The training practice through the graphrun binary: validation, early stopping, schedules,
 // history files, plots, NaN loss, init_from + trainable:false, on tiny generated IDX data.
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 
 #include <cstring>

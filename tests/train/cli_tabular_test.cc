@@ -2,8 +2,6 @@
 // through the graphrun binary, a few epochs each: the test metric beats the trivial baseline
 // (R² > 0 is better than predicting the mean; accuracy above the majority class), eval and
 // predict show the metrics and values. Skipped when the data sets are absent.
-// GCC 12 at -O3 reports a false -Wrestrict in `"literal" + std::string&&` (GCC bug 105329).
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <gtest/gtest.h>
 
 #include <filesystem>
