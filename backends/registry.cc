@@ -31,11 +31,30 @@ Backend& by_name(std::string_view name) {
   if (name == "onednn")
     throw Error(ErrorKind::BadInput,
                 "backend 'onednn' is not in this build (configured with GRAPHRUN_WITH_ONEDNN=OFF); built: " + known);
-  throw Error(ErrorKind::BadInput,
-              "unknown backend '" + std::string(name) + "'; known: " + known + did_you_mean(name, names()));
+  std::vector<std::string> choices = names();
+  choices.emplace_back(kAuto);
+  throw Error(ErrorKind::BadInput, "unknown backend '" + std::string(name) + "'; known: " + known + ", or " +
+                                       std::string(kAuto) + did_you_mean(name, choices));
+}
+
+void check_name(std::string_view name) {
+  if (name != kAuto) by_name(name);
+}
+
+void select(std::string_view name, CompileOptions& options) {
+  options.backends = chain(name);
+  options.choose_by_time = name == kAuto;
 }
 
 std::vector<Backend*> chain(std::string_view preferred) {
+  if (preferred == kAuto) {
+    std::vector<Backend*> out;
+    for (const std::string& n : names()) {
+      if (n != "reference") out.push_back(&by_name(n));
+    }
+    out.push_back(&reference::backend());
+    return out;
+  }
   std::vector<Backend*> out{&by_name(preferred)};
   for (Backend* b : {&highway::backend(), &reference::backend()}) {
     if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);

@@ -115,8 +115,9 @@ void BM_Inference(benchmark::State& state, Net net, std::string backend, int64_t
   const float want = reference_loss(m, params, batch);
   ThreadPool pool(threads);
   // The loss too, to check the result; it costs 5 flops per logit.
-  auto p =
-      Program::compile(m.graph, params, batch, CompileOptions{backends::chain(backend), {}, &pool, {m.output, m.loss}});
+  CompileOptions o{{}, {}, &pool, {m.output, m.loss}};
+  backends::select(backend, o);
+  auto p = Program::compile(m.graph, params, batch, o);
   fill_batch(*p, m, batch);
   p->run();
   const float got = p->value(m.loss).data[0];
@@ -136,14 +137,24 @@ void BM_Inference(benchmark::State& state, Net net, std::string backend, int64_t
   state.counters["maxrss_MiB"] = maxrss_mib();
 }
 
+// The built backends but the reference (the oracle each step is checked against, not a
+// contender), and auto (each heavy node on the fastest of them) when there are two.
+std::vector<std::string> contenders() {
+  std::vector<std::string> out;
+  for (const std::string& b : backends::names()) {
+    if (b != "reference") out.push_back(b);
+  }
+  if (out.size() > 1) out.emplace_back(backends::kAuto);
+  return out;
+}
+
 // train/sigmoid_784_400_10/batch:32/highway/threads:2, ...: the built backends side by side.
 const int kRegistered = [] {
   for (Net net : {Net::Sigmoid, Net::Relu, Net::Wide}) {
     for (int64_t batch : {1, 32, 256}) {
       if (net == Net::Wide && batch != 256) continue;  // the wide network's workload is batch 256
       for (int threads : {1, 2}) {
-        for (const std::string& backend : backends::names()) {
-          if (backend == "reference") continue;  // the oracle each step is checked against, not a contender
+        for (const std::string& backend : contenders()) {
           const std::string name = std::string("train/") + net_name(net) + "/batch:" + std::to_string(batch) + "/" +
                                    backend + "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(name.c_str(), BM_TrainStep, net, std::string(backend), batch, threads)
@@ -153,8 +164,7 @@ const int kRegistered = [] {
       }
     }
     for (int threads : {1, 2}) {
-      for (const std::string& backend : backends::names()) {
-        if (backend == "reference") continue;
+      for (const std::string& backend : contenders()) {
         const std::string name =
             std::string("infer/") + net_name(net) + "/batch:256/" + backend + "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(name.c_str(), BM_Inference, net, std::string(backend), int64_t{256}, threads)

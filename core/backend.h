@@ -62,13 +62,14 @@ class Backend {
   // trainer then makes a weight gradient block by block inside the optimizer's update and
   // gets the same floats as the stored gradient. nullptr (the default): no such GEMM.
   virtual SerialGemm serial_gemm() const { return nullptr; }
-  // Called once after all nodes of a Program are prepared, with the same thread pool; lets a
+  // Called once before a Program's nodes are prepared, with its thread pool's size; lets a
   // backend set its own runtime's thread count. Default: nothing.
   virtual void configure_threads(int threads) { (void)threads; }
   // Whether its kernels run on the Program's thread pool (false: a runtime of its own).
   virtual bool runs_on_pool() const { return true; }
-  // Called once on every thread of the Program's pool after compilation: allocate per-thread
-  // scratch here, so that no step allocates. Default: nothing.
+  // Called on every thread of the Program's pool after its nodes are prepared (and before a
+  // timed choice runs kernels): allocate per-thread scratch here, so that no step allocates.
+  // Default: nothing.
   virtual void prepare_thread() {}
 };
 

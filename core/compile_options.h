@@ -32,6 +32,12 @@ struct CompileOptions {
   // statistics, dropout drops. Inference mode (false): batch norm uses the running statistics,
   // dropout is the identity (a view). Graphs without those ops run the same in both.
   bool training = false;
+  // Choose each heavy node's backend by timing (`--backend auto`): every backend of the chain
+  // but the last (the fallback) that accepts a MatMul or convolution prepares a kernel, each
+  // runs a few times on the node's buffers at compile time, and the fastest is kept (cached
+  // for the process, core/backend_timing.h). Pinned nodes are not timed. Timing runs kernels
+  // on the arena, which holds no values before the first run.
+  bool choose_by_time = false;
   // The seed and step the kernels read when they run; nullptr: the Program's own (run_state()).
   RunState* run_state = nullptr;
 };

@@ -1,5 +1,9 @@
 #include "core/kernel_binding.h"
 
+#include <algorithm>
+#include <optional>
+
+#include "core/backend_timing.h"
 #include "core/error.h"
 
 namespace graphrun {
@@ -23,6 +27,58 @@ bool bind_epilogue(const Graph& g, const FusedNodes& f, const std::vector<Tensor
   return f.bias != kNoNode || act != kNoNode;
 }
 
+// The timed choice (core/backend_timing.h) among the chain's backends but the last (the
+// fallback): the winner's kernel, with sched's backend and timing set; nullptr when fewer than
+// two candidates accept the node (the caller then binds it in chain order, declines recorded).
+std::unique_ptr<Kernel> choose_by_time(const NodeContext& ctx, const std::vector<Backend*>& chain,
+                                       const CompileOptions& options, ThreadPool& pool, ScheduledNode& sched) {
+  std::vector<Backend*> candidates;
+  for (Backend* b : chain) {
+    if (b != options.backends.back() && std::find(candidates.begin(), candidates.end(), b) == candidates.end())
+      candidates.push_back(b);
+  }
+  if (candidates.size() < 2) return nullptr;
+  const std::string key = timing_key(ctx, candidates, pool.size());
+  if (std::optional<TimedChoice> known = cached_choice(key)) {
+    for (Backend* b : candidates) {
+      std::string why;
+      if (b->name() != known->backend) continue;
+      std::unique_ptr<Kernel> k = b->prepare(ctx, &why);
+      if (!k) return nullptr;
+      sched.backend = b->name();
+      sched.timing = known->report + " (timed before)";
+      return k;
+    }
+    return nullptr;
+  }
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<TimedKernel> timed;
+  for (Backend* b : candidates) {
+    std::string why;
+    if (std::unique_ptr<Kernel> k = b->prepare(ctx, &why)) {
+      timed.push_back({b, k.get()});
+      kernels.push_back(std::move(k));
+    } else {
+      sched.declined += (sched.declined.empty() ? "" : "; ") + std::string(b->name()) + ": " + why;
+    }
+  }
+  if (timed.size() < 2) {
+    sched.declined.clear();  // the caller binds in chain order and records the declines itself
+    return nullptr;
+  }
+  // Per-thread scratch sized by what has been prepared so far, so the timed runs allocate too
+  // little to matter.
+  pool.run_on_each_thread([&] {
+    for (const TimedKernel& t : timed) t.backend->prepare_thread();
+  });
+  time_kernels(timed);
+  const size_t win = fastest(timed);
+  sched.backend = timed[win].backend->name();
+  sched.timing = timing_report(timed);
+  remember_choice(key, {sched.backend, sched.timing});
+  return std::move(kernels[win]);
+}
+
 }  // namespace
 
 std::vector<Backend*> backends_for(const Node& node, const CompileOptions& options) {
@@ -44,6 +100,7 @@ BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& f
                           const std::vector<TensorView>& views, const CompileOptions& options, ThreadPool& pool,
                           RunState* run) {
   BoundKernels out;
+  for (Backend* b : options.backends) b->configure_threads(pool.size());
   std::vector<TensorView> in_views;
   for (NodeId id : s.order) {
     const Node& node = g.node(id);
@@ -52,7 +109,7 @@ BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& f
     if (const NodeId head = fusion.fused_into[static_cast<size_t>(id)]; head != kNoNode) {
       out.kernels.push_back(make_kernel([] {}));
       out.schedule.push_back(
-          {id, out.schedule[static_cast<size_t>(s.step[static_cast<size_t>(head)])].backend, "", head});
+          {id, out.schedule[static_cast<size_t>(s.step[static_cast<size_t>(head)])].backend, "", head, ""});
       continue;
     }
     NodeContext ctx{g, id, node, in_views, views[static_cast<size_t>(id)], pool, nullptr, options.training, run};
@@ -62,7 +119,13 @@ BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& f
       ctx.epilogue = &epilogue;
       std::erase_if(chain, [&](Backend* b) { return !b->fuses_epilogue(node); });
     }
-    ScheduledNode sched{id, "", ""};
+    ScheduledNode sched{id, "", "", kNoNode, ""};
+    const bool timed = options.choose_by_time && is_timed(node) && !options.pinned.contains(node.name);
+    if (std::unique_ptr<Kernel> k; timed && (k = choose_by_time(ctx, chain, options, pool, sched))) {
+      out.kernels.push_back(std::move(k));
+      out.schedule.push_back(std::move(sched));
+      continue;
+    }
     for (Backend* b : chain) {
       std::string why;
       if (auto k = b->prepare(ctx, &why)) {
@@ -78,7 +141,6 @@ BoundKernels bind_kernels(const Graph& g, const Schedule& s, const FusionPlan& f
     }
     out.schedule.push_back(std::move(sched));
   }
-  for (Backend* b : options.backends) b->configure_threads(pool.size());
   pool.run_on_each_thread([&] {
     for (Backend* b : options.backends) b->prepare_thread();
   });

@@ -30,7 +30,8 @@ std::vector<Tensor> run_graph(const Graph& g, ParameterStore& params, const std:
     }
   }
   if (batch < 1) batch = 1;
-  CompileOptions options{backends::chain(backend), {}, pool, outputs};
+  CompileOptions options{{}, {}, pool, outputs};
+  backends::select(backend, options);
   std::unique_ptr<Program> p = Program::compile(g, params, batch, options);
   // An input no output depends on is not in the program: nothing to feed.
   std::vector<bool> needed(static_cast<size_t>(g.size()), false);

@@ -114,7 +114,8 @@ Trainer::Trainer(Model& model, ParameterStore& params, const TrainConfig& config
 // Training steps run in training mode and read run_state_ (set before each step); evaluation
 // and prediction run in inference mode.
 CompileOptions Trainer::options(std::vector<NodeId> outputs, bool training) {
-  CompileOptions o{backends::chain(config_.backend), {}, pool_.get(), std::move(outputs), config_.max_arena_bytes};
+  CompileOptions o{{}, {}, pool_.get(), std::move(outputs), config_.max_arena_bytes};
+  backends::select(config_.backend, o);
   o.training = training;
   o.run_state = &run_state_;
   return o;

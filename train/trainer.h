@@ -36,9 +36,9 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string optimizer = "sgd";
   std::vector<std::pair<std::string, double>> optimizer_params;
-  double learning_rate = -1.0;  // < 0: the optimizer's default
-  std::string backend = "highway";
-  int threads = 0;  // 0: one per core
+  double learning_rate = -1.0;      // < 0: the optimizer's default
+  std::string backend = "highway";  // a built backend, or "auto" (backends/registry.h)
+  int threads = 0;                  // 0: one per core
   std::string context = "model";
   int64_t max_arena_bytes = 0;  // > 0: each compiled program's arena limit (CompileOptions)
 

@@ -10,6 +10,7 @@
 #include "backends/onednn/conv.h"
 #include "backends/onednn/layers.h"
 #include "backends/onednn/primitives.h"
+#include "core/activation_kernels.h"
 #include "core/error.h"
 #include "graphrun/plugin.h"
 
@@ -102,7 +103,9 @@ std::unique_ptr<Kernel> kernel(const std::string& key, const std::function<dnnl:
 }
 
 // op(A)[M,K] x op(B)[K,N] -> C[M,N]; a transposed operand is the same buffer seen through
-// format_tag::ba (strides {1, rows}), so no copy is made.
+// format_tag::ba (strides {1, rows}), so no copy is made. A fused Epilogue (core/epilogue.h):
+// the bias is the primitive's own; the activation (a plugin's function, forward or backward)
+// runs over C after it, on the Program's pool.
 std::unique_ptr<Kernel> prepare_matmul(const NodeContext& c) {
   const bool ta = c.node.trans_a, tb = c.node.trans_b;
   const Shape& sa = c.inputs[0].shape;
@@ -110,15 +113,35 @@ std::unique_ptr<Kernel> prepare_matmul(const NodeContext& c) {
   const auto a_md = f32_desc({m, k}, ta ? tag::ba : tag::ab);
   const auto b_md = f32_desc({k, n}, tb ? tag::ba : tag::ab);
   const auto c_md = f32_desc({m, n}, tag::ab);
+  const Epilogue* e = c.epilogue;
+  const bool bias = e && e->bias;
+  const auto bias_md = f32_desc({1, n}, tag::ab);
   const std::string key = "matmul m" + std::to_string(m) + " n" + std::to_string(n) + " k" + std::to_string(k) +
-                          (ta ? " ta" : "") + (tb ? " tb" : "");
-  return kernel(key,
-                [&] {
-                  return dnnl::primitive(dnnl::matmul(dnnl::matmul::primitive_desc({a_md, b_md, c_md}, engine())));
-                },
-                {{DNNL_ARG_SRC, wrap(a_md, c.inputs[0].data)},
-                 {DNNL_ARG_WEIGHTS, wrap(b_md, c.inputs[1].data)},
-                 {DNNL_ARG_DST, wrap(c_md, c.output.data)}});
+                          (ta ? " ta" : "") + (tb ? " tb" : "") + (bias ? " bias" : "");
+  Args args{{DNNL_ARG_SRC, wrap(a_md, c.inputs[0].data)},
+            {DNNL_ARG_WEIGHTS, wrap(b_md, c.inputs[1].data)},
+            {DNNL_ARG_DST, wrap(c_md, c.output.data)}};
+  if (bias) args.emplace_back(DNNL_ARG_BIAS, wrap(bias_md, e->bias));
+  std::unique_ptr<Kernel> product = kernel(
+      key,
+      [&] {
+        return dnnl::primitive(dnnl::matmul(bias ? dnnl::matmul::primitive_desc({a_md, b_md, bias_md, c_md}, engine())
+                                                 : dnnl::matmul::primitive_desc({a_md, b_md, c_md}, engine())));
+      },
+      std::move(args));
+  if (!e || !e->activation) return product;
+  const Epilogue ep = *e;
+  float* y = c.output.data;
+  ThreadPool* pool = &c.pool;
+  return make_kernel([product = std::shared_ptr<Kernel>(std::move(product)), ep, y, m, n, pool] {
+    product->run();
+    if (ep.backward_x) {
+      activation_backward(*ep.activation, ep.activation_params, ep.backward_x, ep.backward_fx, y, y, m, n, *pool);
+    } else {
+      activation_forward(*ep.activation, ep.activation_params, y, ep.activation_out ? ep.activation_out : y, m, n,
+                         *pool);
+    }
+  });
 }
 
 // y = a (op) b, same shape (a flat 1-D view), or b [C] broadcast over the rows of a.
@@ -298,6 +321,7 @@ std::unique_ptr<Kernel> prepare_node(const NodeContext& c, std::string* why_not)
 class OnednnBackend final : public Backend {
  public:
   const char* name() const override { return "onednn"; }
+  bool fuses_epilogue(const Node& node) const override { return node.op == OpKind::MatMul; }
   std::unique_ptr<Kernel> prepare(const NodeContext& ctx, std::string* why_not) override {
     try {
       return prepare_node(ctx, why_not);

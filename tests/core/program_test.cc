@@ -131,11 +131,17 @@ TEST(Program, FusesBiasAndActivationIntoTheMatMul) {
     const TensorView z = keep_a1->value(a1), z_want = separate_a1->value(a1);
     for (int64_t i = 0; i < z.numel(); ++i) EXPECT_EQ(z.data[i], z_want.data[i]) << i;
   }
-  // oneDNN (when built) fuses nothing; a pinned Add is left to its backend.
+  // oneDNN (when built) fuses them too: the bias into its primitive, the activation (the
+  // plugin's, where the separate node runs oneDNN's eltwise) after it.
   if (std::ranges::count(backends::names(), "onednn") > 0) {
-    auto onednn = run("onednn", {out}, true);
-    for (const ScheduledNode& s : onednn->schedule()) EXPECT_EQ(s.fused_into, kNoNode) << g.node(s.node).name;
+    auto fused = run("onednn", {out}, true);
+    auto separate = run("onednn", {out}, false);
+    EXPECT_EQ(fused_into(*fused, a1), m1);
+    EXPECT_EQ(fused_into(*fused, h), m1);
+    const TensorView got = fused->value(out), want = separate->value(out);
+    for (int64_t i = 0; i < want.numel(); ++i) EXPECT_NEAR(got.data[i], want.data[i], 1e-5f) << i;
   }
+  // A pinned Add is left to its backend.
   CompileOptions pinned{backends::chain("highway"), {{g.node(a1).name, "reference"}}, nullptr, {out}};
   auto p = Program::compile(g, params, 3, pinned);
   EXPECT_EQ(fused_into(*p, a1), kNoNode);

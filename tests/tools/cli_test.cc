@@ -72,7 +72,7 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   expect_bad_input("train", {"model is required"});
   expect_bad_input("train " + path("model.json") + " --no-such-flag", {"--no-such-flag"});
   expect_bad_input("train " + path("model.json") + " --epochs -1", {"--epochs"});
-  expect_bad_input("train " + path("model.json") + " --backend nope", {"unknown backend 'nope'", "highway"});
+  expect_bad_input("train " + path("model.json") + " --backend nope", {"unknown backend 'nope'", "highway", "or auto"});
   expect_bad_input("plugins --plugin-dir " + path("no-such-dir"), {"no-such-dir"});
 }
 
@@ -190,6 +190,14 @@ TEST_F(CliTest, EvalPredictInspect) {
   ASSERT_EQ(i.code, 0) << i.err;
   for (const char* s : {"FLOPs per sample", "arena", "matmul", "highway", "dense0.weight", "[N,8]", "total 163"}) {
     EXPECT_NE(i.out.find(s), std::string::npos) << s << "\n" << i.out;
+  }
+  // --backend auto: each MatMul timed at compile time, its figures in the notes (one candidate
+  // when oneDNN is not built: nothing to time, the chain's order decides).
+  Result a = run("inspect " + path("model.json") + " --batch-size 4 --backend auto");
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_NE(a.out.find("auto: each MatMul and convolution"), std::string::npos) << a.out;
+  if (a.out.find("highway -> onednn -> reference") != std::string::npos) {
+    EXPECT_NE(a.out.find("timed: highway "), std::string::npos) << a.out;
   }
 }
 

@@ -56,7 +56,7 @@ void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch,
       "backend's threads)\n",
       mode, p.schedule().size(), batch);
   fmt::print("  {:>4}  {:<{}}  {:<{}}  {:<14}  {:>12}  {:>5}  {:<9}  {}\n", "node", "name", name_w, "op", op_w, "shape",
-             "FLOP/sample", "tasks", "backend", "notes (mode, declined by earlier backends, fusion)");
+             "FLOP/sample", "tasks", "backend", "notes (mode, declined by earlier backends, fusion, timed choice)");
   for (size_t i = 0; i < p.schedule().size(); ++i) {
     const ScheduledNode& sn = p.schedule()[i];
     const Node& n = g.node(sn.node);
@@ -64,6 +64,7 @@ void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch,
     const std::string more =
         sn.fused_into == kNoNode ? sn.declined : fmt::format("fused into {}", g.node(sn.fused_into).name);
     if (!more.empty()) notes += (notes.empty() ? "" : "; ") + more;
+    if (!sn.timing.empty()) notes += (notes.empty() ? "timed: " : "; timed: ") + sn.timing;
     // A kernel that made no job ran on the calling thread, unless it is fused or its backend
     // runs its own threads (oneDNN's OpenMP, with the pool's thread count).
     const auto by = std::find_if(chain.begin(), chain.end(), [&](Backend* c) { return sn.backend == c->name(); });
@@ -86,7 +87,7 @@ void print_schedule(const Graph& g, Program& p, const char* mode, int64_t batch,
 
 int run_inspect(const InspectArgs& a) {
   PluginRegistry& plugins = load_plugins(a.common);
-  backends::by_name(a.common.backend);
+  backends::check_name(a.common.backend);
   std::unique_ptr<Session> s = open_model(a.model, plugins, 0);
   train::TrainConfig cfg = base_config(*s, a.common);
   if (a.batch_size) cfg.batch_size = *a.batch_size;
@@ -138,7 +139,11 @@ int run_inspect(const InspectArgs& a) {
   fmt::print("backend chain: ");
   const std::vector<Backend*> chain = backends::chain(cfg.backend);
   for (size_t i = 0; i < chain.size(); ++i) fmt::print("{}{}", i ? " -> " : "", chain[i]->name());
-  fmt::print(", {} threads\n", trainer.pool().size());
+  fmt::print(", {} threads{}\n", trainer.pool().size(),
+             cfg.backend == backends::kAuto
+                 ? "; auto: each MatMul and convolution on the fastest of the backends before the last, timed at "
+                   "compile time (its figures in the notes)"
+                 : "");
 
   print_schedule(g, p, "training", cfg.batch_size, s->forward_nodes, chain, trainer.pool());
   fmt::print("the optimizer step splits each weight matrix into the tasks of its forward MatMul\n");

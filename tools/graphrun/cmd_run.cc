@@ -61,7 +61,7 @@ Runnable open(const RunArgs& a) {
 }
 
 int run_run(const RunArgs& a) {
-  backends::by_name(a.common.backend);
+  backends::check_name(a.common.backend);
   Runnable r = open(a);
   require_file(a.inputs, "--inputs");
   std::vector<Tensor> values(r.inputs.size());

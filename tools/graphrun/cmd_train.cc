@@ -75,7 +75,7 @@ struct Run {
 
 // Usage errors that need no file read, found before any work.
 void check_arguments(const TrainArgs& a) {
-  backends::by_name(a.common.backend);
+  backends::check_name(a.common.backend);
   if (a.checkpoint_every > 0 && a.out_dir.empty()) {
     throw Error(ErrorKind::BadInput, "--checkpoint-every needs --out (the folder of the checkpoint)");
   }

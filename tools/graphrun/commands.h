@@ -94,8 +94,9 @@ inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
   for (const std::string& name : backends::names()) built += (built.empty() ? "" : ", ") + name;
   o.add("--backend", c.backend,
         "Backend tried first for every node: " + built +
-            ". With onednn, run with "
-            "OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
+            "; or auto: each MatMul and convolution runs on the backend that was fastest for its shapes when "
+            "timed at compile time (a few runs per node, remembered for the process). With onednn or auto, run "
+            "with OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
             "~15 ms per GEMM on a busy machine)")
       .show_default();
   o.add("--threads", c.threads, "Threads (0: one per CPU this process may use; more are capped to those)")

@@ -315,7 +315,7 @@ train::TrainConfig base_config(const Session& s, const CommonArgs& common) {
 std::unique_ptr<Session> open_with_weights(const CommonArgs& common, const std::string& model,
                                            const std::string& weights, bool* had_scaler, io::Scaler* from_weights) {
   PluginRegistry& plugins = load_plugins(common);
-  backends::by_name(common.backend);
+  backends::check_name(common.backend);
   std::unique_ptr<Session> s = open_model(model, plugins, 0);
   if (is_onnx(model) && weights == model) return s;  // the ONNX file's own weights, already loaded
   require_file(weights, "--weights");
