@@ -29,43 +29,33 @@ bool bind_epilogue(const Graph& g, const FusedNodes& f, const std::vector<Tensor
 
 // The timed choice (core/backend_timing.h) among the chain's backends but the last (the
 // fallback): the winner's kernel, with sched's backend and timing set; nullptr when fewer than
-// two candidates accept the node (the caller then binds it in chain order, declines recorded).
+// two candidates accept the node (the caller then binds it in chain order, recording declines).
 std::unique_ptr<Kernel> choose_by_time(const NodeContext& ctx, const std::vector<Backend*>& chain,
                                        const CompileOptions& options, ThreadPool& pool, ScheduledNode& sched) {
-  std::vector<Backend*> candidates;
-  for (Backend* b : chain) {
-    if (b != options.backends.back() && std::find(candidates.begin(), candidates.end(), b) == candidates.end())
-      candidates.push_back(b);
-  }
+  std::vector<Backend*> candidates = chain;  // an unpinned node's chain: each backend once
+  std::erase(candidates, options.backends.back());
   if (candidates.size() < 2) return nullptr;
   const std::string key = timing_key(ctx, candidates, pool.size());
+  std::string why;
   if (std::optional<TimedChoice> known = cached_choice(key)) {
-    for (Backend* b : candidates) {
-      std::string why;
-      if (b->name() != known->backend) continue;
-      std::unique_ptr<Kernel> k = b->prepare(ctx, &why);
-      if (!k) return nullptr;
-      sched.backend = b->name();
+    auto b =
+        std::find_if(candidates.begin(), candidates.end(), [&](Backend* c) { return known->backend == c->name(); });
+    std::unique_ptr<Kernel> k = b != candidates.end() ? (*b)->prepare(ctx, &why) : nullptr;
+    if (k) {
+      sched.backend = known->backend;
       sched.timing = known->report + " (timed before)";
-      return k;
     }
-    return nullptr;
+    return k;
   }
   std::vector<std::unique_ptr<Kernel>> kernels;
   std::vector<TimedKernel> timed;
   for (Backend* b : candidates) {
-    std::string why;
     if (std::unique_ptr<Kernel> k = b->prepare(ctx, &why)) {
       timed.push_back({b, k.get()});
       kernels.push_back(std::move(k));
-    } else {
-      sched.declined += (sched.declined.empty() ? "" : "; ") + std::string(b->name()) + ": " + why;
     }
   }
-  if (timed.size() < 2) {
-    sched.declined.clear();  // the caller binds in chain order and records the declines itself
-    return nullptr;
-  }
+  if (timed.size() < 2) return nullptr;
   // Per-thread scratch sized by what has been prepared so far, so the timed runs allocate too
   // little to matter.
   pool.run_on_each_thread([&] {
