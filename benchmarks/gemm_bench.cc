@@ -14,6 +14,7 @@
 
 #include "backends/highway/kernels.h"
 #include "backends/reference/kernels.h"
+#include "core/tensor.h"
 #include "core/thread_pool.h"
 
 namespace graphrun {
@@ -25,16 +26,18 @@ struct Problem {
   int64_t M, N, K;
   bool trans_a, trans_b;
   int64_t lda, ldb;
-  std::vector<float> A, B, C;
+  // Tensors, as the framework allocates them: a large one on huge pages where the kernel
+  // grants them (core/tensor.cc), which a wide layer's B (64 MiB) needs to stream fast.
+  Tensor A, B, C;
   Problem(int64_t m, int64_t n, int64_t k, bool ta = false, bool tb = false)
       : M(m), N(n), K(k), trans_a(ta), trans_b(tb), lda(ta ? m : k), ldb(tb ? k : n) {
+    A = Tensor(Shape{M, K});
+    B = Tensor(Shape{K, N});
+    C = Tensor(Shape{M, N});
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    A.resize(static_cast<size_t>(M * K));
-    B.resize(static_cast<size_t>(K * N));
-    C.assign(static_cast<size_t>(M * N), 0.0f);
-    for (float& v : A) v = dist(rng);
-    for (float& v : B) v = dist(rng);
+    for (float& v : A.span()) v = dist(rng);
+    for (float& v : B.span()) v = dist(rng);
   }
 };
 
