@@ -6,7 +6,8 @@
 //      every sliver of A, takes at most two thirds of L1d; the rest holds the A sliver's lines.
 //   nc (column block): the packed B block (kc x nc) takes half of L2, so it is reused from L2
 //      by every row block.
-//   mc (row block): the packed A block (mc x kc) takes 9/64 of L2, next to packed B.
+//   mc (row block): the A block (mc x kc; read in place when A is row-major, else packed)
+//      takes 9/64 of L2, next to packed B.
 // On a Zen 5 core (48 KiB L1d, 1 MiB L2) with AVX-512 (nr = 32, mr = 8) this gives kc 256,
 // nc 512, mc 144; an Intel server core (48 KiB, 2 MiB) gets nc 1024 and mc 288.
 #pragma once
