@@ -106,4 +106,14 @@ void forget_timed_choices() {
   cache().clear();
 }
 
+TimedChoices timed_choices() {
+  std::lock_guard lock(cache_mutex());
+  return {cache().begin(), cache().end()};
+}
+
+void adopt_timed_choices(const TimedChoices& choices) {
+  std::lock_guard lock(cache_mutex());
+  for (const auto& [key, choice] : choices) cache().emplace(key, choice);  // no overwrite
+}
+
 }  // namespace graphrun

@@ -3,12 +3,15 @@
 // kernels run in turn on the node's buffers, and the fastest is kept. The winner is cached
 // for the process by what decides the speed (op, attributes, shapes, epilogue, threads,
 // candidates), so the next Program with those shapes (another batch size's training step
-// does not share them; the evaluation program's forward nodes do) binds without timing.
+// does not share them; the evaluation program's forward nodes do) binds without timing; the
+// CLI keeps the cache in a file between runs (io/timing_cache.h).
 #pragma once
 
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/backend.h"
 
@@ -46,5 +49,11 @@ struct TimedChoice {
 std::optional<TimedChoice> cached_choice(const std::string& key);
 void remember_choice(const std::string& key, TimedChoice choice);
 void forget_timed_choices();  // for tests
+
+// The cache's entries, for a file that keeps them across runs (io/timing_cache.h), and choices
+// read back from one: a choice made in this process keeps its place.
+using TimedChoices = std::vector<std::pair<std::string, TimedChoice>>;
+TimedChoices timed_choices();
+void adopt_timed_choices(const TimedChoices& choices);
 
 }  // namespace graphrun

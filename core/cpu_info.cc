@@ -156,4 +156,25 @@ const CacheSizes& cache_sizes() {
   return sizes;
 }
 
+std::string cpu_model(std::string_view cpuinfo) {
+  for (size_t at = 0; at < cpuinfo.size();) {
+    const size_t end = std::min(cpuinfo.find('\n', at), cpuinfo.size());
+    const std::string_view line = cpuinfo.substr(at, end - at);
+    at = end + 1;
+    if (!line.starts_with("model name")) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = line.substr(colon + 1);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.remove_suffix(1);
+    return std::string(name);
+  }
+  return {};
+}
+
+const std::string& cpu_model() {
+  static const std::string model = cpu_model(read_text("/proc/cpuinfo"));
+  return model;
+}
+
 }  // namespace graphrun

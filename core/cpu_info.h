@@ -40,4 +40,9 @@ CacheSizes cache_sizes(const std::string& cache_dir);
 // This machine's, read once.
 const CacheSizes& cache_sizes();
 
+// The CPU's model name from the text of /proc/cpuinfo (its first "model name" line), "" when
+// there is none; and this machine's, read once.
+std::string cpu_model(std::string_view cpuinfo);
+const std::string& cpu_model();
+
 }  // namespace graphrun

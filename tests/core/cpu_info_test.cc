@@ -31,6 +31,15 @@ TEST(CpuInfo, CfsQuota) {
   EXPECT_EQ(cpus_from_cfs_quota("", ""), 0);
 }
 
+TEST(CpuInfo, CpuModelIsTheFirstModelNameLine) {
+  const char* text =
+      "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 68\nmodel name\t: AMD EPYC 9B45  \n"
+      "processor\t: 1\nmodel name\t: other\n";
+  EXPECT_EQ(cpu_model(text), "AMD EPYC 9B45");
+  EXPECT_EQ(cpu_model("processor\t: 0\nmodel\t\t: 68\n"), "");  // no model name (e.g. some ARM kernels)
+  EXPECT_EQ(cpu_model(""), "");
+}
+
 TEST(CpuInfo, AffinityCappedByQuota) {
   EXPECT_EQ(usable_cpus(16, 0), 16);
   EXPECT_EQ(usable_cpus(16, 2), 2);

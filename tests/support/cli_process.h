@@ -24,14 +24,15 @@ struct CliResult {
   std::string out, err;
 };
 
-// `graphrun <args>` with stdin from /dev/null; the output goes through files in `dir`. `launcher`
-// (such as "taskset -c 0") runs graphrun.
+// `graphrun <args>` with stdin from /dev/null; the output goes through files in `dir`, and
+// `--backend auto`'s timing cache is dir/cache (not the user's). `launcher` (such as
+// "taskset -c 0") runs graphrun.
 inline CliResult run_cli(const std::string& args, const std::string& dir, const std::string& launcher = "") {
   CliResult r;
   const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
   // `timeout`: a hang fails the test in 60 s instead of stalling the suite.
-  const std::string cmd = "timeout 60 " + launcher + " " + std::string(GRAPHRUN_CLI) + " " + args + " > " + out +
-                          " 2> " + err + " < /dev/null";
+  const std::string cmd = "timeout 60 env GRAPHRUN_CACHE_DIR=" + dir + "/cache " + launcher + " " +
+                          std::string(GRAPHRUN_CLI) + " " + args + " > " + out + " 2> " + err + " < /dev/null";
   const int status = std::system(cmd.c_str());
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);

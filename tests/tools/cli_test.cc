@@ -196,9 +196,31 @@ TEST_F(CliTest, EvalPredictInspect) {
   Result a = run("inspect " + path("model.json") + " --batch-size 4 --backend auto");
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_NE(a.out.find("auto: each MatMul and convolution"), std::string::npos) << a.out;
-  if (a.out.find("highway -> onednn -> reference") != std::string::npos) {
+  const bool timed = a.out.find("highway -> onednn -> reference") != std::string::npos;
+  if (timed) {
     EXPECT_NE(a.out.find("timed: highway "), std::string::npos) << a.out;
   }
+  // The choices are kept in the cache file: the next run binds them without timing (within a
+  // run, the evaluation program already reuses the training program's).
+  auto reused = [](const std::string& out) {
+    size_t n = 0;
+    for (size_t at = out.find("(timed before)"); at != std::string::npos; at = out.find("(timed before)", at + 1)) ++n;
+    return n;
+  };
+  Result again = run("inspect " + path("model.json") + " --batch-size 4 --backend auto");
+  ASSERT_EQ(again.code, 0) << again.err;
+  if (timed) {
+    EXPECT_TRUE(std::filesystem::exists(path("cache/backend-timings.json")));
+    EXPECT_GT(reused(again.out), reused(a.out)) << again.out;
+  }
+  // A cache file that is not one costs the timing again, with one line; the command runs.
+  std::filesystem::create_directories(path("cache"));
+  write_file(path("cache/backend-timings.json"), "{ not json");
+  Result bad = run("inspect " + path("model.json") + " --batch-size 4 --backend auto");
+  ASSERT_EQ(bad.code, 0) << bad.err;
+  EXPECT_NE(bad.err.find("ignoring the timing cache"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("backend-timings.json: the file: invalid JSON"), std::string::npos) << bad.err;
+  EXPECT_EQ(reused(bad.out), reused(a.out)) << bad.out;
 }
 
 TEST_F(CliTest, BadModelFiles) {

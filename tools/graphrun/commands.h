@@ -95,7 +95,8 @@ inline void add_common_options(Options& o, CommonArgs& c, bool compute) {
   o.add("--backend", c.backend,
         "Backend tried first for every node: " + built +
             "; or auto: each MatMul and convolution runs on the backend that was fastest for its shapes when "
-            "timed at compile time (a few runs per node, remembered for the process). With onednn or auto, run "
+            "timed at compile time (a few runs per node, kept in ~/.cache/graphrun/backend-timings.json or under "
+            "$GRAPHRUN_CACHE_DIR, so each shape is timed once per machine). With onednn or auto, run "
             "with OMP_WAIT_POLICY=passive in the environment (OpenMP's threads otherwise spin between kernels: "
             "~15 ms per GEMM on a busy machine)")
       .show_default();

@@ -16,6 +16,7 @@
 #include "core/did_you_mean.h"
 #include "core/error.h"
 #include "tools/graphrun/command_line.h"
+#include "tools/graphrun/timing_cache_scope.h"
 #ifdef GRAPHRUN_WITH_ONNX
 #include "tools/graphrun/onnx_commands.h"
 #endif
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    const TimingCacheScope timing_cache;  // --backend auto's choices from earlier runs
     for (const Command& c : commands) {
       if (app.got_subcommand(c.name)) return c.run();
     }
