@@ -58,6 +58,34 @@ HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT src, int64_t src_stride, 
 #endif
 }
 
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+// Transpose4x4 for an 8 x 8 block in 256-bit vectors: 24 shuffles for 64 floats where 4 x 4
+// blocks take 32, and half the loads and stores (x86 targets with AVX2 or better).
+HWY_INLINE void Transpose8x8(const float* HWY_RESTRICT src, int64_t src_stride, float* HWY_RESTRICT dst,
+                             int64_t dst_stride) {
+  const hn::Full256<float> d;
+  const hn::Repartition<double, decltype(d)> dd;
+  using V = hn::Vec<decltype(d)>;
+  V r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = hn::LoadU(d, src + i * src_stride);
+  // Within each 128-bit half: pairs of rows interleaved (r0_0 r1_0 r0_1 r1_1 | r0_4 r1_4 ...).
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = hn::InterleaveLower(d, r[i], r[i + 1]);
+    t[i + 1] = hn::InterleaveUpper(d, r[i], r[i + 1]);
+  }
+  // Then pairs of those as 64-bit lanes: four rows of one column per half (col c | col c + 4).
+  auto lo = [&](V a, V b) { return hn::BitCast(d, hn::InterleaveLower(dd, hn::BitCast(dd, a), hn::BitCast(dd, b))); };
+  auto hi = [&](V a, V b) { return hn::BitCast(d, hn::InterleaveUpper(dd, hn::BitCast(dd, a), hn::BitCast(dd, b))); };
+  const V u[8] = {lo(t[0], t[2]), hi(t[0], t[2]), lo(t[1], t[3]), hi(t[1], t[3]),
+                  lo(t[4], t[6]), hi(t[4], t[6]), lo(t[5], t[7]), hi(t[5], t[7])};
+  // Rows 0-3 and 4-7 of each column joined by halves.
+  for (int c = 0; c < 4; ++c) {
+    hn::StoreU(hn::ConcatLowerLower(d, u[c + 4], u[c]), d, dst + c * dst_stride);
+    hn::StoreU(hn::ConcatUpperUpper(d, u[c + 4], u[c]), d, dst + (c + 4) * dst_stride);
+  }
+}
+#endif
+
 }  // namespace HWY_NAMESPACE
 }  // namespace graphrun::highway
 HWY_AFTER_NAMESPACE();
