@@ -30,7 +30,8 @@ Json read_entries(const std::string& path) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   const Json doc = Json::parse(text, nullptr, false);
   if (doc.is_discarded()) bad(path, "the file", "invalid JSON");
-  if (!doc.is_object() || doc.value("format", "") != kFormat) bad(path, "\"format\"", "expected \"" + std::string(kFormat) + "\"");
+  if (!doc.is_object() || doc.value("format", "") != kFormat)
+    bad(path, "\"format\"", "expected \"" + std::string(kFormat) + "\"");
   const auto choices = doc.find("choices");
   if (choices == doc.end() || !choices->is_array()) bad(path, "\"choices\"", "expected an array");
   for (size_t i = 0; i < choices->size(); ++i) {

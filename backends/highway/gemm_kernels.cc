@@ -114,28 +114,9 @@ void PackB(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, in
   }
   for (int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
     const int64_t w = std::min(nr, nc - jp);
-    // op(B)[k, j] = B[j * ldb + k]: source row j becomes packed column j, 4 x 4 at a time.
+    // op(B)[k, j] = B[j * ldb + k]: source row j becomes packed column j.
     const float* src = B + (j0 + jp) * ldb + k0;
-    int64_t c8 = 0;
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2  // Transpose8x8 (simd-inl.h)
-    const int64_t kc8 = kc / 8 * 8;
-    for (; c8 + 8 <= w; c8 += 8)
-      for (int64_t k = 0; k < kc8; k += 8) Transpose8x8(src + c8 * ldb + k, ldb, dst + k * nr + c8, nr);
-    // Columns [0, c8) still lack k >= kc8; 4 x 4 blocks and single elements complete them.
-    for (int64_t c = 0; c < c8; c += 4) {
-      for (int64_t k = kc8; k + 4 <= kc; k += 4) Transpose4x4(src + c * ldb + k, ldb, dst + k * nr + c, nr);
-      for (int64_t k = kc8 + (kc - kc8) / 4 * 4; k < kc; ++k)
-        for (int64_t q = 0; q < 4; ++q) dst[k * nr + c + q] = src[(c + q) * ldb + k];
-    }
-#endif
-    const int64_t w4 = w / 4 * 4, kc4 = kc / 4 * 4;
-    for (int64_t c = c8; c < w4; c += 4) {
-      for (int64_t k = 0; k < kc4; k += 4) Transpose4x4(src + c * ldb + k, ldb, dst + k * nr + c, nr);
-      for (int64_t k = kc4; k < kc; ++k)
-        for (int64_t q = 0; q < 4; ++q) dst[k * nr + c + q] = src[(c + q) * ldb + k];
-    }
-    for (int64_t c = w4; c < w; ++c)
-      for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = src[c * ldb + k];
+    TransposeBlock(src, ldb, w, kc, dst, nr);
     for (int64_t c = w; c < nr; ++c)
       for (int64_t k = 0; k < kc; ++k) dst[k * nr + c] = 0.0f;
   }

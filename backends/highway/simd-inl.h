@@ -86,6 +86,29 @@ HWY_INLINE void Transpose8x8(const float* HWY_RESTRICT src, int64_t src_stride, 
 }
 #endif
 
+// dst[k * dst_stride + c] = src[c * src_stride + k] for c < rows, k < cols: 8 x 8 blocks where
+// the target has them, then 4 x 4 blocks, then single elements.
+HWY_INLINE void TransposeBlock(const float* HWY_RESTRICT src, int64_t src_stride, int64_t rows, int64_t cols,
+                               float* HWY_RESTRICT dst, int64_t dst_stride) {
+  int64_t c8 = 0, k8 = 0;  // [0, c8) x [0, k8) done in 8 x 8 blocks
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  k8 = cols / 8 * 8;
+  for (; c8 + 8 <= rows; c8 += 8)
+    for (int64_t k = 0; k < k8; k += 8)
+      Transpose8x8(src + c8 * src_stride + k, src_stride, dst + k * dst_stride + c8, dst_stride);
+#endif
+  const int64_t r4 = rows / 4 * 4;
+  for (int64_t c = 0; c < r4; c += 4) {
+    int64_t k = c < c8 ? k8 : 0;
+    for (; k + 4 <= cols; k += 4)
+      Transpose4x4(src + c * src_stride + k, src_stride, dst + k * dst_stride + c, dst_stride);
+    for (; k < cols; ++k)
+      for (int64_t q = 0; q < 4; ++q) dst[k * dst_stride + c + q] = src[(c + q) * src_stride + k];
+  }
+  for (int64_t c = r4; c < rows; ++c)
+    for (int64_t k = 0; k < cols; ++k) dst[k * dst_stride + c] = src[c * src_stride + k];
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace graphrun::highway
 HWY_AFTER_NAMESPACE();
