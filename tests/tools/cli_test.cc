@@ -196,6 +196,7 @@ TEST_F(CliTest, EvalPredictInspect) {
   Result a = run("inspect " + path("model.json") + " --batch-size 4 --backend auto");
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_NE(a.out.find("auto: each MatMul and convolution"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("the choices kept in " + path("cache/backend-timings.json")), std::string::npos) << a.out;
   const bool timed = a.out.find("highway -> onednn -> reference") != std::string::npos;
   if (timed) {
     EXPECT_NE(a.out.find("timed: highway "), std::string::npos) << a.out;

@@ -9,6 +9,7 @@
 
 #include "backends/registry.h"
 #include "core/error.h"
+#include "io/timing_cache.h"
 #include "ops/op_rules.h"
 #include "tools/graphrun/commands.h"
 #include "tools/graphrun/session.h"
@@ -139,11 +140,13 @@ int run_inspect(const InspectArgs& a) {
   fmt::print("backend chain: ");
   const std::vector<Backend*> chain = backends::chain(cfg.backend);
   for (size_t i = 0; i < chain.size(); ++i) fmt::print("{}{}", i ? " -> " : "", chain[i]->name());
+  const std::string cache = io::default_timing_cache_path();
   fmt::print(", {} threads{}\n", trainer.pool().size(),
-             cfg.backend == backends::kAuto
-                 ? "; auto: each MatMul and convolution on the fastest of the backends before the last, timed at "
-                   "compile time (its figures in the notes)"
-                 : "");
+             cfg.backend != backends::kAuto
+                 ? ""
+                 : "; auto: each MatMul and convolution on the fastest of the backends before the last, timed at "
+                   "compile time (its figures in the notes), the choices kept in " +
+                       (cache.empty() ? std::string("this process only (GRAPHRUN_CACHE_DIR is empty)") : cache));
 
   print_schedule(g, p, "training", cfg.batch_size, s->forward_nodes, chain, trainer.pool());
   fmt::print("the optimizer step splits each weight matrix into the tasks of its forward MatMul\n");
