@@ -9,10 +9,12 @@
 
 #include "core/backend_timing.h"
 #include "tests/io/io_test_util.h"
+#include "tests/support/scoped_env.h"
 
 namespace graphrun::io {
 namespace {
 
+using graphrun::testing::ScopedEnv;
 using testing::ScratchDir;
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
@@ -87,33 +89,6 @@ TEST_F(TimingCache, AMalformedFileIsOneLineNamingTheFileAndPlace) {
   forget_timed_choices();
   EXPECT_EQ(load_timing_cache(file, "m"), 1u);
 }
-
-// Sets an environment variable for a scope (unset when value is null) and restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (had_) {
-      setenv(name_, old_.c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
 
 TEST_F(TimingCache, DefaultPathFollowsTheEnvironment) {
   ScopedEnv home("HOME", "/home/u"), xdg("XDG_CACHE_HOME", "/xdg");

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/support/scoped_env.h"
 
 namespace graphrun {
 namespace {
@@ -36,28 +37,7 @@ void expect_error(F f, ErrorKind kind, std::initializer_list<std::string> parts)
   }
 }
 
-// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
+using graphrun::testing::ScopedEnv;
 
 TEST(PluginHost, LoadsEveryBuiltinFromTheSearchPath) {
   PluginRegistry r;
