@@ -1,7 +1,8 @@
 // GEMM throughput, Highway against oneDNN, side by side: each benchmark runs a one-node
-// Program (x[M,K] matmul w[K,N]) compiled for one backend, so both pay the same per-step cost
-// and oneDNN runs the primitive its backend prepared. Shapes: the MLP's layers at batch 32 and
-// 256, and a large square one; 1 and 2 threads. Inputs are seeded; each benchmark checks its
+// Program (op(a)[M,K] matmul op(b)[K,N]) compiled for one backend, so both pay the same
+// per-step cost and oneDNN runs the primitive its backend prepared. Shapes: the MLP's layers at
+// batch 1, 32, 256 and 1024, a large square one, and the wide network's layers with both
+// gradients (dX = dZ W^T: "_tb", dW = X^T dZ: "_ta"); 1 and 2 threads. Inputs are seeded; each benchmark checks its
 // result against the reference GEMM (16 spread rows) before timing. Counter: GFLOP/s
 // (2 M N K flops per step), over wall time since the work runs on pool or OpenMP threads.
 //
@@ -25,13 +26,32 @@ namespace {
 
 struct Shape3 {
   int64_t m, k, n;
+  bool trans_a = false, trans_b = false;  // a stored K x M, b stored N x K
 };
 // The seed models' layers at M (batch) 1, 32, 256 and 1024, 1024^3, and the wide network's
-// forward shapes (models/fashion_wide.json, batch 256).
-constexpr Shape3 kShapes[] = {{1, 784, 500},      {1, 500, 300},    {1, 300, 100},     {32, 784, 500},
-                              {32, 500, 300},     {32, 300, 100},   {256, 784, 500},   {256, 500, 300},
-                              {256, 300, 100},    {1024, 784, 500}, {1024, 500, 300},  {1024, 300, 100},
-                              {1024, 1024, 1024}, {256, 784, 4096}, {256, 4096, 4096}, {256, 4096, 10}};
+// layers (models/fashion_wide.json, batch 256): forward, dX and dW.
+constexpr Shape3 kShapes[] = {{1, 784, 500},
+                              {1, 500, 300},
+                              {1, 300, 100},
+                              {32, 784, 500},
+                              {32, 500, 300},
+                              {32, 300, 100},
+                              {256, 784, 500},
+                              {256, 500, 300},
+                              {256, 300, 100},
+                              {1024, 784, 500},
+                              {1024, 500, 300},
+                              {1024, 300, 100},
+                              {1024, 1024, 1024},
+                              {256, 784, 4096},
+                              {256, 4096, 784, false, true},
+                              {784, 256, 4096, true, false},
+                              {256, 4096, 4096},
+                              {256, 4096, 4096, false, true},
+                              {4096, 256, 4096, true, false},
+                              {256, 4096, 10},
+                              {256, 10, 4096, false, true},
+                              {4096, 256, 10, true, false}};
 
 ThreadPool& pool_of(int threads) {
   static ThreadPool one(1), two(2);
@@ -43,7 +63,8 @@ bool matches_reference(const Program& p, NodeId a, NodeId b, NodeId c, const Sha
   const float *A = p.value(a).data, *B = p.value(b).data, *C = p.value(c).data;
   std::vector<float> want(static_cast<size_t>(s.n));
   for (int64_t i = 0; i < s.m; i += std::max<int64_t>(1, s.m / 16)) {
-    reference::gemm<float>(false, false, 1, s.n, s.k, A + i * s.k, s.k, B, s.n, want.data(), s.n, false);
+    reference::gemm<float>(s.trans_a, s.trans_b, 1, s.n, s.k, s.trans_a ? A + i : A + i * s.k, s.trans_a ? s.m : s.k, B,
+                           s.trans_b ? s.k : s.n, want.data(), s.n, false);
     for (int64_t j = 0; j < s.n; ++j) {
       if (!(std::abs(C[i * s.n + j] - want[static_cast<size_t>(j)]) <= 1e-6 * static_cast<double>(s.k) + 1e-6))
         return false;
@@ -54,8 +75,9 @@ bool matches_reference(const Program& p, NodeId a, NodeId b, NodeId c, const Sha
 
 void BM_Gemm(benchmark::State& state, std::string backend, Shape3 s, int threads) {
   Graph g;
-  const NodeId a = g.input("a", {s.m, s.k}), b = g.input("b", {s.k, s.n});
-  const NodeId c = ops::matmul(g, a, b);
+  const NodeId a = g.input("a", s.trans_a ? Shape{s.k, s.m} : Shape{s.m, s.k});
+  const NodeId b = g.input("b", s.trans_b ? Shape{s.n, s.k} : Shape{s.k, s.n});
+  const NodeId c = ops::matmul(g, a, b, s.trans_a, s.trans_b);
   ParameterStore params = ParameterStore::initialize(g, 1);
   // Compiling on this thread also sets oneDNN's OpenMP thread count for it.
   CompileOptions opt{backends::chain(backend), {}, &pool_of(threads), {c}};
@@ -89,7 +111,8 @@ const int kRegistered = [] {
     for (int threads : {1, 2}) {
       for (const char* backend : {"highway", "onednn"}) {
         const std::string name = "gemm/M" + std::to_string(s.m) + "_K" + std::to_string(s.k) + "_N" +
-                                 std::to_string(s.n) + "/" + backend + "/threads:" + std::to_string(threads);
+                                 std::to_string(s.n) + (s.trans_a ? "_ta" : "") + (s.trans_b ? "_tb" : "") + "/" +
+                                 backend + "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, std::string(backend), s, threads)->UseRealTime();
       }
     }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 HWY_BEFORE_NAMESPACE();
@@ -32,6 +33,14 @@ HWY_INLINE hn::Vec<D> LoadPrefix(M m, D d, const hn::TFromD<D>* HWY_RESTRICT p) 
   for (size_t i = 0; i < n; ++i) buf[i] = p[i];
   return hn::Load(d, buf);
 #endif
+}
+
+// Fetches rows [r0, r1) of a row-major block (rows ld floats apart, `floats` of each) into L1,
+// a line at a time: the rows of a block that the hardware prefetcher would not follow.
+HWY_INLINE void PrefetchRows(const float* src, int64_t ld, int64_t r0, int64_t r1, int64_t floats) {
+  constexpr int64_t kLine = 64 / sizeof(float);
+  for (int64_t r = r0; r < r1; ++r)
+    for (int64_t k = 0; k < floats; k += kLine) hwy::Prefetch(src + r * ld + k);
 }
 
 // Copies a 4 x 4 block: dst row q (stride dst_stride) gets column q of the 4 source rows
