@@ -210,12 +210,7 @@ Model build_sequential(const SequentialSpec& spec, const PluginRegistry& plugins
   if (spec.layers.empty()) throw Error(ErrorKind::BadInput, spec.context + ": a model needs at least one layer");
   NetworkSpec net;
   net.inputs = {{"features", {spec.inputs}}};
-  net.loss = spec.loss;
-  net.huber_delta = spec.huber_delta;
-  net.label_smoothing = spec.label_smoothing;
-  net.class_weights = spec.class_weights;
-  net.pos_weight = spec.pos_weight;
-  net.sample_weights = spec.sample_weights;
+  static_cast<LossSpec&>(net) = spec;
   net.context = spec.context;
   std::string previous = "features";
   for (size_t i = 0; i < spec.layers.size(); ++i) {

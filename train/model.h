@@ -57,31 +57,29 @@ using DenseLayer = Layer;
 // A dense layer with the defaults above (Glorot-uniform weights, zero bias, trainable).
 DenseLayer dense_layer(std::string name, int64_t units, std::string activation);
 
-struct SequentialSpec {
-  int64_t inputs = 0;         // features per sample
-  std::vector<Layer> layers;  // each reads the previous one
+// The loss and its options, shared by both forms of a network.
+struct LossSpec {
   Loss loss = Loss::CrossEntropy;
   float huber_delta = 1.0f;
   float label_smoothing = 0.0f;      // cross_entropy: targets (1 - s) one-hot + s / C
   std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
   std::vector<float> pos_weight;     // binary_cross_entropy: the positive term's weight, per label or one
   bool sample_weights = false;       // the loss takes per-sample weights (io::Dataset::weights)
-  std::string context = "model";     // names the source in error messages (file name)
+};
+
+struct SequentialSpec : LossSpec {
+  int64_t inputs = 0;             // features per sample
+  std::vector<Layer> layers;      // each reads the previous one
+  std::string context = "model";  // names the source in error messages (file name)
 };
 
 // A network: named inputs with per-sample shapes, nodes in a topological order (each names its
 // inputs), and outputs. The model's features row holds the inputs one after another, each
 // reshaped to its shape in the graph (an image [1, 28, 28] is 784 features).
-struct NetworkSpec {
+struct NetworkSpec : LossSpec {
   std::vector<io::InputSpec> inputs;
   std::vector<Layer> nodes;
   std::vector<std::string> outputs;  // the loss applies to the first
-  Loss loss = Loss::CrossEntropy;
-  float huber_delta = 1.0f;
-  float label_smoothing = 0.0f;      // cross_entropy: targets (1 - s) one-hot + s / C
-  std::vector<float> class_weights;  // cross_entropy: a sample's loss times its class's weight
-  std::vector<float> pos_weight;     // binary_cross_entropy: the positive term's weight, per label or one
-  bool sample_weights = false;       // the loss takes per-sample weights (io::Dataset::weights)
   std::string context = "model";     // names the source in error messages (file name)
 };
 
